@@ -1,0 +1,96 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "proxyarpd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "proxyarpd", targets: ["proxyarpd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // MAC, IPv4, subnets, the ARP/Ethernet codec, answer rules, answer table,
+        // trace records and the protocols the actors talk through. Standard library only.
+        .target(name: "ProxyARPCore", path: "Sources/Core"),
+        // Pure state machines: VIP activation, adapter health, agent selection.
+        .target(
+            name: "ProxyARPStateMachines",
+            dependencies: ["ProxyARPCore"],
+            path: "Sources/StateMachines"
+        ),
+        // Actors that run the machines' actions against the Core protocols.
+        .target(
+            name: "ProxyARPActors",
+            dependencies: [
+                "ProxyARPCore",
+                "ProxyARPStateMachines",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Actors"
+        ),
+        // The YAML configuration file, with line-accurate errors.
+        .target(
+            name: "ProxyARPConfig",
+            dependencies: [
+                "ProxyARPCore",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Sources/Config"
+        ),
+        .systemLibrary(
+            name: "CPcap",
+            path: "Sources/CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        // libpcap and (later) rtnetlink.
+        .target(
+            name: "ProxyARPIO",
+            dependencies: [
+                "ProxyARPCore",
+                "CPcap",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/IO"
+        ),
+        // Manual clock, in-memory wire, capture replay: shared by tests and the demo.
+        .target(
+            name: "ProxyARPTestSupport",
+            dependencies: ["ProxyARPCore", "ProxyARPActors"],
+            path: "Sources/TestSupport"
+        ),
+        .executableTarget(
+            name: "proxyarpd",
+            dependencies: [
+                "ProxyARPCore",
+                "ProxyARPStateMachines",
+                "ProxyARPActors",
+                "ProxyARPConfig",
+                "ProxyARPIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/proxyarpd"
+        ),
+        .testTarget(name: "CoreTests", dependencies: ["ProxyARPCore", "ProxyARPIO"], path: "Tests/CoreTests"),
+        .testTarget(
+            name: "StateMachinesTests",
+            dependencies: ["ProxyARPCore", "ProxyARPStateMachines"],
+            path: "Tests/StateMachinesTests"
+        ),
+        .testTarget(
+            name: "ActorsTests",
+            dependencies: ["ProxyARPCore", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPTestSupport"],
+            path: "Tests/ActorsTests"
+        ),
+        .testTarget(name: "ConfigTests", dependencies: ["ProxyARPCore", "ProxyARPConfig"], path: "Tests/ConfigTests"),
+        .testTarget(name: "IOTests", dependencies: ["ProxyARPCore", "ProxyARPIO"], path: "Tests/IOTests"),
+    ]
+)

@@ -1,0 +1,86 @@
+/// The addresses one adapter answers ARP requests for, and the MAC it answers with.
+public struct ProxyList: Sendable, Equatable {
+    /// The agent adapter's own hardware address: the sender of every reply.
+    public let agentMAC: MACAddress
+    /// The VIPs this adapter is proxy agent for.
+    public let vips: Set<IPv4Address>
+
+    /// Creates a proxy list.
+    public init(agentMAC: MACAddress, vips: Set<IPv4Address>) {
+        self.agentMAC = agentMAC
+        self.vips = vips
+    }
+
+    /// True when `address` is on this list. O(1).
+    @inlinable
+    public func contains(_ address: IPv4Address) -> Bool { vips.contains(address) }
+}
+
+/// An immutable snapshot of everything the answer path needs: per adapter, the VIPs it
+/// answers for; and for every adapter, which addresses are ours at all (so that our own
+/// gratuitous ARPs and foreign claims are noticed while a VIP is still being announced).
+///
+/// The selector builds a new table only when a VIP enters or leaves a proxy list; the
+/// I/O path reads it once per batch through ``AnswerTablePublisher``.
+public struct AnswerTable: Sendable, Equatable {
+    /// Increases by one with every published table; 0 is the empty table.
+    public let generation: UInt64
+    /// Proxy list by agent adapter. Adapters that answer for nothing may be absent.
+    public let proxyLists: [AdapterName: ProxyList]
+    /// Every configured VIP, whatever its state: announcements for these are observed.
+    public let watchedVIPs: Set<IPv4Address>
+    /// The hardware addresses of all managed adapters: an announcement from one of these
+    /// is our own, from any other MAC it is a conflict.
+    public let ownMACs: Set<MACAddress>
+
+    /// Creates a table.
+    public init(
+        generation: UInt64,
+        proxyLists: [AdapterName: ProxyList],
+        watchedVIPs: Set<IPv4Address>,
+        ownMACs: Set<MACAddress>
+    ) {
+        self.generation = generation
+        self.proxyLists = proxyLists
+        self.watchedVIPs = watchedVIPs
+        self.ownMACs = ownMACs
+    }
+
+    /// The table before anything was published: answers nothing, watches nothing.
+    public static let empty = AnswerTable(generation: 0, proxyLists: [:], watchedVIPs: [], ownMACs: [])
+
+    /// What `adapter` (whose MAC is `mac`) must know to decide a frame.
+    public func view(for adapter: AdapterName, mac: MACAddress) -> AnswerView {
+        AnswerView(
+            adapterMAC: mac,
+            proxyList: proxyLists[adapter]?.vips ?? [],
+            watchedVIPs: watchedVIPs,
+            ownMACs: ownMACs
+        )
+    }
+}
+
+/// One adapter's slice of an ``AnswerTable``: the input of ``AnswerRules``.
+public struct AnswerView: Sendable, Equatable {
+    /// The adapter's own MAC: the sender of its replies, and a valid unicast destination.
+    public let adapterMAC: MACAddress
+    /// The VIPs this adapter answers for.
+    public let proxyList: Set<IPv4Address>
+    /// Every configured VIP.
+    public let watchedVIPs: Set<IPv4Address>
+    /// The MACs of all managed adapters.
+    public let ownMACs: Set<MACAddress>
+
+    /// Creates a view.
+    public init(
+        adapterMAC: MACAddress,
+        proxyList: Set<IPv4Address>,
+        watchedVIPs: Set<IPv4Address>,
+        ownMACs: Set<MACAddress>
+    ) {
+        self.adapterMAC = adapterMAC
+        self.proxyList = proxyList
+        self.watchedVIPs = watchedVIPs
+        self.ownMACs = ownMACs
+    }
+}

@@ -1,0 +1,48 @@
+import Synchronization
+
+/// Hands the latest ``AnswerTable`` from the control plane to the answer path.
+///
+/// Writers take a mutex; readers first compare an atomic generation number with the
+/// one they hold (one relaxed load per batch, no lock) and take the mutex only when a
+/// new table was published. See hummingbird's `DateCache` for the same idea.
+public final class AnswerTablePublisher: Sendable {
+    private let generation = Atomic<UInt64>(0)
+    private let table = Mutex<AnswerTable>(.empty)
+
+    /// Creates a publisher holding the empty table.
+    public init() {}
+
+    /// Makes `newTable` current. Its generation must be higher than the current one.
+    public func publish(_ newTable: AnswerTable) {
+        table.withLock { $0 = newTable }
+        generation.store(newTable.generation, ordering: .releasing)
+    }
+
+    /// The current table (takes the lock; use ``AnswerTableReader`` on hot paths).
+    public var current: AnswerTable { table.withLock { $0 } }
+
+    /// The generation of the current table, without a lock.
+    public var currentGeneration: UInt64 { generation.load(ordering: .acquiring) }
+}
+
+/// A hot-path reader of an ``AnswerTablePublisher``: keeps the last table it saw and
+/// reloads it only when the publisher's generation moved.
+public struct AnswerTableReader: Sendable {
+    private let publisher: AnswerTablePublisher
+    /// The table as of the last ``refresh()``.
+    public private(set) var table: AnswerTable
+
+    /// Creates a reader holding the publisher's current table.
+    public init(publisher: AnswerTablePublisher) {
+        self.publisher = publisher
+        self.table = publisher.current
+    }
+
+    /// Reloads the table if a newer one was published. Returns true when it changed.
+    @discardableResult
+    public mutating func refresh() -> Bool {
+        guard publisher.currentGeneration != table.generation else { return false }
+        table = publisher.current
+        return true
+    }
+}
