@@ -1,0 +1,155 @@
+/// The daemon's whole configuration as plain values: what the YAML file says after
+/// validation, with VIP ranges and blocks already expanded to single addresses.
+public struct DaemonConfiguration: Sendable, Equatable {
+    /// The physical adapters proxyarpd may use as proxy agents, in file order.
+    public var adapters: [AdapterConfiguration]
+    /// Every VIP, one entry per address, in file order.
+    public var vips: [VIPConfiguration]
+    /// Announcement, confirmation and hold-down timing.
+    public var timers: TimerConfiguration
+    /// The control socket (status, trace, reload).
+    public var control: ControlConfiguration
+    /// The Prometheus endpoint.
+    public var metrics: MetricsConfiguration
+    /// Process-level settings: privilege drop, state directory, shutdown behaviour.
+    public var daemon: DaemonSettings
+
+    /// Creates a configuration; every section but adapters and VIPs has defaults.
+    public init(
+        adapters: [AdapterConfiguration],
+        vips: [VIPConfiguration],
+        timers: TimerConfiguration = .init(),
+        control: ControlConfiguration = .init(),
+        metrics: MetricsConfiguration = .init(),
+        daemon: DaemonSettings = .init()
+    ) {
+        self.adapters = adapters
+        self.vips = vips
+        self.timers = timers
+        self.control = control
+        self.metrics = metrics
+        self.daemon = daemon
+    }
+}
+
+/// One managed adapter.
+public struct AdapterConfiguration: Sendable, Equatable {
+    /// The kernel interface name.
+    public var name: AdapterName
+    /// The IPv4 address the operator expects on the adapter, if stated. `check` refuses a
+    /// VIP equal to it; at run time the kernel's own addresses are used and a mismatch is logged.
+    public var expectedAddress: IPv4Interface?
+
+    /// Creates an adapter entry.
+    public init(name: AdapterName, expectedAddress: IPv4Interface? = nil) {
+        self.name = name
+        self.expectedAddress = expectedAddress
+    }
+}
+
+/// One VIP.
+public struct VIPConfiguration: Sendable, Equatable {
+    /// The virtual address.
+    public var address: IPv4Address
+    /// Adapters to prefer, best first, after the same-subnet rule. Empty: no preference.
+    public var preferred: [AdapterName]
+    /// Move back to a better agent when one appears (after ``TimerConfiguration/preemptDelay``).
+    public var preempt: Bool
+
+    /// Creates a VIP entry.
+    public init(address: IPv4Address, preferred: [AdapterName] = [], preempt: Bool = false) {
+        self.address = address
+        self.preferred = preferred
+        self.preempt = preempt
+    }
+}
+
+/// Timing of announcements, confirmation and flap protection.
+public struct TimerConfiguration: Sendable, Equatable {
+    /// Gratuitous ARP rounds per activation (each round sends both forms). Default 3.
+    public var announceCount: Int
+    /// Gap between rounds; must exceed Linux's 1 s neighbour `locktime`. Default 1.2 s.
+    public var announceInterval: Duration
+    /// How long to wait for the first round to be seen on the wire. Default 250 ms.
+    public var confirmTimeout: Duration
+    /// Retransmissions of an unconfirmed first round before the agent counts as failed. Default 2.
+    public var confirmRetries: Int
+    /// Period of the refresh announcement while active (switch FDB ageing); nil is off.
+    public var refreshInterval: Duration?
+    /// How long an adapter must stay healthy after a failure before it is eligible again. Default 2 s.
+    public var holdDown: Duration
+    /// How long a better agent must stay eligible before a `preempt` VIP moves to it. Default 5 s.
+    public var preemptDelay: Duration
+
+    /// Creates timers with the documented defaults.
+    public init(
+        announceCount: Int = 3,
+        announceInterval: Duration = .milliseconds(1200),
+        confirmTimeout: Duration = .milliseconds(250),
+        confirmRetries: Int = 2,
+        refreshInterval: Duration? = nil,
+        holdDown: Duration = .seconds(2),
+        preemptDelay: Duration = .seconds(5)
+    ) {
+        self.announceCount = announceCount
+        self.announceInterval = announceInterval
+        self.confirmTimeout = confirmTimeout
+        self.confirmRetries = confirmRetries
+        self.refreshInterval = refreshInterval
+        self.holdDown = holdDown
+        self.preemptDelay = preemptDelay
+    }
+}
+
+/// The control socket.
+public struct ControlConfiguration: Sendable, Equatable {
+    /// Filesystem path of the Unix socket. Default `/run/proxyarpd/control.sock`.
+    public var socketPath: String
+    /// Group allowed to connect (mode 0660); nil keeps root only.
+    public var group: String?
+
+    /// Creates the control settings.
+    public init(socketPath: String = "/run/proxyarpd/control.sock", group: String? = nil) {
+        self.socketPath = socketPath
+        self.group = group
+    }
+}
+
+/// The Prometheus endpoint.
+public struct MetricsConfiguration: Sendable, Equatable {
+    /// Loopback host to listen on. Default `127.0.0.1`.
+    public var host: String
+    /// TCP port; 0 disables metrics. Default 9469.
+    public var port: Int
+
+    /// Creates the metrics settings.
+    public init(host: String = "127.0.0.1", port: Int = 9469) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// Process-level settings.
+public struct DaemonSettings: Sendable, Equatable {
+    /// Unprivileged user to switch to after setup; nil stays root.
+    public var user: String?
+    /// Directory for trace dumps. Default `/var/lib/proxyarpd`.
+    public var stateDirectory: String
+    /// Remove VIPs from `lo` on shutdown. Default true.
+    public var removeVIPsOnExit: Bool
+    /// Capacity of the state-trace ring buffer, in records. Default 65,536.
+    public var traceCapacity: Int
+
+    /// Creates the process settings.
+    public init(
+        user: String? = nil,
+        stateDirectory: String = "/var/lib/proxyarpd",
+        removeVIPsOnExit: Bool = true,
+        traceCapacity: Int = 65_536
+    ) {
+        self.user = user
+        self.stateDirectory = stateDirectory
+        self.removeVIPsOnExit = removeVIPsOnExit
+        self.traceCapacity = traceCapacity
+    }
+}
