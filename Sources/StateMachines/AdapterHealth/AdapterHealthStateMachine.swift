@@ -1,0 +1,152 @@
+import ProxyARPCore
+
+// Health of one managed adapter: may it be a proxy agent right now?
+//
+// Transition table:
+//
+//   down      + linkChanged(up, carrier), no recent failure -> eligible  / becameEligible
+//   down      + linkChanged(up, carrier), recent failures   -> holdDown  / holdDown(timer)
+//   down      + linkChanged(otherwise)                      -> down      / none
+//   eligible  + linkChanged(not up or no carrier)           -> down      / becameIneligible(adminDown|noCarrier)
+//   eligible  + announcementsUnconfirmed                    -> holdDown  / holdDown(timer, ineligible)
+//   eligible  + transmitFailed (threshold reached)          -> holdDown  / holdDown(timer, ineligible)
+//   holdDown  + linkChanged(not up or no carrier)           -> down      / none  (another failure counted)
+//   holdDown  + holdDownExpired(current epoch)              -> eligible  / becameEligible
+//   any       + linkRemoved                                 -> removed   / becameIneligible(removed) if it was eligible
+//   removed   + linkChanged                                 -> as from down
+//
+// Flap damping: every failure is remembered for `flapWindow`; the hold-down is
+// `holdDown * 2^(failures in window - 1)`, at most `holdDown * maxHoldDownFactor`.
+// A link that bounces therefore waits longer each time, and sticky selection keeps VIPs
+// where they are.
+//
+// Invalid events:
+//   * Untrusted input (link reports, transmit results, unconfirmed reports that arrive
+//     after the adapter already failed) is never an error: `.none`.
+//   * A stale hold-down timer (earlier epoch, or the link went down meanwhile) is `.none`.
+//   * A bug (a current-epoch hold-down timer firing while `eligible`, i.e. a timer we
+//     never armed) moves to `failed`, asserts in debug, and throws.
+
+/// Health of one managed adapter. A pure value.
+public struct AdapterHealthStateMachine: Sendable, Equatable {
+    /// The adapter's health.
+    public enum State: Sendable, Equatable {
+        /// Not usable: admin down, no carrier, or not reported yet.
+        case down(Down)
+        /// Usable but waiting out a hold-down after a failure.
+        case holdDown(HoldDown)
+        /// Usable as a proxy agent.
+        case eligible(Eligible)
+        /// The interface is gone.
+        case removed(Removed)
+        /// Isolated after a bug in our own code.
+        case failed(Failed)
+    }
+
+    /// Payload of `down`.
+    public struct Down: Sendable, Equatable {
+        /// Why it is down.
+        public var reason: IneligibleReason
+        /// Since when.
+        public var since: Instant
+    }
+
+    /// Payload of `holdDown`.
+    public struct HoldDown: Sendable, Equatable {
+        /// What failed last.
+        public var cause: IneligibleReason
+        /// When the adapter becomes eligible again.
+        public var until: Instant
+        /// The timer's epoch.
+        public var epoch: UInt64
+        /// Whether the link is currently up with carrier (it may have failed for other reasons).
+        public var linkUp: Bool
+    }
+
+    /// Payload of `eligible`.
+    public struct Eligible: Sendable, Equatable {
+        /// Since when.
+        public var since: Instant
+        /// Consecutive transmit errors.
+        public var transmitErrors: Int
+    }
+
+    /// Payload of `removed`.
+    public struct Removed: Sendable, Equatable {
+        /// Since when.
+        public var since: Instant
+    }
+
+    /// Payload of `failed`.
+    public struct Failed: Sendable, Equatable {
+        /// What went wrong.
+        public var error: UnreachableTransition
+    }
+
+    /// A hold-down timer to arm.
+    public struct HoldDownTimer: Sendable, Equatable, Codable {
+        /// The attempt it belongs to.
+        public var epoch: UInt64
+        /// When it fires.
+        public var deadline: Instant
+    }
+
+    /// What the adapter actor must do. Exactly one per event.
+    public enum Action: Sendable, Equatable, CustomStringConvertible {
+        /// Nothing.
+        case none
+        /// Tell the selector the adapter can take VIPs.
+        case becameEligible
+        /// Tell the selector the adapter lost eligibility: move its VIPs now.
+        case becameIneligible(IneligibleReason)
+        /// Arm the hold-down timer; if `ineligible` is set, the adapter just lost
+        /// eligibility and its VIPs must move now.
+        case holdDown(HoldDownTimer, ineligible: IneligibleReason?)
+
+        /// Text used by the trace.
+        public var description: String {
+            switch self {
+            case .none: "none"
+            case .becameEligible: "becameEligible"
+            case .becameIneligible(let reason): "becameIneligible(\(reason.rawValue))"
+            case .holdDown(let timer, let reason):
+                "holdDown(#\(timer.epoch) until \(timer.deadline.nanoseconds)\(reason.map { ", ineligible \($0.rawValue)" } ?? ""))"
+            }
+        }
+    }
+
+    /// The adapter.
+    public let adapter: AdapterName
+    /// Its settings.
+    public let settings: AdapterHealthSettings
+    /// The current state.
+    public internal(set) var state: State
+    /// Failures remembered for flap damping, oldest first.
+    public internal(set) var recentFailures: [Instant] = []
+    /// Epoch of the last hold-down timer armed.
+    public internal(set) var holdDownEpoch: UInt64 = 0
+
+    /// Creates a machine in `down(unknown)`.
+    public init(adapter: AdapterName, settings: AdapterHealthSettings, now: Instant) {
+        self.adapter = adapter
+        self.settings = settings
+        self.state = .down(Down(reason: .unknown, since: now))
+    }
+
+    /// True when the adapter may be a proxy agent.
+    public var isEligible: Bool {
+        if case .eligible = state { return true }
+        return false
+    }
+
+    /// The reason it is not eligible, or nil when it is.
+    public var ineligibleReason: IneligibleReason? {
+        switch state {
+        case .eligible: nil
+        case .down(let s): s.reason
+        case .holdDown: .holdDown
+        case .removed: .removed
+        case .failed: .failed
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ProxyARPCore
+
+/// A managed adapter as the selector sees it.
+public struct AgentCandidate: Sendable, Hashable, Codable {
+    /// Kernel name.
+    public var name: AdapterName
+    /// Hardware address.
+    public var mac: MACAddress
+    /// Its IPv4 addresses with prefixes, primary first.
+    public var interfaces: [IPv4Interface]
+    /// Whether its health machine says it may serve.
+    public var eligible: Bool
+
+    /// Creates a candidate.
+    public init(name: AdapterName, mac: MACAddress, interfaces: [IPv4Interface], eligible: Bool) {
+        self.name = name
+        self.mac = mac
+        self.interfaces = interfaces
+        self.eligible = eligible
+    }
+
+    /// The interface whose subnet holds `vip`, if any.
+    public func interface(containing vip: IPv4Address) -> IPv4Interface? {
+        interfaces.first { $0.subnet.contains(vip) }
+    }
+
+    /// The local address to record for `vip`: the same-subnet address, else the primary one.
+    public func localAddress(for vip: IPv4Address) -> IPv4Address? {
+        (interface(containing: vip) ?? interfaces.first)?.address
+    }
+}
+
+extension IPv4Interface: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = IPv4Interface(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not ADDRESS/PREFIX: \(text)")
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// How well a candidate fits a VIP. Smaller is better; compared field by field in the
+/// order of ARCHITECTURE.md §1 step 1.
+public struct AgentRank: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// 0 when the candidate's own subnet holds the VIP, else 1.
+    public var subnet: Int
+    /// Position in the VIP's preferred list; `Int.max` when not listed.
+    public var preference: Int
+    /// VIPs the candidate already serves.
+    public var load: Int
+    /// Deterministic tie-break.
+    public var name: AdapterName
+
+    /// Creates a rank.
+    public init(subnet: Int, preference: Int, load: Int, name: AdapterName) {
+        self.subnet = subnet
+        self.preference = preference
+        self.load = load
+        self.name = name
+    }
+
+    /// True when `self` is better than `other` on the criteria that justify a preemptive
+    /// move (subnet and preference; load and name never do).
+    public func outranksForPreemption(_ other: AgentRank) -> Bool {
+        (subnet, preference) < (other.subnet, other.preference)
+    }
+
+    public static func < (lhs: AgentRank, rhs: AgentRank) -> Bool {
+        (lhs.subnet, lhs.preference, lhs.load, lhs.name) < (rhs.subnet, rhs.preference, rhs.load, rhs.name)
+    }
+
+    /// `subnet=0 pref=1 load=3 eth1`.
+    public var description: String {
+        "subnet=\(subnet) pref=\(preference == .max ? "-" : String(preference)) load=\(load) \(name)"
+    }
+}

@@ -1,0 +1,81 @@
+import ProxyARPCore
+
+/// An event of any of the daemon's machines, as the trace records it.
+public enum MachineEvent: Sendable, Equatable, Codable {
+    /// A VIP machine was created with these settings (the first record of a VIP).
+    case vipCreated(VIPActivationSettings)
+    /// An event fed to a VIP machine.
+    case vip(VIPActivationEvent)
+    /// An adapter machine was created with these settings.
+    case adapterCreated(AdapterHealthSettings)
+    /// An event fed to an adapter machine.
+    case adapter(AdapterHealthEvent)
+    /// A call on the agent selection.
+    case selection(SelectionEvent)
+
+    /// The event's name, for filters and the timeline.
+    public var name: String {
+        switch self {
+        case .vipCreated, .adapterCreated: "created"
+        case .vip(let event): event.name
+        case .adapter(let event): event.name
+        case .selection(let event): event.name
+        }
+    }
+}
+
+/// A call on ``AgentSelection``, as a value.
+public enum SelectionEvent: Sendable, Equatable, Codable {
+    /// `candidateChanged(_:)`.
+    case candidateChanged(AgentCandidate)
+    /// `candidateRemoved(_:)`.
+    case candidateRemoved(AdapterName)
+    /// `select(_:excluding:)` for a VIP with these settings.
+    case select(vip: IPv4Address, preferred: [AdapterName], preempt: Bool, excluding: [AdapterName])
+    /// `release(_:)`.
+    case release(IPv4Address)
+    /// `learnSegment(_:heard:)`.
+    case learnSegment(listener: AdapterName, speaker: AdapterName)
+
+    /// The event's name.
+    public var name: String {
+        switch self {
+        case .candidateChanged: "candidateChanged"
+        case .candidateRemoved: "candidateRemoved"
+        case .select: "select"
+        case .release: "release"
+        case .learnSegment: "learnSegment"
+        }
+    }
+}
+
+/// A trace record of this daemon: `TraceRecord` with the machines' events.
+public typealias MachineTraceRecord = TraceRecord<MachineEvent>
+
+extension AgentSelection {
+    /// Applies a recorded call and returns the text of its result, as traced.
+    public mutating func apply(_ event: SelectionEvent) -> String {
+        switch event {
+        case .candidateChanged(let candidate):
+            candidateChanged(candidate)
+            return "none"
+        case .candidateRemoved(let name):
+            candidateRemoved(name)
+            return "none"
+        case .select(let vip, let preferred, let preempt, let excluding):
+            let config = VIPConfiguration(address: vip, preferred: preferred, preempt: preempt)
+            return select(config, excluding: Set(excluding)).description
+        case .release(let vip):
+            release(vip)
+            return "none"
+        case .learnSegment(let listener, let speaker):
+            learnSegment(listener, heard: speaker)
+            return "none"
+        }
+    }
+
+    /// A one-line summary used as the selection's trace state: assignments per adapter.
+    public var summary: String {
+        members.keys.sorted().map { "\($0)=\(members[$0]?.count ?? 0)" }.joined(separator: " ")
+    }
+}
