@@ -30,22 +30,6 @@ public struct AgentCandidate: Sendable, Hashable, Codable {
     }
 }
 
-extension IPv4Interface: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let value = IPv4Interface(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not ADDRESS/PREFIX: \(text)")
-        }
-        self = value
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
-}
-
 /// How well a candidate fits a VIP. Smaller is better; compared field by field in the
 /// order of ARCHITECTURE.md §1 step 1.
 public struct AgentRank: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {

@@ -1,0 +1,46 @@
+import ProxyARPCore
+import ProxyARPStateMachines
+
+/// One VIP as `status` shows it.
+public struct VIPStatus: Sendable, Equatable, Codable {
+    /// The VIP.
+    public var vip: IPv4Address
+    /// `pending`, `broadcast`, `enqueued`, `active`, `withdrawn` or `failed`.
+    public var state: String
+    /// State with detail, e.g. `pending(no eligible adapter)`.
+    public var detail: String
+    /// The agent adapter, if any.
+    public var agent: AdapterName?
+    /// The agent's MAC.
+    public var agentMAC: MACAddress?
+    /// The agent's local IPv4 address, recorded on activation.
+    public var localAddress: IPv4Address?
+    /// How the first round was confirmed, once confirmed.
+    public var confirmation: String?
+    /// Since when the VIP is in this state (monotonic).
+    public var since: Instant
+    /// Gratuitous ARP rounds sent (including retransmissions) over the VIP's life.
+    public var announcementsSent: Int
+    /// Our own announcements heard on the wire.
+    public var announcementsConfirmed: Int
+    /// Agent changes after the first activation.
+    public var failovers: Int
+}
+
+/// One adapter as `status` shows it.
+public struct AdapterStatus: Sendable, Equatable, Codable {
+    /// Kernel name.
+    public var name: AdapterName
+    /// Health state with detail.
+    public var state: String
+    /// Eligible to serve.
+    public var eligible: Bool
+    /// Has carrier.
+    public var carrier: Bool
+    /// Admin up.
+    public var adminUp: Bool
+    /// Hardware address.
+    public var mac: MACAddress?
+    /// VIPs on its proxy list.
+    public var vipCount: Int
+}

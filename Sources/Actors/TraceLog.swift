@@ -1,0 +1,43 @@
+import ProxyARPCore
+import ProxyARPStateMachines
+import Synchronization
+
+/// The daemon's state trace: a bounded ring of ``MachineTraceRecord``s shared by all
+/// actors. A mutex, not an actor, so recording a transition costs no hop.
+public final class TraceLog: Sendable {
+    private struct Storage {
+        var ring: TraceRing<MachineTraceRecord>
+        var nextSequence: UInt64 = 1
+    }
+
+    private let storage: Mutex<Storage>
+    private let clock: any EngineClock
+
+    /// Creates a trace keeping at most `capacity` records.
+    public init(capacity: Int, clock: any EngineClock) {
+        self.storage = Mutex(Storage(ring: TraceRing(capacity: capacity)))
+        self.clock = clock
+    }
+
+    /// Appends one transition.
+    public func record(
+        _ subject: TraceSubject, event: MachineEvent, at now: Instant, from: String, to: String, action: String
+    ) {
+        let wall = clock.wallNanoseconds()
+        storage.withLock { storage in
+            storage.ring.append(
+                MachineTraceRecord(
+                    sequence: storage.nextSequence, monotonic: now, wallNanoseconds: wall,
+                    subject: subject, event: event, from: from, to: to, action: action
+                )
+            )
+            storage.nextSequence += 1
+        }
+    }
+
+    /// The records held, oldest first.
+    public var records: [MachineTraceRecord] { storage.withLock { $0.ring.elements } }
+
+    /// Records dropped because the ring was full.
+    public var dropped: UInt64 { storage.withLock { $0.ring.dropped } }
+}

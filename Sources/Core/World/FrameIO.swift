@@ -1,0 +1,31 @@
+/// The engine's access to frames on the managed adapters: send announcements, publish
+/// what to answer, and hear what the captures observed. The real implementation is the
+/// batched pcap I/O; tests use an in-memory wire.
+public protocol FrameIO: Sendable {
+    /// Where the engine publishes answer tables; the answer path reads it once per batch.
+    var answerTable: AnswerTablePublisher { get }
+
+    /// Sends `frames` out of `adapter`, in order. Throws ``TransmitError`` when the
+    /// adapter refused a frame.
+    func send(_ frames: [[UInt8]], on adapter: AdapterName) async throws(TransmitError)
+
+    /// Observations heard on any adapter, one element per capture batch.
+    func observations() -> AsyncStream<[HeardObservation]>
+}
+
+/// A frame could not be sent.
+public struct TransmitError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The adapter that refused it.
+    public var adapter: AdapterName
+    /// What the I/O layer said.
+    public var reason: String
+
+    /// Creates the error.
+    public init(adapter: AdapterName, reason: String) {
+        self.adapter = adapter
+        self.reason = reason
+    }
+
+    /// `transmit on eth0 failed: ...`.
+    public var description: String { "transmit on \(adapter) failed: \(reason)" }
+}
