@@ -28,9 +28,11 @@ public actor AdapterActor {
 
     /// rtnetlink reported the link.
     public func linkChanged(_ state: LinkState) async {
-        let addressesChanged = link?.interfaces != state.interfaces || link?.mac != state.mac
+        let wasUp = (link?.adminUp ?? false) && (link?.carrier ?? false)
+        let changed = link?.interfaces != state.interfaces || link?.mac != state.mac
+            || wasUp != (state.adminUp && state.carrier)
         link = state
-        if addressesChanged { await selector.candidateChanged(candidate) }
+        if changed { await selector.candidateChanged(candidate) }
         await deliver(.linkChanged(adminUp: state.adminUp, carrier: state.carrier, now: environment.clock.now()))
     }
 
@@ -66,7 +68,8 @@ public actor AdapterActor {
 
     private var candidate: AgentCandidate {
         AgentCandidate(
-            name: name, mac: link?.mac ?? .zero, interfaces: link?.interfaces ?? [], eligible: machine.isEligible
+            name: name, mac: link?.mac ?? .zero, interfaces: link?.interfaces ?? [], eligible: machine.isEligible,
+            linkUp: (link?.adminUp ?? false) && (link?.carrier ?? false)
         )
     }
 

@@ -10,13 +10,17 @@ public struct AgentCandidate: Sendable, Hashable, Codable {
     public var interfaces: [IPv4Interface]
     /// Whether its health machine says it may serve.
     public var eligible: Bool
+    /// Whether the link is up with carrier, even if the adapter is not eligible (hold-down,
+    /// unconfirmed announcements): such an adapter still hears its segment.
+    public var linkUp: Bool
 
-    /// Creates a candidate.
-    public init(name: AdapterName, mac: MACAddress, interfaces: [IPv4Interface], eligible: Bool) {
+    /// Creates a candidate; `linkUp` defaults to `eligible`.
+    public init(name: AdapterName, mac: MACAddress, interfaces: [IPv4Interface], eligible: Bool, linkUp: Bool? = nil) {
         self.name = name
         self.mac = mac
         self.interfaces = interfaces
         self.eligible = eligible
+        self.linkUp = linkUp ?? eligible
     }
 
     /// The interface whose subnet holds `vip`, if any.

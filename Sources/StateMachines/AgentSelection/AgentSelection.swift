@@ -66,14 +66,16 @@ public struct AgentSelection: Sendable, Equatable {
         segmentPeers[speaker, default: []].insert(listener)
     }
 
-    /// How `agent`'s announcements must be confirmed: by a sibling when another eligible
-    /// adapter is expected on its segment (same subnet, or heard there before).
+    /// How `agent`'s announcements must be confirmed: by a sibling when another adapter
+    /// with its link up is expected on its segment (same subnet, or heard there before).
+    /// Such an adapter need not be eligible: one in hold-down still hears the segment, and
+    /// counting it keeps a cut-off agent from confirming itself by a mere transmit.
     public func confirmationPolicy(for agent: AdapterName) -> ConfirmationPolicy {
         guard let candidate = candidates[agent] else { return .transmit }
         let subnets = Set(candidate.interfaces.map(\.subnet))
         let peers = segmentPeers[agent] ?? []
         let hasSibling = candidates.values.contains { other in
-            other.name != agent && other.eligible
+            other.name != agent && other.linkUp
                 && (peers.contains(other.name) || other.interfaces.contains { subnets.contains($0.subnet) })
         }
         return hasSibling ? .sibling : .transmit

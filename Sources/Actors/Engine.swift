@@ -1,0 +1,243 @@
+import Logging
+import ProxyARPCore
+import ProxyARPStateMachines
+import ServiceLifecycle
+
+/// The control plane as one service: owns the selector, one actor per adapter and per
+/// VIP, and feeds them link events and capture observations until shutdown, when it
+/// withdraws every VIP.
+///
+/// `run()` needs no signals, so tests and embedders call it directly; the daemon puts it
+/// in a `ServiceGroup` after the I/O service so that it stops first.
+public actor Engine: Service {
+    private let environment: EngineEnvironment
+    private let links: any LinkEvents
+    private let directory = ActorDirectory()
+    private let selector: SelectorActor
+    private var configuration: DaemonConfiguration
+    private var managed: Set<AdapterName>
+    private var conflicts = 0
+    private var reported: Set<AdapterName> = []
+    private var vipsStarted = false
+
+    /// How long VIP activation waits for the first report of every managed adapter.
+    /// Selecting before all adapters are known would pick agents without knowing their
+    /// siblings (and so confirm by transmit only); an adapter that never reports is
+    /// treated as down once this passes.
+    public static let startupGrace: Duration = .seconds(2)
+
+    /// Creates the engine for `configuration`.
+    public init(configuration: DaemonConfiguration, environment: EngineEnvironment, links: any LinkEvents) {
+        self.configuration = configuration
+        self.environment = environment
+        self.links = links
+        self.managed = Set(configuration.adapters.map(\.name))
+        self.selector = SelectorActor(
+            environment: environment, directory: directory, preemptDelay: configuration.timers.preemptDelay
+        )
+    }
+
+    /// Runs until the task is cancelled or a graceful shutdown is requested, then
+    /// withdraws every VIP.
+    public func run() async throws {
+        await start()
+        let links = self.links
+        let io = environment.io
+        let clock = environment.clock
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        try await clock.sleep(until: clock.now().advanced(by: Self.startupGrace))
+                    } catch {
+                        return
+                    }
+                    await self.startConfiguredVIPs(reason: "startup grace passed")
+                }
+                group.addTask {
+                    for await event in links.events() { await self.handle(event) }
+                }
+                group.addTask {
+                    for await batch in io.observations() { await self.handle(batch) }
+                }
+                await group.waitForAll()
+            }
+        }
+        await stop()
+    }
+
+    /// Every VIP and adapter, for `status`.
+    public func status() async -> EngineStatus {
+        let counts = await selector.proxyListCounts()
+        var adapters: [AdapterStatus] = []
+        for actor in directory.allAdapters {
+            await adapters.append(actor.status(vipCount: counts[actor.name] ?? 0))
+        }
+        var vips: [VIPStatus] = []
+        for actor in directory.allVIPs { await vips.append(actor.status()) }
+        return EngineStatus(
+            vips: vips.sorted { $0.vip < $1.vip }, adapters: adapters.sorted { $0.name < $1.name },
+            conflicts: conflicts
+        )
+    }
+
+    /// The actor of `vip`, for tests and the control socket.
+    public func actor(for vip: IPv4Address) -> VIPActor? { directory.vip(vip) }
+
+    /// Applies a new configuration: added VIPs activate, removed ones withdraw, kept ones
+    /// keep their agent (their preferences are updated). Adapters are added or dropped.
+    /// Timer changes apply to VIPs added from now on.
+    @discardableResult
+    public func apply(_ newConfiguration: DaemonConfiguration) async -> ReloadSummary {
+        let old = Dictionary(configuration.vips.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        let new = Dictionary(newConfiguration.vips.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        let removed = old.keys.filter { new[$0] == nil }
+        let added = newConfiguration.vips.filter { old[$0.address] == nil }
+        let changed = newConfiguration.vips.filter { config in old[config.address].map { $0 != config } ?? false }
+        configuration = newConfiguration
+
+        let newAdapters = Set(newConfiguration.adapters.map(\.name))
+        for name in managed.subtracting(newAdapters) {
+            await directory.adapter(name)?.linkRemoved()
+            directory.unregisterAdapter(name)
+        }
+        for name in newAdapters.subtracting(managed) { await addAdapter(name) }
+        managed = newAdapters
+
+        await withTaskGroup(of: Void.self) { group in
+            for vip in removed {
+                guard let actor = directory.vip(vip) else { continue }
+                directory.unregisterVIP(vip)
+                group.addTask { await actor.withdraw() }
+            }
+            for config in changed {
+                guard let actor = directory.vip(config.address) else { continue }
+                group.addTask { await actor.update(config) }
+            }
+        }
+        if vipsStarted { await startVIPs(added) }
+        let summary = ReloadSummary(added: added.count, removed: removed.count, changed: changed.count)
+        environment.logger.info(
+            "configuration applied",
+            metadata: ["added": "\(summary.added)", "removed": "\(summary.removed)", "changed": "\(summary.changed)"]
+        )
+        return summary
+    }
+
+    // MARK: Lifecycle
+
+    private func start() async {
+        for adapter in configuration.adapters { await addAdapter(adapter.name) }
+    }
+
+    private func startConfiguredVIPs(reason: String) async {
+        guard !vipsStarted else { return }
+        vipsStarted = true
+        environment.logger.info(
+            "activating VIPs",
+            metadata: ["count": "\(configuration.vips.count)", "reason": "\(reason)",
+                       "adaptersReported": "\(reported.count)/\(managed.count)"]
+        )
+        await startVIPs(configuration.vips)
+    }
+
+    private func stop() async {
+        let actors = directory.allVIPs
+        environment.logger.info("withdrawing all VIPs", metadata: ["count": "\(actors.count)"])
+        await withTaskGroup(of: Void.self) { group in
+            for actor in actors { group.addTask { await actor.withdraw() } }
+        }
+    }
+
+    private func addAdapter(_ name: AdapterName) async {
+        let actor = AdapterActor(
+            name: name, settings: AdapterHealthSettings(holdDown: configuration.timers.holdDown),
+            environment: environment, selector: selector
+        )
+        directory.register(actor)
+        do {
+            try await environment.host.prepare(adapter: name)
+        } catch {
+            environment.logger.error("preparing adapter failed", metadata: ["adapter": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    private func startVIPs(_ configs: [VIPConfiguration]) async {
+        let settings = VIPActivationSettings(configuration.timers)
+        var actors: [VIPActor] = []
+        for config in configs {
+            let actor = VIPActor(
+                config: config, settings: settings, environment: environment, selector: selector, directory: directory
+            )
+            directory.register(actor)
+            actors.append(actor)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for actor in actors { group.addTask { await actor.start() } }
+        }
+    }
+
+    // MARK: Inputs
+
+    private func handle(_ event: LinkEvent) async {
+        switch event {
+        case .changed(let state):
+            guard managed.contains(state.name) else { return }
+            await directory.adapter(state.name)?.linkChanged(state)
+            reported.insert(state.name)
+            if reported.isSuperset(of: managed) { await startConfiguredVIPs(reason: "every adapter reported") }
+        case .removed(let name):
+            guard managed.contains(name) else { return }
+            await directory.adapter(name)?.linkRemoved()
+            reported.insert(name)
+            if reported.isSuperset(of: managed) { await startConfiguredVIPs(reason: "every adapter reported") }
+        }
+    }
+
+    private func handle(_ batch: [HeardObservation]) async {
+        for heard in batch {
+            switch heard.observation {
+            case .ownAnnouncement(let vip, let mac):
+                if let speaker = directory.adapter(owning: mac) {
+                    await selector.learnSegment(heard.adapter, heard: speaker)
+                }
+                await directory.vip(vip)?.announcementSeen(on: heard.adapter, mac: mac, at: heard.at)
+            case .conflict(let vip, let claimedBy):
+                conflicts += 1
+                environment.logger.warning(
+                    "address conflict: another host claims a VIP",
+                    metadata: ["vip": "\(vip)", "claimedBy": "\(claimedBy)", "heardOn": "\(heard.adapter)"]
+                )
+            case .probe(let vip, let from):
+                environment.logger.debug("probe for a VIP", metadata: ["vip": "\(vip)", "from": "\(from)"])
+            }
+        }
+    }
+}
+
+/// Everything `status` reports.
+public struct EngineStatus: Sendable, Equatable, Codable {
+    /// Every VIP, by address.
+    public var vips: [VIPStatus]
+    /// Every adapter, by name.
+    public var adapters: [AdapterStatus]
+    /// Address conflicts seen since start.
+    public var conflicts: Int
+}
+
+/// What a reload changed.
+public struct ReloadSummary: Sendable, Equatable, Codable {
+    /// VIPs added.
+    public var added: Int
+    /// VIPs withdrawn.
+    public var removed: Int
+    /// VIPs whose preferences changed (they keep their agent).
+    public var changed: Int
+
+    /// Creates a summary.
+    public init(added: Int, removed: Int, changed: Int) {
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+    }
+}

@@ -1,0 +1,305 @@
+import Logging
+import ProxyARPCore
+import ProxyARPStateMachines
+
+/// One VIP: holds its activation machine and runs the machine's actions: asks the
+/// selector for agents, sends gratuitous ARPs, arms timers, publishes itself on its
+/// agent's proxy list and binds its outbound path.
+///
+/// After every `await` the machine is consulted again; events that became stale while
+/// the actor was suspended are absorbed by the machine (epochs), never assumed away.
+public actor VIPActor {
+    /// The VIP.
+    public nonisolated let vip: IPv4Address
+    private var config: VIPConfiguration
+    private let environment: EngineEnvironment
+    private let selector: SelectorActor
+    private let directory: ActorDirectory
+    private var machine: VIPActivationStateMachine
+    private var timers: [VIPTimerKind: (token: UInt64, task: Task<Void, Never>)] = [:]
+    private var nextTimerToken: UInt64 = 0
+    private var selecting = false
+    private var selectAgain = false
+    private var announcementsSent = 0
+    private var announcementsConfirmed = 0
+    private var failovers = 0
+    private var onLoopback = false
+    private let createdAt: Instant
+
+    /// Creates the actor with its machine in `pending(awaitingSelection)`.
+    public init(
+        config: VIPConfiguration, settings: VIPActivationSettings, environment: EngineEnvironment,
+        selector: SelectorActor, directory: ActorDirectory
+    ) {
+        self.vip = config.address
+        self.config = config
+        self.environment = environment
+        self.selector = selector
+        self.directory = directory
+        let now = environment.clock.now()
+        self.createdAt = now
+        self.machine = VIPActivationStateMachine(vip: config.address, settings: settings, now: now)
+        environment.trace.record(
+            .vip(config.address), event: .vipCreated(settings), at: now, from: "-",
+            to: machine.state.description, action: "none"
+        )
+    }
+
+    // MARK: Events from the engine, the selector and the wire
+
+    /// Starts activation: ask for an agent.
+    public func start() async {
+        await selector.watch(config)
+        await requestAgent(excluding: [])
+    }
+
+    /// An adapter became eligible while this VIP waited: try again.
+    func retrySelection() async {
+        guard case .pending = machine.state else { return }
+        await requestAgent(excluding: [])
+    }
+
+    /// The agent's adapter failed.
+    func agentLost() async {
+        await deliver(.agentLost(now: environment.clock.now()))
+    }
+
+    /// The selector found a better agent for this `preempt` VIP.
+    func preempt(to agent: Agent) async {
+        guard let current = machine.state.agent, current.name != agent.name else { return }
+        await deliver(.agentSelected(agent, now: environment.clock.now()))
+    }
+
+    /// One of our gratuitous ARPs for this VIP was heard on `adapter`.
+    public func announcementSeen(on adapter: AdapterName, mac: MACAddress, at now: Instant) async {
+        if machine.state.agent?.mac == mac { announcementsConfirmed += 1 }
+        await deliver(.announcementSeen(on: adapter, mac: mac, now: now))
+    }
+
+    /// Configuration changed preferences or preempt; the agent is kept.
+    public func update(_ newConfig: VIPConfiguration) async {
+        config = newConfig
+        await selector.update(newConfig)
+    }
+
+    /// The configuration dropped this VIP, or the daemon stops: give everything back.
+    public func withdraw() async {
+        await deliver(.withdraw(now: environment.clock.now()))
+        await selector.unwatch(vip)
+    }
+
+    /// The VIP as `status` shows it.
+    public func status() -> VIPStatus {
+        let state = machine.state
+        var confirmation: String?
+        var since = createdAt
+        switch state {
+        case .pending(let s): since = s.since
+        case .broadcast(let s): since = s.firstSentAt
+        case .enqueued(let s):
+            since = s.confirmedAt
+            confirmation = s.confirmation.description
+        case .active(let s):
+            since = s.since
+            confirmation = s.confirmation.description
+        case .withdrawn(let s): since = s.since
+        case .failed: break
+        }
+        let agent = state.agent
+        return VIPStatus(
+            vip: vip, state: state.name, detail: state.description, agent: agent?.name, agentMAC: agent?.mac,
+            localAddress: agent?.localAddress, confirmation: confirmation, since: since,
+            announcementsSent: announcementsSent, announcementsConfirmed: announcementsConfirmed, failovers: failovers
+        )
+    }
+
+    /// The current state, for tests and status.
+    public var state: VIPActivationStateMachine.State { machine.state }
+
+    // MARK: Machine
+
+    private func deliver(_ event: VIPActivationEvent) async {
+        let from = machine.state.description
+        let now = environment.clock.now()
+        let action: VIPActivationStateMachine.Action
+        do {
+            action = try machine.handle(event)
+        } catch {
+            environment.trace.record(
+                .vip(vip), event: .vip(event), at: now, from: from, to: machine.state.description,
+                action: "unreachable(\(error.event))"
+            )
+            environment.logger.error("VIP isolated after an internal error", metadata: ["vip": "\(vip)", "error": "\(error)"])
+            await isolate()
+            return
+        }
+        environment.trace.record(
+            .vip(vip), event: .vip(event), at: now, from: from, to: machine.state.description,
+            action: action.description
+        )
+        await run(action, previousState: from)
+    }
+
+    private func run(_ action: VIPActivationStateMachine.Action, previousState: String) async {
+        switch action {
+        case .none:
+            return
+        case .announce(let announcement, let timer):
+            if let timer { schedule(timer) }
+            await send(announcement)
+        case .move(let withdrawFrom, let announcement, let timer):
+            if let withdrawFrom { await selector.withdraw(vip, from: withdrawFrom) }
+            schedule(timer)
+            await send(announcement)
+        case .publish(let agent, let replacing, let cancel):
+            cancelTimer(cancel.kind)
+            await activate(agent, replacing: replacing, epoch: cancel.epoch)
+        case .schedule(let timer):
+            schedule(timer)
+        case .reselect(let withdrawFrom, let unusable, let cancel):
+            cancel.forEach(cancelTimer)
+            if let withdrawFrom { await selector.withdraw(vip, from: withdrawFrom) }
+            if let unusable {
+                environment.logger.warning(
+                    "announcements never confirmed; agent unusable",
+                    metadata: ["vip": "\(vip)", "adapter": "\(unusable)"]
+                )
+                await directory.adapter(unusable)?.announcementsUnconfirmed()
+            }
+            await requestAgent(excluding: unusable.map { [$0] } ?? [])
+        case .release(let withdrawFrom, let unbind, let cancel):
+            cancel.forEach(cancelTimer)
+            if let withdrawFrom { await selector.withdraw(vip, from: withdrawFrom) }
+            await selector.release(vip)
+            await releaseHost(unbind: unbind)
+        }
+    }
+
+    /// Steps 5 and 6: publish on the proxy list, put the VIP on `lo`, bind its outbound
+    /// path (make-before-break), then tell the machine.
+    private func activate(_ agent: Agent, replacing: AdapterName?, epoch: UInt64) async {
+        await selector.enqueue(vip, on: agent.name)
+        do {
+            if !onLoopback {
+                try await environment.host.addLocalAddress(vip)
+                onLoopback = true
+            }
+            try await environment.host.bindOutboundPath(of: vip, to: agent.name, replacing: replacing)
+        } catch {
+            // ARP already answers; traffic from the VIP may leave through another adapter.
+            environment.logger.error(
+                "binding the outbound path failed",
+                metadata: ["vip": "\(vip)", "agent": "\(agent.name)", "error": "\(error)"]
+            )
+        }
+        let startedAt = failoverStart ?? createdAt
+        await deliver(.outboundPathBound(agent: agent.name, epoch: epoch, now: environment.clock.now()))
+        guard case .active(let active) = machine.state, active.epoch == epoch else { return }
+        let took = environment.clock.now().duration(since: startedAt)
+        if replacing != nil || failoverStart != nil { failovers += 1 }
+        environment.logger.info(
+            replacing == nil && failoverStart == nil ? "VIP active" : "VIP failed over",
+            metadata: [
+                "vip": "\(vip)", "agent": "\(agent.name)", "mac": "\(agent.mac)",
+                "previous": "\(replacing?.rawValue ?? "-")", "confirmation": "\(active.confirmation)",
+                "took": "\(took)",
+            ]
+        )
+        failoverStart = nil
+    }
+
+    private var failoverStart: Instant?
+
+    private func requestAgent(excluding: Set<AdapterName>) async {
+        guard !selecting else {
+            selectAgain = true
+            return
+        }
+        selecting = true
+        defer { selecting = false }
+        repeat {
+            selectAgain = false
+            guard case .pending(let pending) = machine.state else { return }
+            if case .agentLost = pending.reason, failoverStart == nil { failoverStart = pending.since }
+            if case .agentUnconfirmed = pending.reason, failoverStart == nil { failoverStart = pending.since }
+            let agent = await selector.select(config, excluding: excluding)
+            guard case .pending = machine.state else {
+                if case .withdrawn = machine.state { await selector.release(vip) }
+                return
+            }
+            if let agent {
+                await deliver(.agentSelected(agent, now: environment.clock.now()))
+            } else {
+                await deliver(.noAgentAvailable(now: environment.clock.now()))
+            }
+        } while selectAgain
+    }
+
+    private func send(_ announcement: Announcement) async {
+        let agent = announcement.agent
+        let frames = [
+            ARPFrames.gratuitousRequest(mac: agent.mac, vip: announcement.vip),
+            ARPFrames.gratuitousReply(mac: agent.mac, vip: announcement.vip),
+        ]
+        let adapter = directory.adapter(agent.name)
+        do {
+            try await environment.io.send(frames, on: agent.name)
+        } catch {
+            environment.logger.warning("announcement not sent", metadata: ["vip": "\(vip)", "error": "\(error)"])
+            await adapter?.transmitFailed()
+            return
+        }
+        announcementsSent += 1
+        await adapter?.transmitSucceeded()
+        if announcement.round == 1 {
+            await deliver(
+                .announcementTransmitted(agent: agent.name, epoch: announcement.epoch, now: environment.clock.now())
+            )
+        }
+    }
+
+    private func releaseHost(unbind: AdapterName?) async {
+        do {
+            if let unbind { try await environment.host.unbindOutboundPath(of: vip, from: unbind) }
+            if onLoopback {
+                try await environment.host.removeLocalAddress(vip)
+                onLoopback = false
+            }
+        } catch {
+            environment.logger.error("releasing host state failed", metadata: ["vip": "\(vip)", "error": "\(error)"])
+        }
+    }
+
+    /// A bug isolated this VIP: stop answering for it and hold nothing.
+    private func isolate() async {
+        for kind in VIPTimerKind.allCases { cancelTimer(kind) }
+        for name in directory.allAdapters.map(\.name) { await selector.withdraw(vip, from: name) }
+        await selector.release(vip)
+    }
+
+    // MARK: Timers
+
+    private func schedule(_ timer: ScheduledTimer) {
+        timers[timer.id.kind]?.task.cancel()
+        nextTimerToken += 1
+        let token = nextTimerToken
+        let clock = environment.clock
+        let task = Task { [weak self] in
+            do { try await clock.sleep(until: timer.deadline) } catch { return }
+            await self?.timerFired(timer.id, token: token)
+        }
+        timers[timer.id.kind] = (token, task)
+    }
+
+    private func cancelTimer(_ kind: VIPTimerKind) {
+        timers.removeValue(forKey: kind)?.task.cancel()
+    }
+
+    /// A timer woke. One cancelled after it woke but before it got here is dropped: the
+    /// machine must only see fires of timers that are still armed.
+    private func timerFired(_ id: VIPTimerID, token: UInt64) async {
+        guard timers[id.kind]?.token == token else { return }
+        timers[id.kind] = nil
+        await deliver(.timerFired(id, now: environment.clock.now()))
+    }
+}

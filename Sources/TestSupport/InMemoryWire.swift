@@ -1,0 +1,109 @@
+import ProxyARPCore
+import Synchronization
+
+/// An Ethernet segment in memory, standing in for the pcap I/O: frames sent by one
+/// adapter are decided by every sibling attached to the same segment, exactly as the
+/// real answer path would (``AnswerRules``), and what they observe comes back as
+/// observation batches. The sender itself never hears its own frame, as with a packet
+/// socket.
+public final class InMemoryWire: FrameIO {
+    /// One attached adapter.
+    public struct Port: Sendable, Equatable {
+        /// Its MAC.
+        public var mac: MACAddress
+        /// The segment it is plugged into; nil when cut off.
+        public var segment: String?
+        /// When true, sends fail with a transmit error.
+        public var transmitFails: Bool
+    }
+
+    /// A frame that left an adapter.
+    public struct SentFrame: Sendable, Equatable {
+        /// The adapter.
+        public var adapter: AdapterName
+        /// The bytes.
+        public var bytes: [UInt8]
+        /// When.
+        public var at: Instant
+    }
+
+    private struct State {
+        var ports: [AdapterName: Port] = [:]
+        var sent: [SentFrame] = []
+    }
+
+    /// The published answer table, as the real I/O path would read it.
+    public let answerTable = AnswerTablePublisher()
+    private let state = Mutex(State())
+    private let clock: any EngineClock
+    private let stream: AsyncStream<[HeardObservation]>
+    private let continuation: AsyncStream<[HeardObservation]>.Continuation
+
+    /// Creates an empty wire.
+    public init(clock: any EngineClock) {
+        self.clock = clock
+        (stream, continuation) = AsyncStream.makeStream(of: [HeardObservation].self)
+    }
+
+    /// Plugs `adapter` into `segment`.
+    public func attach(_ adapter: AdapterName, mac: MACAddress, segment: String?) {
+        state.withLock { $0.ports[adapter] = Port(mac: mac, segment: segment, transmitFails: false) }
+    }
+
+    /// Moves `adapter` to another segment, or cuts it off (nil).
+    public func setSegment(_ adapter: AdapterName, _ segment: String?) {
+        state.withLock { $0.ports[adapter]?.segment = segment }
+    }
+
+    /// Makes sends on `adapter` fail (or succeed again).
+    public func setTransmitFails(_ adapter: AdapterName, _ fails: Bool) {
+        state.withLock { $0.ports[adapter]?.transmitFails = fails }
+    }
+
+    /// Every frame sent so far, in order.
+    public var sentFrames: [SentFrame] { state.withLock { $0.sent } }
+
+    /// Ends the observation stream (the engine's input loop then finishes).
+    public func finish() { continuation.finish() }
+
+    public func observations() -> AsyncStream<[HeardObservation]> { stream }
+
+    public func send(_ frames: [[UInt8]], on adapter: AdapterName) async throws(TransmitError) {
+        let now = clock.now()
+        let (port, siblings) = state.withLock { state -> (Port?, [(AdapterName, Port)]) in
+            let port = state.ports[adapter]
+            let siblings = state.ports.filter { name, other in
+                name != adapter && other.segment != nil && other.segment == port?.segment
+            }
+            return (port, siblings.sorted { $0.key < $1.key })
+        }
+        guard let port else { throw TransmitError(adapter: adapter, reason: "not attached") }
+        if port.transmitFails { throw TransmitError(adapter: adapter, reason: "simulated transmit error") }
+        state.withLock { state in
+            state.sent += frames.map { SentFrame(adapter: adapter, bytes: $0, at: now) }
+        }
+        let table = answerTable.current
+        for (name, sibling) in siblings {
+            let view = table.view(for: name, mac: sibling.mac)
+            let heard = frames.compactMap { frame in
+                AnswerRules.decide(frame, view: view).observation.map {
+                    HeardObservation(observation: $0, adapter: name, at: now)
+                }
+            }
+            if !heard.isEmpty { continuation.yield(heard) }
+        }
+    }
+
+    /// A client on `segment` sends `request`; returns each adapter's reply, as the answer
+    /// path would send it.
+    public func clientSends(_ request: [UInt8], on segment: String) -> [(adapter: AdapterName, reply: [UInt8])] {
+        let ports = state.withLock { $0.ports.filter { $0.value.segment == segment } }
+        let table = answerTable.current
+        return ports.sorted { $0.key < $1.key }.compactMap { name, port in
+            guard let plan = AnswerRules.decide(request, view: table.view(for: name, mac: port.mac)).replyPlan else {
+                return nil
+            }
+            return (name, plan.bytes)
+        }
+    }
+}

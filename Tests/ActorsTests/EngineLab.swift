@@ -1,0 +1,102 @@
+import Logging
+import ProxyARPActors
+import ProxyARPCore
+import ProxyARPStateMachines
+import ProxyARPTestSupport
+
+/// A running engine over an in-memory wire, scripted links and a manual clock.
+struct EngineLab {
+    static let lan = "lan"
+    static let adapters: [(AdapterName, MACAddress, IPv4Interface)] = [
+        ("eth0", MACAddress(0x02, 0, 0, 0, 0x01, 0x01), IPv4Interface("198.18.0.10/24")!),
+        ("eth1", MACAddress(0x02, 0, 0, 0, 0x01, 0x02), IPv4Interface("198.18.0.11/24")!),
+        ("eth2", MACAddress(0x02, 0, 0, 0, 0x01, 0x03), IPv4Interface("198.18.1.10/24")!),
+    ]
+
+    let clock = ManualClock()
+    let wire: InMemoryWire
+    let links = ScriptedLinks()
+    let host = RecordingHost()
+    let trace: TraceLog
+    let engine: Engine
+    let runTask: Task<Void, any Error>
+    var expectedVIPs: Int
+
+    init(vips: [VIPConfiguration], timers: TimerConfiguration = TimerConfiguration()) {
+        expectedVIPs = vips.count
+        wire = InMemoryWire(clock: clock)
+        trace = TraceLog(capacity: 1_000_000, clock: clock)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let environment = EngineEnvironment(io: wire, host: host, clock: clock, trace: trace, logger: logger)
+        let configuration = DaemonConfiguration(
+            adapters: Self.adapters.map { AdapterConfiguration(name: $0.0) }, vips: vips, timers: timers
+        )
+        engine = Engine(configuration: configuration, environment: environment, links: links)
+        for (name, mac, _) in Self.adapters { wire.attach(name, mac: mac, segment: Self.lan) }
+        let engine = self.engine
+        runTask = Task { try await engine.run() }
+    }
+
+    static func mac(of adapter: AdapterName) -> MACAddress { adapters.first { $0.0 == adapter }!.1 }
+
+    /// Reports a link as rtnetlink would.
+    func link(_ name: AdapterName, adminUp: Bool = true, carrier: Bool = true) {
+        let (_, mac, interface) = Self.adapters.first { $0.0 == name }!
+        let index = Int32(Self.adapters.firstIndex { $0.0 == name }! + 2)
+        links.emit(.changed(LinkState(name: name, index: index, mac: mac, adminUp: adminUp, carrier: carrier, interfaces: [interface])))
+    }
+
+    func allLinksUp() {
+        for (name, _, _) in Self.adapters { link(name) }
+    }
+
+    /// Waits (bounded: `iterations` short real sleeps) until `condition` holds.
+    @discardableResult
+    func eventually(_ iterations: Int = 3000, _ condition: () async -> Bool) async -> Bool {
+        for _ in 0..<iterations {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        return await condition()
+    }
+
+    func status() async -> EngineStatus { await engine.status() }
+
+    /// True when every configured VIP exists and satisfies `condition`.
+    func vipsSatisfy(_ condition: (VIPStatus) -> Bool) async -> Bool {
+        let vips = await engine.status().vips
+        return vips.count == expectedVIPs && vips.allSatisfy(condition)
+    }
+
+    /// Advances the manual clock in `step`s, letting actors run between steps.
+    func advance(_ total: Duration, step: Duration = .milliseconds(50)) async {
+        var elapsed = Duration.zero
+        while elapsed < total {
+            clock.advance(by: step)
+            elapsed += step
+            for _ in 0..<5 { try? await Task.sleep(for: .milliseconds(1)) }
+        }
+    }
+
+    func stop() async {
+        runTask.cancel()
+        _ = await runTask.result
+    }
+}
+
+/// `count` VIPs starting at `first`.
+func vipRange(_ first: String, count: Int, preferred: [AdapterName] = [], preempt: Bool = false) -> [VIPConfiguration] {
+    let start = IPv4Address(first)!
+    return (0..<count).map {
+        VIPConfiguration(address: start.advanced(by: UInt32($0))!, preferred: preferred, preempt: preempt)
+    }
+}
+
+/// A broadcast ARP request from a client.
+func arpRequest(from mac: MACAddress, ip: IPv4Address, for target: IPv4Address) -> [UInt8] {
+    ARPFrame(
+        ethernet: EthernetHeader(destination: .broadcast, source: mac, tags: VLANTags(), etherType: EtherType.arp),
+        arp: ARPPacket(operation: .request, senderMAC: mac, senderIP: ip, targetMAC: .zero, targetIP: target)
+    ).bytes
+}

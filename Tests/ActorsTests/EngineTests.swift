@@ -1,0 +1,224 @@
+import Foundation
+import ProxyARPActors
+import ProxyARPCore
+import ProxyARPStateMachines
+import ProxyARPTestSupport
+import Testing
+
+@Suite("Engine over an in-memory wire")
+struct EngineTests {
+    /// 50 VIPs in the eth0/eth1 subnet and 50 in no adapter's subnet.
+    static let hundredVIPs = vipRange("198.18.0.100", count: 50) + vipRange("198.19.0.1", count: 50)
+
+    @Test("100 VIPs on 3 adapters all reach active, each confirmed by a sibling, answered by exactly one agent")
+    func hundredVIPsActivate() async throws {
+        let lab = EngineLab(vips: Self.hundredVIPs)
+        lab.allLinksUp()
+        let allActive = await lab.eventually { await lab.vipsSatisfy { $0.state == "active" } }
+        let status = await lab.status()
+        #expect(allActive, "states: \(Dictionary(grouping: status.vips, by: \.state).mapValues(\.count))")
+        #expect(status.vips.count == 100)
+
+        let table = lab.wire.answerTable.current
+        for vip in status.vips {
+            let agent = try #require(vip.agent)
+            if agent == "eth2" {
+                // eth2 has no subnet sibling and no segment peer was known when it was
+                // chosen: a successful transmit is accepted, and the status says so.
+                #expect(vip.confirmation == "transmitted" || vip.confirmation?.hasPrefix("heard by eth") == true)
+            } else {
+                #expect(vip.confirmation?.hasPrefix("heard by ") == true, "\(vip.vip) \(vip.confirmation ?? "-")")
+                #expect(vip.confirmation != "heard by \(agent)")
+            }
+            #expect(vip.agentMAC == EngineLab.mac(of: agent))
+            let holders = table.proxyLists.filter { $0.value.contains(vip.vip) }.map(\.key)
+            #expect(holders == [agent], "\(vip.vip) on \(holders)")
+            // Same subnet first: the 198.18.0.x VIPs sit on eth0 or eth1.
+            if IPv4Subnet("198.18.0.0/24")!.contains(vip.vip) {
+                #expect(agent != "eth2")
+                #expect(vip.localAddress != nil && IPv4Subnet("198.18.0.0/24")!.contains(vip.localAddress!))
+            }
+            // A client asking for the VIP gets exactly one reply, from the agent's MAC.
+            let request = arpRequest(
+                from: MACAddress(0x02, 0, 0, 0, 0x0d, 0x01), ip: IPv4Address("198.18.0.1")!, for: vip.vip
+            )
+            let replies = lab.wire.clientSends(request, on: EngineLab.lan)
+            #expect(replies.map(\.adapter) == [agent])
+        }
+        // Load is spread: eth0/eth1 share the 50 same-subnet VIPs; the 50 others spread over all three.
+        let counts = Dictionary(grouping: status.vips, by: { $0.agent! }).mapValues(\.count)
+        #expect(counts.values.max()! - counts.values.min()! <= 18, "\(counts)")
+        #expect(abs((counts["eth0"] ?? 0) - (counts["eth1"] ?? 0)) <= 1, "\(counts)")
+        #expect(lab.host.loopback == Set(Self.hundredVIPs.map(\.address)))
+        #expect(lab.host.bindings.count == 100)
+        await lab.stop()
+        #expect(lab.host.loopback.isEmpty, "shutdown removes every VIP from lo")
+    }
+
+    @Test("carrier loss on an agent moves exactly its VIPs, with new gratuitous ARPs and an updated answer table")
+    func carrierLossFailsOver() async throws {
+        let lab = EngineLab(vips: Self.hundredVIPs)
+        lab.allLinksUp()
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" } })
+        let before = await lab.status()
+        let onEth0 = Set(before.vips.filter { $0.agent == "eth0" }.map(\.vip))
+        #expect(!onEth0.isEmpty)
+        let sentBefore = lab.wire.sentFrames.count
+
+        lab.wire.setSegment("eth0", nil)
+        lab.link("eth0", carrier: false)
+        let moved = await lab.eventually {
+            await lab.vipsSatisfy { $0.state == "active" && $0.agent != "eth0" }
+        }
+        #expect(moved)
+        let after = await lab.status()
+        for vip in after.vips {
+            let previous = before.vips.first { $0.vip == vip.vip }!
+            if onEth0.contains(vip.vip) {
+                #expect(vip.agent != "eth0")
+                #expect(vip.failovers == 1)
+                #expect(lab.host.bindings[vip.vip] == vip.agent)
+            } else {
+                #expect(vip.agent == previous.agent, "\(vip.vip) moved without cause")
+                #expect(vip.failovers == 0)
+            }
+        }
+        #expect(lab.host.breakBeforeMakeCount == 0)
+        let table = lab.wire.answerTable.current
+        #expect(table.proxyLists["eth0"] == nil)
+        // Every moved VIP was announced again, by its new agent, in both forms.
+        let newFrames = lab.wire.sentFrames.dropFirst(sentBefore)
+        for vip in onEth0 {
+            let agent = after.vips.first { $0.vip == vip }!.agent!
+            let kinds = newFrames.filter { $0.adapter == agent }.compactMap { frame -> ARPFrameKind? in
+                guard case .arp(let parsed) = FrameParser.parse(frame.bytes), parsed.arp.senderIP == vip else { return nil }
+                #expect(parsed.arp.senderMAC == EngineLab.mac(of: agent))
+                return parsed.kind
+            }
+            #expect(Set(kinds) == [.gratuitousRequest, .gratuitousReply], "\(vip): \(kinds)")
+        }
+        #expect(newFrames.allSatisfy { $0.adapter != "eth0" })
+
+        // Link back up: nothing moves back (no preempt).
+        lab.wire.setSegment("eth0", EngineLab.lan)
+        lab.link("eth0")
+        await lab.advance(.seconds(10), step: .milliseconds(500))
+        let later = await lab.status()
+        #expect(later.vips.allSatisfy { $0.agent != "eth0" })
+        await lab.stop()
+    }
+
+    @Test("a VIP with no eligible adapter waits in pending and says why")
+    func pendingWithReason() async throws {
+        let lab = EngineLab(vips: vipRange("198.18.0.50", count: 3))
+        lab.link("eth0", carrier: false)
+        lab.link("eth1", adminUp: false, carrier: false)
+        // eth2 never reports: activation starts after the startup grace.
+        await lab.advance(Engine.startupGrace + .milliseconds(100))
+        let waiting = await lab.eventually {
+            await lab.vipsSatisfy { $0.detail == "pending(no eligible adapter)" }
+        }
+        #expect(waiting)
+        #expect(lab.wire.sentFrames.isEmpty)
+        #expect(lab.wire.answerTable.current.proxyLists.isEmpty)
+        // An adapter appears: the waiting VIPs activate.
+        lab.link("eth1")
+        lab.link("eth2")
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" && $0.agent == "eth1" } })
+        await lab.stop()
+    }
+
+    @Test("an adapter cut off from the segment is never confirmed; the VIP moves to one that is heard")
+    func cutOffAdapter() async throws {
+        let vips = vipRange("198.18.0.60", count: 2, preferred: ["eth0"])
+        let lab = EngineLab(vips: vips)
+        lab.wire.setSegment("eth0", nil)  // carrier, but not on the segment
+        lab.allLinksUp()
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "broadcast" && $0.agent == "eth0" } })
+        // confirm timeout 250 ms, 2 retransmissions: unconfirmed after 750 ms.
+        await lab.advance(.milliseconds(1000))
+        let moved = await lab.eventually { await lab.vipsSatisfy { $0.state == "active" && $0.agent == "eth1" } }
+        #expect(moved)
+        let status = await lab.status()
+        #expect(status.adapters.first { $0.name == "eth0" }?.eligible == false)
+        #expect(status.vips.allSatisfy { $0.confirmation == "heard by eth2" }, "\(status.vips.map { $0.confirmation ?? "-" })")
+        // eth0 sent round 1 three times (1 + 2 retransmissions), two frames each, per VIP.
+        #expect(lab.wire.sentFrames.filter { $0.adapter == "eth0" }.count == 2 * 3 * vips.count)
+        #expect(lab.wire.answerTable.current.proxyLists["eth0"] == nil)
+        let states = lab.trace.records.filter { $0.subject == .vip(vips[0].address) }.map(\.to)
+        #expect(!states.contains { $0.hasPrefix("active(eth0") }, "never active on the cut-off adapter")
+        await lab.stop()
+    }
+
+    @Test("announcements repeat 3 times, more than 1 s apart, then stop")
+    func announcementRounds() async throws {
+        let lab = EngineLab(vips: vipRange("198.18.0.70", count: 1))
+        lab.allLinksUp()
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" } })
+        await lab.advance(.seconds(5), step: .milliseconds(100))
+        let frames = lab.wire.sentFrames
+        #expect(frames.count == 6)
+        let times = stride(from: 0, to: frames.count, by: 2).map { frames[$0].at }
+        for (earlier, later) in zip(times, times.dropFirst()) {
+            #expect(later.duration(since: earlier) > .seconds(1))
+        }
+        await lab.stop()
+    }
+
+    @Test("reload withdraws removed VIPs, activates added ones, and leaves the rest alone")
+    func reloadAppliesDifference() async throws {
+        let original = vipRange("198.18.0.80", count: 4)
+        let lab = EngineLab(vips: original)
+        lab.allLinksUp()
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" } })
+        let before = await lab.status()
+        let sentBefore = lab.wire.sentFrames.count
+
+        let added = VIPConfiguration(address: IPv4Address("198.18.0.90")!)
+        let kept = Array(original.dropFirst())
+        var configuration = DaemonConfiguration(
+            adapters: EngineLab.adapters.map { AdapterConfiguration(name: $0.0) }, vips: kept + [added]
+        )
+        configuration.timers = TimerConfiguration()
+        let summary = await lab.engine.apply(configuration)
+        #expect(summary == ReloadSummary(added: 1, removed: 1, changed: 0))
+        #expect(await lab.eventually { await lab.engine.actor(for: added.address) != nil })
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" } })
+        let after = await lab.status()
+        #expect(!after.vips.contains { $0.vip == original[0].address })
+        #expect(!lab.host.loopback.contains(original[0].address))
+        #expect(!lab.wire.answerTable.current.proxyLists.values.contains { $0.contains(original[0].address) })
+        for vip in kept {
+            #expect(after.vips.first { $0.vip == vip.address }?.agent == before.vips.first { $0.vip == vip.address }?.agent)
+        }
+        // Only the added VIP was announced.
+        let announced = Set(lab.wire.sentFrames.dropFirst(sentBefore).compactMap { frame -> IPv4Address? in
+            guard case .arp(let parsed) = FrameParser.parse(frame.bytes) else { return nil }
+            return parsed.arp.senderIP
+        })
+        #expect(announced == [added.address])
+        await lab.stop()
+    }
+
+    @Test("the trace of a real run, dumped as JSON Lines, replays into fresh machines with the same actions")
+    func traceReplays() async throws {
+        let lab = EngineLab(vips: Self.hundredVIPs)
+        lab.allLinksUp()
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" } })
+        lab.wire.setSegment("eth1", nil)
+        lab.link("eth1", carrier: false)
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" && $0.agent != "eth1" } })
+        await lab.advance(.seconds(3), step: .milliseconds(200))
+        await lab.stop()
+
+        let records = lab.trace.records
+        #expect(records.count > 500)
+        let encoder = JSONEncoder()
+        let lines = try records.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        let decoded = try lines.map { try JSONDecoder().decode(MachineTraceRecord.self, from: Data($0.utf8)) }
+        #expect(decoded == records)
+        let report = TraceReplay.replay(decoded)
+        #expect(report.divergences.isEmpty, "\(report.divergences.prefix(5))")
+        #expect(report.replayed == records.count)
+    }
+}
