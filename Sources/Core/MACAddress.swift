@@ -65,7 +65,10 @@ extension MACAddress: LosslessStringConvertible {
         guard parts.count == 6 else { return nil }
         var value: UInt64 = 0
         for part in parts {
-            guard (1...2).contains(part.count), let byte = UInt8(part, radix: 16) else { return nil }
+            // Hex digits only: `UInt8(_:radix:)` alone would also take a sign ("+2").
+            guard (1...2).contains(part.count), part.allSatisfy(\.isHexDigit), part.allSatisfy(\.isASCII),
+                let byte = UInt8(part, radix: 16)
+            else { return nil }
             value = value << 8 | UInt64(byte)
         }
         self.init(rawValue: value)
