@@ -22,7 +22,7 @@ struct ARPEncoderTests {
     static let rounds = 20_000
 
     @Test("Replies round-trip through the parser")
-    func replyRoundTrip() {
+    func replyRoundTrip() throws {
         var rng = SplitMix64(seed: 0x5EED_0001)
         var buffer = [UInt8](repeating: 0, count: ARPEncoder.maximumLength)
         for _ in 0..<Self.rounds {
@@ -30,20 +30,20 @@ struct ARPEncoderTests {
             let written = buffer.withUnsafeMutableBytes {
                 ARPEncoder.encodeReply(into: $0, from: mac, vip: vip, to: requester, requesterIP: requesterIP, tags: tags)
             }
-            #expect(written == 42 + 4 * tags.count)
+            try #require(written == 42 + 4 * tags.count)
             let parsed = buffer.withUnsafeBytes { FrameParser.parse(UnsafeRawBufferPointer(rebasing: $0[..<written])) }
             let expected = ARPFrame(
                 ethernet: EthernetHeader(destination: requester, source: mac, tags: tags, etherType: EtherType.arp),
                 arp: ARPPacket(operation: .reply, senderMAC: mac, senderIP: vip, targetMAC: requester, targetIP: requesterIP))
-            #expect(parsed == .arp(expected))
+            try #require(parsed == .arp(expected))
             if vip != requesterIP {
-                #expect(parsed.classification == .reply)
+                try #require(parsed.classification == .reply)
             }
         }
     }
 
     @Test("Gratuitous requests round-trip through the parser")
-    func gratuitousRequestRoundTrip() {
+    func gratuitousRequestRoundTrip() throws {
         var rng = SplitMix64(seed: 0x5EED_0002)
         var buffer = [UInt8](repeating: 0, count: ARPEncoder.maximumLength)
         for _ in 0..<Self.rounds {
@@ -51,18 +51,18 @@ struct ARPEncoderTests {
             let written = buffer.withUnsafeMutableBytes {
                 ARPEncoder.encodeGratuitousRequest(into: $0, mac: mac, vip: vip, tags: tags)
             }
-            #expect(written == 42 + 4 * tags.count)
+            try #require(written == 42 + 4 * tags.count)
             let parsed = buffer.withUnsafeBytes { FrameParser.parse(UnsafeRawBufferPointer(rebasing: $0[..<written])) }
             let expected = ARPFrame(
                 ethernet: EthernetHeader(destination: .broadcast, source: mac, tags: tags, etherType: EtherType.arp),
                 arp: ARPPacket(operation: .request, senderMAC: mac, senderIP: vip, targetMAC: .zero, targetIP: vip))
-            #expect(parsed == .arp(expected))
-            #expect(parsed.classification == .gratuitousRequest)
+            try #require(parsed == .arp(expected))
+            try #require(parsed.classification == .gratuitousRequest)
         }
     }
 
     @Test("RFC 5944 gratuitous replies round-trip through the parser")
-    func gratuitousReplyRoundTrip() {
+    func gratuitousReplyRoundTrip() throws {
         var rng = SplitMix64(seed: 0x5EED_0003)
         var buffer = [UInt8](repeating: 0, count: ARPEncoder.maximumLength)
         for _ in 0..<Self.rounds {
@@ -70,13 +70,13 @@ struct ARPEncoderTests {
             let written = buffer.withUnsafeMutableBytes {
                 ARPEncoder.encodeGratuitousReply(into: $0, mac: mac, vip: vip, tags: tags)
             }
-            #expect(written == 42 + 4 * tags.count)
+            try #require(written == 42 + 4 * tags.count)
             let parsed = buffer.withUnsafeBytes { FrameParser.parse(UnsafeRawBufferPointer(rebasing: $0[..<written])) }
             let expected = ARPFrame(
                 ethernet: EthernetHeader(destination: .broadcast, source: mac, tags: tags, etherType: EtherType.arp),
                 arp: ARPPacket(operation: .reply, senderMAC: mac, senderIP: vip, targetMAC: mac, targetIP: vip))
-            #expect(parsed == .arp(expected))
-            #expect(parsed.classification == .gratuitousReply)
+            try #require(parsed == .arp(expected))
+            try #require(parsed.classification == .gratuitousReply)
         }
     }
 

@@ -89,12 +89,14 @@ public struct VLANTags: Hashable, Sendable {
     /// Bytes the tags add to an Ethernet header: 4 per tag.
     public var byteCount: Int { 4 * count }
 
+    /// Equal when the same tags are present in the same order (unused slots are ignored).
     public static func == (lhs: VLANTags, rhs: VLANTags) -> Bool {
         guard lhs.count == rhs.count else { return false }
         for index in 0..<lhs.count where lhs[index] != rhs[index] { return false }
         return true
     }
 
+    /// Hashes the present tags only, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(count)
         for index in 0..<count { hasher.combine(self[index]) }
