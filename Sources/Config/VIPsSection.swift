@@ -44,28 +44,24 @@ enum VIPsSection {
             return nil
         }
 
+        // A problem in the options is reported but keeps the entry, so that its addresses
+        // still take part in the checks across entries (overlaps, adapter addresses).
         var preferred: [AdapterName] = []
-        var optionsValid = true
-        if let preferredNode = reader["preferred"] {
-            if let names = readPreferred(preferredNode, path: childPath(itemPath, "preferred"), adapters: adapters, &diagnostics) {
-                preferred = names
-            } else {
-                optionsValid = false
-            }
+        if let preferredNode = reader["preferred"],
+            let names = readPreferred(preferredNode, path: childPath(itemPath, "preferred"), adapters: adapters, &diagnostics)
+        {
+            preferred = names
         }
         var preempt = false
-        if let preemptNode = reader["preempt"] {
-            if let value = ScalarReaders.bool(preemptNode, childPath(itemPath, "preempt"), &diagnostics) {
-                preempt = value
-            } else {
-                optionsValid = false
-            }
+        if let preemptNode = reader["preempt"],
+            let value = ScalarReaders.bool(preemptNode, childPath(itemPath, "preempt"), &diagnostics)
+        {
+            preempt = value
         }
 
         let valuePath = childPath(itemPath, keyword)
         guard let text = ScalarReaders.string(valueNode, valuePath, &diagnostics),
-            let interval = interval(keyword: keyword, text: text, node: valueNode, path: valuePath, &diagnostics),
-            optionsValid
+            let interval = interval(keyword: keyword, text: text, node: valueNode, path: valuePath, &diagnostics)
         else { return nil }
         return VIPEntry(
             index: index, keyword: keyword, text: text, node: valueNode,
@@ -116,7 +112,7 @@ enum VIPsSection {
                 // Refused here, by arithmetic, before anything is expanded.
                 diagnostics.report(
                     node, path,
-                    "\(block) has \(block.addressCount) addresses, more than the limit of \(VIPSetRules.maximumVIPCount) VIPs")
+                    "\"\(text)\" is a block of \(block.addressCount) addresses, more than the limit of \(VIPSetRules.maximumVIPCount) VIPs")
                 return nil
             }
             if block.description != text {
