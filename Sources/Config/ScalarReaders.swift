@@ -4,7 +4,7 @@ import Yams
 enum ScalarReaders {
     /// Any non-null scalar, as written.
     static func string(_ node: Node, _ path: String, _ diagnostics: inout Diagnostics) -> String? {
-        guard case .scalar(let scalar) = node, node.tagName != .null else {
+        guard case .scalar(let scalar) = node, !node.isNull else {
             diagnostics.report(node, path, "expected a string, got \(node.kindDescription)")
             return nil
         }

@@ -95,7 +95,7 @@ enum TimersSection {
     private static func duration(
         _ node: Node, _ path: String, allowOff: Bool = false, _ diagnostics: inout Diagnostics
     ) -> Duration? {
-        guard case .scalar(let scalar) = node, node.tagName != .null else {
+        guard case .scalar(let scalar) = node, !node.isNull else {
             diagnostics.report(node, path, "expected a duration such as \"1200ms\", \"2s\" or \"5m\", got \(node.kindDescription)")
             return nil
         }
