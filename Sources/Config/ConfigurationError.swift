@@ -10,7 +10,8 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
     public var line: Int
     /// The 1-based column of the offending node, when the YAML parser reported one.
     public var column: Int?
-    /// Where in the document: `vips[3].address`, `timers.hold_down`; empty for the document itself.
+    /// Where in the document: `vips[3].address` (list indices count from 0), `timers.hold_down`;
+    /// empty for the document itself.
     public var path: String
     /// What is wrong, for a human.
     public var reason: String

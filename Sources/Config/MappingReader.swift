@@ -8,6 +8,7 @@ struct MappingReader {
     /// The mapping's path in the document.
     let path: String
     private var values: [String: Node] = [:]
+    private var keyNodes: [String: Node] = [:]
 
     /// Checks that `node` is a mapping whose keys all come from `allowed`, or reports why not
     /// and returns nil. A null node (`timers:` with nothing after it) reads as an empty mapping.
@@ -32,11 +33,15 @@ struct MappingReader {
                 continue
             }
             values[name] = value
+            keyNodes[name] = key
         }
     }
 
     /// The value under `key`, or nil when the key is absent.
     subscript(key: String) -> Node? { values[key] }
+
+    /// The node of `key` itself (its line is the line of `key:`), or nil when the key is absent.
+    func keyNode(_ key: String) -> Node? { keyNodes[key] }
 
     /// The value under `key`; reports a missing required key when it is absent.
     func required(_ key: String, diagnostics: inout Diagnostics) -> Node? {

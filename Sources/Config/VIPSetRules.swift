@@ -20,6 +20,7 @@ enum VIPSetRules {
     ]
 
     /// Reports entries that break a rule; returns true when the set is usable.
+    /// A total above the limit is reported at `vipsNode`, the `vips:` key.
     static func check(
         _ entries: [VIPEntry], vipsNode: Node, adapters: [AdaptersSection.Entry], _ diagnostics: inout Diagnostics
     ) -> Bool {

@@ -102,6 +102,13 @@ enum VIPsSection {
                 diagnostics.report(node, path, "range \"\(text)\" is reversed: the first address must not be above the last")
                 return nil
             }
+            let count = UInt64(last.rawValue - first.rawValue) + 1
+            if count > UInt64(VIPSetRules.maximumVIPCount) {
+                diagnostics.report(
+                    node, path,
+                    "range \"\(text)\" has \(count) addresses, more than the limit of \(VIPSetRules.maximumVIPCount) VIPs")
+                return nil
+            }
             return (first.rawValue, last.rawValue)
         default:
             guard let block = IPv4Subnet(text) else {

@@ -56,7 +56,7 @@ let brokenCases: [BrokenCase] = [
     BrokenCase(name: "CIDR with host bits", yaml: head + "\n  - cidr: 198.18.2.5/28\n", line: 6, phrase: "host bits set; did you mean 198.18.2.0/28?"),
     BrokenCase(name: "CIDR prefix 33", yaml: head + "\n  - cidr: 198.18.2.0/33\n", line: 6, phrase: "is not an IPv4 CIDR block"),
     BrokenCase(name: "huge CIDR refused", yaml: head + "\n  - cidr: 198.18.0.0/8\n", line: 6, phrase: "16777216 addresses, more than the limit of 1000000"),
-    BrokenCase(name: "total above limit", yaml: head + "\n  - range: 198.20.0.0-198.35.255.255\n", line: 6, phrase: "1048576 VIPs, more than the limit"),
+    BrokenCase(name: "total above limit", yaml: head + "\n  - range: 198.20.0.0-198.35.255.255\n", line: 6, phrase: "has 1048576 addresses, more than the limit"),
     BrokenCase(name: "loopback VIP", yaml: head + "\n  - address: 127.0.0.5\n", line: 6, phrase: "loopback 127.0.0.0/8"),
     BrokenCase(name: "duplicate VIP", yaml: withVIP("  - address: 198.18.0.100"), line: 7, phrase: "duplicate VIP 198.18.0.100, already listed at 198.18.0.100 (vips[0].address, line 6)"),
     BrokenCase(name: "range overlaps address", yaml: withVIP("  - range: 198.18.0.90-198.18.0.110"), line: 7, phrase: "overlaps 198.18.0.100 (vips[0].address, line 6): both contain 198.18.0.100"),

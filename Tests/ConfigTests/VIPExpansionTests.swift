@@ -123,8 +123,21 @@ import Testing
               - range: 1.0.0.0-126.255.255.255
               - range: 128.0.0.0-223.255.255.255
             """)
+        #expect(errors.map(\.line) == [4, 5])
+        #expect(errors.allSatisfy { $0.reason.contains("more than the limit of 1000000") })
+    }
+
+    @Test func totalAboveLimitIsReportedAtTheVIPsKey() {
+        let errors = loadErrors("""
+            adapters:
+              - name: eth0
+            # 524,288 + 524,288 addresses: each entry is allowed, together they are too many.
+            vips:
+              - range: 198.18.0.0-198.25.255.255
+              - range: 198.26.0.0-198.33.255.255
+            """)
         #expect(errors.count == 1)
         #expect(errors.first?.line == 4)
-        #expect(errors.first?.reason.contains("more than the limit of 1000000") == true)
+        #expect(errors.first?.reason == "the entries add up to 1048576 VIPs, more than the limit of 1000000")
     }
 }
