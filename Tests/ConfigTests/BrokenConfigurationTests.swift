@@ -28,7 +28,9 @@ private func withVIP(_ tail: String) -> String {
 let brokenCases: [BrokenCase] = [
     // YAML itself
     BrokenCase(name: "syntax error", yaml: "adapters:\n  - name: [eth0\nvips: []\n", line: 3, phrase: "YAML syntax error"),
-    BrokenCase(name: "duplicate key", yaml: withVIP("vips: []"), line: 5, phrase: "duplicate key \"vips\""),
+    BrokenCase(name: "duplicate key", yaml: withVIP("vips: []"), line: 7, phrase: "duplicate key \"vips\" (first at line 5)"),
+    BrokenCase(name: "duplicate nested key", yaml: withVIP("    preempt: true\n    preferred: [eth0]\n    preempt: false"), line: 9, phrase: "duplicate key \"preempt\" (first at line 7)"),
+    BrokenCase(name: "duplicate key in flow mapping", yaml: withVIP("timers: {hold_down: 1s, hold_down: 2s}"), line: 7, phrase: "duplicate key \"hold_down\""),
     BrokenCase(name: "empty file", yaml: "# nothing\n", line: 1, phrase: "the file is empty"),
     BrokenCase(name: "root is a list", yaml: "- adapters\n", line: 1, phrase: "expected a mapping"),
     // Structure and keys
