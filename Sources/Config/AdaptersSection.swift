@@ -27,10 +27,11 @@ enum AdaptersSection {
         var addressOwner: [IPv4Address: (name: String, line: Int)] = [:]
         for (index, item) in sequence.enumerated() {
             let itemPath = "\(path)[\(index)]"
-            guard let reader = MappingReader(item, path: itemPath, allowed: keys, diagnostics: &diagnostics),
-                !item.isNull
-            else {
-                if item.isNull { diagnostics.report(item, itemPath, "empty adapter entry; \"name\" is required") }
+            if item.isNull {
+                diagnostics.report(item, itemPath, "empty adapter entry; \"name\" is required")
+                continue
+            }
+            guard let reader = MappingReader(item, path: itemPath, allowed: keys, diagnostics: &diagnostics) else {
                 continue
             }
             guard let nameNode = reader.required("name", diagnostics: &diagnostics),

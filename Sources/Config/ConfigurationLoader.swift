@@ -43,7 +43,7 @@ public enum ConfigurationLoader {
         var entries: [VIPEntry] = []
         if let node = reader.required("vips", diagnostics: &diagnostics) {
             entries = VIPsSection.read(node, adapters: adapters.map(\.configuration.name), &diagnostics)
-            _ = VIPSetRules.check(entries, vipsNode: reader.keyNode("vips") ?? node, adapters: adapters, &diagnostics)
+            VIPSetRules.check(entries, vipsNode: reader.keyNode("vips") ?? node, adapters: adapters, &diagnostics)
         }
         let timers = TimersSection.read(reader["timers"], &diagnostics)
         let control = ControlSection.read(reader["control"], &diagnostics)

@@ -19,54 +19,47 @@ enum VIPSetRules {
         (0xF000_0000, 0xFFFF_FFFF, "reserved 240.0.0.0/4"),
     ]
 
-    /// Reports entries that break a rule; returns true when the set is usable.
-    /// A total above the limit is reported at `vipsNode`, the `vips:` key.
+    /// Reports entries that break a rule. A total above the limit is reported at `vipsNode`,
+    /// the `vips:` key.
     static func check(
         _ entries: [VIPEntry], vipsNode: Node, adapters: [AdaptersSection.Entry], _ diagnostics: inout Diagnostics
-    ) -> Bool {
-        var valid = true
+    ) {
         let total = entries.reduce(UInt64(0)) { $0 + $1.count }
         if total > UInt64(maximumVIPCount) {
             diagnostics.report(
                 vipsNode, "vips", "the entries add up to \(total) VIPs, more than the limit of \(maximumVIPCount)")
-            valid = false
         }
         for entry in entries {
             for block in forbidden where entry.first <= block.last && block.first <= entry.last {
                 let example = IPv4Address(rawValue: max(entry.first, block.first))
                 diagnostics.report(entry.node, entry.path, "\(example) is in \(block.name) and cannot be a VIP")
-                valid = false
             }
             for adapter in adapters {
                 guard let expected = adapter.configuration.expectedAddress?.address,
                     entry.addresses.contains(expected.rawValue)
                 else { continue }
-                let where_ = adapter.addressNode.map { " (line \($0.line))" } ?? ""
+                let place = adapter.addressNode.map { " (line \($0.line))" } ?? ""
                 let subject = entry.isSingle ? "the VIP" : "\(entry.text) contains \(expected), which"
                 diagnostics.report(
                     entry.node, entry.path,
-                    "\(subject) is the configured address of adapter \(adapter.configuration.name)\(where_)")
-                valid = false
+                    "\(subject) is the configured address of adapter \(adapter.configuration.name)\(place)")
             }
         }
-        if !checkOverlaps(entries, &diagnostics) { valid = false }
-        return valid
+        checkOverlaps(entries, &diagnostics)
     }
 
     /// Reports duplicate VIPs and overlapping ranges/blocks, naming both entries' lines.
     /// The error goes to the entry written later in the file.
-    static func checkOverlaps(_ entries: [VIPEntry], _ diagnostics: inout Diagnostics) -> Bool {
-        guard entries.count > 1 else { return true }
+    static func checkOverlaps(_ entries: [VIPEntry], _ diagnostics: inout Diagnostics) {
+        guard entries.count > 1 else { return }
         let order = entries.indices.sorted {
             (entries[$0].first, entries[$0].index) < (entries[$1].first, entries[$1].index)
         }
-        var valid = true
         // The entry reaching furthest among those already swept.
         var reach = entries[order[0]]
         for position in order.dropFirst() {
             let entry = entries[position]
             if entry.first <= reach.last {
-                valid = false
                 let (earlier, later) = reach.index < entry.index ? (reach, entry) : (entry, reach)
                 let reason: String
                 if earlier.isSingle && later.isSingle {
@@ -79,7 +72,6 @@ enum VIPSetRules {
             }
             if entry.last > reach.last { reach = entry }
         }
-        return valid
     }
 
     /// One ``VIPConfiguration`` per address, entries in file order, addresses ascending within one.
