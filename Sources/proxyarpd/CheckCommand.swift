@@ -12,9 +12,11 @@ struct CheckCommand: ParsableCommand {
         abstract: "Validate a configuration file and print a summary."
     )
 
+    /// The file to check.
     @Option(name: .long, help: ArgumentHelp("The YAML configuration file.", valueName: "file"))
     var config: String = "/etc/proxyarpd/proxyarpd.yaml"
 
+    /// Loads the file, then prints the summary or the errors.
     func run() throws {
         do {
             let configuration = try ConfigurationLoader.load(path: config)
