@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `proxyarpd` command: a root that only dispatches to its subcommands.
+@main
+struct ProxyARPD: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxyarpd",
+        abstract: "Answer ARP for virtual IPv4 addresses on behalf of the host's adapters.",
+        subcommands: [CheckCommand.self]
+    )
+}
