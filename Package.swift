@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // MAC, IPv4, subnets, the ARP/Ethernet codec, answer rules, answer table,
@@ -62,7 +63,11 @@ let package = Package(
         // Manual clock, in-memory wire, capture replay: shared by tests and the demo.
         .target(
             name: "ProxyARPTestSupport",
-            dependencies: ["ProxyARPCore", "ProxyARPActors"],
+            dependencies: [
+                "ProxyARPCore",
+                "ProxyARPActors",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
             path: "Sources/TestSupport"
         ),
         .executableTarget(
@@ -73,6 +78,7 @@ let package = Package(
                 "ProxyARPActors",
                 "ProxyARPConfig",
                 "ProxyARPIO",
+                "ProxyARPTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
