@@ -116,6 +116,20 @@ struct VIPActivationScenarioTests {
             == VIPAction.announce(announcement(Fixture.eth1, round: 1, epoch: 2), timer: confirmTimer(2, at: now + timeout)))
     }
 
+    @Test("retransmitted round 1 keeps later rounds more than the 1 s locktime apart")
+    func retransmissionSpacing() throws {
+        // Defaults: 250 ms confirmation, 2 retries, 1.2 s interval. Round 1 is sent at t0,
+        // t0+250ms and t0+500ms; it is the last of these that neighbours may have taken,
+        // so round 2 must come at least one interval after it.
+        var machine = VIPActivationStateMachine(vip: vip, settings: Fixture.vipSettings, now: t0)
+        _ = try machine.agentSelected(Fixture.eth0, now: t0)
+        _ = try machine.timerFired(VIPTimerID(kind: .confirm, epoch: 1), now: t0 + .milliseconds(250))
+        _ = try machine.timerFired(VIPTimerID(kind: .confirm, epoch: 1), now: t0 + .milliseconds(500))
+        _ = machine.announcementSeen(on: "eth1", mac: Fixture.macA, now: t0 + .milliseconds(505))
+        let action = try machine.outboundPathBound(agent: "eth0", epoch: 1, now: t0 + .milliseconds(510))
+        #expect(action == VIPAction.schedule(announceTimer(1, at: t0 + .milliseconds(500) + .milliseconds(1200))))
+    }
+
     @Test("sibling policy ignores the outbound copy and a transmit; only a sibling confirms")
     func siblingPolicy() throws {
         var machine = vipMachine(in: .broadcast, confirmation: .sibling)

@@ -77,6 +77,8 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
         public var retransmissions: Int
         /// When round 1 was first sent.
         public var firstSentAt: Instant
+        /// When round 1 was last sent (its latest retransmission): round 2 is spaced from here.
+        public var lastSentAt: Instant
         /// The agent whose outbound path is still bound, if any.
         public var boundAgent: AdapterName?
         /// Carried from `pending` for failover timing.
@@ -95,6 +97,8 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
         public var confirmation: Confirmation
         /// When round 1 was first sent.
         public var firstSentAt: Instant
+        /// When round 1 was last sent (its latest retransmission).
+        public var lastSentAt: Instant
         /// When the confirmation arrived.
         public var confirmedAt: Instant
         /// The agent whose outbound path is still bound, if any (replaced on activation).
