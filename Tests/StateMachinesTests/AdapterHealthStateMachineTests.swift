@@ -308,6 +308,35 @@ struct AdapterHealthScenarioTests {
         #expect(machine.state.description == "down(adminDown)")
     }
 
+    @Test("a hold-down longer than the flap window: its timer, left armed when the link went down, is stale once the link is back")
+    func longHoldDownTimerStale() throws {
+        // 5 s × 16 = 80 s of hold-down, longer than the 60 s window. Nothing stops an operator
+        // from configuring this.
+        let settings = AdapterHealthSettings(holdDown: .seconds(5))
+        var machine = AdapterHealthStateMachine(adapter: "eth0", settings: settings, now: t0)
+        _ = machine.linkChanged(adminUp: true, carrier: true, now: t0)
+        var now = t0
+        var lastDeadline = t0
+        for _ in 1...5 {  // bounce up to the maximum hold-down
+            now = now + .seconds(1)
+            _ = machine.linkChanged(adminUp: true, carrier: false, now: now)
+            if case .holdDown(let timer, _) = machine.linkChanged(adminUp: true, carrier: true, now: now) {
+                lastDeadline = timer.deadline
+            }
+        }
+        #expect(lastDeadline == now + .seconds(80))
+        // The link drops during the hold-down and stays away past the flap window.
+        _ = machine.linkChanged(adminUp: true, carrier: false, now: now + .seconds(1))
+        #expect(machine.linkChanged(adminUp: true, carrier: true, now: now + .seconds(62)) == .becameEligible)
+        // The timer armed for the hold-down fires at its deadline, after the adapter is
+        // eligible again. It belongs to an interrupted hold-down: stale, not a bug.
+        #expect(machine.holdDownEpoch == 5)
+        let before = machine.state
+        #expect(try machine.holdDownExpired(epoch: 5, now: lastDeadline) == .none)
+        #expect(machine.state == before)
+        #expect(machine.isEligible)
+    }
+
     @Test("removal: ineligible at once if it was eligible; a recreated link starts over")
     func removal() {
         var machine = AdapterHealthStateMachine(adapter: "eth0", settings: Fixture.healthSettings, now: t0)
