@@ -244,6 +244,21 @@ struct TraceReplayTests {
         #expect(report.replayed == records.count)
     }
 
+    @Test("a removed confirmation makes the replay hit a bug-class event: reported, not a crash")
+    func removedConfirmation() throws {
+        var records = try parse(try jsonLines(try recordScenario()))
+        let index = try #require(records.firstIndex {
+            if case .vip(.announcementSeen) = $0.event { return $0.action.hasPrefix("publish(") }
+            return false
+        })
+        let removed = records.remove(at: index)
+        let next = try #require(records.first { $0.subject == removed.subject && $0.sequence > removed.sequence })
+        let report = TraceReplay.replay(records)  // would trap in assertionFailure before the fix
+        #expect(report.divergences.first?.sequence == next.sequence)
+        #expect(report.divergences.first?.replayed.hasPrefix("unreachable(outboundPathBound") == true, "\(report.divergences)")
+        #expect(report.replayed == records.count)
+    }
+
     @Test("a machine whose creation record is missing is skipped, not divergent")
     func missingCreation() throws {
         var records = try parse(try jsonLines(try recordScenario()))

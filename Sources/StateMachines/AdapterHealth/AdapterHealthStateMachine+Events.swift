@@ -106,7 +106,7 @@ extension AdapterHealthStateMachine {
         case .eligible:
             let error = UnreachableTransition(state: "eligible", event: "holdDownExpired(#\(epoch))")
             state = .failed(Failed(error: error))
-            assertionFailure("unreachable adapter transition: \(error)")
+            if assertsOnUnreachable { assertionFailure("unreachable adapter transition: \(error)") }
             throw error
         }
     }

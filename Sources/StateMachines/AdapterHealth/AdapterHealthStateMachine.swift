@@ -129,6 +129,9 @@ public struct AdapterHealthStateMachine: Sendable, Equatable {
     /// True from arming the hold-down timer of `holdDownEpoch` until it fires: the timer is
     /// never cancelled, so it may still fire after an interrupted hold-down.
     public internal(set) var holdDownTimerArmed = false
+    /// Whether a bug-class event also trips `assertionFailure` (debug builds); ``TraceReplay``
+    /// turns it off so that replaying a recorded bug reports it instead of crashing.
+    public var assertsOnUnreachable = true
 
     /// Creates a machine in `down(unknown)`.
     public init(adapter: AdapterName, settings: AdapterHealthSettings, now: Instant) {

@@ -283,7 +283,7 @@ extension VIPActivationStateMachine {
     private mutating func unreachable(_ event: String) -> UnreachableTransition {
         let error = UnreachableTransition(state: state.name, event: event)
         state = .failed(Failed(error: error))
-        assertionFailure("unreachable VIP transition: \(error)")
+        if assertsOnUnreachable { assertionFailure("unreachable VIP transition: \(error)") }
         return error
     }
 }

@@ -192,6 +192,10 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
     public let settings: VIPActivationSettings
     /// The current state.
     public internal(set) var state: State
+    /// Whether a bug-class event also trips `assertionFailure` (debug builds). True in the
+    /// daemon; ``TraceReplay`` turns it off, because replaying a trace that recorded a bug
+    /// (or an edited trace) must report the `unreachable` action, not crash the replayer.
+    public var assertsOnUnreachable = true
 
     /// Creates a machine in `pending(awaitingSelection)`.
     public init(vip: IPv4Address, settings: VIPActivationSettings, now: Instant) {
