@@ -23,9 +23,10 @@ import ProxyARPCore
 // Invalid events:
 //   * Untrusted input (link reports, transmit results, unconfirmed reports that arrive
 //     after the adapter already failed) is never an error: `.none`.
-//   * A stale hold-down timer (earlier epoch, or the link went down meanwhile) is `.none`.
-//   * A bug (a current-epoch hold-down timer firing while `eligible`, i.e. a timer we
-//     never armed) moves to `failed`, asserts in debug, and throws.
+//   * A stale hold-down timer (earlier epoch, or the link went down meanwhile, or its
+//     hold-down was interrupted and the link came back eligible by itself) is `.none`.
+//   * A bug (a current-epoch hold-down timer firing while `eligible` when no such timer
+//     is armed: never armed, or fired already) moves to `failed`, asserts in debug, and throws.
 
 /// Health of one managed adapter. A pure value.
 public struct AdapterHealthStateMachine: Sendable, Equatable {
@@ -125,6 +126,12 @@ public struct AdapterHealthStateMachine: Sendable, Equatable {
     public internal(set) var recentFailures: [Instant] = []
     /// Epoch of the last hold-down timer armed.
     public internal(set) var holdDownEpoch: UInt64 = 0
+    /// True from arming the hold-down timer of `holdDownEpoch` until it fires: the timer is
+    /// never cancelled, so it may still fire after an interrupted hold-down.
+    public internal(set) var holdDownTimerArmed = false
+    /// Whether a bug-class event also trips `assertionFailure` (debug builds); ``TraceReplay``
+    /// turns it off so that replaying a recorded bug reports it instead of crashing.
+    public var assertsOnUnreachable = true
 
     /// Creates a machine in `down(unknown)`.
     public init(adapter: AdapterName, settings: AdapterHealthSettings, now: Instant) {

@@ -45,7 +45,8 @@ public struct TraceReplay: Sendable {
             let result: (action: String, state: String)?
             switch (record.subject, record.event) {
             case (.vip(let vip), .vipCreated(let settings)):
-                let machine = VIPActivationStateMachine(vip: vip, settings: settings, now: record.monotonic)
+                var machine = VIPActivationStateMachine(vip: vip, settings: settings, now: record.monotonic)
+                machine.assertsOnUnreachable = false
                 vips[vip] = machine
                 result = ("none", machine.state.description)
             case (.vip(let vip), .vip(let event)):
@@ -55,7 +56,8 @@ public struct TraceReplay: Sendable {
                 vips[vip] = machine
                 result = (action, machine.state.description)
             case (.adapter(let name), .adapterCreated(let settings)):
-                let machine = AdapterHealthStateMachine(adapter: name, settings: settings, now: record.monotonic)
+                var machine = AdapterHealthStateMachine(adapter: name, settings: settings, now: record.monotonic)
+                machine.assertsOnUnreachable = false
                 adapters[name] = machine
                 result = ("none", machine.state.description)
             case (.adapter(let name), .adapter(let event)):

@@ -77,6 +77,8 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
         public var retransmissions: Int
         /// When round 1 was first sent.
         public var firstSentAt: Instant
+        /// When round 1 was last sent (its latest retransmission): round 2 is spaced from here.
+        public var lastSentAt: Instant
         /// The agent whose outbound path is still bound, if any.
         public var boundAgent: AdapterName?
         /// Carried from `pending` for failover timing.
@@ -95,6 +97,8 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
         public var confirmation: Confirmation
         /// When round 1 was first sent.
         public var firstSentAt: Instant
+        /// When round 1 was last sent (its latest retransmission).
+        public var lastSentAt: Instant
         /// When the confirmation arrived.
         public var confirmedAt: Instant
         /// The agent whose outbound path is still bound, if any (replaced on activation).
@@ -188,6 +192,10 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
     public let settings: VIPActivationSettings
     /// The current state.
     public internal(set) var state: State
+    /// Whether a bug-class event also trips `assertionFailure` (debug builds). True in the
+    /// daemon; ``TraceReplay`` turns it off, because replaying a trace that recorded a bug
+    /// (or an edited trace) must report the `unreachable` action, not crash the replayer.
+    public var assertsOnUnreachable = true
 
     /// Creates a machine in `pending(awaitingSelection)`.
     public init(vip: IPv4Address, settings: VIPActivationSettings, now: Instant) {

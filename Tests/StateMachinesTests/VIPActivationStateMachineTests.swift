@@ -1,0 +1,350 @@
+import ProxyARPCore
+import Testing
+
+#if DEBUG
+@testable import ProxyARPStateMachines
+#else
+import ProxyARPStateMachines
+#endif
+
+// MARK: - Fixtures and the drive-to-state helper
+
+extension Fixture {
+    static func agent(_ name: AdapterName, confirmation: ConfirmationPolicy = .sibling) -> Agent {
+        switch name {
+        case "eth0": Agent(name: name, mac: macA, localAddress: IPv4Address(198, 18, 0, 10), confirmation: confirmation)
+        case "eth1": Agent(name: name, mac: macB, localAddress: IPv4Address(198, 18, 0, 11), confirmation: confirmation)
+        default: Agent(name: name, mac: macC, localAddress: IPv4Address(198, 18, 4, 10), confirmation: confirmation)
+        }
+    }
+
+    static let eth0 = agent("eth0")
+    static let eth1 = agent("eth1")
+
+    /// The documented defaults: 3 rounds 1.2 s apart, 250 ms confirmation, 2 retries, no refresh.
+    static let vipSettings = VIPActivationSettings(
+        announceCount: 3, announceInterval: .milliseconds(1200), confirmTimeout: .milliseconds(250),
+        confirmRetries: 2, refreshInterval: nil
+    )
+}
+
+/// The states a test can ask for by name.
+enum VIPStateName: String, CaseIterable, Codable, Sendable, CustomTestStringConvertible {
+    case pending, broadcast, enqueued, active, withdrawn, failed
+    var testDescription: String { rawValue }
+}
+
+/// Drives a fresh machine (VIP 198.18.0.100, agent eth0, sibling policy) to `target`.
+///
+/// Every live state is reached through attempt (epoch) 1, so epoch 1 is "current" and
+/// epoch 0 is "stale" for all of them:
+/// - pending:   selected eth0, then lost it while broadcasting -> pending(agent eth0 lost), epoch 1
+/// - broadcast: selected eth0 at t0 -> broadcast(eth0 epoch 1)
+/// - enqueued:  + heard on sibling eth1 at t0+10ms
+/// - active:    + outbound path bound at t0+20ms
+/// - withdrawn: active + withdraw
+/// - failed:    active, then isolated by a bug (see `isolate`)
+func vipMachine(
+    in target: VIPStateName, confirmation: ConfirmationPolicy = .sibling,
+    settings: VIPActivationSettings = Fixture.vipSettings
+) -> VIPActivationStateMachine {
+    let t0 = Fixture.t0
+    let agent = Fixture.agent("eth0", confirmation: confirmation)
+    var machine = VIPActivationStateMachine(vip: Fixture.vip, settings: settings, now: t0)
+    do {
+        _ = try machine.agentSelected(agent, now: t0)
+        switch target {
+        case .broadcast:
+            return machine
+        case .pending:
+            _ = machine.agentLost(now: t0 + .milliseconds(5))
+            return machine
+        default:
+            break
+        }
+        _ = machine.announcementSeen(on: "eth1", mac: agent.mac, now: t0 + .milliseconds(10))
+        if target == .enqueued { return machine }
+        _ = try machine.outboundPathBound(agent: "eth0", epoch: 1, now: t0 + .milliseconds(20))
+        switch target {
+        case .active: return machine
+        case .withdrawn:
+            _ = machine.withdraw(now: t0 + .milliseconds(30))
+            return machine
+        case .failed:
+            isolate(&machine)
+            return machine
+        default: preconditionFailure("unreachable target \(target)")
+        }
+    } catch {
+        preconditionFailure("driving to \(target) hit \(error)")
+    }
+}
+
+/// Puts an active machine into `failed`. In debug builds the real path traps in
+/// `assertionFailure`, so the state is set directly (`@testable`); in release builds the
+/// real bug-class event is used.
+private func isolate(_ machine: inout VIPActivationStateMachine) {
+    #if DEBUG
+    machine.state = .failed(.init(error: UnreachableTransition(state: "active", event: "agentSelected(eth0) for the agent it already has")))
+    #else
+    _ = try? machine.agentSelected(Fixture.eth0, now: Fixture.t0 + .milliseconds(30))
+    #endif
+}
+
+/// Every event of the matrix, probed against every state.
+enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConvertible {
+    case selectedSame, selectedOther, noAgent
+    case seenOnSibling, seenOnAgent, seenForeign
+    case transmittedCurrent, transmittedStale
+    case confirmFiredCurrent, confirmFiredStale, announceFiredCurrent, announceFiredStale
+    case pathBoundMatching, pathBoundOther
+    case agentLost, withdraw
+
+    var testDescription: String { rawValue }
+
+    static let now = Fixture.t0 + .seconds(5)
+
+    var event: VIPActivationEvent {
+        let now = Self.now
+        return switch self {
+        case .selectedSame: .agentSelected(Fixture.eth0, now: now)
+        case .selectedOther: .agentSelected(Fixture.eth1, now: now)
+        case .noAgent: .noAgentAvailable(now: now)
+        case .seenOnSibling: .announcementSeen(on: "eth1", mac: Fixture.macA, now: now)
+        case .seenOnAgent: .announcementSeen(on: "eth0", mac: Fixture.macA, now: now)
+        case .seenForeign: .announcementSeen(on: "eth1", mac: Fixture.foreignMAC, now: now)
+        case .transmittedCurrent: .announcementTransmitted(agent: "eth0", epoch: 1, now: now)
+        case .transmittedStale: .announcementTransmitted(agent: "eth0", epoch: 0, now: now)
+        case .confirmFiredCurrent: .timerFired(VIPTimerID(kind: .confirm, epoch: 1), now: now)
+        case .confirmFiredStale: .timerFired(VIPTimerID(kind: .confirm, epoch: 0), now: now)
+        case .announceFiredCurrent: .timerFired(VIPTimerID(kind: .announce, epoch: 1), now: now)
+        case .announceFiredStale: .timerFired(VIPTimerID(kind: .announce, epoch: 0), now: now)
+        case .pathBoundMatching: .outboundPathBound(agent: "eth0", epoch: 1, now: now)
+        case .pathBoundOther: .outboundPathBound(agent: "eth1", epoch: 1, now: now)
+        case .agentLost: .agentLost(now: now)
+        case .withdraw: .withdraw(now: now)
+        }
+    }
+}
+
+/// What a cell of the matrix must do.
+enum VIPExpectation: Equatable {
+    /// Move to `to` (or stay) and return `action`. With `unchanged`, the whole machine
+    /// must equal the one before (no hidden counter moved).
+    case transition(to: VIPStateName, action: VIPActivationStateMachine.Action, unchanged: Bool)
+    /// A bug in our own code: throws `UnreachableTransition`, machine ends in `failed`.
+    case unreachable
+
+    static func ignored(_ state: VIPStateName) -> Self { .transition(to: state, action: .none, unchanged: true) }
+}
+
+/// The expected outcome of every (state × event) pair: the transition table of
+/// VIPActivationStateMachine.swift, written out cell by cell.
+func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
+    let now = VIPProbe.now
+    let confirm2 = ScheduledTimer(id: VIPTimerID(kind: .confirm, epoch: 2), deadline: now + .milliseconds(250))
+    func round1(_ agent: Agent, epoch: UInt64, retx: Int = 0) -> Announcement {
+        Announcement(vip: Fixture.vip, agent: agent, round: 1, retransmission: retx, epoch: epoch)
+    }
+    switch state {
+    case .withdrawn, .failed:
+        return .ignored(state)
+
+    case .pending:
+        switch probe {
+        case .selectedSame:
+            return .transition(to: .broadcast, action: .announce(round1(Fixture.eth0, epoch: 2), timer: confirm2), unchanged: false)
+        case .selectedOther:
+            return .transition(to: .broadcast, action: .announce(round1(Fixture.eth1, epoch: 2), timer: confirm2), unchanged: false)
+        case .noAgent:
+            // The reason changes to "no eligible adapter".
+            return .transition(to: .pending, action: .none, unchanged: false)
+        case .pathBoundMatching, .pathBoundOther:
+            // A bind that completed after the agent was lost: remembered for make-before-break.
+            return .transition(to: .pending, action: .none, unchanged: false)
+        case .withdraw:
+            return .transition(to: .withdrawn, action: .release(withdrawFrom: nil, unbind: nil, cancel: []), unchanged: false)
+        case .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent, .transmittedStale,
+            .confirmFiredCurrent, .confirmFiredStale, .announceFiredCurrent, .announceFiredStale, .agentLost:
+            return .ignored(.pending)
+        }
+
+    case .broadcast:
+        switch probe {
+        case .selectedSame, .noAgent, .announceFiredCurrent, .pathBoundMatching, .pathBoundOther:
+            return .unreachable
+        case .selectedOther:
+            return .transition(
+                to: .broadcast, action: .move(withdrawFrom: nil, announcement: round1(Fixture.eth1, epoch: 2), timer: confirm2),
+                unchanged: false)
+        case .seenOnSibling:
+            return .transition(
+                to: .enqueued, action: .publish(Fixture.eth0, replacing: nil, cancel: VIPTimerID(kind: .confirm, epoch: 1)),
+                unchanged: false)
+        case .seenOnAgent:
+            // Sibling policy: the outbound copy is noted, not accepted.
+            return .transition(to: .broadcast, action: .none, unchanged: false)
+        case .confirmFiredCurrent:
+            return .transition(
+                to: .broadcast,
+                action: .announce(
+                    round1(Fixture.eth0, epoch: 1, retx: 1),
+                    timer: ScheduledTimer(id: VIPTimerID(kind: .confirm, epoch: 1), deadline: now + .milliseconds(250))),
+                unchanged: false)
+        case .agentLost:
+            return .transition(to: .pending, action: .reselect(withdrawFrom: nil, unusable: nil, cancel: [.confirm]), unchanged: false)
+        case .withdraw:
+            return .transition(to: .withdrawn, action: .release(withdrawFrom: nil, unbind: nil, cancel: [.confirm]), unchanged: false)
+        case .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale, .announceFiredStale:
+            return .ignored(.broadcast)
+        }
+
+    case .enqueued:
+        switch probe {
+        case .selectedSame, .noAgent, .confirmFiredCurrent, .announceFiredCurrent, .pathBoundOther:
+            return .unreachable
+        case .selectedOther:
+            return .transition(
+                to: .broadcast, action: .move(withdrawFrom: "eth0", announcement: round1(Fixture.eth1, epoch: 2), timer: confirm2),
+                unchanged: false)
+        case .pathBoundMatching:
+            // Round 1 went out at t0: round 2 is due one interval after it.
+            return .transition(
+                to: .active,
+                action: .schedule(ScheduledTimer(id: VIPTimerID(kind: .announce, epoch: 1), deadline: Fixture.t0 + .milliseconds(1200))),
+                unchanged: false)
+        case .agentLost:
+            return .transition(to: .pending, action: .reselect(withdrawFrom: "eth0", unusable: nil, cancel: []), unchanged: false)
+        case .withdraw:
+            return .transition(to: .withdrawn, action: .release(withdrawFrom: "eth0", unbind: "eth0", cancel: []), unchanged: false)
+        case .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent, .transmittedStale,
+            .confirmFiredStale, .announceFiredStale:
+            return .ignored(.enqueued)
+        }
+
+    case .active:
+        switch probe {
+        case .selectedSame, .noAgent, .confirmFiredCurrent, .pathBoundMatching, .pathBoundOther:
+            return .unreachable
+        case .selectedOther:
+            return .transition(
+                to: .broadcast, action: .move(withdrawFrom: "eth0", announcement: round1(Fixture.eth1, epoch: 2), timer: confirm2),
+                unchanged: false)
+        case .seenOnSibling, .seenOnAgent:
+            // Our own announcement heard again: counted.
+            return .transition(to: .active, action: .none, unchanged: false)
+        case .announceFiredCurrent:
+            return .transition(
+                to: .active,
+                action: .announce(
+                    Announcement(vip: Fixture.vip, agent: Fixture.eth0, round: 2, retransmission: 0, epoch: 1),
+                    timer: ScheduledTimer(id: VIPTimerID(kind: .announce, epoch: 1), deadline: now + .milliseconds(1200))),
+                unchanged: false)
+        case .agentLost:
+            return .transition(to: .pending, action: .reselect(withdrawFrom: "eth0", unusable: nil, cancel: [.announce]), unchanged: false)
+        case .withdraw:
+            return .transition(to: .withdrawn, action: .release(withdrawFrom: "eth0", unbind: "eth0", cancel: [.announce]), unchanged: false)
+        case .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale, .announceFiredStale:
+            return .ignored(.active)
+        }
+    }
+}
+
+/// A cell of the matrix.
+struct VIPCell: Codable, Sendable, CustomTestStringConvertible {
+    var state: VIPStateName
+    var probe: VIPProbe
+    var testDescription: String { "\(state.rawValue) + \(probe.rawValue)" }
+}
+
+private let allVIPCells = VIPStateName.allCases.flatMap { s in VIPProbe.allCases.map { VIPCell(state: s, probe: $0) } }
+let vipUnreachableCells = allVIPCells.filter { expectedVIP($0.state, $0.probe) == .unreachable }
+private let vipReachableCells = allVIPCells.filter { expectedVIP($0.state, $0.probe) != .unreachable }
+
+// MARK: - The (state × event) matrix
+
+@Suite("VIP activation: state × event matrix")
+struct VIPActivationMatrixTests {
+    @Test("the drive helper reaches every named state")
+    func helperReachesEveryState() {
+        for name in VIPStateName.allCases {
+            let machine = vipMachine(in: name)
+            #expect(machine.state.name == name.rawValue)
+            if name != .withdrawn && name != .failed { #expect(machine.currentEpoch == 1) }
+        }
+    }
+
+    @Test("the matrix covers 96 cells, 15 of them bug-class")
+    func matrixShape() {
+        #expect(allVIPCells.count == VIPStateName.allCases.count * VIPProbe.allCases.count)
+        #expect(allVIPCells.count == 96)
+        #expect(vipUnreachableCells.count == 15)
+    }
+
+    @Test("reachable cells: resulting state and action", arguments: vipReachableCells)
+    func reachable(_ cell: VIPCell) throws {
+        var machine = vipMachine(in: cell.state)
+        let before = machine
+        guard case .transition(let to, let expectedAction, let unchanged) = expectedVIP(cell.state, cell.probe) else {
+            Issue.record("not a reachable cell")
+            return
+        }
+        let action = try machine.handle(cell.probe.event)
+        #expect(machine.state.name == to.rawValue)
+        #expect(action == expectedAction, "\(action)")
+        if unchanged {
+            #expect(machine == before)
+        } else {
+            #expect(machine != before, "the cell claims the machine changes")
+        }
+        // Description and action text never crash and name the state.
+        #expect(machine.state.description.hasPrefix(to.rawValue))
+        #expect(action.description == expectedAction.description)
+    }
+
+    /// Bug-class cells. `assertionFailure` traps in debug builds (which `swift test` uses
+    /// by default), so there the event is delivered in a child process (an exit test): it
+    /// must crash, and its stderr must carry the classification the machine made (state
+    /// name and event). In release builds (`swift test -c release -Xswiftc -enable-testing`)
+    /// the assertion is compiled out and the cell is checked in-process: the event throws
+    /// `UnreachableTransition`, the machine is `failed` and stays so.
+    @Test("bug-class cells throw UnreachableTransition and isolate the VIP", arguments: vipUnreachableCells)
+    func unreachable(_ cell: VIPCell) async throws {
+        #if DEBUG
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [cell] in
+            var machine = vipMachine(in: cell.state)
+            _ = try? machine.handle(cell.probe.event)
+        }
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains("unreachable VIP transition"), "\(stderr)")
+        #expect(stderr.contains("state: \"\(cell.state.rawValue)\""), "\(stderr)")
+        #expect(stderr.contains("event: \"\(cell.probe.event.name.replacingTimerNames())"), "\(stderr)")
+        #else
+        var machine = vipMachine(in: cell.state)
+        #expect(throws: UnreachableTransition.self) { _ = try machine.handle(cell.probe.event) }
+        guard case .failed(let failed) = machine.state else {
+            Issue.record("expected failed, got \(machine.state)")
+            return
+        }
+        #expect(failed.error.state == cell.state.rawValue)
+        // Isolated: every later event is a no-op.
+        for probe in VIPProbe.allCases {
+            let before = machine
+            #expect(try machine.handle(probe.event) == .none)
+            #expect(machine == before)
+        }
+        #endif
+    }
+}
+
+extension String {
+    /// The machine's error text names timers `confirm timer` / `announce timer`, and other
+    /// events by their method name; the event's `name` is `confirmTimerFired` etc.
+    fileprivate func replacingTimerNames() -> String {
+        switch self {
+        case "confirmTimerFired": "confirm timer"
+        case "announceTimerFired": "announce timer"
+        default: self
+        }
+    }
+}
