@@ -179,6 +179,11 @@ public actor VIPActor {
     /// path (make-before-break), then tell the machine.
     private func activate(_ agent: Agent, replacing: AdapterName?, epoch: UInt64) async {
         await selector.enqueue(vip, on: agent.name)
+        guard isEnqueued(epoch) else {
+            // Withdrawn or moved while we were publishing: take it back off.
+            await selector.withdraw(vip, from: agent.name)
+            return
+        }
         do {
             if !onLoopback {
                 try await environment.host.addLocalAddress(vip)
@@ -191,6 +196,11 @@ public actor VIPActor {
                 "binding the outbound path failed",
                 metadata: ["vip": "\(vip)", "agent": "\(agent.name)", "error": "\(error)"]
             )
+        }
+        if case .withdrawn = machine.state {
+            // The release ran while we were binding; undo the binding it could not see.
+            await releaseHost(unbind: agent.name)
+            return
         }
         let startedAt = failoverStart ?? createdAt
         await deliver(.outboundPathBound(agent: agent.name, epoch: epoch, now: environment.clock.now()))
@@ -209,6 +219,11 @@ public actor VIPActor {
     }
 
     private var failoverStart: Instant?
+
+    private func isEnqueued(_ epoch: UInt64) -> Bool {
+        if case .enqueued(let enqueued) = machine.state, enqueued.epoch == epoch { return true }
+        return false
+    }
 
     private func requestAgent(excluding: Set<AdapterName>) async {
         guard !selecting else {

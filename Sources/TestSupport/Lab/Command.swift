@@ -41,7 +41,7 @@ public enum Command {
         if case .exited(let code) = outcome.terminationStatus { exitCode = code }
         let result = Result(
             commandLine: ([executable] + arguments).joined(separator: " "),
-            output: outcome.standardOutput ?? "", error: outcome.standardError ?? "", exitCode: exitCode
+            output: outcome.standardOutput, error: outcome.standardError, exitCode: exitCode
         )
         if check && !result.succeeded { throw Failure(result: result) }
         return result
