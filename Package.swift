@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // MAC, IPv4, subnets, the ARP/Ethernet codec, answer rules, answer table,
@@ -67,6 +68,7 @@ let package = Package(
                 "ProxyARPCore",
                 "ProxyARPActors",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Sources/TestSupport"
         ),
@@ -82,6 +84,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Sources/proxyarpd"
         ),
@@ -98,5 +101,11 @@ let package = Package(
         ),
         .testTarget(name: "ConfigTests", dependencies: ["ProxyARPCore", "ProxyARPConfig"], path: "Tests/ConfigTests"),
         .testTarget(name: "IOTests", dependencies: ["ProxyARPCore", "ProxyARPIO"], path: "Tests/IOTests"),
+        // The real daemon in network namespaces against real peers; root only.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["ProxyARPCore", "ProxyARPIO", "ProxyARPTestSupport", "ProxyARPStateMachines"],
+            path: "Tests/EndToEndTests"
+        ),
     ]
 )

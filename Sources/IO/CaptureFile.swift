@@ -9,6 +9,9 @@ public struct CaptureFile: Sendable {
     public let linkType: Int32
     /// The captured bytes of every frame, in file order (at most the snapshot length each).
     public let frames: [[UInt8]]
+    /// When each frame was captured, wall-clock nanoseconds since the Unix epoch
+    /// (microsecond resolution in classic pcap files).
+    public let timestamps: [Int64]
 
     /// The link type of Ethernet captures.
     public static let ethernetLinkType: Int32 = 1
@@ -30,6 +33,7 @@ public struct CaptureFile: Sendable {
         }
 
         var frames: [[UInt8]] = []
+        var timestamps: [Int64] = []
         while true {
             var header: UnsafeMutablePointer<pcap_pkthdr>?
             var data: UnsafePointer<UInt8>?
@@ -37,6 +41,8 @@ public struct CaptureFile: Sendable {
             if status == 1, let header, let data {
                 let length = Int(header.pointee.caplen)
                 frames.append(Array(UnsafeBufferPointer(start: data, count: length)))
+                let time = header.pointee.ts
+                timestamps.append(Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_usec) * 1_000)
             } else if status == PCAP_ERROR_BREAK {  // -2: end of file
                 break
             } else {
@@ -46,6 +52,7 @@ public struct CaptureFile: Sendable {
         }
         self.linkType = linkType
         self.frames = frames
+        self.timestamps = timestamps
     }
 
     private static func string(from buffer: [CChar]) -> String {

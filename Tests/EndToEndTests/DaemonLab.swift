@@ -1,0 +1,158 @@
+import Foundation
+import ProxyARPActors
+import ProxyARPCore
+import ProxyARPIO
+import ProxyARPStateMachines
+import ProxyARPTestSupport
+import Testing
+
+/// True when the end-to-end tests can run: root (namespaces) and the daemon binary built.
+let endToEndEnabled = getuid() == 0 && FileManager.default.isExecutableFile(atPath: DaemonLab.binary)
+
+/// The real daemon running in a fresh ``HostLab``, with its config, log and state in a
+/// temporary directory. ``with(_:vips:timers:prepare:_:)`` always tears it all down.
+struct DaemonLab {
+    /// `.build/<triple>/debug/proxyarpd`, next to the test bundle.
+    static let binary: String = {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("proxyarpd").path
+    }()
+
+    let lab: HostLab
+    let daemon: LabProcess
+    let directory: String
+    let vips: [IPv4Address]
+
+    var configPath: String { "\(directory)/proxyarpd.yaml" }
+
+    /// Builds a lab with prefix `tag`, lets `prepare` change it, writes a config for `vips`,
+    /// starts the daemon, runs `body`, and always stops the daemon and removes the lab.
+    static func with<T>(
+        _ tag: String, vips: [String], timers: [String: String] = [:], extraConfig: String = "",
+        prepare: (HostLab, String) async throws -> Void = { _, _ in },
+        _ body: (DaemonLab) async throws -> T
+    ) async throws -> T {
+        let prefix = NetnsLab.uniquePrefix(tag)
+        let directory = NSTemporaryDirectory() + "proxyarpd-e2e-\(prefix)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let lab = try await HostLab.build(prefix: prefix)
+        var running: DaemonLab?
+        do {
+            try await prepare(lab, directory)
+            let yaml = lab.configurationYAML(vips: vips, directory: directory, timers: timers, extra: extraConfig)
+            try yaml.write(toFile: "\(directory)/proxyarpd.yaml", atomically: true, encoding: .utf8)
+            let daemon = try LabProcess(
+                binary: binary, namespace: lab.host,
+                arguments: ["run", "--config", "\(directory)/proxyarpd.yaml", "--log-level", "debug"],
+                logPath: "\(directory)/daemon.log"
+            )
+            let expanded = vips.filter { !$0.contains("-") && !$0.contains("/") }.compactMap { IPv4Address($0) }
+            running = DaemonLab(lab: lab, daemon: daemon, directory: directory, vips: expanded)
+            let result = try await body(running!)
+            await running!.teardown()
+            return result
+        } catch {
+            if let running {
+                let log = (try? String(contentsOfFile: running.daemon.logPath, encoding: .utf8)) ?? ""
+                Issue.record("daemon log:\n\(log.suffix(6000))")
+                await running.teardown()
+            } else {
+                await lab.destroy()
+            }
+            throw error
+        }
+    }
+
+    func teardown() async {
+        if daemon.isRunning { await daemon.stop() }
+        await lab.destroy()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Arpings each VIP until it answers (bounded: `attempts` one-second tries each);
+    /// returns the MACs that answered the last successful arping.
+    func waitForAnswers(_ addresses: [IPv4Address], attempts: Int = 20) async throws -> [IPv4Address: [MACAddress]] {
+        var answers: [IPv4Address: [MACAddress]] = [:]
+        for address in addresses {
+            for _ in 0..<attempts {
+                let macs = try await lab.arping(address, count: 1, timeoutSeconds: 1)
+                if !macs.isEmpty {
+                    answers[address] = macs
+                    break
+                }
+            }
+        }
+        return answers
+    }
+
+    /// The daemon's log so far.
+    var log: String { (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? "" }
+
+    /// Asks for a trace dump (SIGUSR1) and reads it (bounded wait).
+    func dumpTrace() async throws -> [MachineTraceRecord] {
+        let stateDirectory = "\(directory)/state"
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? [])
+        daemon.send(SIGUSR1)
+        for _ in 0..<50 {
+            try await Task.sleep(for: .milliseconds(100))
+            let files = Set((try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? [])
+            if let new = files.subtracting(before).filter({ $0.hasPrefix("trace-") && $0.hasSuffix(".jsonl") }).sorted().last {
+                try await Task.sleep(for: .milliseconds(100))
+                return try TraceFile.read("\(stateDirectory)/\(new)")
+            }
+        }
+        throw LabFailure("no trace dump appeared after SIGUSR1")
+    }
+
+    /// VIPs currently on the host's `lo`.
+    func loopbackVIPs() async throws -> Set<IPv4Address> {
+        let output = try await lab.lab.ip(lab.host, "-4", "-o", "addr", "show", "dev", "lo").output
+        return Set(output.split(separator: "\n").compactMap { line -> IPv4Address? in
+            guard let field = line.split(separator: " ").first(where: { $0.hasSuffix("/32") }) else { return nil }
+            return IPv4Address(String(field.dropLast(3)))
+        })
+    }
+}
+
+/// A lab step that did not happen.
+struct LabFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Starts tcpdump for ARP on the client; `stop()` returns the frames with timestamps.
+struct ClientCapture {
+    let process: LabProcess
+    let path: String
+
+    static func start(_ lab: HostLab, directory: String, name: String) async throws -> ClientCapture {
+        let path = "\(directory)/\(name).pcap"
+        let process = try LabProcess(
+            binary: "tcpdump", namespace: lab.client,
+            arguments: ["-i", lab.clientDevice, "-U", "-n", "-w", path, "arp"],
+            logPath: "\(directory)/\(name).log"
+        )
+        // tcpdump needs a moment to open the capture (bounded).
+        for _ in 0..<50 {
+            try await Task.sleep(for: .milliseconds(50))
+            if FileManager.default.fileExists(atPath: path) { break }
+        }
+        return ClientCapture(process: process, path: path)
+    }
+
+    func stop() async throws -> CaptureFile {
+        try await Task.sleep(for: .milliseconds(200))
+        await process.stop()
+        return try CaptureFile(path: path)
+    }
+}
+
+extension CaptureFile {
+    /// The parsed ARP frames with their capture time.
+    var arpFrames: [(at: Int64, frame: ARPFrame)] {
+        zip(frames, timestamps).compactMap { bytes, at in
+            guard case .arp(let frame) = FrameParser.parse(bytes) else { return nil }
+            return (at, frame)
+        }
+    }
+}
