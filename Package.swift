@@ -49,12 +49,15 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
-        // libpcap and (later) rtnetlink.
+        // rtnetlink kernel headers and inline versions of their macros (header only).
+        .systemLibrary(name: "CLinuxNet", path: "Sources/CLinuxNet"),
+        // libpcap and rtnetlink.
         .target(
             name: "ProxyARPIO",
             dependencies: [
                 "ProxyARPCore",
                 "CPcap",
+                "CLinuxNet",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/IO"
