@@ -177,7 +177,7 @@ private final class MonitorWorker: Sendable {
 }
 
 /// The monitor's view of every link, and what it last yielded.
-private struct LinkTable {
+struct LinkTable {
     var links: [Int32: LinkRecord] = [:]
     var addresses: [Int32: [AddressRecord]] = [:]
     var yielded: [Int32: LinkState] = [:]

@@ -224,6 +224,11 @@ public struct NetlinkSocket: ~Copyable {
                 _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             }
         }
+        if groups == 0 {
+            // A request socket: a reply that never comes becomes ETIMEDOUT instead of a hang.
+            var timeout = timeval(tv_sec: Self.replyTimeoutSeconds, tv_usec: 0)
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
         // Lets dumps filter by interface/table in the kernel (Linux 4.20+); harmless when refused.
         var one: Int32 = 1
         _ = setsockopt(fd, CLN_SOL_NETLINK, CLN_NETLINK_GET_STRICT_CHK, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -242,6 +247,9 @@ public struct NetlinkSocket: ~Copyable {
         }
         return fd
     }
+
+    /// How long a request socket waits for the kernel's reply before `ETIMEDOUT`.
+    public static let replyTimeoutSeconds = 5
 
     /// Sends `request` with a fresh sequence number and returns that number.
     public mutating func send(_ request: NetlinkRequest) throws(NetlinkError) -> UInt32 {
@@ -263,7 +271,8 @@ public struct NetlinkSocket: ~Copyable {
     }
 
     /// Receives one datagram and splits it into messages. `flags` as for `recv(2)`.
-    /// Returns nil on `EAGAIN` with `MSG_DONTWAIT`.
+    /// Returns nil on `EAGAIN`: nothing queued with `MSG_DONTWAIT`, or the receive timeout
+    /// of a request socket expired.
     public mutating func receive(flags: Int32 = 0, label: String = "recv") throws(NetlinkError) -> [NetlinkMessage]? {
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, flags) }
@@ -296,7 +305,9 @@ public struct NetlinkSocket: ~Copyable {
         var replies: [NetlinkMessage] = []
         var interrupted = false
         while true {
-            guard let messages = try receive(label: "recv \(request.label)") else { continue }
+            guard let messages = try receive(label: "recv \(request.label)") else {
+                throw NetlinkError(operation: "waiting for the reply to \(request.label)", code: ETIMEDOUT)
+            }
             for message in messages where message.sequence == sequence {
                 if message.flags & CLN_NLM_F_DUMP_INTR != 0 { interrupted = true }
                 switch message.type {
@@ -327,7 +338,9 @@ public struct NetlinkSocket: ~Copyable {
         acked.replaceBody(with: request)
         let sequence = try send(acked)
         while true {
-            guard let messages = try receive(label: "recv \(request.label)") else { continue }
+            guard let messages = try receive(label: "recv \(request.label)") else {
+                throw NetlinkError(operation: "waiting for the reply to \(request.label)", code: ETIMEDOUT)
+            }
             for message in messages where message.sequence == sequence {
                 guard message.type == CLN_NLMSG_ERROR else {
                     replies.append(message)
