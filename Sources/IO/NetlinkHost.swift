@@ -14,7 +14,9 @@ import Synchronization
 ///   agent's connected routes (refreshed with `NLM_F_REPLACE` at every bind) and, when
 ///   the main table's default route has its gateway inside one of the agent's subnets, a
 ///   default route through that gateway on the agent. Routes and rules carry the
-///   protocol number ``routeProtocol`` so ``cleanup()`` finds exactly ours.
+///   protocol number ``routeProtocol`` so ``cleanup()`` finds exactly ours. Each bind also
+///   deletes routes of ours in `T(agent)` that no longer match (an address the agent lost,
+///   a default route whose gateway moved).
 ///
 /// Every call is a few synchronous netlink round trips under a mutex (microseconds);
 /// they run on the caller's thread. With `namespacePath` the socket and the sysctl files
@@ -222,6 +224,7 @@ public final class NetlinkHost: HostNetworking {
         if interfaces.isEmpty {
             logger.warning("\(link.name) has no IPv4 address: table \(table) stays empty, VIP traffic follows the main table")
         }
+        var wanted = Set(interfaces.map(\.interface.subnet))
         for record in interfaces {
             let interface = record.interface
             var request = routeRequest(
@@ -242,7 +245,32 @@ public final class NetlinkHost: HostNetworking {
             request.appendAttribute(Int(RTA_OIF.rawValue), uint32: UInt32(bitPattern: link.index))
             request.appendAttribute(Int(RTA_PREFSRC.rawValue), ipv4: source.interface.address)
             try socket.execute(request)
+            wanted.insert(IPv4Subnet(address: .any, prefixLength: 0)!)
         }
+        try pruneRoutes(in: table, keeping: wanted, on: &socket)
+    }
+
+    /// Deletes our routes in `table` whose destination is not in `wanted`: a subnet the
+    /// agent no longer has, or a default route whose gateway left the agent's subnets.
+    private func pruneRoutes(in table: UInt32, keeping wanted: Set<IPv4Subnet>, on socket: inout NetlinkSocket) throws(NetlinkError) {
+        var stale: [NetlinkMessage] = []
+        for message in try socket.dump(Self.routeDump(table: table)) where message.type == UInt16(RTM_NEWROUTE) {
+            guard let header = message.familyHeader(rtmsg.self), header.rtm_protocol == Self.routeProtocol else { continue }
+            let attributes = message.attributes(afterHeaderOf: MemoryLayout<rtmsg>.size)
+            guard Self.table(of: header, attributes) == table,
+                let destination = IPv4Subnet(
+                    address: attributes.ipv4(Int(RTA_DST.rawValue)) ?? .any, prefixLength: Int(header.rtm_dst_len)),
+                !wanted.contains(destination)
+            else { continue }
+            stale.append(message)
+        }
+        for message in stale {
+            try socket.execute(
+                NetlinkRequest(type: UInt16(RTM_DELROUTE), flags: 0, label: "RTM_DELROUTE stale route in table \(table)",
+                               echoing: message),
+                tolerating: [ESRCH, ENOENT])
+        }
+        if !stale.isEmpty { logger.debug("pruned \(stale.count) stale route(s) from table \(table)") }
     }
 
     private func routeRequest(type: UInt16, flags: UInt16, table: UInt32, destination: IPv4Subnet, label: String) -> NetlinkRequest {

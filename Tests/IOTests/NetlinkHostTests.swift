@@ -101,16 +101,26 @@ struct NetlinkHostTests {
         #expect(try Self.rules(from: "198.18.31.5", in: lab).isEmpty)
         #expect(try Self.rules(from: "198.18.31.6", in: lab).count == 1)
 
+        // d0 changes subnet and the main default route goes: the next bind prunes table0.
+        try lab.ip("route", "del", "default")
+        try lab.ip("addr", "del", "198.18.30.10/24", "dev", "d0")
+        try lab.ip("addr", "add", "198.18.32.10/24", "dev", "d0")
+        try await host.bindOutboundPath(of: IPv4Address(198, 18, 31, 7), to: "d0", replacing: nil)
+        #expect(try lab.ip("-4", "route", "show", "table", "\(table0)")
+            == "198.18.32.0/24 dev d0 proto 154 scope link src 198.18.32.10 \n")
+        try lab.ip("route", "add", "default", "via", "198.18.30.1", "dev", "d1")
+        try await host.unbindOutboundPath(of: IPv4Address(198, 18, 31, 7), from: "d0")
+
         // Cleanup removes the remaining rule and every route in our tables, nothing else.
         try await host.bindOutboundPath(of: vip, to: "d0", replacing: nil)
         let removed = try host.cleanup()
         #expect(removed.rules == 2)
-        #expect(removed.routes == 4)
+        #expect(removed.routes == 3)  // table0: 198.18.32.0/24; table1: 198.18.30.0/24 and default
         #expect(try Self.rules(from: "198.18.31.5", in: lab).isEmpty)
         #expect(try Self.rules(from: "198.18.31.6", in: lab).isEmpty)
         #expect(try lab.ip("-4", "route", "show", "table", "\(table0)").isEmpty)
         #expect(try lab.ip("-4", "route", "show", "table", "\(table1)").isEmpty)
-        #expect(try lab.ip("-4", "route", "show").contains("default via 198.18.30.1 dev d0"))
+        #expect(try lab.ip("-4", "route", "show").contains("default via 198.18.30.1 dev d1"))
         #expect(try lab.ip("-4", "rule", "show").contains("lookup main"))
     }
 
