@@ -25,6 +25,8 @@ public final class NetlinkLinkMonitor: LinkEvents {
     private let namespacePath: String?
     private let logger: Logger
     private let stopSignal: EventSignal?
+    private let receiveBufferSize: Int32
+    private let counters = MonitorCounters()
     private let control = Mutex<Control>(Control())
 
     private struct Control {
@@ -34,10 +36,13 @@ public final class NetlinkLinkMonitor: LinkEvents {
 
     /// Creates a monitor of the links named in `names` (every link when nil), in the
     /// network namespace at `namespacePath` (`/var/run/netns/NAME`) or the caller's own.
-    /// Nothing is opened until ``events()``.
+    /// Nothing is opened until ``events()``. `receiveBufferSize` is the kernel buffer for
+    /// notifications (4 MiB; set with `SO_RCVBUFFORCE` when privileged): when it
+    /// overflows the monitor resynchronises (see ``resynchronisations``).
     public init(names: Set<AdapterName>? = nil, namespacePath: String? = nil,
-                logger: Logger = Logger(label: "proxyarpd.netlink")) {
+                receiveBufferSize: Int32 = 4 << 20, logger: Logger = Logger(label: "proxyarpd.netlink")) {
         self.names = names
+        self.receiveBufferSize = receiveBufferSize
         self.namespacePath = namespacePath
         self.logger = logger
         self.stopSignal = EventSignal()
@@ -46,6 +51,10 @@ public final class NetlinkLinkMonitor: LinkEvents {
     deinit {
         stop()
     }
+
+    /// How many times the kernel dropped notifications (`ENOBUFS`) and the monitor dumped
+    /// everything again. Readable from any thread.
+    public var resynchronisations: Int { counters.resynchronisations.load(ordering: .relaxed) }
 
     /// Starts the monitor thread and returns its events: first `.changed` for every
     /// current link, then changes. Call once; a second call returns a finished stream.
@@ -63,8 +72,8 @@ public final class NetlinkLinkMonitor: LinkEvents {
         }
         continuation.onTermination = { _ in stopSignal.signal() }
         let worker = MonitorWorker(
-            names: names, namespacePath: namespacePath, logger: logger, stopSignal: stopSignal,
-            continuation: continuation)
+            names: names, namespacePath: namespacePath, receiveBufferSize: receiveBufferSize, logger: logger,
+            stopSignal: stopSignal, counters: counters, continuation: continuation)
         do {
             let thread = try NetworkNamespace.startThread { worker.run() }
             control.withLock { $0.thread = thread }
@@ -105,20 +114,29 @@ private final class EventSignal: Sendable {
     deinit { close(descriptor) }
 }
 
+/// Counters shared by the monitor and its thread.
+private final class MonitorCounters: Sendable {
+    let resynchronisations = Atomic<Int>(0)
+}
+
 /// Everything the monitor thread needs; owned by that thread.
 private final class MonitorWorker: Sendable {
     let names: Set<AdapterName>?
     let namespacePath: String?
+    let receiveBufferSize: Int32
     let logger: Logger
     let stopSignal: EventSignal
+    let counters: MonitorCounters
     let continuation: AsyncStream<LinkEvent>.Continuation
 
-    init(names: Set<AdapterName>?, namespacePath: String?, logger: Logger, stopSignal: EventSignal,
-         continuation: AsyncStream<LinkEvent>.Continuation) {
+    init(names: Set<AdapterName>?, namespacePath: String?, receiveBufferSize: Int32, logger: Logger,
+         stopSignal: EventSignal, counters: MonitorCounters, continuation: AsyncStream<LinkEvent>.Continuation) {
         self.names = names
         self.namespacePath = namespacePath
+        self.receiveBufferSize = receiveBufferSize
         self.logger = logger
         self.stopSignal = stopSignal
+        self.counters = counters
         self.continuation = continuation
     }
 
@@ -128,7 +146,7 @@ private final class MonitorWorker: Sendable {
             if let namespacePath { try NetworkNamespace.join(namespacePath) }
             // Subscribe first, then dump: no change can fall between the two.
             var events = try NetlinkSocket(
-                groups: CLN_RTMGRP_LINK | CLN_RTMGRP_IPV4_IFADDR, receiveBufferSize: 4 << 20)
+                groups: CLN_RTMGRP_LINK | CLN_RTMGRP_IPV4_IFADDR, receiveBufferSize: receiveBufferSize)
             var requests = try NetlinkSocket()
             var table = LinkTable()
             try table.load(from: &requests)
@@ -161,6 +179,7 @@ private final class MonitorWorker: Sendable {
                 do throws(NetlinkError) {
                     messages = try events.receive(flags: Int32(MSG_DONTWAIT), label: "recv link events")
                 } catch where error.code == ENOBUFS {
+                    counters.resynchronisations.add(1, ordering: .relaxed)
                     logger.warning("link monitor: kernel dropped notifications (ENOBUFS); resynchronising")
                     try table.load(from: &requests)
                     table.emitDifferences(names: names, to: continuation)

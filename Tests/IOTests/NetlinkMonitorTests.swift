@@ -127,3 +127,41 @@ struct NetlinkMonitorTests {
         monitor.stop()
     }
 }
+
+@Suite("Netlink link monitor overflow (root, in a network namespace)", .serialized, .enabled(if: getuid() == 0))
+struct NetlinkMonitorOverflowTests {
+    @Test("A burst into a tiny socket buffer: after any ENOBUFS resync every link is known")
+    func burstIntoTinyBuffer() async throws {
+        let lab = try NetlinkLab.make()
+        defer { lab.destroy() }
+        // The kernel raises 1 byte to its minimum (a few KiB): two or three messages.
+        let monitor = NetlinkLinkMonitor(namespacePath: lab.path, receiveBufferSize: 1)
+        defer { monitor.stop() }
+        let recorder = LinkEventRecorder(monitor.events())
+        defer { recorder.cancel() }
+        #expect(await recorder.wait { $0.state(of: "lo") != nil } != nil)
+
+        // 20 veth pairs (40 links), all up, from one `ip -batch` process (no dummy module here).
+        let batch = (0..<20).map {
+            "link add z\($0) type veth peer name z\($0 + 20)\nlink set z\($0) up\nlink set z\($0 + 20) up\n"
+        }.joined()
+        let file = "/tmp/\(lab.name).batch"
+        try batch.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { unlink(file) }
+        try lab.ip("-batch", file)
+
+        // Bounded: every new link must end up reported as admin up.
+        var up = Set<String>()
+        for _ in 0..<400 where up.count < 40 {
+            up = Set(recorder.events.compactMap { event -> String? in
+                if case .changed(let state) = event, state.name.rawValue.hasPrefix("z"), state.adminUp {
+                    return state.name.rawValue
+                }
+                return nil
+            })
+            if up.count < 40 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(up.count == 40)
+        print("burst of 40 links into a tiny buffer: \(monitor.resynchronisations) ENOBUFS resync(s)")
+    }
+}
