@@ -94,6 +94,6 @@ let package = Package(
             path: "Tests/ActorsTests"
         ),
         .testTarget(name: "ConfigTests", dependencies: ["ProxyARPCore", "ProxyARPConfig"], path: "Tests/ConfigTests"),
-        .testTarget(name: "IOTests", dependencies: ["ProxyARPCore", "ProxyARPIO"], path: "Tests/IOTests"),
+        .testTarget(name: "IOTests", dependencies: ["ProxyARPCore", "ProxyARPIO", "CLinuxNet"], path: "Tests/IOTests"),
     ]
 )
