@@ -181,6 +181,11 @@ private final class MonitorWorker: Sendable {
                 } catch where error.code == ENOBUFS {
                     counters.resynchronisations.add(1, ordering: .relaxed)
                     logger.warning("link monitor: kernel dropped notifications (ENOBUFS); resynchronising")
+                    // The kernel reports the overrun before the messages still queued, which
+                    // are older than the dump about to be taken: replaying them after it
+                    // would leave stale states (seen in the burst test). Discard them first;
+                    // everything queued from here on is newer and is applied in order.
+                    try discardQueued(on: &events)
                     try table.load(from: &requests)
                     table.emitDifferences(names: names, to: continuation)
                     continue
@@ -190,6 +195,19 @@ private final class MonitorWorker: Sendable {
                     table.apply(message)
                 }
                 table.emitDifferences(names: names, to: continuation)
+            }
+        }
+    }
+}
+
+extension MonitorWorker {
+    /// Reads and drops every queued notification (and any further overrun report).
+    fileprivate func discardQueued(on events: inout NetlinkSocket) throws(NetlinkError) {
+        for _ in 0..<100_000 {
+            do throws(NetlinkError) {
+                guard try events.receive(flags: Int32(MSG_DONTWAIT), label: "recv link events") != nil else { return }
+            } catch where error.code == ENOBUFS {
+                continue
             }
         }
     }
