@@ -19,7 +19,9 @@ import Synchronization
 ///   a default route whose gateway moved).
 ///
 /// Every call is a few synchronous netlink round trips under a mutex (microseconds);
-/// they run on the caller's thread. With `namespacePath` the socket and the sysctl files
+/// they run on the caller's thread. A bind dumps the agent's addresses, the main table
+/// (for its default gateway) and `T(agent)`, so its cost grows with the main table; with
+/// a very large main table and many VIPs failing over at once, cache the gateway per agent. With `namespacePath` the socket and the sysctl files
 /// are opened inside that network namespace (see ``NetworkNamespace``).
 public final class NetlinkHost: HostNetworking {
     /// The priority of every VIP rule (before `main` at 32766).
