@@ -51,12 +51,15 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
-        // libpcap and (later) rtnetlink.
+        // rtnetlink kernel headers and inline versions of their macros (header only).
+        .systemLibrary(name: "CLinuxNet", path: "Sources/CLinuxNet"),
+        // libpcap and rtnetlink.
         .target(
             name: "ProxyARPIO",
             dependencies: [
                 "ProxyARPCore",
                 "CPcap",
+                "CLinuxNet",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/IO"
@@ -100,11 +103,11 @@ let package = Package(
             path: "Tests/ActorsTests"
         ),
         .testTarget(name: "ConfigTests", dependencies: ["ProxyARPCore", "ProxyARPConfig"], path: "Tests/ConfigTests"),
-        .testTarget(name: "IOTests", dependencies: ["ProxyARPCore", "ProxyARPIO"], path: "Tests/IOTests"),
+        .testTarget(name: "IOTests", dependencies: ["ProxyARPCore", "ProxyARPIO", "CLinuxNet"], path: "Tests/IOTests"),
         // The real daemon in network namespaces against real peers; root only.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ProxyARPCore", "ProxyARPIO", "ProxyARPTestSupport", "ProxyARPStateMachines"],
+            dependencies: ["ProxyARPCore", "ProxyARPIO", "ProxyARPTestSupport", "ProxyARPStateMachines", "ProxyARPActors"],
             path: "Tests/EndToEndTests"
         ),
     ]

@@ -1,0 +1,147 @@
+import Foundation
+import Glibc
+import ProxyARPCore
+import ProxyARPIO
+import Testing
+
+@Suite("Netlink host networking (root, in a network namespace)", .serialized, .enabled(if: getuid() == 0))
+struct NetlinkHostTests {
+    static func index(of name: String, in lab: NetlinkLab) throws -> Int32 {
+        Int32(try lab.ip("-o", "link", "show", "dev", name).prefix(while: { $0 != ":" }))!
+    }
+
+    /// The lines of `ip rule` that mention `from vip`.
+    static func rules(from vip: String, in lab: NetlinkLab) throws -> [Substring] {
+        try lab.ip("-4", "rule", "show").split(separator: "\n").filter { $0.contains("from \(vip) ") }
+    }
+
+    @Test("prepare() sets arp_ignore, arp_announce, ignore_routes_with_linkdown in the namespace")
+    func prepareSetsSysctls() throws {
+        let lab = try NetlinkLab.make()
+        defer { lab.destroy() }
+        try lab.addVeth("c0", peer: "r0")
+        let directory = "/proc/sys/net/ipv4/conf/c0"
+        #expect(try lab.read("\(directory)/arp_ignore") == "0")
+
+        let host = try NetlinkHost(namespacePath: lab.path)
+        try host.prepareSynchronously(adapter: "c0")
+        #expect(try lab.read("\(directory)/arp_ignore") == "1")
+        #expect(try lab.read("\(directory)/arp_announce") == "2")
+        #expect(try lab.read("\(directory)/ignore_routes_with_linkdown") == "1")
+        // The peer, which was not prepared, is untouched.
+        #expect(try lab.read("/proc/sys/net/ipv4/conf/r0/arp_ignore") == "0")
+
+        #expect(throws: NetlinkError.self) { try host.prepareSynchronously(adapter: "nosuch0") }
+        #expect(throws: NetlinkError.self) { try host.prepareSynchronously(adapter: "../all") }
+    }
+
+    @Test("addLocalAddress puts VIP/32 on lo, removeLocalAddress takes it away; both idempotent")
+    func localAddress() async throws {
+        let lab = try NetlinkLab.make()
+        defer { lab.destroy() }
+        let host = try NetlinkHost(namespacePath: lab.path)
+        let vip = IPv4Address(198, 18, 20, 5)
+
+        try await host.addLocalAddress(vip)
+        try await host.addLocalAddress(vip)
+        #expect(try lab.ip("-4", "addr", "show", "dev", "lo").contains("inet 198.18.20.5/32"))
+        // The root namespace is untouched.
+        #expect(!(try NetlinkLab.run(["ip", "-4", "addr", "show", "dev", "lo"]).contains("198.18.20.5")))
+
+        try await host.removeLocalAddress(vip)
+        try await host.removeLocalAddress(vip)
+        #expect(!(try lab.ip("-4", "addr", "show", "dev", "lo").contains("198.18.20.5")))
+    }
+
+    @Test("bindOutboundPath: rule into the agent's table, make-before-break rebind, unbind, cleanup")
+    func outboundPath() async throws {
+        let lab = try NetlinkLab.make()
+        defer { lab.destroy() }
+        try lab.addVeth("d0", peer: "s0")
+        try lab.addVeth("d1", peer: "s1")
+        try lab.ip("addr", "add", "198.18.30.10/24", "dev", "d0")
+        try lab.ip("addr", "add", "198.18.30.11/24", "dev", "d1")
+        try lab.ip("route", "add", "default", "via", "198.18.30.1", "dev", "d0")
+
+        let host = try NetlinkHost(namespacePath: lab.path)
+        let table0 = host.table(forInterfaceIndex: try Self.index(of: "d0", in: lab))
+        let table1 = host.table(forInterfaceIndex: try Self.index(of: "d1", in: lab))
+        let vip = IPv4Address(198, 18, 31, 5)
+        try await host.addLocalAddress(vip)
+
+        try await host.bindOutboundPath(of: vip, to: "d0", replacing: nil)
+        try await host.bindOutboundPath(of: vip, to: "d0", replacing: nil)  // idempotent
+        var rules = try Self.rules(from: "198.18.31.5", in: lab)
+        #expect(rules.count == 1)
+        #expect(rules.first?.hasPrefix("\(host.rulePriority):") == true)
+        #expect(rules.first?.contains("lookup \(table0)") == true)
+        let routes0 = try lab.ip("-4", "route", "show", "table", "\(table0)")
+        #expect(routes0.contains("198.18.30.0/24 dev d0 proto 154 scope link src 198.18.30.10"))
+        #expect(routes0.contains("default via 198.18.30.1 dev d0 proto 154"))
+        #expect(try lab.ip("-4", "route", "get", "198.18.30.77", "from", "198.18.31.5").contains("dev d0"))
+
+        // Failover to d1: exactly one rule remains, into d1's table.
+        try await host.bindOutboundPath(of: vip, to: "d1", replacing: "d0")
+        rules = try Self.rules(from: "198.18.31.5", in: lab)
+        #expect(rules.count == 1)
+        #expect(rules.first?.contains("lookup \(table1)") == true)
+        let routes1 = try lab.ip("-4", "route", "show", "table", "\(table1)")
+        #expect(routes1.contains("198.18.30.0/24 dev d1 proto 154 scope link src 198.18.30.11"))
+        // The main default route's gateway lies in d1's subnet too.
+        #expect(routes1.contains("default via 198.18.30.1 dev d1"))
+        #expect(try lab.ip("-4", "route", "get", "198.18.30.77", "from", "198.18.31.5").contains("dev d1"))
+
+        // A second VIP shares the priority and table; it is told apart by its source.
+        let other = IPv4Address(198, 18, 31, 6)
+        try await host.bindOutboundPath(of: other, to: "d1", replacing: nil)
+        #expect(try Self.rules(from: "198.18.31.6", in: lab).count == 1)
+
+        try await host.unbindOutboundPath(of: vip, from: "d1")
+        try await host.unbindOutboundPath(of: vip, from: "d1")  // idempotent
+        #expect(try Self.rules(from: "198.18.31.5", in: lab).isEmpty)
+        #expect(try Self.rules(from: "198.18.31.6", in: lab).count == 1)
+
+        // d0 changes subnet and the main default route goes: the next bind prunes table0.
+        try lab.ip("route", "del", "default")
+        try lab.ip("addr", "del", "198.18.30.10/24", "dev", "d0")
+        try lab.ip("addr", "add", "198.18.32.10/24", "dev", "d0")
+        try await host.bindOutboundPath(of: IPv4Address(198, 18, 31, 7), to: "d0", replacing: nil)
+        #expect(try lab.ip("-4", "route", "show", "table", "\(table0)")
+            == "198.18.32.0/24 dev d0 proto 154 scope link src 198.18.32.10 \n")
+        try lab.ip("route", "add", "default", "via", "198.18.30.1", "dev", "d1")
+        try await host.unbindOutboundPath(of: IPv4Address(198, 18, 31, 7), from: "d0")
+
+        // Cleanup removes the remaining rule and every route in our tables, nothing else.
+        try await host.bindOutboundPath(of: vip, to: "d0", replacing: nil)
+        let removed = try host.cleanup()
+        #expect(removed.rules == 2)
+        #expect(removed.routes == 3)  // table0: 198.18.32.0/24; table1: 198.18.30.0/24 and default
+        #expect(try Self.rules(from: "198.18.31.5", in: lab).isEmpty)
+        #expect(try Self.rules(from: "198.18.31.6", in: lab).isEmpty)
+        #expect(try lab.ip("-4", "route", "show", "table", "\(table0)").isEmpty)
+        #expect(try lab.ip("-4", "route", "show", "table", "\(table1)").isEmpty)
+        #expect(try lab.ip("-4", "route", "show").contains("default via 198.18.30.1 dev d1"))
+        #expect(try lab.ip("-4", "rule", "show").contains("lookup main"))
+    }
+
+    @Test("Rebinding after the old agent vanished still leaves one rule")
+    func oldAgentGone() async throws {
+        let lab = try NetlinkLab.make()
+        defer { lab.destroy() }
+        try lab.addVeth("e0", peer: "t0")
+        try lab.addVeth("e1", peer: "t1")
+        try lab.ip("addr", "add", "198.18.40.10/24", "dev", "e0")
+        try lab.ip("addr", "add", "198.18.41.10/24", "dev", "e1")
+        let host = try NetlinkHost(namespacePath: lab.path)
+        let vip = IPv4Address(198, 18, 42, 5)
+
+        try await host.bindOutboundPath(of: vip, to: "e0", replacing: nil)
+        try lab.ip("link", "del", "e0")
+        try await host.bindOutboundPath(of: vip, to: "e1", replacing: "e0")
+        let rules = try Self.rules(from: "198.18.42.5", in: lab)
+        #expect(rules.count == 1)
+        #expect(rules.first?.contains("lookup \(host.table(forInterfaceIndex: try Self.index(of: "e1", in: lab)))") == true)
+
+        await #expect(throws: NetlinkError.self) { try await host.bindOutboundPath(of: vip, to: "nosuch0", replacing: nil) }
+    }
+}
