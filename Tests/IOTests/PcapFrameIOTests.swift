@@ -66,6 +66,48 @@ struct PcapFrameIOTests {
         }
     }
 
+    @Test("Answers a VLAN-tagged request with a reply carrying the same tag")
+    func answersTaggedRequest() async throws {
+        // No 8021q module in a container, so B plays the tagged client: a raw handle on B
+        // injects a request behind VLAN 7 and reads A's reply from the wire.
+        try await withLab { lab in
+            let a = AdapterName(lab.adapterA)
+            let io = try PcapFrameIO(adapters: [a])
+            io.start()
+            do {
+                let macA = try #require(io.mac(of: a))
+                let taggedVIP = IPv4Address(198, 18, 78, 10)
+                io.answerTable.publish(AnswerTable(
+                    generation: 1,
+                    proxyLists: [a: ProxyList(agentMAC: macA, vips: [taggedVIP])],
+                    watchedVIPs: [taggedVIP],
+                    ownMACs: [macA]
+                ))
+                let client = try PcapHandle.openLive(device: lab.adapterB)
+                let clientMAC = MACAddress(0x02, 0x00, 0x00, 0x00, 0x78, 0x01)
+                let clientIP = IPv4Address(198, 18, 78, 1)
+                let tag = VLANTags(VLANTag(vlanID: 7))
+                let request = ARPFrame(
+                    ethernet: EthernetHeader(destination: .broadcast, source: clientMAC, tags: tag, etherType: EtherType.arp),
+                    arp: ARPPacket(operation: .request, senderMAC: clientMAC, senderIP: clientIP, targetMAC: .zero, targetIP: taggedVIP)
+                ).bytes
+                let expected = ARPFrames.reply(from: macA, vip: taggedVIP, to: clientMAC, requesterIP: clientIP, tags: tag)
+                var heard: [[UInt8]] = []
+                for _ in 0..<3 where !heard.contains(where: { $0.starts(with: expected) }) {
+                    try request.withUnsafeBytes { try client.inject($0) }
+                    heard += readFrames(from: client, for: .seconds(1))
+                }
+                #expect(heard.contains(where: { $0.starts(with: expected) }), "heard \(heard.count) frames")
+                #expect(io.counters(for: a)?.repliesSent ?? 0 >= 1)
+                client.close()
+            } catch {
+                await io.shutdown()
+                throw error
+            }
+            await io.shutdown()
+        }
+    }
+
     @Test("A gratuitous ARP sent on A is heard on sibling B as our own announcement")
     func siblingHearsAnnouncement() async throws {
         try await withLab { lab in
@@ -172,4 +214,23 @@ func firstObservation(
         group.cancelAll()
         return first
     }
+}
+
+/// Frames captured on `handle` during `duration` (bounded: polls of at most 50 ms).
+func readFrames(from handle: borrowing PcapHandle, for duration: Duration) -> [[UInt8]] {
+    final class Collector { var frames: [[UInt8]] = [] }
+    let collector = Collector()
+    let deadline = ContinuousClock.now.advanced(by: duration)
+    var descriptor = pollfd(fd: handle.selectableFileDescriptor, events: Int16(POLLIN), revents: 0)
+    while ContinuousClock.now < deadline {
+        guard poll(&descriptor, 1, 50) > 0 else { continue }
+        _ = withExtendedLifetime(collector) {
+            handle.dispatch(maximumFrames: 64, callback: { user, header, bytes in
+                guard let user, let header, let bytes else { return }
+                let collector = Unmanaged<Collector>.fromOpaque(UnsafeRawPointer(user)).takeUnretainedValue()
+                collector.frames.append(Array(UnsafeBufferPointer(start: bytes, count: Int(header.pointee.caplen))))
+            }, context: Unmanaged.passUnretained(collector).toOpaque())
+        }
+    }
+    return collector.frames
 }
