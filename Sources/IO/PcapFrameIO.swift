@@ -12,6 +12,12 @@ import Synchronization
 /// `ServiceGroup`: `start()`, wait for graceful shutdown, `await shutdown()`.
 public final class PcapFrameIO: FrameIO {
     private enum Phase { case opened, started, stopped }
+    private struct State {
+        var phase = Phase.opened
+        /// Sends between their phase check and their return: shutdown waits for them, so
+        /// no send hops onto an executor whose thread is already joined.
+        var sendsInFlight = 0
+    }
 
     /// Where the engine publishes answer tables.
     public let answerTable: AnswerTablePublisher
@@ -19,7 +25,7 @@ public final class PcapFrameIO: FrameIO {
     public let adapterNames: [AdapterName]
     private let adapters: [AdapterName: AdapterIO]
     private let buffer: ObservationBuffer
-    private let phase = Mutex(Phase.opened)
+    private let state = Mutex(State())
 
     /// Opens a capture on each of `adapters`.
     /// - Parameters:
@@ -50,9 +56,9 @@ public final class PcapFrameIO: FrameIO {
 
     /// Begins answering on every adapter. Idempotent.
     public func start() {
-        let shouldStart = phase.withLock { phase in
-            guard phase == .opened else { return false }
-            phase = .started
+        let shouldStart = state.withLock { state in
+            guard state.phase == .opened else { return false }
+            state.phase = .started
             return true
         }
         guard shouldStart else { return }
@@ -62,11 +68,16 @@ public final class PcapFrameIO: FrameIO {
     /// Stops answering, closes every capture, joins every thread and finishes the
     /// observation stream. Idempotent; sends afterwards throw ``TransmitError``.
     public func shutdown() async {
-        let wasRunning = phase.withLock { phase in
-            defer { phase = .stopped }
-            return phase != .stopped
+        let wasRunning = state.withLock { state in
+            defer { state.phase = .stopped }
+            return state.phase != .stopped
         }
         guard wasRunning else { return }
+        // Sends already past their check run on live threads; each takes microseconds.
+        // Bounded: 5,000 × 1 ms.
+        for _ in 0..<5_000 where state.withLock({ $0.sendsInFlight }) > 0 {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
         for name in adapterNames {
             guard let adapter = adapters[name] else { continue }
             await adapter.close()
@@ -80,9 +91,13 @@ public final class PcapFrameIO: FrameIO {
         guard let io = adapters[adapter] else {
             throw TransmitError(adapter: adapter, reason: "not a managed adapter")
         }
-        guard phase.withLock({ $0 }) != .stopped else {
-            throw TransmitError(adapter: adapter, reason: "frame I/O is shut down")
+        let admitted = state.withLock { state in
+            guard state.phase != .stopped else { return false }
+            state.sendsInFlight += 1
+            return true
         }
+        guard admitted else { throw TransmitError(adapter: adapter, reason: "frame I/O is shut down") }
+        defer { state.withLock { $0.sendsInFlight -= 1 } }
         try await io.send(frames)
     }
 
