@@ -108,6 +108,48 @@ struct PcapFrameIOTests {
         }
     }
 
+    @Test("Answers every request of a burst of 2,000, several per batch")
+    func answersBurst() async throws {
+        try await withLab { lab in
+            let a = AdapterName(lab.adapterA)
+            let io = try PcapFrameIO(adapters: [a])
+            io.start()
+            do {
+                let macA = try #require(io.mac(of: a))
+                let vip = IPv4Address(198, 18, 79, 10)
+                io.answerTable.publish(AnswerTable(
+                    generation: 1, proxyLists: [a: ProxyList(agentMAC: macA, vips: [vip])],
+                    watchedVIPs: [vip], ownMACs: [macA]))
+                let client = try PcapHandle.openLive(device: lab.adapterB)
+                let burst = 2_000
+                for index in 0..<burst {
+                    let clientMAC = MACAddress(rawValue: 0x0200_0000_0000 | UInt64(index + 1))
+                    let request = ARPFrame(
+                        ethernet: EthernetHeader(destination: .broadcast, source: clientMAC, etherType: EtherType.arp),
+                        arp: ARPPacket(operation: .request, senderMAC: clientMAC, senderIP: IPv4Address(198, 18, 79, 1),
+                                       targetMAC: .zero, targetIP: vip)
+                    ).bytes
+                    try request.withUnsafeBytes { try client.inject($0) }
+                }
+                client.close()
+                // Bounded: 100 × 20 ms.
+                for _ in 0..<100 where (io.counters(for: a)?.repliesSent ?? 0) < UInt64(burst) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let counters = try #require(io.counters(for: a))
+                #expect(counters.requestsSeen == UInt64(burst))
+                #expect(counters.repliesSent == UInt64(burst))
+                #expect(counters.injectErrors == 0)
+                #expect(counters.largestBatch <= UInt64(AdapterIO.batchSize))
+                #expect(counters.batches < UInt64(burst), "mean \(counters.meanFramesPerBatch) frames per batch")
+            } catch {
+                await io.shutdown()
+                throw error
+            }
+            await io.shutdown()
+        }
+    }
+
     @Test("A gratuitous ARP sent on A is heard on sibling B as our own announcement")
     func siblingHearsAnnouncement() async throws {
         try await withLab { lab in
