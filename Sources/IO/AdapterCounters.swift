@@ -1,0 +1,126 @@
+import ProxyARPCore
+import Synchronization
+
+/// The answer path's counters for one adapter: atomics, written by the capture thread
+/// once per batch and readable from any thread without a hop (metrics, status).
+public final class AdapterCounters: Sendable {
+    /// Slots for ``IgnoreReason/counterIndex``; must be at least `IgnoreReason.allCases.count`.
+    static let ignoreSlots = 16
+
+    let framesSeen = Atomic<UInt64>(0)
+    let requestsSeen = Atomic<UInt64>(0)
+    let repliesSent = Atomic<UInt64>(0)
+    let injectErrors = Atomic<UInt64>(0)
+    let observations = Atomic<UInt64>(0)
+    let batches = Atomic<UInt64>(0)
+    let largestBatch = Atomic<UInt64>(0)
+    let captureErrors = Atomic<UInt64>(0)
+    let controlFramesSent = Atomic<UInt64>(0)
+    let controlSendErrors = Atomic<UInt64>(0)
+    private let ignored: InlineArray<16, Atomic<UInt64>>
+
+    /// Creates zeroed counters.
+    public init() {
+        precondition(IgnoreReason.allCases.count <= Self.ignoreSlots, "more ignore reasons than counter slots")
+        ignored = InlineArray { _ in Atomic<UInt64>(0) }
+    }
+
+    /// Adds one batch's tallies (called by the capture thread at the end of a batch).
+    func record(_ batch: borrowing CaptureBatch) {
+        guard batch.frames > 0 else { return }
+        batches.wrappingAdd(1, ordering: .relaxed)
+        framesSeen.wrappingAdd(UInt64(batch.frames), ordering: .relaxed)
+        _ = largestBatch.max(UInt64(batch.frames), ordering: .relaxed)
+        if batch.requests > 0 { requestsSeen.wrappingAdd(UInt64(batch.requests), ordering: .relaxed) }
+        if batch.replies > 0 { repliesSent.wrappingAdd(UInt64(batch.replies), ordering: .relaxed) }
+        if batch.injectErrors > 0 { injectErrors.wrappingAdd(UInt64(batch.injectErrors), ordering: .relaxed) }
+        if !batch.observations.isEmpty {
+            observations.wrappingAdd(UInt64(batch.observations.count), ordering: .relaxed)
+        }
+        for index in 0..<Self.ignoreSlots where batch.ignored[index] > 0 {
+            ignored[index].wrappingAdd(UInt64(batch.ignored[index]), ordering: .relaxed)
+        }
+    }
+
+    /// The current values, for `adapter`.
+    public func snapshot(adapter: AdapterName) -> AdapterCounterSnapshot {
+        var byReason: [IgnoreReason: UInt64] = [:]
+        for reason in IgnoreReason.allCases {
+            byReason[reason] = ignored[reason.counterIndex].load(ordering: .relaxed)
+        }
+        return AdapterCounterSnapshot(
+            adapter: adapter,
+            framesSeen: framesSeen.load(ordering: .relaxed),
+            requestsSeen: requestsSeen.load(ordering: .relaxed),
+            repliesSent: repliesSent.load(ordering: .relaxed),
+            injectErrors: injectErrors.load(ordering: .relaxed),
+            observations: observations.load(ordering: .relaxed),
+            batches: batches.load(ordering: .relaxed),
+            largestBatch: largestBatch.load(ordering: .relaxed),
+            captureErrors: captureErrors.load(ordering: .relaxed),
+            controlFramesSent: controlFramesSent.load(ordering: .relaxed),
+            controlSendErrors: controlSendErrors.load(ordering: .relaxed),
+            ignored: byReason
+        )
+    }
+}
+
+/// One adapter's answer-path counters at one moment: for metrics and `status`.
+public struct AdapterCounterSnapshot: Sendable, Hashable {
+    /// The adapter.
+    public var adapter: AdapterName
+    /// Frames the capture delivered (after the BPF filter).
+    public var framesSeen: UInt64
+    /// ARP requests among them (opcode 1: requests, probes, gratuitous requests).
+    public var requestsSeen: UInt64
+    /// Replies injected successfully.
+    public var repliesSent: UInt64
+    /// Replies `pcap_inject` refused.
+    public var injectErrors: UInt64
+    /// Observations handed to the control plane.
+    public var observations: UInt64
+    /// Non-empty capture batches.
+    public var batches: UInt64
+    /// The most frames seen in one batch (at most ``AdapterIO/batchSize``).
+    public var largestBatch: UInt64
+    /// `pcap_dispatch` failures.
+    public var captureErrors: UInt64
+    /// Control-plane frames (gratuitous ARPs) sent through ``AdapterIO/send(_:)``.
+    public var controlFramesSent: UInt64
+    /// Control-plane frames refused.
+    public var controlSendErrors: UInt64
+    /// Frames neither answered nor reported, by reason (every reason present, zeros included).
+    public var ignored: [IgnoreReason: UInt64]
+
+    /// Mean frames per non-empty batch (0 before the first batch).
+    public var meanFramesPerBatch: Double { batches == 0 ? 0 : Double(framesSeen) / Double(batches) }
+
+    /// Creates a snapshot.
+    public init(
+        adapter: AdapterName,
+        framesSeen: UInt64 = 0,
+        requestsSeen: UInt64 = 0,
+        repliesSent: UInt64 = 0,
+        injectErrors: UInt64 = 0,
+        observations: UInt64 = 0,
+        batches: UInt64 = 0,
+        largestBatch: UInt64 = 0,
+        captureErrors: UInt64 = 0,
+        controlFramesSent: UInt64 = 0,
+        controlSendErrors: UInt64 = 0,
+        ignored: [IgnoreReason: UInt64] = [:]
+    ) {
+        self.adapter = adapter
+        self.framesSeen = framesSeen
+        self.requestsSeen = requestsSeen
+        self.repliesSent = repliesSent
+        self.injectErrors = injectErrors
+        self.observations = observations
+        self.batches = batches
+        self.largestBatch = largestBatch
+        self.captureErrors = captureErrors
+        self.controlFramesSent = controlFramesSent
+        self.controlSendErrors = controlSendErrors
+        self.ignored = ignored
+    }
+}

@@ -1,0 +1,167 @@
+import CPcap
+import Logging
+import ProxyARPCore
+
+/// The answer path of one managed adapter: an actor whose executor is a dedicated
+/// ``ThreadExecutor`` thread, owning the adapter's ``PcapHandle``.
+///
+/// When the capture polls readable, the executor's loop calls into the actor with
+/// `assumeIsolated` (no hop) and one batch runs: the answer table is refreshed once, the
+/// adapter's ``AnswerView`` is rebuilt only when the table changed, up to ``batchSize``
+/// frames are decided and answered from pcap's buffer (replies written into a buffer
+/// allocated once), counters are added once, and the batch's observations are handed to
+/// the shared ``ObservationBuffer`` once.
+///
+/// Control-plane sends (``send(_:)``) run on the same thread, between batches.
+public actor AdapterIO {
+    /// Frames handled per `pcap_dispatch` call, at most.
+    public static let batchSize: Int32 = 256
+
+    /// The adapter.
+    public nonisolated let name: AdapterName
+    /// The adapter's MAC, read from sysfs at open: the sender of its replies.
+    public nonisolated let mac: MACAddress
+    /// The answer path's counters, readable without a hop.
+    public nonisolated let counters: AdapterCounters
+    /// The thread this actor runs on.
+    public nonisolated let executor: ThreadExecutor
+
+    /// The actor's executor: its dedicated thread.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private var handle: PcapHandle?
+    private nonisolated let captureDescriptor: Int32
+    private var reader: AnswerTableReader
+    private var view: AnswerView
+    private let observations: ObservationBuffer
+    private let replyBuffer = ReplyBuffer()
+    private let logger: Logger
+
+    /// Opens `name`: reads its MAC, opens the capture and starts the executor thread.
+    /// Frames are not read until ``startCapture()``.
+    /// - Throws: ``PcapError`` naming the failing step (`read MAC`, a pcap call, or
+    ///   `thread` when the executor could not start).
+    public init(
+        name: AdapterName,
+        answerTable: AnswerTablePublisher,
+        observations: ObservationBuffer,
+        options: PcapOptions = PcapOptions(),
+        logger: Logger
+    ) throws(PcapError) {
+        let device = name.rawValue
+        let mac = try InterfaceHardwareAddress.read(device: device)
+        let handle = try PcapHandle.openLive(device: device, options: options)
+        let executor: ThreadExecutor
+        do {
+            executor = try ThreadExecutor(name: "pio-\(device)")
+        } catch {
+            throw PcapError(device: device, operation: "thread", message: error.description)
+        }
+        self.name = name
+        self.mac = mac
+        self.counters = AdapterCounters()
+        self.executor = executor
+        self.captureDescriptor = handle.selectableFileDescriptor
+        self.handle = Optional(consume handle)
+        let reader = AnswerTableReader(publisher: answerTable)
+        self.view = reader.table.view(for: name, mac: mac)
+        self.reader = reader
+        self.observations = observations
+        var logger = logger
+        logger[metadataKey: "adapter"] = "\(device)"
+        self.logger = logger
+    }
+
+    deinit {
+        // Stop the thread before the handle (a stored property) is closed after this body.
+        executor.shutdown()
+    }
+
+    /// Starts answering: the executor polls the capture and runs a batch whenever it is
+    /// readable.
+    public nonisolated func startCapture() {
+        executor.setReadableSource(descriptor: captureDescriptor) { [weak self] in
+            guard let self else { return true }
+            return self.assumeIsolated { $0.readBatch() }
+        }
+    }
+
+    /// Runs one capture batch. Returns false when `pcap_dispatch` failed.
+    func readBatch() -> Bool {
+        guard let pcap = handle?.raw else { return true }
+        if reader.refresh() {
+            view = reader.table.view(for: name, mac: mac)
+        }
+        var batch = CaptureBatch(
+            pcap: pcap, view: view, reply: replyBuffer.bytes, adapter: name, now: MonotonicClock.now())
+        let status = withUnsafeMutablePointer(to: &batch) { pointer in
+            pcap_dispatch(pcap, Self.batchSize, CaptureBatch.callback, UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self))
+        }
+        counters.record(batch)
+        observations.deliver(batch.observations)
+        guard status >= 0 else {
+            let errors = counters.captureErrors.add(1, ordering: .relaxed).newValue
+            if errors.nonzeroBitCount == 1 {  // 1, 2, 4, 8...: a failing capture does not flood the log
+                logger.warning("capture failed", metadata: ["error": "\(handle?.lastError ?? "")", "count": "\(errors)"])
+            }
+            return false
+        }
+        return true
+    }
+
+    /// Sends `frames` in order (the control plane's gratuitous ARPs).
+    /// - Throws: ``TransmitError`` with libpcap's message at the first frame refused, or
+    ///   when the capture is closed.
+    public func send(_ frames: [[UInt8]]) throws(TransmitError) {
+        for frame in frames {
+            let failure = frame.withUnsafeBytes { (bytes) -> String? in
+                guard handle != nil else { return "capture closed" }
+                do throws(PcapError) {
+                    try handle?.inject(bytes)
+                    return nil
+                } catch {
+                    return error.message
+                }
+            }
+            if let failure {
+                counters.controlSendErrors.wrappingAdd(1, ordering: .relaxed)
+                throw TransmitError(adapter: name, reason: failure)
+            }
+            counters.controlFramesSent.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+
+    /// The kernel's capture counters (`pcap_stats`): frames received and dropped for lack
+    /// of buffer space. Nil once closed.
+    public func kernelStatistics() -> KernelCaptureStatistics? {
+        guard let stats = handle?.statistics() else { return nil }
+        return KernelCaptureStatistics(received: stats.received, dropped: stats.dropped)
+    }
+
+    /// Stops reading and closes the capture (exactly once; later calls do nothing).
+    /// The executor thread keeps running until ``ThreadExecutor/shutdown()``.
+    public func close() {
+        executor.clearReadableSource()
+        handle = nil
+    }
+}
+
+/// The buffer every reply of one adapter is written into: allocated once, freed with the actor.
+private final class ReplyBuffer {
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: ARPEncoder.maximumLength, alignment: 8)
+    deinit { bytes.deallocate() }
+}
+
+/// `pcap_stats` for one capture.
+public struct KernelCaptureStatistics: Sendable, Hashable {
+    /// Frames the kernel passed the filter.
+    public var received: UInt32
+    /// Frames dropped because the buffer was full.
+    public var dropped: UInt32
+
+    /// Creates statistics.
+    public init(received: UInt32, dropped: UInt32) {
+        self.received = received
+        self.dropped = dropped
+    }
+}

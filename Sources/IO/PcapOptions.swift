@@ -1,0 +1,42 @@
+/// How a live capture handle is configured (see ``PcapHandle/openLive(device:options:)``).
+public struct PcapOptions: Hashable, Sendable {
+    /// Bytes kept of each frame. An ARP frame is 42 bytes, 50 with two VLAN tags, 60
+    /// padded; 128 leaves room without copying whole frames.
+    public var snapshotLength: Int32
+    /// The kernel ring size in bytes. 4 MiB holds tens of thousands of 128-byte frames,
+    /// enough to ride out a batch of thousands of requests while a job runs.
+    public var bufferSize: Int32
+    /// The BPF filter. The default takes untagged ARP and ARP behind one 802.1Q/802.1ad tag
+    /// (`vlan` also matches tags the NIC stripped into auxdata). Double-tagged (QinQ) ARP
+    /// is parsed by the codec but not let through by this filter: libpcap's `vlan` keyword
+    /// shifts offsets for the rest of the expression, so `vlan and vlan and arp` cannot be
+    /// or-ed in safely; give a custom filter where QinQ reaches the host.
+    public var filter: String
+    /// Which frames to capture. `PCAP_D_IN` (the default) skips frames the host sends, so
+    /// the kernel's own outgoing ARP is not re-read; our own injected frames are never
+    /// seen by the injecting socket anyway. Use `PCAP_D_INOUT` only for a handle that must
+    /// see the host's outbound copies.
+    public var inboundOnly: Bool
+    /// Promiscuous mode. Off: ARP requests are broadcast and unicast NUD probes are sent
+    /// to our own MAC, so nothing else is needed.
+    public var promiscuous: Bool
+
+    /// The default: 128-byte snapshots, 4 MiB buffer, filter `arp or (vlan and arp)`,
+    /// inbound only, not promiscuous.
+    public init(
+        snapshotLength: Int32 = 128,
+        bufferSize: Int32 = 4 << 20,
+        filter: String = Self.defaultFilter,
+        inboundOnly: Bool = true,
+        promiscuous: Bool = false
+    ) {
+        self.snapshotLength = snapshotLength
+        self.bufferSize = bufferSize
+        self.filter = filter
+        self.inboundOnly = inboundOnly
+        self.promiscuous = promiscuous
+    }
+
+    /// `arp or (vlan and arp)`: untagged ARP, and ARP behind one VLAN tag.
+    public static let defaultFilter = "arp or (vlan and arp)"
+}

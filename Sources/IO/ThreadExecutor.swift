@@ -1,0 +1,179 @@
+import CPcap
+import Glibc
+import ProxyARPCore
+import Synchronization
+
+/// A `SerialExecutor` backed by one dedicated thread, never the cooperative pool.
+///
+/// The thread's loop polls an `eventfd` (written by ``enqueue(_:)`` to wake it) and, when
+/// one is registered, a readable source such as a pcap selectable descriptor. Each turn it
+/// runs every queued job, then, when the source polls readable, calls the source's
+/// handler (which runs one capture batch through `assumeIsolated`, without a hop).
+/// A handler that returns false (an error) takes the source out of the poll set for
+/// ``errorBackoff``, so a failing descriptor cannot spin the thread.
+///
+/// Sendable by construction: all state is behind a `Mutex` or in atomics.
+/// Jobs enqueued after ``shutdown()`` never run: stop using the executor first.
+public final class ThreadExecutor: SerialExecutor, Sendable {
+    /// Runs when the readable source polls readable. Returns false after an error.
+    public typealias ReadableHandler = @Sendable () -> Bool
+
+    /// How long a source whose handler failed stays out of the poll set.
+    public static let errorBackoff: Duration = .milliseconds(100)
+
+    private struct State: Sendable {
+        var jobs: [UnownedJob] = []
+        var source: (descriptor: Int32, handler: ReadableHandler)?
+        var stopping = false
+    }
+
+    /// The thread's name (at most 15 bytes are given to the kernel).
+    public let name: String
+    private let state = Mutex(State())
+    private let wakeDescriptor: Int32
+    /// The loop thread's `pthread_t`, stored by the thread itself before it runs any job.
+    private let loopThread = Atomic<UInt>(0)
+    /// The thread to join, stored by the creator.
+    private let joinThread = Atomic<UInt>(0)
+    private let joined = Atomic<Bool>(false)
+
+    /// Creates the executor and starts its thread.
+    /// - Throws: ``ThreadExecutorError`` when the eventfd or the thread cannot be created.
+    public init(name: String) throws(ThreadExecutorError) {
+        self.name = name
+        let descriptor = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard descriptor >= 0 else { throw ThreadExecutorError(name: name, operation: "eventfd", code: errno) }
+        wakeDescriptor = descriptor
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let status = pthread_create(&thread, nil, { context in
+            // The thread owns one reference until its loop ends.
+            Unmanaged<ThreadExecutor>.fromOpaque(context!).takeRetainedValue().runLoop()
+            return nil
+        }, context)
+        guard status == 0 else {
+            Unmanaged<ThreadExecutor>.fromOpaque(context).release()
+            close(descriptor)
+            throw ThreadExecutorError(name: name, operation: "pthread_create", code: status)
+        }
+        joinThread.store(UInt(thread), ordering: .releasing)
+    }
+
+    deinit {
+        close(wakeDescriptor)
+    }
+
+    /// Queues `job` and wakes the thread.
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        state.withLock { $0.jobs.append(unowned) }
+        wake()
+    }
+
+    /// True when called on the executor's thread.
+    public var isCurrentThread: Bool {
+        pthread_equal(pthread_self(), pthread_t(loopThread.load(ordering: .acquiring))) != 0
+    }
+
+    /// Lets `assumeIsolated` succeed on the executor's thread outside a job (the readable
+    /// handler), and traps anywhere else.
+    public func checkIsolated() {
+        precondition(isCurrentThread, "not on the \(name) executor thread")
+    }
+
+    /// True on the executor's thread (Swift 6.2 runtime hook for `assumeIsolated`).
+    public func isIsolatingCurrentContext() -> Bool? {
+        isCurrentThread
+    }
+
+    /// Starts polling `descriptor`; `handler` runs on the executor's thread whenever it
+    /// polls readable (or reports an error). Replaces any earlier source.
+    public func setReadableSource(descriptor: Int32, handler: @escaping ReadableHandler) {
+        state.withLock { $0.source = (descriptor, handler) }
+        wake()
+    }
+
+    /// Stops polling the readable source. Called on the executor's thread (before the
+    /// descriptor is closed), it takes effect before the loop polls again.
+    public func clearReadableSource() {
+        state.withLock { $0.source = nil }
+        wake()
+    }
+
+    /// Runs the jobs still queued, ends the loop and joins the thread. Idempotent. Called
+    /// on the executor's own thread, it only asks the loop to end (a thread cannot join itself).
+    public func shutdown() {
+        state.withLock { $0.stopping = true }
+        wake()
+        guard !isCurrentThread, !joined.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let thread = pthread_t(joinThread.load(ordering: .acquiring))
+        pthread_join(thread, nil)
+    }
+
+    private func wake() {
+        var one: UInt64 = 1
+        _ = write(wakeDescriptor, &one, MemoryLayout<UInt64>.size)
+    }
+
+    private func runLoop() {
+        loopThread.store(UInt(pthread_self()), ordering: .releasing)
+        _ = pthread_setname_np(pthread_self(), String(name.utf8.prefix(15)) ?? "executor")
+        let executor = asUnownedSerialExecutor()
+        var jobs: [UnownedJob] = []
+        jobs.reserveCapacity(64)
+        var descriptors = [pollfd](repeating: pollfd(), count: 2)
+        var backoffUntil = Instant.zero
+
+        while true {
+            state.withLock { swap(&jobs, &$0.jobs) }
+            for job in jobs { job.runSynchronously(on: executor) }
+            jobs.removeAll(keepingCapacity: true)
+
+            let (source, stopping, moreJobs) = state.withLock { ($0.source, $0.stopping, !$0.jobs.isEmpty) }
+            if stopping && !moreJobs { break }
+
+            descriptors[0] = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
+            var count = 1
+            var timeout: Int32 = moreJobs ? 0 : -1
+            if let source {
+                let now = MonotonicClock.now()
+                if now >= backoffUntil {
+                    descriptors[1] = pollfd(fd: source.descriptor, events: Int16(POLLIN), revents: 0)
+                    count = 2
+                } else if !moreJobs {
+                    let remaining = backoffUntil.duration(since: now).nanosecondsClamped / 1_000_000
+                    timeout = Int32(clamping: max(1, remaining))
+                }
+            }
+            let ready = descriptors.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t(count), timeout) }
+            guard ready > 0 else { continue }  // timeout, or EINTR: go round again
+            if descriptors[0].revents != 0 {
+                var value: UInt64 = 0
+                _ = read(wakeDescriptor, &value, MemoryLayout<UInt64>.size)
+            }
+            if count == 2, descriptors[1].revents != 0, let source, !source.handler() {
+                backoffUntil = MonotonicClock.now().advanced(by: Self.errorBackoff)
+            }
+        }
+    }
+}
+
+/// A ``ThreadExecutor`` could not be created.
+public struct ThreadExecutorError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The executor's name.
+    public let name: String
+    /// The call that failed (`eventfd`, `pthread_create`).
+    public let operation: String
+    /// The `errno` or status code.
+    public let code: Int32
+
+    /// Creates an error.
+    public init(name: String, operation: String, code: Int32) {
+        self.name = name
+        self.operation = operation
+        self.code = code
+    }
+
+    /// `executor pio-eth0: pthread_create failed: Resource temporarily unavailable`.
+    public var description: String { "executor \(name): \(operation) failed: \(String(cString: strerror(code)))" }
+}

@@ -1,0 +1,278 @@
+import Foundation
+import Glibc
+import ProxyARPCore
+import ProxyARPIO
+import Testing
+
+/// Live tests over veth pairs and a bridge in a namespace of their own. Root only;
+/// serialized so that the process-wide handle count and descriptor checks are exact.
+@Suite("pcap frame I/O on a namespace lab", .serialized, .enabled(if: getuid() == 0, "needs root for namespaces and pcap"))
+struct PcapFrameIOTests {
+    static let vip = IPv4Address(198, 18, 77, 10)
+    static let absentVIP = IPv4Address(198, 18, 77, 99)
+    static let announcedVIP = IPv4Address(198, 18, 77, 20)
+
+    /// Opens frame I/O on both lab adapters, runs `body`, and shuts it down whatever happens.
+    func withFrameIO<T>(_ lab: NetnsLab, _ body: (PcapFrameIO) async throws -> T) async throws -> T {
+        let io = try PcapFrameIO(adapters: [AdapterName(lab.adapterA), AdapterName(lab.adapterB)])
+        io.start()
+        do {
+            let result = try await body(io)
+            await io.shutdown()
+            return result
+        } catch {
+            await io.shutdown()
+            throw error
+        }
+    }
+
+    @Test("Answers arping for a published VIP from the agent's MAC, and not for other addresses")
+    func answersPublishedVIP() async throws {
+        try await withLab { lab in
+            try await withFrameIO(lab) { io in
+                let a = AdapterName(lab.adapterA)
+                let b = AdapterName(lab.adapterB)
+                let macA = try #require(io.mac(of: a))
+                io.answerTable.publish(AnswerTable(
+                    generation: 1,
+                    proxyLists: [a: ProxyList(agentMAC: macA, vips: [Self.vip])],
+                    watchedVIPs: [Self.vip],
+                    ownMACs: Set(io.macs.values)
+                ))
+
+                let answered = try lab.inClient(["arping", "-c", "3", "-w", "5", "-I", "br0", "\(Self.vip)"])
+                #expect(answered.status == 0, "\(answered.output)")
+                #expect(answered.output.lowercased().contains("[\(macA)]"), "\(answered.output)")
+
+                let unanswered = try lab.inClient(["arping", "-c", "2", "-w", "3", "-I", "br0", "\(Self.absentVIP)"])
+                #expect(unanswered.status != 0, "\(unanswered.output)")
+                #expect(unanswered.output.contains("Received 0 response"), "\(unanswered.output)")
+
+                let countersA = try #require(io.counters(for: a))
+                let countersB = try #require(io.counters(for: b))
+                #expect(countersA.requestsSeen >= 5)
+                #expect(countersA.repliesSent >= 3)
+                #expect(countersA.repliesSent < countersA.requestsSeen)
+                #expect(countersA.injectErrors == 0)
+                #expect(countersA.ignored[.targetNotOurs, default: 0] >= 2)
+                #expect(countersA.batches >= 1 && countersA.largestBatch >= 1)
+                // After the first reply arping sends its requests unicast to A's MAC (answered
+                // too: unicast to the agent is allowed), so the bridge no longer floods them to
+                // B: B sees the first request for the VIP and the two for the absent address.
+                #expect(countersB.repliesSent == 0)
+                #expect(countersB.requestsSeen >= 3)
+                #expect(countersB.ignored[.targetNotOurs, default: 0] >= 3)
+            }
+        }
+    }
+
+    @Test("Answers a VLAN-tagged request with a reply carrying the same tag")
+    func answersTaggedRequest() async throws {
+        // No 8021q module in a container, so B plays the tagged client: a raw handle on B
+        // injects a request behind VLAN 7 and reads A's reply from the wire.
+        try await withLab { lab in
+            let a = AdapterName(lab.adapterA)
+            let io = try PcapFrameIO(adapters: [a])
+            io.start()
+            do {
+                let macA = try #require(io.mac(of: a))
+                let taggedVIP = IPv4Address(198, 18, 78, 10)
+                io.answerTable.publish(AnswerTable(
+                    generation: 1,
+                    proxyLists: [a: ProxyList(agentMAC: macA, vips: [taggedVIP])],
+                    watchedVIPs: [taggedVIP],
+                    ownMACs: [macA]
+                ))
+                let client = try PcapHandle.openLive(device: lab.adapterB)
+                let clientMAC = MACAddress(0x02, 0x00, 0x00, 0x00, 0x78, 0x01)
+                let clientIP = IPv4Address(198, 18, 78, 1)
+                let tag = VLANTags(VLANTag(vlanID: 7))
+                let request = ARPFrame(
+                    ethernet: EthernetHeader(destination: .broadcast, source: clientMAC, tags: tag, etherType: EtherType.arp),
+                    arp: ARPPacket(operation: .request, senderMAC: clientMAC, senderIP: clientIP, targetMAC: .zero, targetIP: taggedVIP)
+                ).bytes
+                let expected = ARPFrames.reply(from: macA, vip: taggedVIP, to: clientMAC, requesterIP: clientIP, tags: tag)
+                var heard: [[UInt8]] = []
+                for _ in 0..<3 where !heard.contains(where: { $0.starts(with: expected) }) {
+                    try request.withUnsafeBytes { try client.inject($0) }
+                    heard += readFrames(from: client, for: .seconds(1))
+                }
+                #expect(heard.contains(where: { $0.starts(with: expected) }), "heard \(heard.count) frames")
+                #expect(io.counters(for: a)?.repliesSent ?? 0 >= 1)
+                client.close()
+            } catch {
+                await io.shutdown()
+                throw error
+            }
+            await io.shutdown()
+        }
+    }
+
+    @Test("Answers every request of a burst of 2,000, several per batch")
+    func answersBurst() async throws {
+        try await withLab { lab in
+            let a = AdapterName(lab.adapterA)
+            let io = try PcapFrameIO(adapters: [a])
+            io.start()
+            do {
+                let macA = try #require(io.mac(of: a))
+                let vip = IPv4Address(198, 18, 79, 10)
+                io.answerTable.publish(AnswerTable(
+                    generation: 1, proxyLists: [a: ProxyList(agentMAC: macA, vips: [vip])],
+                    watchedVIPs: [vip], ownMACs: [macA]))
+                let client = try PcapHandle.openLive(device: lab.adapterB)
+                let burst = 2_000
+                for index in 0..<burst {
+                    let clientMAC = MACAddress(rawValue: 0x0200_0000_0000 | UInt64(index + 1))
+                    let request = ARPFrame(
+                        ethernet: EthernetHeader(destination: .broadcast, source: clientMAC, etherType: EtherType.arp),
+                        arp: ARPPacket(operation: .request, senderMAC: clientMAC, senderIP: IPv4Address(198, 18, 79, 1),
+                                       targetMAC: .zero, targetIP: vip)
+                    ).bytes
+                    try request.withUnsafeBytes { try client.inject($0) }
+                }
+                client.close()
+                // Bounded: 100 × 20 ms.
+                for _ in 0..<100 where (io.counters(for: a)?.repliesSent ?? 0) < UInt64(burst) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let counters = try #require(io.counters(for: a))
+                #expect(counters.requestsSeen == UInt64(burst))
+                #expect(counters.repliesSent == UInt64(burst))
+                #expect(counters.injectErrors == 0)
+                #expect(counters.largestBatch <= UInt64(AdapterIO.batchSize))
+                #expect(counters.batches < UInt64(burst), "mean \(counters.meanFramesPerBatch) frames per batch")
+            } catch {
+                await io.shutdown()
+                throw error
+            }
+            await io.shutdown()
+        }
+    }
+
+    @Test("A gratuitous ARP sent on A is heard on sibling B as our own announcement")
+    func siblingHearsAnnouncement() async throws {
+        try await withLab { lab in
+            try await withFrameIO(lab) { io in
+                let a = AdapterName(lab.adapterA)
+                let b = AdapterName(lab.adapterB)
+                let macA = try #require(io.mac(of: a))
+                io.answerTable.publish(AnswerTable(
+                    generation: 1,
+                    proxyLists: [:],
+                    watchedVIPs: [Self.announcedVIP],
+                    ownMACs: Set(io.macs.values)
+                ))
+                let stream = io.observations()
+                // Let the links settle (carrier) before sending: bounded, 20 × 50 ms.
+                for _ in 0..<20 where !(operstateUp(lab.adapterA) && operstateUp(lab.adapterB)) {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                try await io.send(
+                    [
+                        ARPFrames.gratuitousRequest(mac: macA, vip: Self.announcedVIP),
+                        ARPFrames.gratuitousReply(mac: macA, vip: Self.announcedVIP),
+                    ], on: a)
+                let expected = ARPObservation.ownAnnouncement(vip: Self.announcedVIP, mac: macA)
+                let heard = await firstObservation(in: stream, within: .seconds(5)) {
+                    $0.adapter == b && $0.observation == expected
+                }
+                #expect(heard != nil)
+                #expect(io.counters(for: a)?.controlFramesSent == 2)
+                #expect(io.counters(for: b)?.observations ?? 0 >= 1)
+            }
+        }
+    }
+
+    @Test("A handle closes exactly once: the count drops and its descriptor is gone")
+    func handleClosesOnce() async throws {
+        try await withLab { lab in
+            let before = PcapHandle.openCount
+            let handle = try PcapHandle.openLive(device: lab.adapterA)
+            let descriptor = handle.selectableFileDescriptor
+            #expect(PcapHandle.openCount == before + 1)
+            #expect(fcntl(descriptor, F_GETFD) >= 0)
+            handle.close()
+            #expect(PcapHandle.openCount == before)
+            #expect(fcntl(descriptor, F_GETFD) == -1)
+
+            // Frame I/O closes all of its handles on shutdown, and a second shutdown is harmless.
+            let io = try PcapFrameIO(adapters: [AdapterName(lab.adapterA), AdapterName(lab.adapterB)])
+            io.start()
+            #expect(PcapHandle.openCount == before + 2)
+            await io.shutdown()
+            #expect(PcapHandle.openCount == before)
+            await io.shutdown()
+            #expect(PcapHandle.openCount == before)
+            await #expect(throws: TransmitError.self) {
+                try await io.send([ARPFrames.gratuitousRequest(mac: MACAddress(2, 0, 0, 0, 0, 1), vip: Self.vip)], on: AdapterName(lab.adapterA))
+            }
+        }
+    }
+
+    @Test("Opening a missing interface throws a clear error")
+    func missingInterface() throws {
+        let name = "pio\(getpid())nx"
+        #expect {
+            _ = try PcapHandle.openLive(device: name)
+        } throws: { error in
+            guard let error = error as? PcapError else { return false }
+            return error.device == name && error.operation == "pcap_activate"
+                && error.description.contains(name) && !error.message.isEmpty
+        }
+        let before = PcapHandle.openCount
+        #expect {
+            _ = try PcapFrameIO(adapters: [AdapterName(name)])
+        } throws: { error in
+            (error as? PcapError)?.description.contains(name) == true
+        }
+        #expect(PcapHandle.openCount == before)
+    }
+}
+
+/// True when `/sys/class/net/<device>/operstate` says `up`.
+func operstateUp(_ device: String) -> Bool {
+    (try? String(contentsOfFile: "/sys/class/net/\(device)/operstate", encoding: .utf8))?.hasPrefix("up") == true
+}
+
+/// The first observation matching `predicate` within `timeout`, or nil.
+func firstObservation(
+    in stream: AsyncStream<[HeardObservation]>,
+    within timeout: Duration,
+    where predicate: @escaping @Sendable (HeardObservation) -> Bool
+) async -> HeardObservation? {
+    await withTaskGroup(of: HeardObservation?.self) { group in
+        group.addTask {
+            for await batch in stream {
+                if let match = batch.first(where: predicate) { return match }
+            }
+            return nil
+        }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+}
+
+/// Frames captured on `handle` during `duration` (bounded: polls of at most 50 ms).
+func readFrames(from handle: borrowing PcapHandle, for duration: Duration) -> [[UInt8]] {
+    final class Collector { var frames: [[UInt8]] = [] }
+    let collector = Collector()
+    let deadline = ContinuousClock.now.advanced(by: duration)
+    var descriptor = pollfd(fd: handle.selectableFileDescriptor, events: Int16(POLLIN), revents: 0)
+    while ContinuousClock.now < deadline {
+        guard poll(&descriptor, 1, 50) > 0 else { continue }
+        _ = withExtendedLifetime(collector) {
+            handle.dispatch(maximumFrames: 64, callback: { user, header, bytes in
+                guard let user, let header, let bytes else { return }
+                let collector = Unmanaged<Collector>.fromOpaque(UnsafeRawPointer(user)).takeUnretainedValue()
+                collector.frames.append(Array(UnsafeBufferPointer(start: bytes, count: Int(header.pointee.caplen))))
+            }, context: Unmanaged.passUnretained(collector).toOpaque())
+        }
+    }
+    return collector.frames
+}
