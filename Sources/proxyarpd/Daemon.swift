@@ -31,14 +31,19 @@ struct Daemon {
         let stateDirectory = configuration.daemon.stateDirectory
         let signals = SignalService(
             reload: {
+                let newConfiguration: DaemonConfiguration
                 do {
-                    let newConfiguration = try ConfigurationLoader.load(path: path)
-                    await engine.apply(newConfiguration)
-                } catch {
+                    newConfiguration = try ConfigurationLoader.load(path: path)
+                } catch let error as ConfigurationErrors {
                     for problem in error.errors {
                         logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(problem)"])
                     }
+                    return
+                } catch {
+                    logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(error)"])
+                    return
                 }
+                await engine.apply(newConfiguration)
             },
             dumpTrace: {
                 Self.dumpTrace(trace, to: stateDirectory, clock: clock, logger: logger)
@@ -64,7 +69,7 @@ struct Daemon {
             )
         )
         try await group.run()
-        await world.close()
+        world.close(logger: logger)
         logger.info("stopped")
     }
 

@@ -1,0 +1,49 @@
+import Logging
+import ProxyARPCore
+import ProxyARPIO
+import ServiceLifecycle
+
+/// The real world the engine talks to: libpcap on every managed adapter, rtnetlink for
+/// link state, and rtnetlink + /proc/sys for the host side of activation.
+struct LiveWorld {
+    /// Frames: batched pcap I/O.
+    let io: PcapFrameIO
+    /// Link state.
+    let links: NetlinkLinkMonitor
+    /// Local addresses, policy rules, sysctls.
+    let host: NetlinkHost
+    /// Runs the capture threads for the lifetime of the service group.
+    let ioService: FrameIOService
+
+    /// Opens capture on every configured adapter and the netlink sockets.
+    static func open(configuration: DaemonConfiguration, logger: Logger) throws -> LiveWorld {
+        let names = configuration.adapters.map(\.name)
+        let io = try PcapFrameIO(adapters: names, logger: logger)
+        let links = NetlinkLinkMonitor(names: Set(names), logger: logger)
+        let host = try NetlinkHost(logger: logger)
+        return LiveWorld(io: io, links: links, host: host, ioService: FrameIOService(io: io))
+    }
+
+    /// After the group stopped: stop the link monitor and remove every rule and route we
+    /// added (VIPs were already taken off `lo` by the engine's withdrawals).
+    func close(logger: Logger) {
+        links.stop()
+        do {
+            let removed = try host.cleanup()
+            logger.info("host cleanup", metadata: ["rules": "\(removed.rules)", "routes": "\(removed.routes)"])
+        } catch {
+            logger.error("host cleanup failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Keeps the pcap I/O running until graceful shutdown. First in the group, so last to stop.
+struct FrameIOService: Service {
+    let io: PcapFrameIO
+
+    func run() async throws {
+        io.start()
+        try? await gracefulShutdown()
+        await io.shutdown()
+    }
+}
