@@ -22,6 +22,8 @@ struct DaemonLab {
     let daemon: LabProcess
     let directory: String
     let vips: [IPv4Address]
+    /// A client capture started before the daemon, when asked for.
+    let startupCapture: ClientCapture?
 
     var configPath: String { "\(directory)/proxyarpd.yaml" }
 
@@ -29,6 +31,7 @@ struct DaemonLab {
     /// starts the daemon, runs `body`, and always stops the daemon and removes the lab.
     static func with<T>(
         _ tag: String, vips: [String], timers: [String: String] = [:], extraConfig: String = "",
+        captureFromStart: Bool = false,
         prepare: (HostLab, String) async throws -> Void = { _, _ in },
         _ body: (DaemonLab) async throws -> T
     ) async throws -> T {
@@ -39,6 +42,7 @@ struct DaemonLab {
         var running: DaemonLab?
         do {
             try await prepare(lab, directory)
+            let capture = captureFromStart ? try await ClientCapture.start(lab, directory: directory, name: "startup") : nil
             let yaml = lab.configurationYAML(vips: vips, directory: directory, timers: timers, extra: extraConfig)
             try yaml.write(toFile: "\(directory)/proxyarpd.yaml", atomically: true, encoding: .utf8)
             let daemon = try LabProcess(
@@ -47,7 +51,7 @@ struct DaemonLab {
                 logPath: "\(directory)/daemon.log"
             )
             let expanded = vips.filter { !$0.contains("-") && !$0.contains("/") }.compactMap { IPv4Address($0) }
-            running = DaemonLab(lab: lab, daemon: daemon, directory: directory, vips: expanded)
+            running = DaemonLab(lab: lab, daemon: daemon, directory: directory, vips: expanded, startupCapture: capture)
             let result = try await body(running!)
             await running!.teardown()
             return result
@@ -64,6 +68,7 @@ struct DaemonLab {
     }
 
     func teardown() async {
+        if let startupCapture, startupCapture.process.isRunning { await startupCapture.process.stop() }
         if daemon.isRunning { await daemon.stop() }
         await lab.destroy()
         try? FileManager.default.removeItem(atPath: directory)

@@ -40,27 +40,31 @@ struct EndToEndTests {
 
     @Test("gratuitous ARPs on the wire: both forms, the agent's MAC, three rounds more than 1 s apart")
     func gratuitousAnnouncements() async throws {
-        var capture: ClientCapture?
-        try await DaemonLab.with("e2eg", vips: ["198.18.0.100", "198.18.1.100"], prepare: { lab, directory in
-            capture = try await ClientCapture.start(lab, directory: directory, name: "garp")
-        }) { daemon in
+        try await DaemonLab.with("e2eg", vips: ["198.18.0.100", "198.18.1.100"], captureFromStart: true) { daemon in
             let answers = try await daemon.waitForAnswers(daemon.vips)
             try await Task.sleep(for: .seconds(4))
-            let frames = try await capture!.stop().arpFrames
+            let frames = try await daemon.startupCapture!.stop().arpFrames
             for vip in daemon.vips {
-                let agentMAC = try #require(answers[vip]?.first)
-                let gratuitous = frames.filter { $0.frame.isGratuitous && $0.frame.arp.senderIP == vip }
-                #expect(gratuitous.allSatisfy { $0.frame.arp.senderMAC == agentMAC && $0.frame.ethernet.source == agentMAC })
-                let requests = gratuitous.filter { $0.frame.kind == .gratuitousRequest }
-                let replies = gratuitous.filter { $0.frame.kind == .gratuitousReply }
-                #expect(requests.count == 3, "\(vip): \(requests.count) gratuitous requests")
-                #expect(replies.count == 3, "\(vip): \(replies.count) gratuitous replies")
-                #expect(replies.allSatisfy { $0.frame.arp.targetMAC == agentMAC && $0.frame.ethernet.destination == .broadcast })
-                let times = requests.map(\.at)
-                for (earlier, later) in zip(times, times.dropFirst()) {
-                    #expect(later - earlier > 1_000_000_000, "\(vip): rounds \(Double(later - earlier) / 1e6) ms apart")
-                }
+                try Self.checkAnnouncements(of: vip, by: answers[vip]?.first, in: frames)
             }
+        }
+    }
+
+    /// Both forms, from `agentMAC`, three rounds each, more than 1 s apart.
+    static func checkAnnouncements(of vip: IPv4Address, by agentMAC: MACAddress?, in frames: [(at: Int64, frame: ARPFrame)]) throws {
+        let agentMAC = try #require(agentMAC, "\(vip) never answered")
+        let gratuitous = frames.filter { $0.frame.isGratuitous && $0.frame.arp.senderIP == vip }
+        let wrongSender = gratuitous.filter { $0.frame.arp.senderMAC != agentMAC || $0.frame.ethernet.source != agentMAC }
+        #expect(wrongSender.isEmpty, "\(vip): announcements from another MAC")
+        let requests = gratuitous.filter { $0.frame.kind == .gratuitousRequest }
+        let replies = gratuitous.filter { $0.frame.kind == .gratuitousReply }
+        #expect(requests.count == 3, "\(vip): \(requests.count) gratuitous requests")
+        #expect(replies.count == 3, "\(vip): \(replies.count) gratuitous replies")
+        let badReplies = replies.filter { $0.frame.arp.targetMAC != agentMAC || $0.frame.ethernet.destination != .broadcast }
+        #expect(badReplies.isEmpty, "\(vip): RFC 5944 replies must be broadcast with target MAC = sender MAC")
+        let times = requests.map(\.at)
+        for (earlier, later) in zip(times, times.dropFirst()) {
+            #expect(later - earlier > 1_000_000_000, "\(vip): rounds \(Double(later - earlier) / 1e6) ms apart")
         }
     }
 
