@@ -136,7 +136,7 @@ struct DemoScript {
         let capturePath = "\(directory)/client-arp.pcap"
         let capture = try LabProcess(
             binary: "tcpdump", namespace: lab.client,
-            arguments: ["-i", lab.clientDevice, "-U", "-n", "-w", capturePath, "arp"],
+            arguments: ["-i", lab.clientDevice, "--immediate-mode", "-U", "-n", "-w", capturePath, "arp"],
             logPath: "\(directory)/tcpdump.log"
         )
         try await Task.sleep(for: .milliseconds(500))

@@ -132,9 +132,10 @@ struct ClientCapture {
 
     static func start(_ lab: HostLab, directory: String, name: String) async throws -> ClientCapture {
         let path = "\(directory)/\(name).pcap"
+        try? FileManager.default.removeItem(atPath: path)
         let process = try LabProcess(
             binary: "tcpdump", namespace: lab.client,
-            arguments: ["-i", lab.clientDevice, "-U", "-n", "-w", path, "arp"],
+            arguments: ["-i", lab.clientDevice, "--immediate-mode", "-U", "-n", "-w", path, "arp"],
             logPath: "\(directory)/\(name).log"
         )
         // tcpdump needs a moment to open the capture (bounded).

@@ -38,6 +38,39 @@ struct EndToEndTests {
         }
     }
 
+    @Test("of the shared captures, only the valid request for a VIP is answered; malformed, foreign and non-VIP frames are not")
+    func capturedFramesFromTestdata() async throws {
+        let testdata = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/testdata").path
+        try await DaemonLab.with("e2ef", vips: ["198.18.0.100"]) { daemon in
+            let vip = IPv4Address("198.18.0.100")!
+            _ = try await daemon.waitForAnswers([vip])
+            try await Task.sleep(for: .seconds(3))  // announcements done
+            let ours = Set(daemon.lab.adapters.map(\.mac))
+            func repliesFromUs(_ name: String, after injecting: [String]) async throws -> [ARPFrame] {
+                let capture = try await ClientCapture.start(daemon.lab, directory: daemon.directory, name: name)
+                for arguments in injecting.map({ $0.split(separator: " ").map(String.init) }) {
+                    try await daemon.lab.lab.exec(daemon.lab.client, DaemonLab.binary, ["inject", "--interface", daemon.lab.clientDevice] + arguments)
+                }
+                try await Task.sleep(for: .milliseconds(500))
+                let all = try await capture.stop().arpFrames.map(\.frame)
+                #expect(all.count >= injecting.count, "the capture saw the injected frames")
+                return all.filter { ours.contains($0.ethernet.source) && $0.arp.operation == .reply }
+            }
+            // Crafted 4-7: truncated, bad lengths, RARP opcode, bad hardware type; 12: unicast to another
+            // MAC; kernel capture 7: request for 198.18.0.77 (not a VIP); 1: an ICMPv6 router solicitation.
+            let ignored = try await repliesFromUs("ignored", after: [
+                "--frames 4,5,6,7,12 \(testdata)/crafted-arp-edge-cases.pcap",
+                "--frames 1,7 \(testdata)/linux-arp-ndp.pcap",
+            ])
+            #expect(ignored.isEmpty, "replied to: \(ignored)")
+            // Crafted 2: a valid request for 198.18.0.100 padded to 60 bytes: exactly one reply.
+            let answered = try await repliesFromUs("answered", after: ["--frames 2 \(testdata)/crafted-arp-edge-cases.pcap"])
+            #expect(answered.count == 1, "replies: \(answered)")
+            #expect(answered.first?.arp.senderIP == vip)
+        }
+    }
+
     @Test("gratuitous ARPs on the wire: both forms, the agent's MAC, three rounds more than 1 s apart")
     func gratuitousAnnouncements() async throws {
         try await DaemonLab.with("e2eg", vips: ["198.18.0.100", "198.18.1.100"], captureFromStart: true) { daemon in
