@@ -143,9 +143,12 @@ public actor Engine: Service {
 
     private func stop() async {
         let actors = directory.allVIPs
-        environment.logger.info("withdrawing all VIPs", metadata: ["count": "\(actors.count)"])
+        let keep = !configuration.daemon.removeVIPsOnExit
+        environment.logger.info(
+            "withdrawing all VIPs", metadata: ["count": "\(actors.count)", "keepOnLoopback": "\(keep)"]
+        )
         await withTaskGroup(of: Void.self) { group in
-            for actor in actors { group.addTask { await actor.withdraw() } }
+            for actor in actors { group.addTask { await actor.withdraw(keepLocalAddress: keep) } }
         }
     }
 

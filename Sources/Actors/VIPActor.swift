@@ -24,6 +24,7 @@ public actor VIPActor {
     private var announcementsConfirmed = 0
     private var failovers = 0
     private var onLoopback = false
+    private var keepsLocalAddress = false
     private let createdAt: Instant
 
     /// Creates the actor with its machine in `pending(awaitingSelection)`.
@@ -83,7 +84,9 @@ public actor VIPActor {
     }
 
     /// The configuration dropped this VIP, or the daemon stops: give everything back.
-    public func withdraw() async {
+    /// `keepLocalAddress` leaves the VIP on `lo` (the daemon's `remove_vips_on_exit: false`).
+    public func withdraw(keepLocalAddress: Bool = false) async {
+        keepsLocalAddress = keepLocalAddress
         await deliver(.withdraw(now: environment.clock.now()))
         await selector.unwatch(vip)
     }
@@ -276,7 +279,7 @@ public actor VIPActor {
     private func releaseHost(unbind: AdapterName?) async {
         do {
             if let unbind { try await environment.host.unbindOutboundPath(of: vip, from: unbind) }
-            if onLoopback {
+            if onLoopback && !keepsLocalAddress {
                 try await environment.host.removeLocalAddress(vip)
                 onLoopback = false
             }

@@ -22,7 +22,7 @@ struct EngineLab {
     let runTask: Task<Void, any Error>
     var expectedVIPs: Int
 
-    init(vips: [VIPConfiguration], timers: TimerConfiguration = TimerConfiguration()) {
+    init(vips: [VIPConfiguration], timers: TimerConfiguration = TimerConfiguration(), daemon: DaemonSettings = DaemonSettings()) {
         expectedVIPs = vips.count
         wire = InMemoryWire(clock: clock)
         trace = TraceLog(capacity: 1_000_000, clock: clock)
@@ -30,7 +30,7 @@ struct EngineLab {
         logger.logLevel = .critical
         let environment = EngineEnvironment(io: wire, host: host, clock: clock, trace: trace, logger: logger)
         let configuration = DaemonConfiguration(
-            adapters: Self.adapters.map { AdapterConfiguration(name: $0.0) }, vips: vips, timers: timers
+            adapters: Self.adapters.map { AdapterConfiguration(name: $0.0) }, vips: vips, timers: timers, daemon: daemon
         )
         engine = Engine(configuration: configuration, environment: environment, links: links)
         for (name, mac, _) in Self.adapters { wire.attach(name, mac: mac, segment: Self.lan) }

@@ -108,6 +108,18 @@ struct EngineTests {
         await lab.stop()
     }
 
+    @Test("remove_vips_on_exit: false leaves the VIPs on lo at shutdown but still withdraws them from ARP")
+    func keepVIPsOnExit() async throws {
+        let vips = vipRange("198.18.0.110", count: 3)
+        let lab = EngineLab(vips: vips, daemon: DaemonSettings(removeVIPsOnExit: false))
+        lab.allLinksUp()
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" } })
+        await lab.stop()
+        #expect(lab.host.loopback == Set(vips.map(\.address)))
+        #expect(lab.host.bindings.isEmpty, "outbound rules are removed all the same")
+        #expect(lab.wire.answerTable.current.proxyLists.values.allSatisfy { $0.vips.isEmpty })
+    }
+
     @Test("a VIP with no eligible adapter waits in pending and says why")
     func pendingWithReason() async throws {
         let lab = EngineLab(vips: vipRange("198.18.0.50", count: 3))
