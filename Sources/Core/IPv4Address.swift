@@ -58,18 +58,4 @@ extension IPv4Address: LosslessStringConvertible {
     }
 }
 
-extension IPv4Address: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let address = IPv4Address(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an IPv4 address: \(text)")
-        }
-        self = address
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
-}
+extension IPv4Address: CodableAsText {}

@@ -75,18 +75,4 @@ extension MACAddress: LosslessStringConvertible {
     }
 }
 
-extension MACAddress: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let address = MACAddress(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a MAC address: \(text)")
-        }
-        self = address
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
-}
+extension MACAddress: CodableAsText {}

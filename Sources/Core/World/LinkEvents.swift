@@ -24,21 +24,7 @@ public struct LinkState: Sendable, Equatable, Codable {
     }
 }
 
-extension IPv4Interface: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let value = IPv4Interface(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not ADDRESS/PREFIX: \(text)")
-        }
-        self = value
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
-}
+extension IPv4Interface: CodableAsText {}
 
 /// A change of a link.
 public enum LinkEvent: Sendable, Equatable {
