@@ -120,6 +120,34 @@ struct EngineTests {
         #expect(lab.wire.answerTable.current.proxyLists.values.allSatisfy { $0.vips.isEmpty })
     }
 
+    @Test("preempt: true moves the VIP back to its preferred agent after hold-down and preempt delay; others stay")
+    func preemptMovesBack() async throws {
+        let preempting = VIPConfiguration(address: IPv4Address("198.18.0.120")!, preferred: ["eth0"], preempt: true)
+        let sticky = VIPConfiguration(address: IPv4Address("198.18.0.121")!, preferred: ["eth0"], preempt: false)
+        let lab = EngineLab(vips: [preempting, sticky])
+        lab.allLinksUp()
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" && $0.agent == "eth0" } })
+        lab.wire.setSegment("eth0", nil)
+        lab.link("eth0", carrier: false)
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" && $0.agent == "eth1" } })
+        lab.wire.setSegment("eth0", EngineLab.lan)
+        lab.link("eth0")
+        // Hold-down 2 s after the failure, then the preempt delay 5 s: nothing moves before.
+        await lab.advance(.seconds(6), step: .milliseconds(250))
+        #expect(await lab.vipsSatisfy { $0.agent == "eth1" }, "moved back too early")
+        await lab.advance(.seconds(2), step: .milliseconds(250))
+        let moved = await lab.eventually {
+            let vips = await lab.status().vips
+            return vips.first { $0.vip == preempting.address }?.agent == "eth0"
+                && vips.first { $0.vip == preempting.address }?.state == "active"
+        }
+        #expect(moved)
+        let status = await lab.status()
+        #expect(status.vips.first { $0.vip == sticky.address }?.agent == "eth1", "a VIP without preempt stays")
+        #expect(lab.wire.answerTable.current.proxyLists["eth1"]?.contains(preempting.address) != true)
+        await lab.stop()
+    }
+
     @Test("a VIP with no eligible adapter waits in pending and says why")
     func pendingWithReason() async throws {
         let lab = EngineLab(vips: vipRange("198.18.0.50", count: 3))
