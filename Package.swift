@@ -75,6 +75,18 @@ let package = Package(
             ],
             path: "Sources/TestSupport"
         ),
+        // The control socket (status, trace, reload), its client and the SVG timeline.
+        .target(
+            name: "ProxyARPControl",
+            dependencies: [
+                "ProxyARPCore",
+                "ProxyARPStateMachines",
+                "ProxyARPActors",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Control"
+        ),
         .executableTarget(
             name: "proxyarpd",
             dependencies: [
@@ -84,6 +96,7 @@ let package = Package(
                 "ProxyARPConfig",
                 "ProxyARPIO",
                 "ProxyARPTestSupport",
+                "ProxyARPControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,11 +116,16 @@ let package = Package(
             path: "Tests/ActorsTests"
         ),
         .testTarget(name: "ConfigTests", dependencies: ["ProxyARPCore", "ProxyARPConfig"], path: "Tests/ConfigTests"),
+        .testTarget(
+            name: "ControlTests",
+            dependencies: ["ProxyARPCore", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPControl"],
+            path: "Tests/ControlTests"
+        ),
         .testTarget(name: "IOTests", dependencies: ["ProxyARPCore", "ProxyARPIO", "CLinuxNet"], path: "Tests/IOTests"),
         // The real daemon in network namespaces against real peers; root only.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ProxyARPCore", "ProxyARPIO", "ProxyARPTestSupport", "ProxyARPStateMachines", "ProxyARPActors"],
+            dependencies: ["ProxyARPCore", "ProxyARPIO", "ProxyARPTestSupport", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPControl"],
             path: "Tests/EndToEndTests"
         ),
     ]

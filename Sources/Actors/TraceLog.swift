@@ -38,6 +38,22 @@ public final class TraceLog: Sendable {
     /// The records held, oldest first.
     public var records: [MachineTraceRecord] { storage.withLock { $0.ring.elements } }
 
+    /// Up to `limit` records with a sequence number greater than `sequence`, oldest first,
+    /// and the highest sequence number recorded so far (0 before the first record).
+    ///
+    /// Sequence numbers are contiguous in the ring, so the first wanted record's position
+    /// is computed, not searched: the lock is held for at most `limit` copies. Records
+    /// already dropped from the ring are skipped. `proxyarpd trace --follow` polls this.
+    public func records(after sequence: UInt64, limit: Int = 4096) -> (records: [MachineTraceRecord], latest: UInt64) {
+        storage.withLock { storage in
+            let latest = storage.nextSequence - 1
+            guard sequence < latest else { return ([], latest) }
+            let oldest = latest - UInt64(storage.ring.count) + 1
+            let first = max(sequence + 1, oldest)
+            return (storage.ring.elements(from: Int(first - oldest), limit: limit), latest)
+        }
+    }
+
     /// Records dropped because the ring was full.
     public var dropped: UInt64 { storage.withLock { $0.ring.dropped } }
 }

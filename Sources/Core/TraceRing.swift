@@ -33,4 +33,16 @@ public struct TraceRing<Element: Sendable>: Sendable {
 
     /// Number of records held.
     public var count: Int { storage.count }
+
+    /// Up to `limit` records starting at logical position `offset` (0 is the oldest held),
+    /// oldest first. Copies only what it returns.
+    public func elements(from offset: Int, limit: Int) -> [Element] {
+        let start = max(0, offset)
+        let end = min(storage.count, start + max(0, limit))
+        guard start < end else { return [] }
+        var result: [Element] = []
+        result.reserveCapacity(end - start)
+        for position in start..<end { result.append(storage[(head + position) % storage.count]) }
+        return result
+    }
 }

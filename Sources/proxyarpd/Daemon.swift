@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ProxyARPActors
 import ProxyARPConfig
+import ProxyARPControl
 import ProxyARPCore
 import ProxyARPIO
 import ServiceLifecycle
@@ -29,22 +30,11 @@ struct Daemon {
         let path = configurationPath
         let logger = self.logger
         let stateDirectory = configuration.daemon.stateDirectory
+        let reload: @Sendable () async -> ControlReply = {
+            await Self.reload(engine: engine, path: path, logger: logger)
+        }
         let signals = SignalService(
-            reload: {
-                let newConfiguration: DaemonConfiguration
-                do {
-                    newConfiguration = try ConfigurationLoader.load(path: path)
-                } catch let error as ConfigurationErrors {
-                    for problem in error.errors {
-                        logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(problem)"])
-                    }
-                    return
-                } catch {
-                    logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(error)"])
-                    return
-                }
-                await engine.apply(newConfiguration)
-            },
+            reload: { _ = await reload() },
             dumpTrace: {
                 Self.dumpTrace(trace, to: stateDirectory, clock: clock, logger: logger)
             },
@@ -63,6 +53,8 @@ struct Daemon {
                     .init(service: world.ioService),
                     .init(service: engine),
                     .init(service: signals),
+                    .init(service: Self.controlServer(configuration, engine: engine, world: world, clock: clock,
+                                                      trace: trace, reload: reload, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
@@ -71,6 +63,49 @@ struct Daemon {
         try await group.run()
         world.close(logger: logger)
         logger.info("stopped")
+    }
+
+    /// Loads the configuration file again and applies it (SIGHUP and the control socket's
+    /// `reload`); a bad file is logged, reported, and the running configuration kept.
+    static func reload(engine: Engine, path: String, logger: Logger) async -> ControlReply {
+        let newConfiguration: DaemonConfiguration
+        do {
+            newConfiguration = try ConfigurationLoader.load(path: path)
+        } catch {
+            for problem in error.errors {
+                logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(problem)"])
+            }
+            return .failure("reload refused; keeping the running configuration", errors: error.errors.map { "\($0)" })
+        }
+        return ControlReply(ok: true, reload: await engine.apply(newConfiguration))
+    }
+
+    /// The control socket, last in the group so that it stops first.
+    static func controlServer(
+        _ configuration: DaemonConfiguration, engine: Engine, world: LiveWorld, clock: SystemClock, trace: TraceLog,
+        reload: @escaping @Sendable () async -> ControlReply, logger: Logger
+    ) -> ControlServer {
+        let io = world.io
+        let handlers = ControlHandlers(
+            status: {
+                let status = await engine.status()
+                let counters = io.counters().map {
+                    AdapterIOCounters(
+                        adapter: $0.adapter, framesSeen: $0.framesSeen, requestsSeen: $0.requestsSeen,
+                        repliesSent: $0.repliesSent, injectErrors: $0.injectErrors, controlFramesSent: $0.controlFramesSent
+                    )
+                }
+                return StatusReport(
+                    engine: status, io: counters, monotonicNanoseconds: clock.now().nanoseconds,
+                    wallNanoseconds: clock.wallNanoseconds()
+                )
+            },
+            reload: reload
+        )
+        return ControlServer(
+            path: configuration.control.socketPath, group: configuration.control.group, handlers: handlers,
+            trace: trace, logger: logger
+        )
     }
 
     /// Writes the trace ring to `DIRECTORY/trace-WALLNANOS.jsonl`.

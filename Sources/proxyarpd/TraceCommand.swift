@@ -1,15 +1,94 @@
 import ArgumentParser
 import Foundation
 import ProxyARPActors
+import ProxyARPConfig
+import ProxyARPControl
 import ProxyARPStateMachines
 
-/// `proxyarpd trace ...`: work with state-trace dumps.
+/// `proxyarpd trace`: stream the running daemon's state trace from the control socket
+/// (JSON Lines), draw it as an SVG timeline, or work with saved dumps (`replay`, `show`).
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
-        abstract: "Work with state-trace dumps (JSON Lines).",
+        abstract: "Stream the daemon's state trace (JSON Lines), draw a timeline, or work with dumps.",
+        discussion: """
+            Without a subcommand: prints the trace records held by the running daemon as JSON \
+            Lines (the dump format), optionally filtered, and with --follow keeps printing new \
+            ones until interrupted. With --timeline FILE.svg draws the records (from the socket, \
+            or from a saved dump with --from-file) as one lane per VIP and per adapter.
+            """,
         subcommands: [ReplayCommand.self, ShowCommand.self]
     )
+
+    @OptionGroup var socket: SocketOptions
+
+    /// Only this VIP.
+    @Option(help: ArgumentHelp("Only records of this VIP.", valueName: "addr"))
+    var vip: String?
+
+    /// Only this adapter.
+    @Option(help: ArgumentHelp("Only records of this adapter.", valueName: "name"))
+    var adapter: String?
+
+    /// Only recent records.
+    @Option(help: ArgumentHelp("Only records of the last DURATION (e.g. 90s, 5m).", valueName: "duration"))
+    var since: String?
+
+    /// Keep streaming.
+    @Flag(help: "Keep printing new records until interrupted.")
+    var follow = false
+
+    /// Draw an SVG instead of printing records.
+    @Option(help: ArgumentHelp("Write an SVG timeline to this file instead of printing records.", valueName: "file.svg"))
+    var timeline: String?
+
+    /// Read records from a dump instead of the socket (with --timeline).
+    @Option(help: ArgumentHelp("With --timeline: read a saved dump instead of asking the daemon.", valueName: "dump"))
+    var fromFile: String?
+
+    func validate() throws {
+        if let since, DurationText.parse(since) == nil { throw ValidationError("--since: not a duration: \(since)") }
+        if fromFile != nil && timeline == nil { throw ValidationError("--from-file needs --timeline") }
+        if follow && timeline != nil { throw ValidationError("--follow and --timeline exclude each other") }
+    }
+
+    func run() throws {
+        var request = ControlRequest(command: .trace, vip: vip, adapter: adapter, follow: follow ? true : nil)
+        if let since, let duration = DurationText.parse(since) {
+            let (seconds, attoseconds) = duration.components
+            let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+            request.sinceNanoseconds = Int64(Date().timeIntervalSince1970 * 1e9) - nanoseconds
+        }
+        guard let timeline else {
+            let client = try socket.connect()
+            do {
+                try client.trace(request) { line in
+                    print(line)
+                    if follow { fflush(nil) }
+                }
+            } catch let error as ControlSocketError {
+                CLIError.exit(error.description)
+            }
+            return
+        }
+        let records: [MachineTraceRecord]
+        if let fromFile {
+            records = try TraceFile.read(fromFile).filter(request.matches)
+        } else {
+            let client = try socket.connect()
+            var lines: [String] = []
+            do {
+                try client.trace(request) { lines.append($0) }
+            } catch let error as ControlSocketError {
+                CLIError.exit(error.description)
+            }
+            records = try lines.map { try ControlCodec.decode(MachineTraceRecord.self, from: $0) }
+        }
+        let svg = TimelineSVG().render(records)
+        try svg.write(toFile: timeline, atomically: true, encoding: .utf8)
+        let vips = Set(records.compactMap { if case .vip(let vip) = $0.subject { vip } else { nil } })
+        print("\(timeline): \(records.count) records, \(vips.count) VIP lanes")
+    }
 
     /// `proxyarpd trace replay FILE`.
     struct ReplayCommand: ParsableCommand {

@@ -26,11 +26,13 @@ struct DaemonLab {
     let startupCapture: ClientCapture?
 
     var configPath: String { "\(directory)/proxyarpd.yaml" }
+    /// The control socket the lab's config names.
+    var socketPath: String { "\(directory)/control.sock" }
 
     /// Builds a lab with prefix `tag`, lets `prepare` change it, writes a config for `vips`,
     /// starts the daemon, runs `body`, and always stops the daemon and removes the lab.
     static func with<T>(
-        _ tag: String, vips: [String], timers: [String: String] = [:], extraConfig: String = "",
+        _ tag: String, vips: [String], timers: [String: String] = [:], extraConfig: String = "", controlGroup: String? = nil,
         captureFromStart: Bool = false,
         prepare: (HostLab, String) async throws -> Void = { _, _ in },
         _ body: (DaemonLab) async throws -> T
@@ -43,7 +45,12 @@ struct DaemonLab {
         do {
             try await prepare(lab, directory)
             let capture = captureFromStart ? try await ClientCapture.start(lab, directory: directory, name: "startup") : nil
-            let yaml = lab.configurationYAML(vips: vips, directory: directory, timers: timers, extra: extraConfig)
+            var yaml = lab.configurationYAML(vips: vips, directory: directory, timers: timers, extra: extraConfig)
+            if let controlGroup {
+                yaml = yaml.replacingOccurrences(
+                    of: "  socket: \(directory)/control.sock\n", with: "  socket: \(directory)/control.sock\n  group: \(controlGroup)\n"
+                )
+            }
             try yaml.write(toFile: "\(directory)/proxyarpd.yaml", atomically: true, encoding: .utf8)
             let daemon = try LabProcess(
                 binary: binary, namespace: lab.host,

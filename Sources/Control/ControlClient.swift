@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blocking client of the control socket, for the CLI (which runs on its own main
+/// thread, not on the cooperative pool).
+public final class ControlClient {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+
+    /// Connects to the socket at `path`. A refusal by the file's mode shows as
+    /// `permission denied`.
+    public init(path: String) throws(ControlSocketError) {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw ControlSocketError("socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .system("socket") }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let code = errno
+            close(fd)
+            throw .system("cannot connect to the control socket \(path)", code)
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Sends one request line. A send error is not thrown: the daemon may already have
+    /// answered with a refusal and closed, which ``readLine()`` then returns.
+    public func send(_ request: ControlRequest) throws {
+        let bytes = Array(try ControlCodec.line(request).utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return }
+            offset += count
+        }
+    }
+
+    /// The next line (without its newline), or nil at end of stream.
+    public func readLine() -> String? {
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            let count = recv(fd, &chunk, chunk.count, 0)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                guard !buffer.isEmpty else { return nil }
+                let line = String(decoding: buffer, as: UTF8.self)
+                buffer.removeAll()
+                return line
+            }
+            buffer += chunk[..<count]
+        }
+    }
+
+    /// Sends `request` and returns the single reply (for `status` and `reload`).
+    public func request(_ request: ControlRequest) throws -> ControlReply {
+        try send(request)
+        guard let line = readLine() else { throw ControlSocketError("the daemon closed the connection without a reply") }
+        return try ControlCodec.decode(ControlReply.self, from: line)
+    }
+
+    /// Sends a trace request and calls `body` with each record line (JSON) until the end
+    /// marker or, with follow, until the daemon closes. Throws the daemon's error reply.
+    public func trace(_ request: ControlRequest, _ body: (String) throws -> Void) throws {
+        try send(request)
+        while let line = readLine() {
+            if let reply = ControlCodec.reply(line) {
+                if !reply.ok { throw ControlSocketError(reply.error ?? "trace refused") }
+                if reply.end != nil { return }
+                continue
+            }
+            try body(line)
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import ProxyARPActors
+import ProxyARPCore
+import ProxyARPStateMachines
+
+/// One request on the control socket: a JSON object on one line.
+///
+/// `{"command":"status"}`, `{"command":"reload"}`, or
+/// `{"command":"trace","vip":"198.18.0.1","adapter":"eth0","sinceNanoseconds":N,"follow":true}`
+/// (every trace field optional).
+public struct ControlRequest: Sendable, Equatable, Codable {
+    /// What is asked.
+    public enum Command: String, Sendable, Codable {
+        case status
+        case trace
+        case reload
+    }
+
+    /// What is asked.
+    public var command: Command
+    /// `trace`: only records of this VIP.
+    public var vip: String?
+    /// `trace`: only records of this adapter.
+    public var adapter: String?
+    /// `trace`: only records with a wall time at or after this (nanoseconds since the epoch).
+    public var sinceNanoseconds: Int64?
+    /// `trace`: keep streaming new records until the client disconnects.
+    public var follow: Bool?
+
+    /// Creates a request.
+    public init(command: Command, vip: String? = nil, adapter: String? = nil, sinceNanoseconds: Int64? = nil, follow: Bool? = nil) {
+        self.command = command
+        self.vip = vip
+        self.adapter = adapter
+        self.sinceNanoseconds = sinceNanoseconds
+        self.follow = follow
+    }
+
+    /// `status`.
+    public static let status = ControlRequest(command: .status)
+    /// `reload`.
+    public static let reload = ControlRequest(command: .reload)
+
+    /// True when `record` passes the trace filters.
+    public func matches(_ record: MachineTraceRecord) -> Bool {
+        if let vip {
+            guard case .vip(let address) = record.subject, address.description == (IPv4Address(vip)?.description ?? vip)
+            else { return false }
+        }
+        if let adapter {
+            guard case .adapter(let name) = record.subject, name.rawValue == adapter else { return false }
+        }
+        if let sinceNanoseconds, record.wallNanoseconds < sinceNanoseconds { return false }
+        return true
+    }
+}
+
+/// One adapter's answer-path counters as `status` reports them (from the I/O layer).
+public struct AdapterIOCounters: Sendable, Equatable, Codable {
+    /// The adapter.
+    public var adapter: AdapterName
+    /// Frames the capture delivered.
+    public var framesSeen: UInt64
+    /// ARP requests among them.
+    public var requestsSeen: UInt64
+    /// Replies injected.
+    public var repliesSent: UInt64
+    /// Replies `pcap_inject` refused.
+    public var injectErrors: UInt64
+    /// Gratuitous ARPs and other control frames sent.
+    public var controlFramesSent: UInt64
+
+    /// Creates counters.
+    public init(adapter: AdapterName, framesSeen: UInt64 = 0, requestsSeen: UInt64 = 0, repliesSent: UInt64 = 0,
+                injectErrors: UInt64 = 0, controlFramesSent: UInt64 = 0) {
+        self.adapter = adapter
+        self.framesSeen = framesSeen
+        self.requestsSeen = requestsSeen
+        self.repliesSent = repliesSent
+        self.injectErrors = injectErrors
+        self.controlFramesSent = controlFramesSent
+    }
+}
+
+/// The `status` reply's payload: the engine's view, the I/O counters, and the daemon's
+/// clocks at the time of the reply (so that a client can turn `since` into an age).
+public struct StatusReport: Sendable, Equatable, Codable {
+    /// VIPs and adapters from the engine.
+    public var engine: EngineStatus
+    /// Per-adapter I/O counters. Replies are counted per adapter, not per VIP.
+    public var io: [AdapterIOCounters]
+    /// The daemon's monotonic clock when the status was taken (same scale as `since`).
+    public var monotonicNanoseconds: Int64
+    /// The daemon's wall clock then, nanoseconds since the epoch.
+    public var wallNanoseconds: Int64
+
+    /// Creates a report.
+    public init(engine: EngineStatus, io: [AdapterIOCounters], monotonicNanoseconds: Int64, wallNanoseconds: Int64) {
+        self.engine = engine
+        self.io = io
+        self.monotonicNanoseconds = monotonicNanoseconds
+        self.wallNanoseconds = wallNanoseconds
+    }
+}
+
+/// One reply line. A `trace` request is answered by trace records (one per line, the
+/// ``TraceFile`` encoding) and, unless it follows, a closing reply with `end` set.
+public struct ControlReply: Sendable, Equatable, Codable {
+    /// False when the request was refused or failed.
+    public var ok: Bool
+    /// Why not, when `ok` is false.
+    public var error: String?
+    /// Every problem, for a refused reload (`file:line: reason`).
+    public var errors: [String]?
+    /// `status`.
+    public var status: StatusReport?
+    /// `reload`.
+    public var reload: ReloadSummary?
+    /// `trace` without follow: the end of the records, with their count.
+    public var end: TraceEnd?
+
+    /// The end of a trace reply.
+    public struct TraceEnd: Sendable, Equatable, Codable {
+        /// Records sent.
+        public var records: Int
+        /// Records the ring had dropped before (lost to everyone).
+        public var dropped: UInt64
+
+        /// Creates an end marker.
+        public init(records: Int, dropped: UInt64) {
+            self.records = records
+            self.dropped = dropped
+        }
+    }
+
+    /// Creates a reply.
+    public init(ok: Bool, error: String? = nil, errors: [String]? = nil, status: StatusReport? = nil,
+                reload: ReloadSummary? = nil, end: TraceEnd? = nil) {
+        self.ok = ok
+        self.error = error
+        self.errors = errors
+        self.status = status
+        self.reload = reload
+        self.end = end
+    }
+
+    /// A failure.
+    public static func failure(_ message: String, errors: [String]? = nil) -> ControlReply {
+        ControlReply(ok: false, error: message, errors: errors)
+    }
+}
+
+/// Encodes and decodes the control socket's lines (JSON, sorted keys, one object a line).
+public enum ControlCodec {
+    /// A line that could not be decoded.
+    public struct BadLine: Error, CustomStringConvertible {
+        /// What the decoder said.
+        public var reason: String
+        /// `bad request: REASON`.
+        public var description: String { "not a valid control message: \(reason)" }
+    }
+
+    private static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    /// `value` as one line of JSON, newline included.
+    public static func line<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder().encode(value), as: UTF8.self) + "\n"
+    }
+
+    /// Decodes one line (without its newline).
+    public static func decode<T: Decodable>(_ type: T.Type, from line: some StringProtocol) throws(BadLine) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(line.utf8))
+        } catch {
+            throw BadLine(reason: "\(error)")
+        }
+    }
+
+    /// The line as a ``ControlReply``, or nil when it is something else (a trace record:
+    /// records have no `ok`, which every reply has).
+    public static func reply(_ line: some StringProtocol) -> ControlReply? {
+        try? decode(ControlReply.self, from: line)
+    }
+}

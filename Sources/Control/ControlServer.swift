@@ -1,0 +1,337 @@
+import Dispatch
+import Foundation
+import Logging
+import ProxyARPActors
+import ProxyARPStateMachines
+import ServiceLifecycle
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the control socket asks of the daemon.
+public struct ControlHandlers: Sendable {
+    /// The engine's status with the I/O counters.
+    public var status: @Sendable () async -> StatusReport
+    /// The same reload as SIGHUP: the summary, or the configuration errors.
+    public var reload: @Sendable () async -> ControlReply
+
+    /// Creates handlers.
+    public init(status: @escaping @Sendable () async -> StatusReport, reload: @escaping @Sendable () async -> ControlReply) {
+        self.status = status
+        self.reload = reload
+    }
+}
+
+/// The control socket: a Unix stream socket serving `status`, `trace` and `reload`, one
+/// JSON request per line and JSON replies, to root and members of the control group.
+///
+/// Plain sockets on dedicated threads rather than swift-nio: a handful of operator
+/// connections at most, and the package would otherwise add a large dependency for one
+/// listener. The accept loop and every connection run on their own `Thread`, never on the
+/// cooperative pool; a request that needs the engine (`status`, `reload`) starts a task
+/// and the connection's thread waits for it. `trace --follow` polls
+/// ``TraceLog/records(after:limit:)`` every 200 ms while watching the client for hang-up.
+///
+/// A `Service`: `run()` creates the socket (removing a stale one, creating the parent
+/// directory 0755 if missing), owner root, group = the control group, mode 0660, serves
+/// until graceful shutdown, then stops every connection and removes the socket file.
+public final class ControlServer: Service, Sendable {
+    /// The socket's path.
+    public let path: String
+    private let group: String?
+    private let handlers: ControlHandlers
+    private let trace: TraceLog
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let connections = Atomic<Int>(0)
+
+    /// Poll period of `trace --follow` and of the shutdown check.
+    static let followInterval: Int32 = 200
+    /// Records read from the ring per lock.
+    static let chunk = 4096
+    /// The longest request line accepted.
+    static let maximumLine = 64 * 1024
+
+    /// Creates the server; nothing is opened before `run()`.
+    public init(path: String, group: String?, handlers: ControlHandlers, trace: TraceLog, logger: Logger) {
+        self.path = path
+        self.group = group
+        self.handlers = handlers
+        self.trace = trace
+        self.logger = logger
+    }
+
+    /// Serves until graceful shutdown or cancellation.
+    public func run() async throws {
+        let access = try PeerAccess.resolve(group: group)
+        let listener = try Self.listen(at: path, access: access)
+        // A pipe whose read end becomes readable, for good, when the server stops: every
+        // thread polls it next to its own socket.
+        var pipeEnds: [Int32] = [-1, -1]
+        guard pipe(&pipeEnds) == 0 else {
+            close(listener)
+            throw ControlSocketError.system("pipe")
+        }
+        let wake = pipeEnds[0]
+        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        logger.info(
+            "control socket listening",
+            metadata: ["path": "\(path)", "group": "\(group ?? "(root only)")", "mode": "0660"]
+        )
+        let (finished, finishedContinuation) = AsyncStream.makeStream(of: Void.self)
+        let thread = Thread { [self] in
+            acceptLoop(listener: listener, wake: wake, access: access)
+            finishedContinuation.finish()
+        }
+        thread.name = "control-accept"
+        thread.start()
+
+        try? await gracefulShutdown()
+        stopping.store(true, ordering: .releasing)
+        var one: UInt8 = 1
+        _ = write(pipeEnds[1], &one, 1)
+        for await _ in finished {}
+        // Connection threads notice the wake-up within one poll; bounded wait.
+        for _ in 0..<100 where connections.load(ordering: .acquiring) > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        close(listener)
+        unlink(path)
+        if connections.load(ordering: .acquiring) == 0 {
+            close(wake)
+            close(pipeEnds[1])
+        }
+        logger.info("control socket closed", metadata: ["path": "\(path)"])
+    }
+
+    // MARK: Socket setup
+
+    /// Creates, binds and listens on the socket file with the right owner and mode.
+    static func listen(at path: String, access: PeerAccess) throws(ControlSocketError) -> Int32 {
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]
+                )
+            } catch {
+                throw ControlSocketError("cannot create \(parent): \(error)")
+            }
+        }
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFSOCK else {
+                throw ControlSocketError("\(path) exists and is not a socket; not removing it")
+            }
+            unlink(path)  // stale socket from an earlier run
+        }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else { throw ControlSocketError("socket path too long: \(path)") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .system("socket") }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else {
+            let code = errno
+            close(fd)
+            throw .system("bind \(path)", code)
+        }
+        // Not connectable before listen(), so setting owner and mode now leaves no window.
+        if chown(path, 0, access.groupID ?? 0) != 0 || chmod(path, 0o660) != 0 {
+            let code = errno
+            close(fd)
+            unlink(path)
+            throw .system("setting owner and mode of \(path)", code)
+        }
+        guard Glibc.listen(fd, 16) == 0 else {
+            let code = errno
+            close(fd)
+            unlink(path)
+            throw .system("listen \(path)", code)
+        }
+        return fd
+    }
+
+    // MARK: Threads
+
+    private func acceptLoop(listener: Int32, wake: Int32, access: PeerAccess) {
+        while !stopping.load(ordering: .acquiring) {
+            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                logger.error("control socket poll failed", metadata: ["error": "\(String(cString: strerror(errno)))"])
+                return
+            }
+            if fds[1].revents != 0 { return }
+            guard fds[0].revents & Int16(POLLIN) != 0 else { continue }
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { continue }
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            connections.add(1, ordering: .acquiringAndReleasing)
+            let thread = Thread { [self] in
+                serve(client, wake: wake, access: access)
+                close(client)
+                connections.subtract(1, ordering: .acquiringAndReleasing)
+            }
+            thread.name = "control-connection"
+            thread.start()
+        }
+    }
+
+    /// One connection: check the peer, then answer its request lines until it hangs up.
+    private func serve(_ fd: Int32, wake: Int32, access: PeerAccess) {
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        guard let peer = PeerAccess.peerCredentials(of: fd) else {
+            _ = send(fd, reply: .failure("permission denied: cannot read peer credentials"))
+            return
+        }
+        if let refusal = access.refusal(uid: peer.uid, gid: peer.gid) {
+            logger.warning("control connection refused", metadata: ["uid": "\(peer.uid)", "gid": "\(peer.gid)", "pid": "\(peer.pid)"])
+            _ = send(fd, reply: .failure(refusal))
+            return
+        }
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !stopping.load(ordering: .acquiring) {
+            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                if line.allSatisfy(\.isWhitespace) { continue }
+                guard handle(line, on: fd, wake: wake, peer: peer) else { return }
+            }
+            guard buffer.count <= Self.maximumLine else {
+                _ = send(fd, reply: .failure("request line longer than \(Self.maximumLine) bytes"))
+                return
+            }
+            guard waitReadable(fd, wake: wake, milliseconds: -1) else { return }
+            let count = recv(fd, &chunk, chunk.count, 0)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return }
+            buffer += chunk[..<count]
+        }
+    }
+
+    /// Answers one request line; false when the connection must close.
+    private func handle(_ line: String, on fd: Int32, wake: Int32, peer: PeerCredentials) -> Bool {
+        let request: ControlRequest
+        do {
+            request = try ControlCodec.decode(ControlRequest.self, from: line)
+        } catch {
+            return send(fd, reply: .failure("bad request: \(error)"))
+        }
+        logger.debug("control request", metadata: ["command": "\(request.command.rawValue)", "uid": "\(peer.uid)"])
+        switch request.command {
+        case .status:
+            let handlers = self.handlers
+            let report = Self.wait { await handlers.status() }
+            return send(fd, reply: ControlReply(ok: true, status: report))
+        case .reload:
+            logger.info("control socket: reloading configuration", metadata: ["uid": "\(peer.uid)"])
+            let handlers = self.handlers
+            return send(fd, reply: Self.wait { await handlers.reload() })
+        case .trace:
+            return streamTrace(request, to: fd, wake: wake)
+        }
+    }
+
+    /// Sends the matching records held now, then either an end marker or, with follow,
+    /// every new matching record until the client hangs up or the daemon stops.
+    private func streamTrace(_ request: ControlRequest, to fd: Int32, wake: Int32) -> Bool {
+        var after: UInt64 = 0
+        var sent = 0
+        func drain() -> Bool {
+            while true {
+                let (records, _) = trace.records(after: after, limit: Self.chunk)
+                guard let last = records.last else { return true }
+                after = last.sequence
+                let matching = records.filter(request.matches)
+                if !matching.isEmpty {
+                    guard let text = try? TraceFile.encode(matching), sendAll(fd, Array(text.utf8)) else { return false }
+                    sent += matching.count
+                }
+                if records.count < Self.chunk { return true }
+            }
+        }
+        guard drain() else { return false }
+        guard request.follow == true else {
+            return send(fd, reply: ControlReply(ok: true, end: .init(records: sent, dropped: trace.dropped)))
+        }
+        var scratch = [UInt8](repeating: 0, count: 512)
+        while !stopping.load(ordering: .acquiring) {
+            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, Self.followInterval)
+            if ready < 0, errno != EINTR { return false }
+            if fds[1].revents != 0 { return false }
+            if fds[0].revents != 0 {
+                // Anything the client sends while following is ignored; end of file is a hang-up.
+                let count = recv(fd, &scratch, scratch.count, Int32(MSG_DONTWAIT))
+                if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) { return false }
+            }
+            guard drain() else { return false }
+        }
+        return false
+    }
+
+    // MARK: Helpers
+
+    /// Waits (this dedicated thread, not the cooperative pool) for `body` run as a task.
+    private static func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let value = await body()
+            box.value.withLock { $0 = value }
+            done.signal()
+        }
+        done.wait()
+        return box.value.withLock { $0! }
+    }
+
+    /// Waits until `fd` has input or the server stops; false on stop.
+    private func waitReadable(_ fd: Int32, wake: Int32, milliseconds: Int32) -> Bool {
+        while true {
+            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, milliseconds)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            return fds[1].revents == 0
+        }
+    }
+
+    private func send(_ fd: Int32, reply: ControlReply) -> Bool {
+        guard let line = try? ControlCodec.line(reply) else { return false }
+        return sendAll(fd, Array(line.utf8))
+    }
+
+    private func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += count
+        }
+        return true
+    }
+}
+
+/// Carries a task's result to the thread waiting for it.
+private final class ResultBox<T: Sendable>: Sendable {
+    let value = Mutex<T?>(nil)
+}
