@@ -19,9 +19,9 @@ public struct VIPStatus: Sendable, Equatable, Codable {
     public var confirmation: String?
     /// Since when the VIP is in this state (monotonic).
     public var since: Instant
-    /// Gratuitous ARP rounds sent (including retransmissions) over the VIP's life.
+    /// Gratuitous ARP rounds sent (both forms each; retransmissions included) over the VIP's life.
     public var announcementsSent: Int
-    /// Our own announcements heard on the wire.
+    /// Rounds of those heard on the wire (by a sibling adapter's capture), each counted once.
     public var announcementsConfirmed: Int
     /// Agent changes after the first activation.
     public var failovers: Int

@@ -22,6 +22,7 @@ public actor VIPActor {
     private var selectAgain = false
     private var announcementsSent = 0
     private var announcementsConfirmed = 0
+    private var roundAwaitingConfirmation = false
     private var failovers = 0
     private var onLoopback = false
     private var keepsLocalAddress = false
@@ -73,7 +74,11 @@ public actor VIPActor {
 
     /// One of our gratuitous ARPs for this VIP was heard on `adapter`.
     public func announcementSeen(on adapter: AdapterName, mac: MACAddress, at now: Instant) async {
-        if machine.state.agent?.mac == mac { announcementsConfirmed += 1 }
+        // A round counts as confirmed once, however many siblings heard however many frames.
+        if machine.state.agent?.mac == mac, roundAwaitingConfirmation {
+            roundAwaitingConfirmation = false
+            announcementsConfirmed += 1
+        }
         await deliver(.announcementSeen(on: adapter, mac: mac, now: now))
     }
 
@@ -260,9 +265,12 @@ public actor VIPActor {
             ARPFrames.gratuitousReply(mac: agent.mac, vip: announcement.vip),
         ]
         let adapter = directory.adapter(agent.name)
+        // Armed before sending: a sibling may hear the frames before the send returns.
+        roundAwaitingConfirmation = true
         do {
             try await environment.io.send(frames, on: agent.name)
         } catch {
+            roundAwaitingConfirmation = false
             environment.logger.warning("announcement not sent", metadata: ["vip": "\(vip)", "error": "\(error)"])
             await adapter?.transmitFailed()
             return
