@@ -21,6 +21,9 @@ struct Daemon {
     }
 
     func run() async throws {
+        // Before any actor exists: swift-metrics handles made earlier stay no-ops.
+        let metrics = configuration.metrics.port != 0 ? PrometheusMetrics.bootstrap() : nil
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment, logger: logger)
         let clock = SystemClock()
         let trace = TraceLog(capacity: configuration.daemon.traceCapacity, clock: clock)
         let world = try LiveWorld.open(configuration: configuration, logger: logger)
@@ -43,7 +46,9 @@ struct Daemon {
                     logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(error)"])
                     return
                 }
+                notifier?.notify(["RELOADING=1", "MONOTONIC_USEC=\(clock.now().nanoseconds / 1_000)"])
                 await engine.apply(newConfiguration)
+                notifier?.notify(["READY=1"])
             },
             dumpTrace: {
                 Self.dumpTrace(trace, to: stateDirectory, clock: clock, logger: logger)
@@ -57,19 +62,35 @@ struct Daemon {
                 "vips": "\(configuration.vips.count)",
             ]
         )
+        // Listening sockets the privilege drop waits for (the control socket joins here).
+        let sockets = StartupGate(waitingFor: metrics == nil ? [] : ["metrics"])
+        let metricsServer = metrics.flatMap {
+            MetricsServer.make(
+                configuration: configuration.metrics, metrics: $0, io: world.io, logger: logger,
+                listening: { sockets.opened("metrics") }
+            )
+        }
+        let lifecycle = LifecycleService(
+            engine: engine, vips: configuration.vips.map(\.address), notifier: notifier, sockets: sockets,
+            host: world.host, user: configuration.daemon.user, stateDirectory: configuration.daemon.stateDirectory,
+            logger: logger
+        )
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: world.ioService),
                     .init(service: engine),
                     .init(service: signals),
+                ] + (metricsServer.map { [.init(service: $0)] } ?? []) + [
+                    // Last: first to hear of the shutdown (STOPPING=1).
+                    .init(service: lifecycle),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
-        world.close(logger: logger)
+        await world.close(logger: logger)
         logger.info("stopped")
     }
 
