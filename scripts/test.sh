@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap-dev libcap-dev iproute2 iputils-arping iputils-ping tcpdump)
+packages=(libpcap-dev libcap-dev iproute2 iputils-arping iputils-ping tcpdump curl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

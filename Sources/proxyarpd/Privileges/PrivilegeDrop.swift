@@ -90,8 +90,9 @@ enum PrivilegeDrop {
             current += "/\(component)"
             if mkdir(current, 0o755) != 0 && errno != EEXIST { throw .errno("mkdir \(current)") }
         }
-        guard chown(path, uid, gid) == 0 else { throw .errno("chown \(path)") }
+        // chmod while root still owns it (after the chown it would need CAP_FOWNER).
         guard chmod(path, 0o750) == 0 else { throw .errno("chmod \(path)") }
+        guard chown(path, uid, gid) == 0 else { throw .errno("chown \(path)") }
     }
 }
 
