@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // MAC, IPv4, subnets, the ARP/Ethernet codec, answer rules, answer table,
@@ -33,6 +36,7 @@ let package = Package(
                 "ProxyARPStateMachines",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Sources/Actors"
         ),
@@ -50,6 +54,13 @@ let package = Package(
             path: "Sources/CPcap",
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
+        ),
+        // libcap, for keeping CAP_NET_RAW and CAP_NET_ADMIN across the switch to `daemon.user`.
+        .systemLibrary(
+            name: "CCap",
+            path: "Sources/CCap",
+            pkgConfig: "libcap",
+            providers: [.apt(["libcap-dev"])]
         ),
         // rtnetlink kernel headers and inline versions of their macros (header only).
         .systemLibrary(name: "CLinuxNet", path: "Sources/CLinuxNet"),
@@ -97,10 +108,14 @@ let package = Package(
                 "ProxyARPIO",
                 "ProxyARPTestSupport",
                 "ProxyARPControl",
+                "CCap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Sources/proxyarpd"
         ),

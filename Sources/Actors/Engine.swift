@@ -81,6 +81,12 @@ public actor Engine: Service {
         )
     }
 
+    /// Answers once the engine and the selector each ran a job: the watchdog's liveness
+    /// probe (a stuck control plane never answers, so the daemon stops pinging systemd).
+    public func ping() async {
+        _ = await selector.proxyListCounts()
+    }
+
     /// The actor of `vip`, for tests and the control socket.
     public func actor(for vip: IPv4Address) -> VIPActor? { directory.vip(vip) }
 
@@ -207,6 +213,7 @@ public actor Engine: Service {
                 await directory.vip(vip)?.announcementSeen(on: heard.adapter, mac: mac, at: heard.at)
             case .conflict(let vip, let claimedBy):
                 conflicts += 1
+                ControlPlaneMetrics.conflict()
                 environment.logger.warning(
                     "address conflict: another host claims a VIP",
                     metadata: ["vip": "\(vip)", "claimedBy": "\(claimedBy)", "heardOn": "\(heard.adapter)"]

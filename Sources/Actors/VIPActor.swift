@@ -45,6 +45,7 @@ public actor VIPActor {
             .vip(config.address), event: .vipCreated(settings), at: now, from: "-",
             to: machine.state.description, action: "none"
         )
+        ControlPlaneMetrics.vipState(from: nil, to: machine.state.name)
     }
 
     // MARK: Events from the engine, the selector and the wire
@@ -75,9 +76,10 @@ public actor VIPActor {
     /// One of our gratuitous ARPs for this VIP was heard on `adapter`.
     public func announcementSeen(on adapter: AdapterName, mac: MACAddress, at now: Instant) async {
         // A round counts as confirmed once, however many siblings heard however many frames.
-        if machine.state.agent?.mac == mac, roundAwaitingConfirmation {
+        if let agent = machine.state.agent, agent.mac == mac, roundAwaitingConfirmation {
             roundAwaitingConfirmation = false
             announcementsConfirmed += 1
+            ControlPlaneMetrics.announcementConfirmed(agent: agent.name)
         }
         await deliver(.announcementSeen(on: adapter, mac: mac, now: now))
     }
@@ -127,12 +129,16 @@ public actor VIPActor {
     // MARK: Machine
 
     private func deliver(_ event: VIPActivationEvent) async {
+        let fromName = machine.state.name
         let from = machine.state.description
         let now = environment.clock.now()
         let action: VIPActivationStateMachine.Action
         do {
             action = try machine.handle(event)
+            // Counted before any suspension: nested deliveries then count their own moves.
+            ControlPlaneMetrics.vipState(from: fromName, to: machine.state.name)
         } catch {
+            ControlPlaneMetrics.vipState(from: fromName, to: machine.state.name)
             environment.trace.record(
                 .vip(vip), event: .vip(event), at: now, from: from, to: machine.state.description,
                 action: "unreachable(\(error.event))"
@@ -214,7 +220,12 @@ public actor VIPActor {
         await deliver(.outboundPathBound(agent: agent.name, epoch: epoch, now: environment.clock.now()))
         guard case .active(let active) = machine.state, active.epoch == epoch else { return }
         let took = environment.clock.now().duration(since: startedAt)
-        if replacing != nil || failoverStart != nil { failovers += 1 }
+        if replacing != nil || failoverStart != nil {
+            failovers += 1
+            ControlPlaneMetrics.failedOver(took: took)
+        } else {
+            ControlPlaneMetrics.activated(took: took)
+        }
         environment.logger.info(
             replacing == nil && failoverStart == nil ? "VIP active" : "VIP failed over",
             metadata: [
@@ -272,10 +283,12 @@ public actor VIPActor {
         } catch {
             roundAwaitingConfirmation = false
             environment.logger.warning("announcement not sent", metadata: ["vip": "\(vip)", "error": "\(error)"])
+            ControlPlaneMetrics.announcementFailed(on: agent.name)
             await adapter?.transmitFailed()
             return
         }
         announcementsSent += 1
+        ControlPlaneMetrics.announcementSent(on: agent.name)
         await adapter?.transmitSucceeded()
         if announcement.round == 1 {
             await deliver(

@@ -54,19 +54,27 @@ public final class ControlServer: Service, Sendable {
     /// The longest request line accepted.
     static let maximumLine = 64 * 1024
 
-    /// Creates the server; nothing is opened before `run()`.
-    public init(path: String, group: String?, handlers: ControlHandlers, trace: TraceLog, logger: Logger) {
+    /// Creates the server; nothing is opened before `run()`. `listening` is called once the
+    /// socket accepts connections (the daemon drops privileges only after that).
+    public init(
+        path: String, group: String?, handlers: ControlHandlers, trace: TraceLog, logger: Logger,
+        listening: @escaping @Sendable () -> Void = {}
+    ) {
         self.path = path
         self.group = group
         self.handlers = handlers
         self.trace = trace
         self.logger = logger
+        self.listening = listening
     }
+
+    private let listening: @Sendable () -> Void
 
     /// Serves until graceful shutdown or cancellation.
     public func run() async throws {
         let access = try PeerAccess.resolve(group: group)
         let listener = try Self.listen(at: path, access: access)
+        listening()
         // A pipe whose read end becomes readable, for good, when the server stops: every
         // thread polls it next to its own socket.
         var pipeEnds: [Int32] = [-1, -1]

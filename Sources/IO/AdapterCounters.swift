@@ -18,11 +18,24 @@ public final class AdapterCounters: Sendable {
     let controlFramesSent = Atomic<UInt64>(0)
     let controlSendErrors = Atomic<UInt64>(0)
     private let ignored: InlineArray<16, Atomic<UInt64>>
+    /// Batch sizes, bucketed by powers of two: slot `i` counts batches of
+    /// `2^(i-1) < frames <= 2^i` (slot 0: one frame). One atomic add per batch.
+    private let batchSizes: InlineArray<9, Atomic<UInt64>>
+
+    /// Upper bounds (frames) of the batch-size buckets: 1, 2, 4 ... 256 (``AdapterIO/batchSize``).
+    public static let batchSizeBounds: [UInt64] = (0..<9).map { 1 << $0 }
 
     /// Creates zeroed counters.
     public init() {
         precondition(IgnoreReason.allCases.count <= Self.ignoreSlots, "more ignore reasons than counter slots")
         ignored = InlineArray { _ in Atomic<UInt64>(0) }
+        batchSizes = InlineArray { _ in Atomic<UInt64>(0) }
+    }
+
+    /// The batch-size slot of a batch of `frames` (at least 1).
+    static func batchSizeSlot(_ frames: Int) -> Int {
+        guard frames > 1 else { return 0 }
+        return min(8, Int.bitWidth - (frames - 1).leadingZeroBitCount)
     }
 
     /// Adds one batch's tallies (called by the capture thread at the end of a batch).
@@ -31,6 +44,7 @@ public final class AdapterCounters: Sendable {
         batches.wrappingAdd(1, ordering: .relaxed)
         framesSeen.wrappingAdd(UInt64(batch.frames), ordering: .relaxed)
         _ = largestBatch.max(UInt64(batch.frames), ordering: .relaxed)
+        batchSizes[Self.batchSizeSlot(Int(batch.frames))].wrappingAdd(1, ordering: .relaxed)
         if batch.requests > 0 { requestsSeen.wrappingAdd(UInt64(batch.requests), ordering: .relaxed) }
         if batch.replies > 0 { repliesSent.wrappingAdd(UInt64(batch.replies), ordering: .relaxed) }
         if batch.injectErrors > 0 { injectErrors.wrappingAdd(UInt64(batch.injectErrors), ordering: .relaxed) }
@@ -60,7 +74,8 @@ public final class AdapterCounters: Sendable {
             captureErrors: captureErrors.load(ordering: .relaxed),
             controlFramesSent: controlFramesSent.load(ordering: .relaxed),
             controlSendErrors: controlSendErrors.load(ordering: .relaxed),
-            ignored: byReason
+            ignored: byReason,
+            batchSizeCounts: (0..<9).map { batchSizes[$0].load(ordering: .relaxed) }
         )
     }
 }
@@ -91,6 +106,9 @@ public struct AdapterCounterSnapshot: Sendable, Hashable {
     public var controlSendErrors: UInt64
     /// Frames neither answered nor reported, by reason (every reason present, zeros included).
     public var ignored: [IgnoreReason: UInt64]
+    /// Non-empty batches per size bucket (not cumulative), bounds in
+    /// ``AdapterCounters/batchSizeBounds``.
+    public var batchSizeCounts: [UInt64]
 
     /// Mean frames per non-empty batch (0 before the first batch).
     public var meanFramesPerBatch: Double { batches == 0 ? 0 : Double(framesSeen) / Double(batches) }
@@ -108,7 +126,8 @@ public struct AdapterCounterSnapshot: Sendable, Hashable {
         captureErrors: UInt64 = 0,
         controlFramesSent: UInt64 = 0,
         controlSendErrors: UInt64 = 0,
-        ignored: [IgnoreReason: UInt64] = [:]
+        ignored: [IgnoreReason: UInt64] = [:],
+        batchSizeCounts: [UInt64] = []
     ) {
         self.adapter = adapter
         self.framesSeen = framesSeen
@@ -122,5 +141,6 @@ public struct AdapterCounterSnapshot: Sendable, Hashable {
         self.controlFramesSent = controlFramesSent
         self.controlSendErrors = controlSendErrors
         self.ignored = ignored
+        self.batchSizeCounts = batchSizeCounts
     }
 }

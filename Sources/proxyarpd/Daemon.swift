@@ -22,6 +22,9 @@ struct Daemon {
     }
 
     func run() async throws {
+        // Before any actor exists: swift-metrics handles made earlier stay no-ops.
+        let metrics = configuration.metrics.port != 0 ? PrometheusMetrics.bootstrap() : nil
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment, logger: logger)
         let clock = SystemClock()
         let trace = TraceLog(capacity: configuration.daemon.traceCapacity, clock: clock)
         let world = try LiveWorld.open(configuration: configuration, logger: logger)
@@ -31,7 +34,7 @@ struct Daemon {
         let logger = self.logger
         let stateDirectory = configuration.daemon.stateDirectory
         let reload: @Sendable () async -> ControlReply = {
-            await Self.reload(engine: engine, path: path, logger: logger)
+            await Self.reload(engine: engine, path: path, notifier: notifier, clock: clock, logger: logger)
         }
         let signals = SignalService(
             reload: { _ = await reload() },
@@ -47,6 +50,19 @@ struct Daemon {
                 "vips": "\(configuration.vips.count)",
             ]
         )
+        // Listening sockets the privilege drop waits for (the control socket joins here).
+        let sockets = StartupGate(waitingFor: metrics == nil ? ["control"] : ["control", "metrics"])
+        let metricsServer = metrics.flatMap {
+            MetricsServer.make(
+                configuration: configuration.metrics, metrics: $0, io: world.io, logger: logger,
+                listening: { sockets.opened("metrics") }
+            )
+        }
+        let lifecycle = LifecycleService(
+            engine: engine, vips: configuration.vips.map(\.address), notifier: notifier, sockets: sockets,
+            host: world.host, user: configuration.daemon.user, stateDirectory: configuration.daemon.stateDirectory,
+            logger: logger
+        )
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
@@ -54,20 +70,26 @@ struct Daemon {
                     .init(service: engine),
                     .init(service: signals),
                     .init(service: Self.controlServer(configuration, engine: engine, world: world, clock: clock,
-                                                      trace: trace, reload: reload, logger: logger)),
+                                                      trace: trace, reload: reload, logger: logger,
+                                                      listening: { sockets.opened("control") })),
+                ] + (metricsServer.map { [.init(service: $0)] } ?? []) + [
+                    // Last: first to hear of the shutdown (STOPPING=1).
+                    .init(service: lifecycle),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
-        world.close(logger: logger)
+        await world.close(logger: logger)
         logger.info("stopped")
     }
 
     /// Loads the configuration file again and applies it (SIGHUP and the control socket's
     /// `reload`); a bad file is logged, reported, and the running configuration kept.
-    static func reload(engine: Engine, path: String, logger: Logger) async -> ControlReply {
+    static func reload(
+        engine: Engine, path: String, notifier: SystemdNotifier?, clock: SystemClock, logger: Logger
+    ) async -> ControlReply {
         let newConfiguration: DaemonConfiguration
         do {
             newConfiguration = try ConfigurationLoader.load(path: path)
@@ -77,13 +99,17 @@ struct Daemon {
             }
             return .failure("reload refused; keeping the running configuration", errors: error.errors.map { "\($0)" })
         }
-        return ControlReply(ok: true, reload: await engine.apply(newConfiguration))
+        notifier?.notify(["RELOADING=1", "MONOTONIC_USEC=\(clock.now().nanoseconds / 1_000)"])
+        let summary = await engine.apply(newConfiguration)
+        notifier?.notify(["READY=1"])
+        return ControlReply(ok: true, reload: summary)
     }
 
     /// The control socket, last in the group so that it stops first.
     static func controlServer(
         _ configuration: DaemonConfiguration, engine: Engine, world: LiveWorld, clock: SystemClock, trace: TraceLog,
-        reload: @escaping @Sendable () async -> ControlReply, logger: Logger
+        reload: @escaping @Sendable () async -> ControlReply, logger: Logger,
+        listening: @escaping @Sendable () -> Void
     ) -> ControlServer {
         let io = world.io
         let handlers = ControlHandlers(
@@ -104,7 +130,7 @@ struct Daemon {
         )
         return ControlServer(
             path: configuration.control.socketPath, group: configuration.control.group, handlers: handlers,
-            trace: trace, logger: logger
+            trace: trace, logger: logger, listening: listening
         )
     }
 

@@ -10,8 +10,9 @@ struct LiveWorld {
     let io: PcapFrameIO
     /// Link state.
     let links: NetlinkLinkMonitor
-    /// Local addresses, policy rules, sysctls.
-    let host: NetlinkHost
+    /// Local addresses, policy rules, sysctls: rtnetlink run on the leader thread, the one
+    /// that keeps CAP_NET_ADMIN after the privilege drop.
+    let host: PrivilegedHost
     /// Runs the capture threads for the lifetime of the service group.
     let ioService: FrameIOService
 
@@ -20,16 +21,16 @@ struct LiveWorld {
         let names = configuration.adapters.map(\.name)
         let io = try PcapFrameIO(adapters: names, logger: logger)
         let links = NetlinkLinkMonitor(names: Set(names), logger: logger)
-        let host = try NetlinkHost(logger: logger)
+        let host = PrivilegedHost(netlink: try NetlinkHost(logger: logger))
         return LiveWorld(io: io, links: links, host: host, ioService: FrameIOService(io: io))
     }
 
     /// After the group stopped: stop the link monitor and remove every rule and route we
     /// added (VIPs were already taken off `lo` by the engine's withdrawals).
-    func close(logger: Logger) {
+    func close(logger: Logger) async {
         links.stop()
         do {
-            let removed = try host.cleanup()
+            let removed = try await host.cleanup()
             logger.info("host cleanup", metadata: ["rules": "\(removed.rules)", "routes": "\(removed.routes)"])
         } catch {
             logger.error("host cleanup failed", metadata: ["error": "\(error)"])

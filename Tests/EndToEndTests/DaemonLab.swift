@@ -33,7 +33,7 @@ struct DaemonLab {
     /// starts the daemon, runs `body`, and always stops the daemon and removes the lab.
     static func with<T>(
         _ tag: String, vips: [String], timers: [String: String] = [:], extraConfig: String = "", controlGroup: String? = nil,
-        captureFromStart: Bool = false,
+        captureFromStart: Bool = false, environment: [String: String] = [:],
         prepare: (HostLab, String) async throws -> Void = { _, _ in },
         _ body: (DaemonLab) async throws -> T
     ) async throws -> T {
@@ -52,9 +52,10 @@ struct DaemonLab {
                 )
             }
             try yaml.write(toFile: "\(directory)/proxyarpd.yaml", atomically: true, encoding: .utf8)
+            // `env` execs the daemon in place: the PID stays the daemon's.
             let daemon = try LabProcess(
-                binary: binary, namespace: lab.host,
-                arguments: ["run", "--config", "\(directory)/proxyarpd.yaml", "--log-level", "debug"],
+                binary: "/usr/bin/env", namespace: lab.host,
+                arguments: environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [binary, "run", "--config", "\(directory)/proxyarpd.yaml", "--log-level", "debug"],
                 logPath: "\(directory)/daemon.log"
             )
             let expanded = vips.filter { !$0.contains("-") && !$0.contains("/") }.compactMap { IPv4Address($0) }

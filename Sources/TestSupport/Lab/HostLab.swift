@@ -178,11 +178,11 @@ extension HostLab {
             lines.append("timers:")
             for (key, value) in timers.sorted(by: { $0.key < $1.key }) { lines.append("  \(key): \(value)") }
         }
-        lines += [
-            "control:", "  socket: \(directory)/control.sock",
-            "metrics:", "  listen: 127.0.0.1:0",
-            "daemon:", "  state_directory: \(directory)/state",
-        ]
+        // A section given in `extra` replaces the lab's default one.
+        let given = Set(extra.split(separator: "\n").filter { !$0.hasPrefix(" ") }.map { String($0.prefix { $0 != ":" }) })
+        if !given.contains("control") { lines += ["control:", "  socket: \(directory)/control.sock"] }
+        if !given.contains("metrics") { lines += ["metrics:", "  listen: 127.0.0.1:0"] }
+        if !given.contains("daemon") { lines += ["daemon:", "  state_directory: \(directory)/state"] }
         return lines.joined(separator: "\n") + "\n" + extra
     }
 }

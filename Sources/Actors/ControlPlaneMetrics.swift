@@ -1,0 +1,62 @@
+import Metrics
+import ProxyARPCore
+
+/// The control plane's metrics, recorded through swift-metrics on events (activation,
+/// failover, announcements, conflicts): never per packet. The answer path's counters are
+/// atomics in the I/O layer, exported by the daemon at scrape time.
+///
+/// Labels are bounded: `adapter` (the configured adapters) and `state` (six names). No
+/// per-VIP label. Without `MetricsSystem.bootstrap` every call is a no-op.
+enum ControlPlaneMetrics {
+    /// Names, shared with the daemon's exporter (which sets the histogram buckets).
+    static let activationDuration = "proxyarpd_vip_activation_duration_seconds"
+    static let failoverDuration = "proxyarpd_vip_failover_duration_seconds"
+
+    /// First activation took `duration` (from the VIP's creation to `active`).
+    static func activated(took duration: Duration) {
+        Metrics.Timer(label: activationDuration).recordNanoseconds(duration.nanosecondsClamped)
+    }
+
+    /// A failover took `duration` (from the agent's loss to `active` on the new agent).
+    static func failedOver(took duration: Duration) {
+        Counter(label: "proxyarpd_failovers_total").increment()
+        Metrics.Timer(label: failoverDuration).recordNanoseconds(duration.nanosecondsClamped)
+    }
+
+    /// One announcement round (a gratuitous request and an RFC 5944 reply) went out of `adapter`.
+    static func announcementSent(on adapter: AdapterName) {
+        Counter(label: "proxyarpd_gratuitous_arps_sent_total", dimensions: [("adapter", adapter.rawValue)]).increment()
+    }
+
+    /// An announcement round could not be sent from `adapter`.
+    static func announcementFailed(on adapter: AdapterName) {
+        Counter(label: "proxyarpd_gratuitous_arp_send_errors_total", dimensions: [("adapter", adapter.rawValue)])
+            .increment()
+    }
+
+    /// One of the agent's own gratuitous ARPs was heard on the wire.
+    static func announcementConfirmed(agent: AdapterName) {
+        Counter(label: "proxyarpd_gratuitous_arps_confirmed_total", dimensions: [("adapter", agent.rawValue)])
+            .increment()
+    }
+
+    /// Another host claimed one of our VIPs.
+    static func conflict() {
+        Counter(label: "proxyarpd_address_conflicts_total").increment()
+    }
+
+    /// The states counted by the `proxyarpd_vips{state}` gauge. A withdrawn VIP is gone
+    /// from the configuration (or the daemon stops), so it leaves the gauge.
+    static let gaugedStates: Set<String> = ["pending", "broadcast", "enqueued", "active", "failed"]
+
+    /// Moves one VIP from state `from` to state `to` in the gauge (nil: not counted before/after).
+    static func vipState(from: String?, to: String?) {
+        guard from != to else { return }
+        if let from, gaugedStates.contains(from) {
+            Meter(label: "proxyarpd_vips", dimensions: [("state", from)]).decrement()
+        }
+        if let to, gaugedStates.contains(to) {
+            Meter(label: "proxyarpd_vips", dimensions: [("state", to)]).increment()
+        }
+    }
+}

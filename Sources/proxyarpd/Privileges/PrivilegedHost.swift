@@ -1,0 +1,48 @@
+import ProxyARPCore
+import ProxyARPIO
+
+/// The host side of activation (rtnetlink, sysctls), run on the leader thread: the one
+/// thread that keeps CAP_NET_ADMIN after ``PrivilegeDrop`` (see ``LeaderThreadExecutor``).
+/// Each call is a few synchronous netlink round trips (microseconds).
+actor PrivilegedHost: HostNetworking {
+    private let netlink: NetlinkHost
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor {
+        LeaderThreadExecutor.shared.asUnownedSerialExecutor()
+    }
+
+    init(netlink: NetlinkHost) {
+        self.netlink = netlink
+    }
+
+    func prepare(adapter: AdapterName) throws {
+        try netlink.prepareSynchronously(adapter: adapter)
+    }
+
+    func addLocalAddress(_ vip: IPv4Address) throws {
+        try netlink.addLocalAddressSynchronously(vip)
+    }
+
+    func removeLocalAddress(_ vip: IPv4Address) throws {
+        try netlink.removeLocalAddressSynchronously(vip)
+    }
+
+    func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) throws {
+        try netlink.bindOutboundPathSynchronously(of: vip, to: agent, replacing: replacing)
+    }
+
+    func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) throws {
+        try netlink.unbindOutboundPathSynchronously(of: vip, from: agent)
+    }
+
+    /// Removes every rule and route this process installed.
+    func cleanup() throws -> (rules: Int, routes: Int) {
+        try netlink.cleanup()
+    }
+
+    /// Switches the process to `user` keeping CAP_NET_RAW and CAP_NET_ADMIN on this (the
+    /// leader) thread. See ``PrivilegeDrop/perform(user:stateDirectory:)``.
+    func dropPrivileges(to user: String, stateDirectory: String) throws(PrivilegeDropError) -> PrivilegeDrop.Identity {
+        try PrivilegeDrop.perform(user: user, stateDirectory: stateDirectory)
+    }
+}

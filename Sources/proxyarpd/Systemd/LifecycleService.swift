@@ -1,0 +1,133 @@
+import Logging
+import ProxyARPActors
+import ProxyARPCore
+import ServiceLifecycle
+import Synchronization
+
+/// Startup and liveness, after the other services started: waits until every listening
+/// socket is open, drops privileges, tells systemd `READY=1` once every configured VIP is
+/// settled, pings the watchdog while the engine answers, and says `STOPPING=1` when the
+/// graceful shutdown begins. Last in the group, so first to hear of the shutdown.
+struct LifecycleService: Service {
+    let engine: Engine
+    /// The VIPs of the configuration at start.
+    let vips: [IPv4Address]
+    let notifier: SystemdNotifier?
+    /// Listening sockets that must be open before the drop.
+    let sockets: StartupGate
+    let host: PrivilegedHost
+    let user: String?
+    let stateDirectory: String
+    let logger: Logger
+
+    /// How long the drop waits for the listening sockets.
+    static let socketTimeout: Duration = .seconds(10)
+    /// How often readiness is checked.
+    static let settlePoll: Duration = .milliseconds(20)
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await startUp()
+                    try await watchdog()
+                }
+            } catch is CancellationError {
+                // Graceful shutdown.
+            }
+        } onGracefulShutdown: { [notifier] in
+            notifier?.notify(["STOPPING=1", "STATUS=withdrawing VIPs"])
+        }
+    }
+
+    private func startUp() async throws {
+        if !(await sockets.waitUntilOpen(timeout: Self.socketTimeout)) {
+            logger.warning("listening sockets not open in time", metadata: ["pending": "\(sockets.pending)"])
+        }
+        if let user {
+            do {
+                let identity = try await host.dropPrivileges(to: user, stateDirectory: stateDirectory)
+                logger.notice(
+                    "privileges dropped",
+                    metadata: [
+                        "user": "\(identity.user)", "uid": "\(identity.uid)", "gid": "\(identity.gid)",
+                        "groups": "\(identity.groups)", "capabilities": "cap_net_admin,cap_net_raw",
+                    ]
+                )
+            } catch {
+                logger.critical("\(error); stopping rather than running as root")
+                throw error
+            }
+        }
+        // Ready once every configured VIP is settled (see `State.isSettled`).
+        while !Task.isCancelled {
+            var settled = 0
+            for vip in vips {
+                if let actor = await engine.actor(for: vip), await actor.state.isSettled { settled += 1 }
+            }
+            if settled == vips.count {
+                let status = await engine.status()
+                let active = status.vips.filter { $0.state == "active" }.count
+                logger.info("ready", metadata: ["vips": "\(vips.count)", "active": "\(active)"])
+                notifier?.notify(["READY=1", "STATUS=\(active) of \(vips.count) VIPs active"])
+                return
+            }
+            try await Task.sleep(for: Self.settlePoll)
+        }
+    }
+
+    /// Every half `WatchdogSec`: `WATCHDOG=1`, only when the engine answered a ping
+    /// since the last tick.
+    private func watchdog() async throws {
+        guard let notifier, let interval = notifier.watchdogInterval else {
+            try await gracefulShutdown()
+            return
+        }
+        logger.info("watchdog on", metadata: ["ping": "\(interval)"])
+        var missed = 0
+        while true {
+            let answered = Answered()
+            let engine = self.engine
+            Task { await engine.ping(); answered.value.store(true, ordering: .releasing) }
+            try await Task.sleep(for: interval)
+            if answered.value.load(ordering: .acquiring) {
+                if missed > 0 { logger.notice("engine answers again", metadata: ["missed": "\(missed)"]) }
+                missed = 0
+                notifier.notify(["WATCHDOG=1"])
+            } else {
+                missed += 1
+                logger.error("engine did not answer within the watchdog interval; not pinging", metadata: ["missed": "\(missed)"])
+            }
+        }
+    }
+
+    private final class Answered: Sendable {
+        let value = Atomic<Bool>(false)
+    }
+}
+
+/// Named listening sockets the privilege drop waits for (`metrics`, `control`).
+final class StartupGate: Sendable {
+    private let state: Mutex<Set<String>>
+
+    init(waitingFor names: Set<String>) {
+        state = Mutex(names)
+    }
+
+    /// The sockets not open yet.
+    var pending: Set<String> { state.withLock { $0 } }
+
+    /// `name`'s socket is open.
+    func opened(_ name: String) {
+        _ = state.withLock { $0.remove(name) }
+    }
+
+    /// Waits until every socket is open (polling every 10 ms); false after `timeout`.
+    func waitUntilOpen(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while !pending.isEmpty, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return pending.isEmpty
+    }
+}
