@@ -6,6 +6,6 @@ struct ProxyARPD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxyarpd",
         abstract: "Answer ARP for virtual IPv4 addresses on behalf of the host's adapters.",
-        subcommands: [RunCommand.self, CheckCommand.self, TraceCommand.self, DemoCommand.self, InjectCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, TraceCommand.self, DemoCommand.self, InjectCommand.self, BenchCommand.self, FloodCommand.self]
     )
 }
