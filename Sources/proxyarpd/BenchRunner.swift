@@ -188,6 +188,7 @@ struct BenchRunner: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var seen = 0
+        var lastProgress = (count: -1, at: start)
         while clock.now - start < timeout {
             try Task.checkCancellation()
             let log = (try? Data(contentsOf: URL(fileURLWithPath: process.logPath))) ?? Data()
@@ -197,6 +198,9 @@ struct BenchRunner: Sendable {
                 let elapsed = clock.now - start
                 return (seen, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             }
+            if seen != lastProgress.count { lastProgress = (seen, clock.now) }
+            // Stalled (e.g. announcements no longer confirmed): stop waiting, report the count.
+            if clock.now - lastProgress.at > .seconds(15) { return (seen, nil) }
             guard process.isRunning || process.processIdentifier == nil else {
                 throw BenchFailure("the daemon exited; see \(process.logPath)")
             }
