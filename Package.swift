@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "proxyarpd", targets: ["proxyarpd"]),
+        // For the separate Benchmarks/ package (ordo-one/benchmark), which depends on this one by path.
+        .library(name: "ProxyARPCore", targets: ["ProxyARPCore"]),
+        .library(name: "ProxyARPStateMachines", targets: ["ProxyARPStateMachines"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,6 +67,8 @@ let package = Package(
         ),
         // rtnetlink kernel headers and inline versions of their macros (header only).
         .systemLibrary(name: "CLinuxNet", path: "Sources/CLinuxNet"),
+        // The bench runner's traffic generator: AF_PACKET + sendmmsg/recvmmsg (header only, lab only).
+        .systemLibrary(name: "CPacketFlood", path: "Sources/CPacketFlood"),
         // libpcap and rtnetlink.
         .target(
             name: "ProxyARPIO",
@@ -109,6 +114,7 @@ let package = Package(
                 "ProxyARPTestSupport",
                 "ProxyARPControl",
                 "CCap",
+                "CPacketFlood",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import CLinuxNet
 import CPcap
 import Glibc
 import ProxyARPCore

@@ -6,6 +6,9 @@ struct ProxyARPD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxyarpd",
         abstract: "Answer ARP for virtual IPv4 addresses on behalf of the host's adapters.",
-        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, TraceCommand.self, ReloadCommand.self, DemoCommand.self, InjectCommand.self]
+        subcommands: [
+            RunCommand.self, CheckCommand.self, StatusCommand.self, TraceCommand.self, ReloadCommand.self,
+            DemoCommand.self, BenchCommand.self, InjectCommand.self, FloodCommand.self,
+        ]
     )
 }
