@@ -18,6 +18,9 @@ public actor Engine: Service {
     private var managed: Set<AdapterName>
     private var conflicts = 0
     private var reported: Set<AdapterName> = []
+    private let pacer = ActivationPacer(permits: ActivationPacer.defaultPermits)
+    private var activations: [Task<Void, Never>] = []
+    private var learnedSegments: Set<[AdapterName]> = []
     private var vipsStarted = false
 
     /// How long VIP activation waits for the first report of every managed adapter.
@@ -148,6 +151,9 @@ public actor Engine: Service {
     }
 
     private func stop() async {
+        for activation in activations { activation.cancel() }
+        for activation in activations { await activation.value }
+        activations.removeAll()
         let actors = directory.allVIPs
         let keep = !configuration.daemon.removeVIPsOnExit
         environment.logger.info(
@@ -171,19 +177,28 @@ public actor Engine: Service {
         }
     }
 
+    /// Creates the VIPs' actors and starts their activation in the background: the link
+    /// and observation loops must not wait for thousands of activations (the pacer lets
+    /// ``ActivationPacer/defaultPermits`` announce at once).
     private func startVIPs(_ configs: [VIPConfiguration]) async {
         let settings = VIPActivationSettings(configuration.timers)
         var actors: [VIPActor] = []
         for config in configs {
             let actor = VIPActor(
-                config: config, settings: settings, environment: environment, selector: selector, directory: directory
+                config: config, settings: settings, environment: environment, selector: selector,
+                directory: directory, pacer: pacer
             )
             directory.register(actor)
             actors.append(actor)
         }
-        await withTaskGroup(of: Void.self) { group in
-            for actor in actors { group.addTask { await actor.start() } }
-        }
+        await selector.watch(all: configs)
+        activations.append(
+            Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for actor in actors { group.addTask { await actor.start() } }
+                }
+            }
+        )
     }
 
     // MARK: Inputs
@@ -207,7 +222,9 @@ public actor Engine: Service {
         for heard in batch {
             switch heard.observation {
             case .ownAnnouncement(let vip, let mac):
-                if let speaker = directory.adapter(owning: mac) {
+                if let speaker = directory.adapter(owning: mac), speaker != heard.adapter,
+                    learnedSegments.insert([heard.adapter, speaker]).inserted
+                {
                     await selector.learnSegment(heard.adapter, heard: speaker)
                 }
                 await directory.vip(vip)?.announcementSeen(on: heard.adapter, mac: mac, at: heard.at)

@@ -11,8 +11,8 @@ public actor SelectorActor {
     private let environment: EngineEnvironment
     private let directory: ActorDirectory
     private var selection = AgentSelection()
-    private var proxyLists: [AdapterName: Set<IPv4Address>] = [:]
-    private var watched: Set<IPv4Address> = []
+    private var proxyLists: [AdapterName: AddressSet] = [:]
+    private var watched = AddressSet()
     private var waiting: Set<IPv4Address> = []
     private var configs: [IPv4Address: VIPConfiguration] = [:]
     private var generation: UInt64 = 0
@@ -30,8 +30,17 @@ public actor SelectorActor {
 
     /// Starts watching `vip` (its announcements are observed from now on).
     func watch(_ config: VIPConfiguration) {
+        let known = configs[config.address] == config
         configs[config.address] = config
-        watched.insert(config.address)
+        if watched.insert(config.address) || !known { publish() }
+    }
+
+    /// Starts watching many VIPs with one published table.
+    func watch(all newConfigs: [VIPConfiguration]) {
+        for config in newConfigs {
+            configs[config.address] = config
+            watched.insert(config.address)
+        }
         publish()
     }
 

@@ -15,6 +15,8 @@ public actor VIPActor {
     private let environment: EngineEnvironment
     private let selector: SelectorActor
     private let directory: ActorDirectory
+    private let pacer: ActivationPacer
+    private var holdsPermit = false
     private var machine: VIPActivationStateMachine
     private var timers: [VIPTimerKind: (token: UInt64, task: Task<Void, Never>)] = [:]
     private var nextTimerToken: UInt64 = 0
@@ -31,13 +33,14 @@ public actor VIPActor {
     /// Creates the actor with its machine in `pending(awaitingSelection)`.
     public init(
         config: VIPConfiguration, settings: VIPActivationSettings, environment: EngineEnvironment,
-        selector: SelectorActor, directory: ActorDirectory
+        selector: SelectorActor, directory: ActorDirectory, pacer: ActivationPacer
     ) {
         self.vip = config.address
         self.config = config
         self.environment = environment
         self.selector = selector
         self.directory = directory
+        self.pacer = pacer
         let now = environment.clock.now()
         self.createdAt = now
         self.machine = VIPActivationStateMachine(vip: config.address, settings: settings, now: now)
@@ -129,6 +132,7 @@ public actor VIPActor {
     // MARK: Machine
 
     private func deliver(_ event: VIPActivationEvent) async {
+        let wasBroadcasting = isBroadcasting
         let fromName = machine.state.name
         let from = machine.state.description
         let now = environment.clock.now()
@@ -151,6 +155,7 @@ public actor VIPActor {
             .vip(vip), event: .vip(event), at: now, from: from, to: machine.state.description,
             action: action.description
         )
+        if wasBroadcasting && !isBroadcasting { await releasePermit() }
         await run(action, previousState: from)
     }
 
@@ -253,17 +258,27 @@ public actor VIPActor {
         defer { selecting = false }
         repeat {
             selectAgain = false
-            guard case .pending(let pending) = machine.state else { return }
+            guard case .pending = machine.state else { return }
+            if !holdsPermit {
+                do { try await pacer.acquire() } catch { return }  // stopping
+                holdsPermit = true
+            }
+            guard case .pending(let pending) = machine.state else {
+                await releasePermit()
+                return
+            }
             if case .agentLost = pending.reason, failoverStart == nil { failoverStart = pending.since }
             if case .agentUnconfirmed = pending.reason, failoverStart == nil { failoverStart = pending.since }
             let agent = await selector.select(config, excluding: excluding)
             guard case .pending = machine.state else {
                 if case .withdrawn = machine.state { await selector.release(vip) }
+                await releasePermit()
                 return
             }
             if let agent {
                 await deliver(.agentSelected(agent, now: environment.clock.now()))
             } else {
+                await releasePermit()
                 await deliver(.noAgentAvailable(now: environment.clock.now()))
             }
         } while selectAgain
@@ -309,8 +324,21 @@ public actor VIPActor {
         }
     }
 
+    private var isBroadcasting: Bool {
+        if case .broadcast = machine.state { return true }
+        return false
+    }
+
+    /// Gives the announcement permit back, if held.
+    private func releasePermit() async {
+        guard holdsPermit else { return }
+        holdsPermit = false
+        await pacer.release()
+    }
+
     /// A bug isolated this VIP: stop answering for it and hold nothing.
     private func isolate() async {
+        await releasePermit()
         for kind in VIPTimerKind.allCases { cancelTimer(kind) }
         for name in directory.allAdapters.map(\.name) { await selector.withdraw(vip, from: name) }
         await selector.release(vip)

@@ -3,10 +3,10 @@ public struct ProxyList: Sendable, Equatable {
     /// The agent adapter's own hardware address: the sender of every reply.
     public let agentMAC: MACAddress
     /// The VIPs this adapter is proxy agent for.
-    public let vips: Set<IPv4Address>
+    public let vips: AddressSet
 
     /// Creates a proxy list.
-    public init(agentMAC: MACAddress, vips: Set<IPv4Address>) {
+    public init(agentMAC: MACAddress, vips: AddressSet) {
         self.agentMAC = agentMAC
         self.vips = vips
     }
@@ -28,7 +28,7 @@ public struct AnswerTable: Sendable, Equatable {
     /// Proxy list by agent adapter. Adapters that answer for nothing may be absent.
     public let proxyLists: [AdapterName: ProxyList]
     /// Every configured VIP, whatever its state: announcements for these are observed.
-    public let watchedVIPs: Set<IPv4Address>
+    public let watchedVIPs: AddressSet
     /// The hardware addresses of all managed adapters: an announcement from one of these
     /// is our own, from any other MAC it is a conflict.
     public let ownMACs: Set<MACAddress>
@@ -37,7 +37,7 @@ public struct AnswerTable: Sendable, Equatable {
     public init(
         generation: UInt64,
         proxyLists: [AdapterName: ProxyList],
-        watchedVIPs: Set<IPv4Address>,
+        watchedVIPs: AddressSet,
         ownMACs: Set<MACAddress>
     ) {
         self.generation = generation
@@ -47,13 +47,13 @@ public struct AnswerTable: Sendable, Equatable {
     }
 
     /// The table before anything was published: answers nothing, watches nothing.
-    public static let empty = AnswerTable(generation: 0, proxyLists: [:], watchedVIPs: [], ownMACs: [])
+    public static let empty = AnswerTable(generation: 0, proxyLists: [:], watchedVIPs: AddressSet(), ownMACs: [])
 
     /// What `adapter` (whose MAC is `mac`) must know to decide a frame.
     public func view(for adapter: AdapterName, mac: MACAddress) -> AnswerView {
         AnswerView(
             adapterMAC: mac,
-            proxyList: proxyLists[adapter]?.vips ?? [],
+            proxyList: proxyLists[adapter]?.vips ?? AddressSet(),
             watchedVIPs: watchedVIPs,
             ownMACs: ownMACs
         )
@@ -65,17 +65,17 @@ public struct AnswerView: Sendable, Equatable {
     /// The adapter's own MAC: the sender of its replies, and a valid unicast destination.
     public let adapterMAC: MACAddress
     /// The VIPs this adapter answers for.
-    public let proxyList: Set<IPv4Address>
+    public let proxyList: AddressSet
     /// Every configured VIP.
-    public let watchedVIPs: Set<IPv4Address>
+    public let watchedVIPs: AddressSet
     /// The MACs of all managed adapters.
     public let ownMACs: Set<MACAddress>
 
     /// Creates a view.
     public init(
         adapterMAC: MACAddress,
-        proxyList: Set<IPv4Address>,
-        watchedVIPs: Set<IPv4Address>,
+        proxyList: AddressSet,
+        watchedVIPs: AddressSet,
         ownMACs: Set<MACAddress>
     ) {
         self.adapterMAC = adapterMAC

@@ -55,6 +55,27 @@ struct EngineTests {
         #expect(lab.host.loopback.isEmpty, "shutdown removes every VIP from lo")
     }
 
+    @Test("2,000 VIPs all activate, paced: never more than the pacer's permits announcing at once")
+    func pacedActivation() async throws {
+        let lab = EngineLab(vips: vipRange("198.19.0.1", count: 2000))
+        lab.allLinksUp()
+        #expect(await lab.eventually(20_000) { await lab.vipsSatisfy { $0.state == "active" } })
+        var broadcasting = 0
+        var most = 0
+        for record in lab.trace.records {
+            guard case .vip = record.subject else { continue }
+            let entering = record.to.hasPrefix("broadcast") && !record.from.hasPrefix("broadcast")
+            let leaving = record.from.hasPrefix("broadcast") && !record.to.hasPrefix("broadcast")
+            if entering { broadcasting += 1 }
+            if leaving { broadcasting -= 1 }
+            most = max(most, broadcasting)
+        }
+        #expect(broadcasting == 0)
+        #expect(most > 1, "activations overlap")
+        #expect(most <= ActivationPacer.defaultPermits, "at most \(ActivationPacer.defaultPermits) in broadcast, saw \(most)")
+        await lab.stop()
+    }
+
     @Test("carrier loss on an agent moves exactly its VIPs, with new gratuitous ARPs and an updated answer table")
     func carrierLossFailsOver() async throws {
         let lab = EngineLab(vips: Self.hundredVIPs)

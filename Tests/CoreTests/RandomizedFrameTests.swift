@@ -142,7 +142,7 @@ struct RandomizedFrameTests {
 
     // MARK: - Frame generation
 
-    static let proxyTargets = Array(view.proxyList) + [Lab.ipA]
+    static let proxyTargets = view.proxyList.elements.sorted() + [Lab.ipA]
 
     static let interestingTypes: [UInt16] = [
         EtherType.arp, EtherType.vlan, EtherType.serviceVLAN, EtherType.ipv6, EtherType.ipv4, 0x0000, 0xFFFF,

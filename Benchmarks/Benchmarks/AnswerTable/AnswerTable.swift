@@ -38,7 +38,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // Building one adapter's view from a published table of 100,000 VIPs: what the I/O
     // thread does once per table change (not per frame).
-    let vips = Set((0..<100_000).map(Fixtures.vip))
+    let vips = AddressSet((0..<100_000).map(Fixtures.vip))
     let table = AnswerTable(
         generation: 1,
         proxyLists: ["h0": ProxyList(agentMAC: Fixtures.adapterMAC, vips: vips)],

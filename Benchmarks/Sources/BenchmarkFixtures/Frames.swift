@@ -15,7 +15,7 @@ public enum Fixtures {
 
     /// An adapter view answering for `vipCount` VIPs (all of them watched).
     public static func view(vipCount: Int) -> AnswerView {
-        let vips = Set((0..<vipCount).map(vip))
+        let vips = AddressSet((0..<vipCount).map(vip))
         return AnswerView(adapterMAC: adapterMAC, proxyList: vips, watchedVIPs: vips, ownMACs: [adapterMAC, siblingMAC])
     }
 
