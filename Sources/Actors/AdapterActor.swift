@@ -12,6 +12,7 @@ public actor AdapterActor {
     private var machine: AdapterHealthStateMachine
     private var link: LinkState?
     private var holdDownTask: Task<Void, Never>?
+    private var lastHeardBySibling: Instant?
 
     /// Creates the actor with its machine in `down(unknown)`.
     public init(name: AdapterName, settings: AdapterHealthSettings, environment: EngineEnvironment, selector: SelectorActor) {
@@ -53,9 +54,27 @@ public actor AdapterActor {
         await deliver(.transmitSucceeded(now: environment.clock.now()))
     }
 
-    /// A VIP's announcements through this adapter were never heard.
-    public func announcementsUnconfirmed() async {
+    /// A sibling's capture heard a frame this adapter sent: it is not cut off.
+    public func heardBySibling(at time: Instant) {
+        if lastHeardBySibling.map({ $0 < time }) ?? true { lastHeardBySibling = time }
+    }
+
+    /// A VIP's announcements through this adapter, first sent at `since`, were never heard.
+    /// When a sibling heard *other* frames from this adapter after `since`, the adapter is
+    /// not cut off (that one VIP's frames were late or lost under load): its health stays
+    /// as it is and only the VIP picks another agent. Returns whether the adapter was
+    /// reported unusable.
+    @discardableResult
+    public func announcementsUnconfirmed(since: Instant) async -> Bool {
+        if let heard = lastHeardBySibling, heard >= since {
+            environment.logger.debug(
+                "unconfirmed announcement, but the adapter is heard on its segment: health unchanged",
+                metadata: ["adapter": "\(name)"]
+            )
+            return false
+        }
         await deliver(.announcementsUnconfirmed(now: environment.clock.now()))
+        return true
     }
 
     /// The adapter as `status` shows it.

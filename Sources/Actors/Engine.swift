@@ -21,6 +21,7 @@ public actor Engine: Service {
     private let pacer = ActivationPacer(permits: ActivationPacer.defaultPermits)
     private var activations: [Task<Void, Never>] = []
     private var learnedSegments: Set<[AdapterName]> = []
+    private var lastHeard: [AdapterName: Instant] = [:]
     private var vipsStarted = false
 
     /// How long VIP activation waits for the first report of every managed adapter.
@@ -218,16 +219,26 @@ public actor Engine: Service {
         }
     }
 
+    /// One capture batch: our own announcements go to their VIPs (one delivery per VIP,
+    /// MAC and listening adapter, however many forms were heard), all VIPs of the batch at
+    /// once; conflicts and probes are logged and counted.
     private func handle(_ batch: [HeardObservation]) async {
+        var deliveries: [IPv4Address: [HeardObservation]] = [:]
+        struct Heard: Hashable {
+            var vip: IPv4Address
+            var mac: MACAddress
+            var listener: AdapterName
+        }
+        var seen: Set<Heard> = []
         for heard in batch {
             switch heard.observation {
             case .ownAnnouncement(let vip, let mac):
-                if let speaker = directory.adapter(owning: mac), speaker != heard.adapter,
-                    learnedSegments.insert([heard.adapter, speaker]).inserted
-                {
-                    await selector.learnSegment(heard.adapter, heard: speaker)
+                if let speaker = directory.adapter(owning: mac), speaker != heard.adapter {
+                    await noteHeard(speaker, by: heard.adapter, at: heard.at)
                 }
-                await directory.vip(vip)?.announcementSeen(on: heard.adapter, mac: mac, at: heard.at)
+                if seen.insert(Heard(vip: vip, mac: mac, listener: heard.adapter)).inserted {
+                    deliveries[vip, default: []].append(heard)
+                }
             case .conflict(let vip, let claimedBy):
                 conflicts += 1
                 ControlPlaneMetrics.conflict()
@@ -239,6 +250,29 @@ public actor Engine: Service {
                 environment.logger.debug("probe for a VIP", metadata: ["vip": "\(vip)", "from": "\(from)"])
             }
         }
+        let directory = self.directory
+        await withTaskGroup(of: Void.self) { group in
+            for (vip, observations) in deliveries {
+                guard let actor = directory.vip(vip) else { continue }
+                group.addTask {
+                    for heard in observations {
+                        guard case .ownAnnouncement(_, let mac) = heard.observation else { continue }
+                        await actor.announcementSeen(on: heard.adapter, mac: mac, at: heard.at)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `listener` heard a frame `speaker` sent: they share a segment, and `speaker` is not
+    /// cut off. Told to the selector once per pair, to the adapter at most every 100 ms.
+    private func noteHeard(_ speaker: AdapterName, by listener: AdapterName, at time: Instant) async {
+        if learnedSegments.insert([listener, speaker]).inserted {
+            await selector.learnSegment(listener, heard: speaker)
+        }
+        if let last = lastHeard[speaker], time.duration(since: last) < .milliseconds(100) { return }
+        lastHeard[speaker] = time
+        await directory.adapter(speaker)?.heardBySibling(at: time)
     }
 }
 

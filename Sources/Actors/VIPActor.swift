@@ -27,6 +27,8 @@ public actor VIPActor {
     private var roundAwaitingConfirmation = false
     private var failovers = 0
     private var onLoopback = false
+    /// When round 1 of the current attempt was first sent.
+    private var attemptStartedAt = Instant.zero
     private var keepsLocalAddress = false
     private let createdAt: Instant
 
@@ -155,8 +157,11 @@ public actor VIPActor {
             .vip(vip), event: .vip(event), at: now, from: from, to: machine.state.description,
             action: action.description
         )
-        if wasBroadcasting && !isBroadcasting { await releasePermit() }
+        // Run the action before any other suspension: it cancels timers the machine no
+        // longer expects (a fire slipping in between would be an unreachable transition).
         await run(action, previousState: from)
+        // A VIP that retries or moves keeps its permit; one that settled gives it back.
+        if wasBroadcasting && !isBroadcasting { await releasePermit() }
     }
 
     private func run(_ action: VIPActivationStateMachine.Action, previousState: String) async {
@@ -179,11 +184,11 @@ public actor VIPActor {
             cancel.forEach(cancelTimer)
             if let withdrawFrom { await selector.withdraw(vip, from: withdrawFrom) }
             if let unusable {
+                let reported = await directory.adapter(unusable)?.announcementsUnconfirmed(since: attemptStartedAt) ?? false
                 environment.logger.warning(
-                    "announcements never confirmed; agent unusable",
+                    reported ? "announcements never confirmed; agent unusable" : "announcements never confirmed; trying another agent",
                     metadata: ["vip": "\(vip)", "adapter": "\(unusable)"]
                 )
-                await directory.adapter(unusable)?.announcementsUnconfirmed()
             }
             await requestAgent(excluding: unusable.map { [$0] } ?? [])
         case .release(let withdrawFrom, let unbind, let cancel):
@@ -293,6 +298,7 @@ public actor VIPActor {
         let adapter = directory.adapter(agent.name)
         // Armed before sending: a sibling may hear the frames before the send returns.
         roundAwaitingConfirmation = true
+        if announcement.round == 1 && announcement.retransmission == 0 { attemptStartedAt = environment.clock.now() }
         do {
             try await environment.io.send(frames, on: agent.name)
         } catch {

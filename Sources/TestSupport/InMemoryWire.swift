@@ -30,6 +30,7 @@ public final class InMemoryWire: FrameIO {
     private struct State {
         var ports: [AdapterName: Port] = [:]
         var sent: [SentFrame] = []
+        var lostVIPs: Set<IPv4Address> = []
     }
 
     /// The published answer table, as the real I/O path would read it.
@@ -60,6 +61,12 @@ public final class InMemoryWire: FrameIO {
         state.withLock { $0.ports[adapter]?.transmitFails = fails }
     }
 
+    /// Frames whose ARP sender address is one of `vips` are lost on the wire (sent, never
+    /// heard): a VIP whose announcements go missing while the adapter is otherwise heard.
+    public func setLost(_ vips: Set<IPv4Address>) {
+        state.withLock { $0.lostVIPs = vips }
+    }
+
     /// Every frame sent so far, in order.
     public var sentFrames: [SentFrame] { state.withLock { $0.sent } }
 
@@ -70,6 +77,7 @@ public final class InMemoryWire: FrameIO {
 
     public func send(_ frames: [[UInt8]], on adapter: AdapterName) async throws(TransmitError) {
         let now = clock.now()
+        let lost = state.withLock { $0.lostVIPs }
         let (port, siblings) = state.withLock { state -> (Port?, [(AdapterName, Port)]) in
             let port = state.ports[adapter]
             let siblings = state.ports.filter { name, other in
@@ -85,8 +93,9 @@ public final class InMemoryWire: FrameIO {
         let table = answerTable.current
         for (name, sibling) in siblings {
             let view = table.view(for: name, mac: sibling.mac)
-            let heard = frames.compactMap { frame in
-                AnswerRules.decide(frame, view: view).observation.map {
+            let heard = frames.compactMap { frame -> HeardObservation? in
+                if case .arp(let parsed) = FrameParser.parse(frame), lost.contains(parsed.arp.senderIP) { return nil }
+                return AnswerRules.decide(frame, view: view).observation.map {
                     HeardObservation(observation: $0, adapter: name, at: now)
                 }
             }

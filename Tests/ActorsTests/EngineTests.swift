@@ -211,6 +211,30 @@ struct EngineTests {
         await lab.stop()
     }
 
+    @Test("one VIP's announcements lost while the adapter is otherwise heard: only that VIP moves, the adapter stays eligible")
+    func lostAnnouncementsDoNotCondemnAHeardAdapter() async throws {
+        let heard = VIPConfiguration(address: IPv4Address("198.18.0.130")!, preferred: ["eth0"])
+        let lost = VIPConfiguration(address: IPv4Address("198.18.0.131")!, preferred: ["eth0"])
+        let lab = EngineLab(vips: [heard, lost])
+        lab.wire.setLost([lost.address])
+        lab.allLinksUp()
+        #expect(await lab.eventually {
+            await lab.status().vips.first { $0.vip == heard.address }?.state == "active"
+        })
+        // 250 ms confirm timeout, 2 retransmissions: unconfirmed at 750 ms, then the next agent.
+        await lab.advance(.milliseconds(800))
+        lab.wire.setLost([])
+        await lab.advance(.milliseconds(500))
+        let moved = await lab.eventually {
+            await lab.status().vips.first { $0.vip == lost.address }.map { $0.state == "active" && $0.agent != "eth0" } ?? false
+        }
+        #expect(moved)
+        let status = await lab.status()
+        #expect(status.vips.first { $0.vip == heard.address }?.agent == "eth0")
+        #expect(status.adapters.first { $0.name == "eth0" }?.eligible == true, "eth0 is heard: not cut off")
+        await lab.stop()
+    }
+
     @Test("announcements repeat 3 times, more than 1 s apart, then stop")
     func announcementRounds() async throws {
         let lab = EngineLab(vips: vipRange("198.18.0.70", count: 1))
