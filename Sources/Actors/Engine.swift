@@ -220,8 +220,8 @@ public actor Engine: Service {
     }
 
     /// One capture batch: our own announcements go to their VIPs (one delivery per VIP,
-    /// MAC and listening adapter, however many forms were heard), all VIPs of the batch at
-    /// once; conflicts and probes are logged and counted.
+    /// MAC and listening adapter, however many forms were heard); conflicts and probes are
+    /// logged and counted.
     private func handle(_ batch: [HeardObservation]) async {
         var deliveries: [IPv4Address: [HeardObservation]] = [:]
         struct Heard: Hashable {
@@ -250,15 +250,15 @@ public actor Engine: Service {
                 environment.logger.debug("probe for a VIP", metadata: ["vip": "\(vip)", "from": "\(from)"])
             }
         }
-        let directory = self.directory
-        await withTaskGroup(of: Void.self) { group in
-            for (vip, observations) in deliveries {
-                guard let actor = directory.vip(vip) else { continue }
-                group.addTask {
-                    for heard in observations {
-                        guard case .ownAnnouncement(_, let mac) = heard.observation else { continue }
-                        await actor.announcementSeen(on: heard.adapter, mac: mac, at: heard.at)
-                    }
+        // Handed over without waiting: a confirmation goes on to publish and bind the VIP
+        // (netlink round trips), and the capture loop must not wait for that. Only VIPs
+        // awaiting confirmation are reported, and the pacer bounds those, so this is bounded.
+        for (vip, observations) in deliveries {
+            guard let actor = directory.vip(vip) else { continue }
+            Task {
+                for heard in observations {
+                    guard case .ownAnnouncement(_, let mac) = heard.observation else { continue }
+                    await actor.announcementSeen(on: heard.adapter, mac: mac, at: heard.at)
                 }
             }
         }

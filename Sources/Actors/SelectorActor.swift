@@ -13,6 +13,7 @@ public actor SelectorActor {
     private var selection = AgentSelection()
     private var proxyLists: [AdapterName: AddressSet] = [:]
     private var watched = AddressSet()
+    private var awaiting = AddressSet()
     private var waiting: Set<IPv4Address> = []
     private var configs: [IPv4Address: VIPConfiguration] = [:]
     private var generation: UInt64 = 0
@@ -48,6 +49,7 @@ public actor SelectorActor {
     func unwatch(_ vip: IPv4Address) {
         configs[vip] = nil
         watched.remove(vip)
+        awaiting.remove(vip)
         waiting.remove(vip)
         preemptChecks.removeValue(forKey: vip)?.cancel()
         trace(.release(vip))
@@ -79,7 +81,18 @@ public actor SelectorActor {
     /// Puts `vip` on `agent`'s proxy list and publishes the table (step 5).
     func enqueue(_ vip: IPv4Address, on agent: AdapterName) {
         proxyLists[agent, default: []].insert(vip)
+        awaiting.remove(vip)
         publish()
+    }
+
+    /// From now on the answer path reports our own announcements for `vip`.
+    func awaitConfirmation(_ vip: IPv4Address) {
+        if awaiting.insert(vip) { publish() }
+    }
+
+    /// Our own announcements for `vip` are no longer reported.
+    func stopAwaitingConfirmation(_ vip: IPv4Address) {
+        if awaiting.remove(vip) { publish() }
     }
 
     /// Takes `vip` off `agent`'s proxy list and publishes the table.
@@ -212,7 +225,10 @@ public actor SelectorActor {
         }
         let macs = Set(selection.candidates.values.map(\.mac))
         environment.io.answerTable.publish(
-            AnswerTable(generation: generation, proxyLists: lists, watchedVIPs: watched, ownMACs: macs)
+            AnswerTable(
+                generation: generation, proxyLists: lists, watchedVIPs: watched, ownMACs: macs,
+                awaitingConfirmation: awaiting
+            )
         )
     }
 }

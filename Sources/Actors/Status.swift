@@ -21,7 +21,8 @@ public struct VIPStatus: Sendable, Equatable, Codable {
     public var since: Instant
     /// Gratuitous ARP rounds sent (both forms each; retransmissions included) over the VIP's life.
     public var announcementsSent: Int
-    /// Rounds of those heard on the wire (by a sibling adapter's capture), each counted once.
+    /// Activations whose first round was confirmed (heard by a sibling, or transmitted
+    /// where no sibling shares the segment). Later rounds are not tracked per VIP.
     public var announcementsConfirmed: Int
     /// Agent changes after the first activation.
     public var failovers: Int

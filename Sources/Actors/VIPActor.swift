@@ -24,7 +24,6 @@ public actor VIPActor {
     private var selectAgain = false
     private var announcementsSent = 0
     private var announcementsConfirmed = 0
-    private var roundAwaitingConfirmation = false
     private var failovers = 0
     private var onLoopback = false
     /// When round 1 of the current attempt was first sent.
@@ -78,14 +77,9 @@ public actor VIPActor {
         await deliver(.agentSelected(agent, now: environment.clock.now()))
     }
 
-    /// One of our gratuitous ARPs for this VIP was heard on `adapter`.
+    /// One of our gratuitous ARPs for this VIP was heard on `adapter` while it awaited
+    /// confirmation (the answer path reports only those: `AnswerTable.awaitingConfirmation`).
     public func announcementSeen(on adapter: AdapterName, mac: MACAddress, at now: Instant) async {
-        // A round counts as confirmed once, however many siblings heard however many frames.
-        if let agent = machine.state.agent, agent.mac == mac, roundAwaitingConfirmation {
-            roundAwaitingConfirmation = false
-            announcementsConfirmed += 1
-            ControlPlaneMetrics.announcementConfirmed(agent: agent.name)
-        }
         await deliver(.announcementSeen(on: adapter, mac: mac, now: now))
     }
 
@@ -157,11 +151,24 @@ public actor VIPActor {
             .vip(vip), event: .vip(event), at: now, from: from, to: machine.state.description,
             action: action.description
         )
+        if isBroadcasting && !wasBroadcasting {
+            // Published before the action sends anything: a sibling may hear the frames
+            // before the send returns, and reports them only for VIPs awaiting confirmation.
+            // (Entering broadcast, no timer of the new attempt is armed yet, so this
+            // suspension cannot let a cancelled timer through.)
+            await selector.awaitConfirmation(vip)
+        } else if wasBroadcasting && !isBroadcasting, case .enqueued(let enqueued) = machine.state {
+            announcementsConfirmed += 1
+            ControlPlaneMetrics.announcementConfirmed(agent: enqueued.agent.name)
+        }
         // Run the action before any other suspension: it cancels timers the machine no
         // longer expects (a fire slipping in between would be an unreachable transition).
         await run(action, previousState: from)
         // A VIP that retries or moves keeps its permit; one that settled gives it back.
-        if wasBroadcasting && !isBroadcasting { await releasePermit() }
+        if wasBroadcasting && !isBroadcasting {
+            await selector.stopAwaitingConfirmation(vip)
+            await releasePermit()
+        }
     }
 
     private func run(_ action: VIPActivationStateMachine.Action, previousState: String) async {
@@ -296,13 +303,10 @@ public actor VIPActor {
             ARPFrames.gratuitousReply(mac: agent.mac, vip: announcement.vip),
         ]
         let adapter = directory.adapter(agent.name)
-        // Armed before sending: a sibling may hear the frames before the send returns.
-        roundAwaitingConfirmation = true
         if announcement.round == 1 && announcement.retransmission == 0 { attemptStartedAt = environment.clock.now() }
         do {
             try await environment.io.send(frames, on: agent.name)
         } catch {
-            roundAwaitingConfirmation = false
             environment.logger.warning("announcement not sent", metadata: ["vip": "\(vip)", "error": "\(error)"])
             ControlPlaneMetrics.announcementFailed(on: agent.name)
             await adapter?.transmitFailed()
@@ -344,6 +348,7 @@ public actor VIPActor {
 
     /// A bug isolated this VIP: stop answering for it and hold nothing.
     private func isolate() async {
+        await selector.stopAwaitingConfirmation(vip)
         await releasePermit()
         for kind in VIPTimerKind.allCases { cancelTimer(kind) }
         for name in directory.allAdapters.map(\.name) { await selector.withdraw(vip, from: name) }

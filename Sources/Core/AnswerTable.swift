@@ -32,18 +32,23 @@ public struct AnswerTable: Sendable, Equatable {
     /// The hardware addresses of all managed adapters: an announcement from one of these
     /// is our own, from any other MAC it is a conflict.
     public let ownMACs: Set<MACAddress>
+    /// The VIPs whose announcements await confirmation: only our own announcements for
+    /// these are reported to the control plane. Nil reports every own announcement.
+    public let awaitingConfirmation: AddressSet?
 
     /// Creates a table.
     public init(
         generation: UInt64,
         proxyLists: [AdapterName: ProxyList],
         watchedVIPs: AddressSet,
-        ownMACs: Set<MACAddress>
+        ownMACs: Set<MACAddress>,
+        awaitingConfirmation: AddressSet? = nil
     ) {
         self.generation = generation
         self.proxyLists = proxyLists
         self.watchedVIPs = watchedVIPs
         self.ownMACs = ownMACs
+        self.awaitingConfirmation = awaitingConfirmation
     }
 
     /// The table before anything was published: answers nothing, watches nothing.
@@ -55,7 +60,8 @@ public struct AnswerTable: Sendable, Equatable {
             adapterMAC: mac,
             proxyList: proxyLists[adapter]?.vips ?? AddressSet(),
             watchedVIPs: watchedVIPs,
-            ownMACs: ownMACs
+            ownMACs: ownMACs,
+            awaitingConfirmation: awaitingConfirmation
         )
     }
 }
@@ -70,17 +76,21 @@ public struct AnswerView: Sendable, Equatable {
     public let watchedVIPs: AddressSet
     /// The MACs of all managed adapters.
     public let ownMACs: Set<MACAddress>
+    /// VIPs whose own announcements are reported; nil: all.
+    public let awaitingConfirmation: AddressSet?
 
     /// Creates a view.
     public init(
         adapterMAC: MACAddress,
         proxyList: AddressSet,
         watchedVIPs: AddressSet,
-        ownMACs: Set<MACAddress>
+        ownMACs: Set<MACAddress>,
+        awaitingConfirmation: AddressSet? = nil
     ) {
         self.adapterMAC = adapterMAC
         self.proxyList = proxyList
         self.watchedVIPs = watchedVIPs
         self.ownMACs = ownMACs
+        self.awaitingConfirmation = awaitingConfirmation
     }
 }

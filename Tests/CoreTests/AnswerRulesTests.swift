@@ -172,10 +172,24 @@ struct AnswerRulesTests {
         }
     }
 
+    @Test("Own announcements are reported only for VIPs awaiting confirmation, when the view says which")
+    func ownAnnouncementOnlyWhenAwaited() {
+        let garp = ARPFrames.gratuitousRequest(mac: Lab.hostA, vip: Lab.vip100)
+        func view(awaiting: AddressSet?) -> AnswerView {
+            AnswerView(adapterMAC: Lab.hostB, proxyList: [], watchedVIPs: [Lab.vip100], ownMACs: [Lab.hostA, Lab.hostB], awaitingConfirmation: awaiting)
+        }
+        #expect(AnswerRules.decide(garp, view: view(awaiting: nil)) == .observe(.ownAnnouncement(vip: Lab.vip100, mac: Lab.hostA)))
+        #expect(AnswerRules.decide(garp, view: view(awaiting: [Lab.vip100])) == .observe(.ownAnnouncement(vip: Lab.vip100, mac: Lab.hostA)))
+        #expect(AnswerRules.decide(garp, view: view(awaiting: [])) == .ignore(.announcementNotAwaited))
+        // A foreign claim is a conflict whatever awaits confirmation.
+        let claim = ARPFrames.gratuitousReply(mac: MACAddress(0x02, 0, 0, 0, 0x0c, 0x01), vip: Lab.vip100)
+        #expect(AnswerRules.decide(claim, view: view(awaiting: [])) == .observe(.conflict(vip: Lab.vip100, claimedBy: MACAddress(0x02, 0, 0, 0, 0x0c, 0x01))))
+    }
+
     @Test("Ignore reasons have dense, distinct counter indexes and labels")
     func ignoreReasonIndexes() {
         let all = IgnoreReason.allCases
-        #expect(all.count == 7 + MalformedFrameReason.allCases.count)
+        #expect(all.count == 8 + MalformedFrameReason.allCases.count)
         #expect(all.map(\.counterIndex) == Array(0..<all.count))
         #expect(Set(all.map(\.label)).count == all.count)
         #expect(Set(all).count == all.count)

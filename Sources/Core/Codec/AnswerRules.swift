@@ -4,8 +4,10 @@
 /// Order of the rules:
 /// 1. Not ARP → ignore `.notARP`; malformed → ignore `.malformed(reason)` (never a reply).
 /// 2. A gratuitous ARP (either form) for one of our addresses (watched VIPs or this
-///    adapter's proxy list): from one of our MACs → `.ownAnnouncement`, from any other
-///    MAC → `.conflict`. Never answered. For any other address → ignore `.announcementNotOurs`.
+///    adapter's proxy list): from any other MAC → `.conflict`; from one of our MACs →
+///    `.ownAnnouncement` when the VIP awaits confirmation (or the view says all do), else
+///    ignore `.announcementNotAwaited`. Never answered. For any other address → ignore
+///    `.announcementNotOurs`.
 /// 3. A non-gratuitous reply: from one of our MACs → ignore `.ownFrame`; claiming one of
 ///    our addresses from another MAC → `.conflict`; else ignore `.notARequest`.
 /// 4. A request (broadcast, unicast, or RFC 5227 probe) is answered when: its sender MAC
@@ -33,9 +35,11 @@ public enum AnswerRules {
         case .gratuitousRequest, .gratuitousReply:
             let vip = arp.senderIP
             guard isOurs(vip, view) else { return .ignore(.announcementNotOurs) }
-            return senderIsOurs
-                ? .observe(.ownAnnouncement(vip: vip, mac: arp.senderMAC))
-                : .observe(.conflict(vip: vip, claimedBy: arp.senderMAC))
+            guard senderIsOurs else { return .observe(.conflict(vip: vip, claimedBy: arp.senderMAC)) }
+            if let awaited = view.awaitingConfirmation, !awaited.contains(vip) {
+                return .ignore(.announcementNotAwaited)
+            }
+            return .observe(.ownAnnouncement(vip: vip, mac: arp.senderMAC))
 
         case .reply:
             if senderIsOurs { return .ignore(.ownFrame) }

@@ -19,11 +19,14 @@ public enum IgnoreReason: Hashable, Sendable, CaseIterable {
     case ownFrame
     /// A gratuitous ARP (either form) for an address that is not one of our VIPs.
     case announcementNotOurs
+    /// Our own gratuitous ARP for a VIP that is not awaiting confirmation: nothing to report.
+    case announcementNotAwaited
 
     /// Every reason, malformed ones expanded: one per counter.
     public static let allCases: [IgnoreReason] =
         [.notARP] + MalformedFrameReason.allCases.map { .malformed($0) }
-        + [.notARequest, .targetNotOurs, .senderNotUnicast, .notForUs, .ownFrame, .announcementNotOurs]
+        + [.notARequest, .targetNotOurs, .senderNotUnicast, .notForUs, .ownFrame, .announcementNotOurs,
+            .announcementNotAwaited]
 
     /// A dense index into ``allCases``, for an array of counters.
     public var counterIndex: Int {
@@ -44,6 +47,7 @@ public enum IgnoreReason: Hashable, Sendable, CaseIterable {
         case .notForUs: return 4 + malformedCount
         case .ownFrame: return 5 + malformedCount
         case .announcementNotOurs: return 6 + malformedCount
+        case .announcementNotAwaited: return 7 + malformedCount
         }
     }
 
@@ -58,6 +62,7 @@ public enum IgnoreReason: Hashable, Sendable, CaseIterable {
         case .notForUs: "not_for_us"
         case .ownFrame: "own_frame"
         case .announcementNotOurs: "announcement_not_ours"
+        case .announcementNotAwaited: "announcement_not_awaited"
         }
     }
 }
