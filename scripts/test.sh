@@ -15,4 +15,9 @@ if grep -E "^$PWD/(Sources|Tests)/.*warning:" "$log"; then
     exit 1
 fi
 
+# Benchmarks (a separate package) must build, and the benchmark runner must run end to end:
+# a smoke test, no speed asserted. Before the tests, so the test summary is the last line.
+(cd Benchmarks && swift build 2>&1 | grep -E "error|warning: .*Benchmarks/|Build complete" | tail -3)
+"$(swift build --show-bin-path)/proxyarpd" bench --quick 2>/dev/null
+
 swift test --disable-xctest

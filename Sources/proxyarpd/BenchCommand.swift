@@ -29,7 +29,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds per rate step (default 3, quick 1).") var stepSeconds: Double?
     @Option(help: "Offered rates, comma-separated requests/s (default 25k..800k).") var rates: String?
     @Option(help: "Carrier-loss events (default 50, quick 5).") var failoverEvents: Int?
-    @Option(help: "VIPs for the large-table run (default 100000, quick 1000).") var largeVIPs: Int?
+    @Option(name: .customLong("large-vips"), help: "VIPs for the large-table run (default 100000, quick 1000).") var largeVIPs: Int?
     @Flag(help: "Keep the temporary directory (configs, daemon logs, captures).") var keepFiles = false
 
     func run() async throws {

@@ -128,6 +128,10 @@ struct DemoScript {
             print("   ping \(vip): \(counts.received)/\(counts.sent) replies")
         }
 
+        print("\n== proxyarpd status (over the control socket)")
+        let status = try await Command.run(binary, ["status", "--socket", "\(directory)/control.sock"], check: false)
+        print(status.output.split(separator: "\n").map { "   \($0)" }.joined(separator: "\n"))
+
         let busiest = Dictionary(grouping: agents, by: { $0.value.name }).max { $0.value.count < $1.value.count }!
         let victim = busiest.key
         let watched = IPv4Address(busiest.value.map(\.key).sorted().first!)!
