@@ -1,4 +1,5 @@
 import Subprocess
+import SystemPackage
 
 /// Runs the lab's external tools (`ip`, `arping`, `ping`) and collects their output.
 /// Only labs use this; the daemon itself never shells out.
@@ -29,12 +30,12 @@ public enum Command {
         }
     }
 
-    /// Runs `executable` (looked up in PATH) with `arguments`; throws ``Failure`` on a
+    /// Runs `executable` (a path, or a name looked up in PATH) with `arguments`; throws ``Failure`` on a
     /// non-zero exit unless `check` is false.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], check: Bool = true) async throws -> Result {
         let outcome = try await Subprocess.run(
-            .name(executable), arguments: Arguments(arguments),
+            executable.contains("/") ? .path(FilePath(executable)) : .name(executable), arguments: Arguments(arguments),
             output: .string(limit: 4 << 20), error: .string(limit: 1 << 20)
         )
         var exitCode: Int32?
