@@ -87,17 +87,23 @@ public struct AdapterIOCounters: Sendable, Equatable, Codable {
 public struct StatusReport: Sendable, Equatable, Codable {
     /// VIPs and adapters from the engine.
     public var engine: EngineStatus
-    /// Per-adapter I/O counters. Replies are counted per adapter, not per VIP.
+    /// Per-adapter I/O counters.
     public var io: [AdapterIOCounters]
+    /// ARP replies sent per VIP (text form of the address → count), over all adapters.
+    public var repliesByVIP: [String: UInt64]?
     /// The daemon's monotonic clock when the status was taken (same scale as `since`).
     public var monotonicNanoseconds: Int64
     /// The daemon's wall clock then, nanoseconds since the epoch.
     public var wallNanoseconds: Int64
 
     /// Creates a report.
-    public init(engine: EngineStatus, io: [AdapterIOCounters], monotonicNanoseconds: Int64, wallNanoseconds: Int64) {
+    public init(
+        engine: EngineStatus, io: [AdapterIOCounters], repliesByVIP: [String: UInt64]? = nil,
+        monotonicNanoseconds: Int64, wallNanoseconds: Int64
+    ) {
         self.engine = engine
         self.io = io
+        self.repliesByVIP = repliesByVIP
         self.monotonicNanoseconds = monotonicNanoseconds
         self.wallNanoseconds = wallNanoseconds
     }

@@ -35,6 +35,10 @@ public actor AdapterIO {
     private var view: AnswerView
     private let observations: ObservationBuffer
     private let replyBuffer = ReplyBuffer()
+    /// The per-VIP reply tally, reused from batch to batch (capacity kept).
+    private var replyTally: [IPv4Address: UInt32] = [:]
+    /// Where batches merge their per-VIP tallies.
+    public nonisolated let vipReplies: VIPReplyCounts
     private let logger: Logger
 
     /// Opens `name`: reads its MAC, opens the capture and starts the executor thread.
@@ -45,6 +49,7 @@ public actor AdapterIO {
         name: AdapterName,
         answerTable: AnswerTablePublisher,
         observations: ObservationBuffer,
+        vipReplies: VIPReplyCounts = VIPReplyCounts(),
         options: PcapOptions = PcapOptions(),
         logger: Logger
     ) throws(PcapError) {
@@ -58,6 +63,7 @@ public actor AdapterIO {
             throw PcapError(device: device, operation: "thread", message: error.description)
         }
         self.name = name
+        self.vipReplies = vipReplies
         self.mac = mac
         self.counters = AdapterCounters()
         self.executor = executor
@@ -92,12 +98,18 @@ public actor AdapterIO {
         if reader.refresh() {
             view = reader.table.view(for: name, mac: mac)
         }
+        var scratch: [IPv4Address: UInt32] = [:]
+        swap(&scratch, &replyTally)
         var batch = CaptureBatch(
-            pcap: pcap, view: view, reply: replyBuffer.bytes, adapter: name, now: MonotonicClock.now())
+            pcap: pcap, view: view, reply: replyBuffer.bytes, adapter: name, now: MonotonicClock.now(),
+            repliesByVIP: scratch)
         let status = withUnsafeMutablePointer(to: &batch) { pointer in
             pcap_dispatch(pcap, Self.batchSize, CaptureBatch.callback, UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self))
         }
         counters.record(batch)
+        vipReplies.merge(batch.repliesByVIP)
+        swap(&replyTally, &batch.repliesByVIP)
+        replyTally.removeAll(keepingCapacity: true)
         observations.deliver(batch.observations)
         guard status >= 0 else {
             let errors = counters.captureErrors.add(1, ordering: .relaxed).newValue

@@ -20,13 +20,20 @@ struct CaptureBatch: ~Copyable {
     var replies = 0
     var injectErrors = 0
     var ignored = InlineArray<16, UInt32>(repeating: 0)
+    /// Replies per VIP in this batch. Handed in empty with its capacity kept from earlier
+    /// batches, so counting allocates nothing once warm.
+    var repliesByVIP: [IPv4Address: UInt32]
 
-    init(pcap: OpaquePointer, view: AnswerView, reply: UnsafeMutableRawBufferPointer, adapter: AdapterName, now: Instant) {
+    init(
+        pcap: OpaquePointer, view: AnswerView, reply: UnsafeMutableRawBufferPointer, adapter: AdapterName,
+        now: Instant, repliesByVIP: consuming [IPv4Address: UInt32]
+    ) {
         self.pcap = pcap
         self.view = view
         self.reply = reply
         self.adapter = adapter
         self.now = now
+        self.repliesByVIP = repliesByVIP
     }
 
     /// Decides one frame and acts on the decision.
@@ -47,6 +54,7 @@ struct CaptureBatch: ~Copyable {
             let length = plan.encode(into: reply)
             if pcap_inject(pcap, reply.baseAddress, length) == length {
                 replies += 1
+                repliesByVIP[plan.vip, default: 0] &+= 1
             } else {
                 injectErrors += 1
             }

@@ -25,6 +25,7 @@ public final class PcapFrameIO: FrameIO {
     public let adapterNames: [AdapterName]
     private let adapters: [AdapterName: AdapterIO]
     private let buffer: ObservationBuffer
+    private let vipReplies: VIPReplyCounts
     private let state = Mutex(State())
 
     /// Opens a capture on each of `adapters`.
@@ -41,18 +42,24 @@ public final class PcapFrameIO: FrameIO {
     ) throws(PcapError) {
         let publisher = AnswerTablePublisher()
         let buffer = ObservationBuffer(capacity: observationCapacity)
+        let vipReplies = VIPReplyCounts()
         var opened: [AdapterName: AdapterIO] = [:]
         for name in Set(names).sorted() {
             // On a throw, `opened` is released: each AdapterIO's deinit joins its thread
             // and closes its capture.
             opened[name] = try AdapterIO(
-                name: name, answerTable: publisher, observations: buffer, options: options, logger: logger)
+                name: name, answerTable: publisher, observations: buffer, vipReplies: vipReplies, options: options,
+                logger: logger)
         }
         self.answerTable = publisher
         self.adapterNames = opened.keys.sorted()
         self.adapters = opened
         self.buffer = buffer
+        self.vipReplies = vipReplies
     }
+
+    /// Replies sent per VIP over all adapters, for `status`.
+    public func repliesPerVIP() -> [IPv4Address: UInt64] { vipReplies.snapshot }
 
     /// Begins answering on every adapter. Idempotent.
     public func start() {

@@ -121,8 +121,9 @@ struct Daemon {
                         repliesSent: $0.repliesSent, injectErrors: $0.injectErrors, controlFramesSent: $0.controlFramesSent
                     )
                 }
+                let replies = Dictionary(uniqueKeysWithValues: io.repliesPerVIP().map { ($0.key.description, $0.value) })
                 return StatusReport(
-                    engine: status, io: counters, monotonicNanoseconds: clock.now().nanoseconds,
+                    engine: status, io: counters, repliesByVIP: replies, monotonicNanoseconds: clock.now().nanoseconds,
                     wallNanoseconds: clock.wallNanoseconds()
                 )
             },

@@ -75,7 +75,8 @@ enum StatusTable {
             vipRows.append([
                 vip.vip.description, vip.state, vip.agent?.rawValue ?? "-", vip.agentMAC?.description ?? "-",
                 vip.localAddress?.description ?? "-", TimelineSVG.duration(max(0, now - vip.since.nanoseconds)),
-                "\(vip.announcementsSent)", "\(vip.announcementsConfirmed)", "-",
+                "\(vip.announcementsSent)", "\(vip.announcementsConfirmed)",
+                report.repliesByVIP.map { "\($0[vip.vip.description] ?? 0)" } ?? "-",
             ])
         }
         let counters = Dictionary(report.io.map { ($0.adapter, $0) }, uniquingKeysWith: { a, _ in a })
@@ -88,7 +89,7 @@ enum StatusTable {
             ])
         }
         var out = table(vipRows)
-        out += "\n(replies are counted per adapter: see REPLIES SENT below)\n\n"
+        out += "\n\n"
         out += table(adapterRows)
         if report.engine.conflicts > 0 { out += "\naddress conflicts seen: \(report.engine.conflicts)" }
         return out

@@ -49,6 +49,11 @@ struct ControlSocketTests {
             #expect(report.engine.adapters.count == daemon.lab.adapters.count)
             #expect(report.io.count == daemon.lab.adapters.count)
             #expect(report.io.map(\.repliesSent).reduce(0, +) >= UInt64(daemon.vips.count), "the arpings were answered")
+            // Per VIP: every VIP that answered an arping has replies counted under its own address,
+            // and the per-VIP counts add up to the per-adapter ones.
+            let perVIP = try #require(report.repliesByVIP)
+            for vip in daemon.vips { #expect((perVIP[vip.description] ?? 0) >= 1, "replies for \(vip): \(perVIP)") }
+            #expect(perVIP.values.reduce(0, +) == report.io.map(\.repliesSent).reduce(0, +))
             let table = try await Self.cli(["status", "--socket", daemon.socketPath]).output
             #expect(table.contains("VIP") && table.contains("REQUESTS SEEN"))
             for vip in daemon.vips { #expect(table.contains(vip.description)) }
