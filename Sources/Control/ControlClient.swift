@@ -11,26 +11,7 @@ public final class ControlClient {
     /// Connects to the socket at `path`. A refusal by the file's mode shows as
     /// `permission denied`.
     public init(path: String) throws(ControlSocketError) {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw ControlSocketError("socket path too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .system("socket") }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            let code = errno
-            close(fd)
-            throw .system("cannot connect to the control socket \(path)", code)
-        }
+        let fd = try UnixStreamSocket.open(path, what: "cannot connect to the control socket") { connect($0, $1, $2) }
         self.fd = fd
     }
 

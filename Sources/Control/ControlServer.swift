@@ -135,25 +135,7 @@ public final class ControlServer: Service, Sendable {
             }
             unlink(path)  // stale socket from an earlier run
         }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else { throw ControlSocketError("socket path too long: \(path)") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .system("socket") }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else {
-            let code = errno
-            close(fd)
-            throw .system("bind \(path)", code)
-        }
+        let fd = try UnixStreamSocket.open(path, what: "bind") { bind($0, $1, $2) }
         // Not connectable before listen(), so setting owner and mode now leaves no window.
         if chown(path, 0, access.groupID ?? 0) != 0 || chmod(path, 0o660) != 0 {
             let code = errno
