@@ -31,12 +31,17 @@ let package = Package(
             dependencies: [.product(name: "ProxyARPCore", package: rootPackage)],
             path: "Sources/BenchmarkFixtures"
         ),
+        .target(
+            name: "BatchConfiguration",
+            dependencies: [.product(name: "Benchmark", package: "benchmark")],
+            path: "Sources/BatchConfiguration"
+        ),
         // Runs answerBatch under valgrind (instruction counts where perf counters are missing).
         .executableTarget(name: "FastPathCount", dependencies: ["BenchmarkFixtures", .product(name: "ProxyARPCore", package: rootPackage)], path: "Sources/FastPathCount"),
     ] + ["FastPath", "StateMachines", "AnswerTable", "ActorHop"].map { suite in
         .executableTarget(
             name: suite,
-            dependencies: benchmarkDependencies,
+            dependencies: benchmarkDependencies + (["FastPath", "AnswerTable"].contains(suite) ? ["BatchConfiguration"] : []),
             path: "Benchmarks/\(suite)",
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

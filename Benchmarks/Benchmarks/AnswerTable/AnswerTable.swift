@@ -1,3 +1,4 @@
+import BatchConfiguration
 import Benchmark
 import BenchmarkFixtures
 import ProxyARPCore
@@ -6,21 +7,7 @@ import ProxyARPCore
 // spread over the table, decided against views of 1, 1,000 and 100,000 VIPs. The
 // target (issue 5): the rate at 100,000 VIPs within 5 % of the rate at 1 VIP.
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .instructions, .mallocCountTotal, .throughput],
-        warmupIterations: 10,
-        // 1,000 batches per measured iteration: the harness's own ~16 allocations per
-        // iteration (see "Empty iteration") fall below one per batch; metrics are per batch.
-        scalingFactor: .kilo,
-        maxDuration: .seconds(2),
-        maxIterations: 20_000,
-        // Checked against Thresholds/<toolchain>/ (p90): no allocation at all, and
-        // instructions within 5 % of the stored count. Wall clock is too noisy here.
-        thresholds: [
-            .mallocCountTotal: .init(absolute: [.p90: 0]),
-            .instructions: .init(relative: [.p90: 5.0]),
-        ]
-    )
+    Benchmark.defaultConfiguration = BatchConfiguration.standard()
     let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: ARPEncoder.maximumLength, alignment: 8)
     nonisolated(unsafe) let replyBuffer = reply
 

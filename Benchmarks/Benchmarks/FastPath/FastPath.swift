@@ -1,3 +1,4 @@
+import BatchConfiguration
 import Benchmark
 import BenchmarkFixtures
 import ProxyARPCore
@@ -7,21 +8,7 @@ import ProxyARPCore
 // allocated before measuring. No pcap, no syscalls: those are measured by
 // `proxyarpd bench`. Expected: 0 mallocs; instructions per frame = instructions / 256.
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .instructions, .mallocCountTotal, .throughput],
-        warmupIterations: 10,
-        // 1,000 batches per measured iteration: the harness's own ~16 allocations per
-        // iteration (see "Empty iteration") fall below one per batch; metrics are per batch.
-        scalingFactor: .kilo,
-        maxDuration: .seconds(2),
-        maxIterations: 20_000,
-        // Checked against Thresholds/<toolchain>/ (p90): no allocation at all, and
-        // instructions within 5 % of the stored count. Wall clock is too noisy here.
-        thresholds: [
-            .mallocCountTotal: .init(absolute: [.p90: 0]),
-            .instructions: .init(relative: [.p90: 5.0]),
-        ]
-    )
+    Benchmark.defaultConfiguration = BatchConfiguration.standard()
     let view = Fixtures.view(vipCount: 1)
     let batch = Fixtures.batch(count: 256, vipCount: 1)
     let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: ARPEncoder.maximumLength, alignment: 8)
