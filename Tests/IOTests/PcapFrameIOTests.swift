@@ -12,9 +12,11 @@ struct PcapFrameIOTests {
     static let absentVIP = IPv4Address(198, 18, 77, 99)
     static let announcedVIP = IPv4Address(198, 18, 77, 20)
 
-    /// Opens frame I/O on both lab adapters, runs `body`, and shuts it down whatever happens.
-    func withFrameIO<T>(_ lab: NetnsLab, _ body: (PcapFrameIO) async throws -> T) async throws -> T {
-        let io = try PcapFrameIO(adapters: [AdapterName(lab.adapterA), AdapterName(lab.adapterB)])
+    /// Opens frame I/O on the lab adapters (both unless `onlyA`), runs `body`, and shuts it
+    /// down whatever happens.
+    func withFrameIO<T>(_ lab: NetnsLab, onlyA: Bool = false, _ body: (PcapFrameIO) async throws -> T) async throws -> T {
+        let names = onlyA ? [lab.adapterA] : [lab.adapterA, lab.adapterB]
+        let io = try PcapFrameIO(adapters: names.map { AdapterName($0) })
         io.start()
         do {
             let result = try await body(io)
@@ -72,9 +74,7 @@ struct PcapFrameIOTests {
         // injects a request behind VLAN 7 and reads A's reply from the wire.
         try await withLab { lab in
             let a = AdapterName(lab.adapterA)
-            let io = try PcapFrameIO(adapters: [a])
-            io.start()
-            do {
+            try await withFrameIO(lab, onlyA: true) { io in
                 let macA = try #require(io.mac(of: a))
                 let taggedVIP = IPv4Address(198, 18, 78, 10)
                 io.answerTable.publish(AnswerTable(
@@ -100,11 +100,7 @@ struct PcapFrameIOTests {
                 #expect(heard.contains(where: { $0.starts(with: expected) }), "heard \(heard.count) frames")
                 #expect(io.counters(for: a)?.repliesSent ?? 0 >= 1)
                 client.close()
-            } catch {
-                await io.shutdown()
-                throw error
             }
-            await io.shutdown()
         }
     }
 
@@ -112,9 +108,7 @@ struct PcapFrameIOTests {
     func answersBurst() async throws {
         try await withLab { lab in
             let a = AdapterName(lab.adapterA)
-            let io = try PcapFrameIO(adapters: [a])
-            io.start()
-            do {
+            try await withFrameIO(lab, onlyA: true) { io in
                 let macA = try #require(io.mac(of: a))
                 let vip = IPv4Address(198, 18, 79, 10)
                 io.answerTable.publish(AnswerTable(
@@ -142,11 +136,7 @@ struct PcapFrameIOTests {
                 #expect(counters.injectErrors == 0)
                 #expect(counters.largestBatch <= UInt64(AdapterIO.batchSize))
                 #expect(counters.batches < UInt64(burst), "mean \(counters.meanFramesPerBatch) frames per batch")
-            } catch {
-                await io.shutdown()
-                throw error
             }
-            await io.shutdown()
         }
     }
 
