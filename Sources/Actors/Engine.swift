@@ -104,6 +104,14 @@ public actor Engine: Service {
         let removed = old.keys.filter { new[$0] == nil }
         let added = newConfiguration.vips.filter { old[$0.address] == nil }
         let changed = newConfiguration.vips.filter { config in old[config.address].map { $0 != config } ?? false }
+        var newConfiguration = newConfiguration
+        if newConfiguration.selection != configuration.selection {
+            environment.logger.warning(
+                "selection.block_prefix_length takes effect at start; keeping the running value",
+                metadata: ["running": "\(configuration.selection.blockPrefixLength)",
+                           "requested": "\(newConfiguration.selection.blockPrefixLength)"])
+            newConfiguration.selection = configuration.selection
+        }
         configuration = newConfiguration
 
         let newAdapters = Set(newConfiguration.adapters.map(\.name))
@@ -137,6 +145,7 @@ public actor Engine: Service {
     // MARK: Lifecycle
 
     private func start() async {
+        await selector.groupVIPs(blockPrefixLength: configuration.selection.blockPrefixLength)
         for adapter in configuration.adapters { await addAdapter(adapter.name) }
     }
 

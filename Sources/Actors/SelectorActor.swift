@@ -27,6 +27,13 @@ public actor SelectorActor {
         self.preemptDelay = preemptDelay
     }
 
+    /// Groups VIPs in aligned blocks of `blockPrefixLength` (see
+    /// ``AgentSelection/blockPrefixLength``); traced only when it is not the default 32.
+    func groupVIPs(blockPrefixLength: Int) {
+        guard blockPrefixLength != selection.blockPrefixLength else { return }
+        trace(.blockPrefixLength(blockPrefixLength))
+    }
+
     // MARK: VIPs
 
     /// Starts watching `vip` (its announcements are observed from now on).

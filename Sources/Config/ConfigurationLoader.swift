@@ -14,7 +14,7 @@ import Yams
 /// document; the document cannot be walked after them, so they are reported alone.
 public enum ConfigurationLoader {
     /// The top-level keys of the file.
-    static let keys = ["adapters", "vips", "timers", "control", "metrics", "daemon"]
+    static let keys = ["adapters", "vips", "timers", "control", "metrics", "daemon", "selection"]
 
     /// Parses and validates `yaml`; `fileName` is only used in error messages.
     ///
@@ -49,6 +49,7 @@ public enum ConfigurationLoader {
         let control = ControlSection.read(reader["control"], &diagnostics)
         let metrics = MetricsSection.read(reader["metrics"], &diagnostics)
         let daemon = DaemonSection.read(reader["daemon"], &diagnostics)
+        let selection = SelectionSection.read(reader["selection"], &diagnostics)
 
         guard diagnostics.isEmpty else { throw ConfigurationErrors(diagnostics.errors) }
         return DaemonConfiguration(
@@ -57,7 +58,8 @@ public enum ConfigurationLoader {
             timers: timers,
             control: control,
             metrics: metrics,
-            daemon: daemon)
+            daemon: daemon,
+            selection: selection)
     }
 
     /// Reads the file at `path` and loads it; errors name the file as `path` was given.

@@ -13,6 +13,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var metrics: MetricsConfiguration
     /// Process-level settings: privilege drop, state directory, shutdown behaviour.
     public var daemon: DaemonSettings
+    /// How VIPs are grouped on agents (and so bound in the kernel).
+    public var selection: SelectionConfiguration
 
     /// Creates a configuration; every section but adapters and VIPs has defaults.
     public init(
@@ -21,7 +23,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         timers: TimerConfiguration = .init(),
         control: ControlConfiguration = .init(),
         metrics: MetricsConfiguration = .init(),
-        daemon: DaemonSettings = .init()
+        daemon: DaemonSettings = .init(),
+        selection: SelectionConfiguration = .init()
     ) {
         self.adapters = adapters
         self.vips = vips
@@ -29,6 +32,24 @@ public struct DaemonConfiguration: Sendable, Equatable {
         self.control = control
         self.metrics = metrics
         self.daemon = daemon
+        self.selection = selection
+    }
+}
+
+/// How VIPs are grouped on agents.
+public struct SelectionConfiguration: Sendable, Equatable {
+    /// VIPs are grouped in aligned blocks of this prefix length, 16...32: after the subnet
+    /// and preference rules, a VIP goes to the agent already serving its block, and the
+    /// kernel gets one policy rule and one local route per run of a block's VIPs on one
+    /// agent instead of one rule and one address per VIP. Default 32: every VIP alone.
+    public var blockPrefixLength: Int
+
+    /// The accepted block sizes.
+    public static let blockPrefixLengths = 16...32
+
+    /// Creates the selection settings.
+    public init(blockPrefixLength: Int = 32) {
+        self.blockPrefixLength = blockPrefixLength
     }
 }
 

@@ -21,7 +21,8 @@ struct LiveWorld {
         let names = configuration.adapters.map(\.name)
         let io = try PcapFrameIO(adapters: names, logger: logger)
         let links = NetlinkLinkMonitor(names: Set(names), logger: logger)
-        let host = PrivilegedHost(netlink: try NetlinkHost(logger: logger))
+        let host = PrivilegedHost(netlink: try NetlinkHost(
+            logger: logger, blockPrefixLength: configuration.selection.blockPrefixLength))
         return LiveWorld(io: io, links: links, host: host, ioService: FrameIOService(io: io))
     }
 

@@ -41,31 +41,37 @@ public struct AgentRank: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public var subnet: Int
     /// Position in the VIP's preferred list; `Int.max` when not listed.
     public var preference: Int
+    /// 0 when the candidate already serves another VIP of the VIP's block (see
+    /// ``AgentSelection/blockPrefixLength``), else 1. Always 1 with blocks of one address.
+    public var block: Int
     /// VIPs the candidate already serves.
     public var load: Int
     /// Deterministic tie-break.
     public var name: AdapterName
 
     /// Creates a rank.
-    public init(subnet: Int, preference: Int, load: Int, name: AdapterName) {
+    public init(subnet: Int, preference: Int, block: Int = 1, load: Int, name: AdapterName) {
         self.subnet = subnet
         self.preference = preference
+        self.block = block
         self.load = load
         self.name = name
     }
 
     /// True when `self` is better than `other` on the criteria that justify a preemptive
-    /// move (subnet and preference; load and name never do).
+    /// move (subnet and preference; block, load and name never do).
     public func outranksForPreemption(_ other: AgentRank) -> Bool {
         (subnet, preference) < (other.subnet, other.preference)
     }
 
     public static func < (lhs: AgentRank, rhs: AgentRank) -> Bool {
-        (lhs.subnet, lhs.preference, lhs.load, lhs.name) < (rhs.subnet, rhs.preference, rhs.load, rhs.name)
+        (lhs.subnet, lhs.preference, lhs.block, lhs.load, lhs.name)
+            < (rhs.subnet, rhs.preference, rhs.block, rhs.load, rhs.name)
     }
 
-    /// `subnet=0 pref=1 load=3 eth1`.
+    /// `subnet=0 pref=1 load=3 eth1`, with `block` when the block decided.
     public var description: String {
-        "subnet=\(subnet) pref=\(preference == .max ? "-" : String(preference)) load=\(load) \(name)"
+        let pref = preference == .max ? "-" : String(preference)
+        return "subnet=\(subnet) pref=\(pref)\(block == 0 ? " block" : "") load=\(load) \(name)"
     }
 }

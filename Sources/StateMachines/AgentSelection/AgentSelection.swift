@@ -4,8 +4,9 @@ import ProxyARPCore
 //
 //   candidateChanged(c)      -> record the candidate (addresses, MAC, eligibility)
 //   candidateRemoved(name)   -> forget it (its VIPs are released by the caller first)
-//   select(vip, excluding)   -> best eligible candidate not excluded, by AgentRank;
-//                               the assignment is recorded (load + 1); or no agent
+//   select(vip, excluding)   -> best eligible candidate not excluded, by AgentRank
+//                               (subnet, preference, block, load, name); the
+//                               assignment is recorded (load + 1); or no agent
 //   release(vip)             -> drop the assignment (load - 1)
 //   preemptionTarget(vip)    -> for `preempt: true` VIPs, a candidate that outranks the
 //                               current agent on subnet or preference (never on load)
@@ -40,9 +41,39 @@ public struct AgentSelection: Sendable, Equatable {
     public private(set) var members: [AdapterName: Set<IPv4Address>] = [:]
     /// Adapters known, from what their captures heard, to share an L2 segment.
     public private(set) var segmentPeers: [AdapterName: Set<AdapterName>] = [:]
+    /// VIPs are grouped in aligned blocks of this prefix length: after the subnet and
+    /// preference rules, a VIP goes to an agent that already serves another VIP of its
+    /// block, so the kernel needs one policy rule per block run, not per VIP. 32 (the
+    /// default) makes every VIP its own block: plain load balancing.
+    public private(set) var blockPrefixLength: Int
+    /// For each block (by its network address) with assigned VIPs: how many each agent serves.
+    private var blockAgents: [IPv4Address: [AdapterName: Int]] = [:]
 
-    /// Creates an empty selection.
-    public init() {}
+    /// Creates an empty selection grouping VIPs in blocks of `blockPrefixLength` (0...32).
+    public init(blockPrefixLength: Int = 32) {
+        precondition((0...32).contains(blockPrefixLength), "block prefix length \(blockPrefixLength) out of 0...32")
+        self.blockPrefixLength = blockPrefixLength
+    }
+
+    /// Changes the block size; recomputes the block counts of the current assignments.
+    public mutating func setBlockPrefixLength(_ prefixLength: Int) {
+        precondition((0...32).contains(prefixLength), "block prefix length \(prefixLength) out of 0...32")
+        blockPrefixLength = prefixLength
+        blockAgents = [:]
+        for (vip, agent) in assignments { countInBlock(vip, agent, by: 1) }
+    }
+
+    private func blockKey(of vip: IPv4Address) -> IPv4Address {
+        IPv4Subnet.block(containing: vip, prefixLength: blockPrefixLength).network
+    }
+
+    private mutating func countInBlock(_ vip: IPv4Address, _ agent: AdapterName, by delta: Int) {
+        guard blockPrefixLength < 32 else { return }
+        let key = blockKey(of: vip)
+        let count = (blockAgents[key]?[agent] ?? 0) + delta
+        blockAgents[key, default: [:]][agent] = count > 0 ? count : nil
+        if blockAgents[key]?.isEmpty == true { blockAgents[key] = nil }
+    }
 
     /// VIPs served by `adapter`.
     public func load(of adapter: AdapterName) -> Int { members[adapter]?.count ?? 0 }
@@ -54,7 +85,10 @@ public struct AgentSelection: Sendable, Equatable {
 
     /// Forgets a candidate. Its assignments are released.
     public mutating func candidateRemoved(_ name: AdapterName) {
-        for vip in members[name] ?? [] { assignments[vip] = nil }
+        for vip in members[name] ?? [] {
+            assignments[vip] = nil
+            countInBlock(vip, name, by: -1)
+        }
         members[name] = nil
         candidates[name] = nil
     }
@@ -86,9 +120,16 @@ public struct AgentSelection: Sendable, Equatable {
         AgentRank(
             subnet: candidate.interface(containing: vip.address) == nil ? 1 : 0,
             preference: vip.preferred.firstIndex(of: candidate.name) ?? .max,
+            block: servesBlock(of: vip.address, candidate.name) ? 0 : 1,
             load: load(of: candidate.name),
             name: candidate.name
         )
+    }
+
+    /// Whether `agent` serves a VIP other than `vip` in `vip`'s block.
+    private func servesBlock(of vip: IPv4Address, _ agent: AdapterName) -> Bool {
+        guard blockPrefixLength < 32, let count = blockAgents[blockKey(of: vip)]?[agent] else { return false }
+        return count > (assignments[vip] == agent ? 1 : 0)
     }
 
     /// Chooses the best eligible candidate for `vip`, not in `excluding`, and records the
@@ -103,6 +144,7 @@ public struct AgentSelection: Sendable, Equatable {
         guard let (candidate, rank) = best else { return .noAgent }
         assignments[vip.address] = candidate.name
         members[candidate.name, default: []].insert(vip.address)
+        countInBlock(vip.address, candidate.name, by: 1)
         return .agent(candidate, rank: rank)
     }
 
@@ -110,6 +152,7 @@ public struct AgentSelection: Sendable, Equatable {
     public mutating func release(_ vip: IPv4Address) {
         guard let agent = assignments.removeValue(forKey: vip) else { return }
         members[agent]?.remove(vip)
+        countInBlock(vip, agent, by: -1)
     }
 
     /// For a `preempt` VIP: an eligible candidate that outranks its current agent on

@@ -36,6 +36,8 @@ public enum SelectionEvent: Sendable, Equatable, Codable {
     case release(IPv4Address)
     /// `learnSegment(_:heard:)`.
     case learnSegment(listener: AdapterName, speaker: AdapterName)
+    /// `setBlockPrefixLength(_:)`: recorded first, so a replay groups VIPs as the daemon did.
+    case blockPrefixLength(Int)
 
     /// The event's name.
     public var name: String {
@@ -45,6 +47,7 @@ public enum SelectionEvent: Sendable, Equatable, Codable {
         case .select: "select"
         case .release: "release"
         case .learnSegment: "learnSegment"
+        case .blockPrefixLength: "blockPrefixLength"
         }
     }
 }
@@ -70,6 +73,10 @@ extension AgentSelection {
             return "none"
         case .learnSegment(let listener, let speaker):
             learnSegment(listener, heard: speaker)
+            return "none"
+        case .blockPrefixLength(let prefixLength):
+            guard (0...32).contains(prefixLength) else { return "invalid(\(prefixLength))" }
+            setBlockPrefixLength(prefixLength)
             return "none"
         }
     }
