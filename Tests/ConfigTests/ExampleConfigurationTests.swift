@@ -72,6 +72,8 @@ import Testing
               listen: "[::1]:0"
             daemon:
               trace_capacity: 1_000_000
+            selection:
+              block_prefix_length: 26
             """, fileName: "spellings.yaml")
         #expect(configuration.timers.announceInterval == .milliseconds(1500))
         #expect(configuration.timers.refreshInterval == .seconds(300))
@@ -79,6 +81,7 @@ import Testing
         #expect(configuration.timers.preemptDelay == .zero)
         #expect(configuration.metrics == MetricsConfiguration(host: "::1", port: 0))
         #expect(configuration.daemon.traceCapacity == 1_000_000)
+        #expect(configuration.selection.blockPrefixLength == 26)
     }
 
     @Test func unreadableFileGivesOneErrorWithoutLine() {

@@ -144,4 +144,56 @@ struct NetlinkHostTests {
 
         await #expect(throws: NetlinkError.self) { try await host.bindOutboundPath(of: vip, to: "nosuch0", replacing: nil) }
     }
+
+    @Test("Blocks of /26: one local route and one rule per fully bound block; a moved VIP splits both exactly")
+    func blockBindings() async throws {
+        let lab = try NetlinkLab.make()
+        defer { lab.destroy() }
+        try lab.addVeth("f0", peer: "u0")
+        try lab.addVeth("f1", peer: "u1")
+        try lab.ip("addr", "add", "198.18.50.10/24", "dev", "f0")
+        try lab.ip("addr", "add", "198.18.50.11/24", "dev", "f1")
+        let host = try NetlinkHost(namespacePath: lab.path, blockPrefixLength: 26)
+        let table0 = host.table(forInterfaceIndex: try Self.index(of: "f0", in: lab))
+        let table1 = host.table(forInterfaceIndex: try Self.index(of: "f1", in: lab))
+        let vips = (0..<64).map { IPv4Address(198, 18, 64, UInt8($0)) }
+
+        for vip in vips {
+            try await host.addLocalAddress(vip)
+            try await host.bindOutboundPath(of: vip, to: "f0", replacing: nil)
+        }
+        // Local through one `local` route (no addresses on lo), reachable as a local address.
+        let local = try lab.ip("-4", "route", "show", "table", "local", "proto", "154")
+        #expect(local == "local 198.18.64.0/26 dev lo scope host \n")
+        #expect(!(try lab.ip("-4", "addr", "show", "dev", "lo").contains("198.18.64.")))
+        #expect(try lab.ip("-4", "route", "get", "198.18.64.33").hasPrefix("local 198.18.64.33 dev lo"))
+        #expect(try NetlinkLab.run(["ip", "netns", "exec", lab.name, "ping", "-c", "1", "-W", "1", "198.18.64.33"])
+            .contains("1 received"))
+        var rules = try lab.ip("-4", "rule", "show").split(separator: "\n").filter { $0.contains("198.18.64.") }
+        #expect(rules.count == 1)
+        #expect(rules.first?.contains("from 198.18.64.0/26 lookup \(table0)") == true)
+
+        // One VIP fails over to f1: its /32 rule is added, f0's cover shrinks to the rest.
+        try await host.bindOutboundPath(of: vips[63], to: "f1", replacing: "f0")
+        rules = try lab.ip("-4", "rule", "show").split(separator: "\n").filter { $0.contains("198.18.64.") }
+        #expect(rules.count == 7)
+        #expect(rules.contains { $0.contains("from 198.18.64.63 lookup \(table1)") })
+        #expect(rules.contains { $0.contains("from 198.18.64.0/27 lookup \(table0)") })
+        #expect(try lab.ip("-4", "route", "get", "198.18.50.77", "from", "198.18.64.63").contains("dev f1"))
+        #expect(try lab.ip("-4", "route", "get", "198.18.50.77", "from", "198.18.64.62").contains("dev f0"))
+
+        // Withdrawing one VIP: it is no longer local, its neighbours still are.
+        try await host.unbindOutboundPath(of: vips[0], from: "f0")
+        try await host.removeLocalAddress(vips[0])
+        #expect(!((try? lab.ip("-4", "route", "get", "198.18.64.0")) ?? "unreachable").hasPrefix("local"))
+        #expect(try lab.ip("-4", "route", "get", "198.18.64.1").hasPrefix("local"))
+
+        // Everything withdrawn: no rule and no local route of ours is left.
+        for vip in vips {
+            try await host.unbindOutboundPath(of: vip, from: "f0")
+            try await host.removeLocalAddress(vip)
+        }
+        #expect(try lab.ip("-4", "route", "show", "table", "local", "proto", "154").isEmpty)
+        #expect(!(try lab.ip("-4", "rule", "show").contains("198.18.64.")))
+    }
 }
