@@ -38,14 +38,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
 
 /// How VIPs are grouped on agents.
 public struct SelectionConfiguration: Sendable, Equatable {
-    /// VIPs are grouped in aligned blocks of this prefix length, 16...32: after the subnet
+    /// VIPs are grouped in aligned blocks of this prefix length, 24...32: after the subnet
     /// and preference rules, a VIP goes to the agent already serving its block, and the
     /// kernel gets one policy rule and one local route per run of a block's VIPs on one
     /// agent instead of one rule and one address per VIP. Default 32: every VIP alone.
     public var blockPrefixLength: Int
 
     /// The accepted block sizes.
-    public static let blockPrefixLengths = 16...32
+    public static let blockPrefixLengths = 24...32
 
     /// Creates the selection settings.
     public init(blockPrefixLength: Int = 32) {

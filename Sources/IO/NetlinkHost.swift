@@ -13,12 +13,13 @@ import Synchronization
 ///   `local` routes on `lo` in the local table that cover exactly the block's local VIPs
 ///   (the kernel inserts addresses in a list, routes in a trie: 100,000 `/32` addresses
 ///   took 2 min 50 s of kernel time here).
-/// - Its outbound path is a policy rule `from SUBNET lookup T(agent)` at one priority for
-///   all VIPs (``rulePriority``), where `T(agent) = tableBase + ifindex(agent)` holds the
+/// - Its outbound path is a policy rule `from SUBNET lookup T(agent)` at priority
+///   ``rulePriority`` + 32 - prefix length (most specific first), where
+///   `T(agent) = tableBase + ifindex(agent)` holds the
 ///   agent's connected routes and, when the main table's default route has its gateway
 ///   inside one of the agent's subnets, a default route through that gateway on the agent.
-///   The rules of a block cover exactly its VIPs bound to each agent (see
-///   ``BlockBindings``): one `/32` rule per VIP with blocks of one address. The kernel
+///   A block's rules are kept by ``BlockBindings``: one `/32` rule per VIP with blocks of
+///   one address, one rule per run of VIPs on one agent otherwise. The kernel
 ///   keeps rules in a list (100,000 rules took 9 min 44 s to add here, and every route
 ///   lookup walks them), so large VIP sets need larger blocks.
 /// - Every bind reads the agent's addresses and the main default gateway (two filtered
@@ -30,7 +31,7 @@ import Synchronization
 /// (microseconds); they run on the caller's thread. With `namespacePath` the socket and
 /// the sysctl files are opened inside that network namespace (see ``NetworkNamespace``).
 public final class NetlinkHost: HostNetworking {
-    /// The priority of every VIP rule (before `main` at 32766).
+    /// The priority of `/32` VIP rules; a `/n` rule gets `rulePriority + 32 - n` (all before `main` at 32766).
     public let rulePriority: UInt32
     /// `T(agent) = tableBase + ifindex`.
     public let tableBase: UInt32
@@ -49,8 +50,6 @@ public final class NetlinkHost: HostNetworking {
         var socket: NetlinkSocket
         /// What the kernel should hold, per block.
         var bindings: BlockBindings
-        /// The rules installed per block (by the block's network address).
-        var installedRules: [IPv4Address: Set<BlockBindings.Rule>] = [:]
         /// The local routes installed per block (blocks larger than one address only).
         var installedLocalRoutes: [IPv4Address: Set<IPv4Subnet>] = [:]
         /// What each agent's table was last written from, by ifindex.
@@ -230,77 +229,71 @@ public final class NetlinkHost: HostNetworking {
         try unbindOutboundPathSynchronously(of: vip, from: agent)
     }
 
-    /// Refreshes `T(agent)` if its inputs changed, records `vip` on `T(agent)`, then adds
-    /// the rules its block now needs before deleting those it no longer does (make before
-    /// break). With blocks of one address, a rule of `replacing` this process did not
-    /// install (say, left by an earlier run) is deleted too.
+    /// Refreshes `T(agent)` if its inputs changed, binds `vip` to `T(agent)`, then adds the
+    /// rules its block now needs before deleting those it no longer does (make before
+    /// break; see ``BlockBindings``). With blocks of one address, a rule of `replacing`
+    /// this process did not install (say, left by an earlier run) is deleted too.
     public func bindOutboundPathSynchronously(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) throws(NetlinkError) {
         try state.withLock { state throws(NetlinkError) in
             let link = try Self.link(named: agent.rawValue, on: &state.socket)
             let table = table(forInterfaceIndex: link.index)
             try refreshRoutesIfChanged(of: link, in: table, &state)
-            state.bindings.bind(vip, to: table)
-            var extra: [BlockBindings.Rule] = []
+            var changes = state.bindings.bind(vip, to: table)
             if blockPrefixLength == 32, let replacing, replacing != agent,
                 let old = try? Self.link(named: replacing.rawValue, on: &state.socket)
             {
-                extra.append(.init(source: state.bindings.block(of: vip), table: self.table(forInterfaceIndex: old.index)))
+                let stale = BlockBindings.Rule(source: state.bindings.block(of: vip), table: self.table(forInterfaceIndex: old.index))
+                if !changes.removed.contains(stale) { changes.removed.append(stale) }
             }
-            let (added, removed) = try syncRules(inBlockOf: vip, alsoDeleting: extra, &state)
+            try apply(changes, &state)
             logger.debug("bound \(vip) to \(agent)", metadata: [
-                "table": "\(table)", "added": "\(added)", "removed": "\(removed)",
+                "table": "\(table)", "added": "\(changes.added)", "removed": "\(changes.removed)",
             ])
         }
     }
 
-    /// Stops binding `vip` to `agent`: its block's rules are rewritten without it.
+    /// Unbinds `vip`: rules left covering no VIP bound to their table are deleted.
     /// Unbound is fine.
     public func unbindOutboundPathSynchronously(of vip: IPv4Address, from agent: AdapterName) throws(NetlinkError) {
         try state.withLock { state throws(NetlinkError) in
-            var extra: [BlockBindings.Rule] = []
-            if state.bindings.tables[vip] == nil, blockPrefixLength == 32,
-                let link = try? Self.link(named: agent.rawValue, on: &state.socket)
-            {
-                extra.append(.init(source: state.bindings.block(of: vip), table: table(forInterfaceIndex: link.index)))
+            let wasBound = state.bindings.table(of: vip) != nil
+            var changes = state.bindings.bind(vip, to: nil)
+            if !wasBound, blockPrefixLength == 32, let link = try? Self.link(named: agent.rawValue, on: &state.socket) {
+                changes.removed.append(.init(source: state.bindings.block(of: vip), table: table(forInterfaceIndex: link.index)))
             }
-            state.bindings.bind(vip, to: nil)
-            let (added, removed) = try syncRules(inBlockOf: vip, alsoDeleting: extra, &state)
-            logger.debug("unbound \(vip) from \(agent)", metadata: ["added": "\(added)", "removed": "\(removed)"])
+            try apply(changes, &state)
+            logger.debug("unbound \(vip) from \(agent)", metadata: ["removed": "\(changes.removed)"])
         }
     }
 
-    /// Adds the rules `vip`'s block needs and deletes the installed ones (and `extra`) it
-    /// does not; returns both, sorted.
-    private func syncRules(
-        inBlockOf vip: IPv4Address, alsoDeleting extra: [BlockBindings.Rule], _ state: inout State
-    ) throws(NetlinkError) -> (added: [BlockBindings.Rule], removed: [BlockBindings.Rule]) {
-        let key = state.bindings.block(of: vip).network
-        let wanted = state.bindings.rules(inBlockOf: vip)
-        let installed = state.installedRules[key] ?? []
-        let added = wanted.subtracting(installed).sorted()
-        let removed = installed.union(extra).subtracting(wanted).sorted()
-        for rule in added {
+    /// Adds, then deletes.
+    private func apply(_ changes: BlockBindings.RuleChanges, _ state: inout State) throws(NetlinkError) {
+        for rule in changes.added {
             try state.socket.execute(
                 ruleRequest(type: UInt16(RTM_NEWRULE), flags: CLN_NLM_F_CREATE | CLN_NLM_F_EXCL, rule: rule),
                 tolerating: [EEXIST])
         }
-        for rule in removed {
+        for rule in changes.removed {
             try state.socket.execute(ruleRequest(type: UInt16(RTM_DELRULE), flags: 0, rule: rule), tolerating: [ENOENT])
         }
-        state.installedRules[key] = wanted.isEmpty ? nil : wanted
-        return (added, removed)
+    }
+
+    /// The priority of a rule: ``rulePriority`` for `/32`, one more per shorter prefix, so
+    /// the kernel tries the most specific rule first.
+    public func priority(of rule: BlockBindings.Rule) -> UInt32 {
+        rulePriority + UInt32(32 - rule.source.prefixLength)
     }
 
     private func ruleRequest(type: UInt16, flags: UInt16, rule: BlockBindings.Rule) -> NetlinkRequest {
         let verb = type == UInt16(RTM_NEWRULE) ? "RTM_NEWRULE" : "RTM_DELRULE"
-        var request = NetlinkRequest(type: type, flags: flags, label: "\(verb) \(rule) pref \(rulePriority)")
+        var request = NetlinkRequest(type: type, flags: flags, label: "\(verb) \(rule) pref \(priority(of: rule))")
         var header = fib_rule_hdr()
         header.family = UInt8(AF_INET)
         header.src_len = UInt8(rule.source.prefixLength)
         header.action = UInt8(FR_ACT_TO_TBL)
         request.append(header: header)
         request.appendAttribute(Int(FRA_SRC), ipv4: rule.source.network)
-        request.appendAttribute(Int(FRA_PRIORITY), uint32: rulePriority)
+        request.appendAttribute(Int(FRA_PRIORITY), uint32: priority(of: rule))
         request.appendAttribute(Int(FRA_TABLE), uint32: rule.table)
         if type == UInt16(RTM_NEWRULE) {
             request.appendAttribute(Int(CLN_FRA_PROTOCOL), uint8: Self.routeProtocol)
@@ -420,7 +413,7 @@ public final class NetlinkHost: HostNetworking {
 
     // MARK: cleanup
 
-    /// Removes every rule at ``rulePriority`` that points into our tables or carries our
+    /// Removes every rule at ``rulePriority``...``rulePriority``+32 that points into our tables or carries our
     /// protocol, and every route of our protocol in our tables (not the local routes that
     /// make VIPs local: withdrawing a VIP removes those). For shutdown.
     /// Returns how many rules and routes were deleted.
@@ -437,11 +430,12 @@ public final class NetlinkHost: HostNetworking {
                 guard let header = message.familyHeader(fib_rule_hdr.self) else { continue }
                 let attributes = message.attributes(afterHeaderOf: MemoryLayout<fib_rule_hdr>.size)
                 let table = attributes.uint32(Int(FRA_TABLE)) ?? UInt32(header.table)
-                guard attributes.uint32(Int(FRA_PRIORITY)) == rulePriority,
+                guard let priority = attributes.uint32(Int(FRA_PRIORITY)),
+                    (rulePriority...rulePriority + 32).contains(priority),
                     ours.contains(table) || attributes.uint8(Int(CLN_FRA_PROTOCOL)) == Self.routeProtocol
                 else { continue }
                 let delete = NetlinkRequest(
-                    type: UInt16(RTM_DELRULE), flags: 0, label: "RTM_DELRULE pref \(rulePriority) table \(table)",
+                    type: UInt16(RTM_DELRULE), flags: 0, label: "RTM_DELRULE pref \(priority) table \(table)",
                     echoing: message)
                 if try state.socket.execute(delete, tolerating: [ENOENT]) == 0 { rules += 1 }
             }
@@ -456,10 +450,7 @@ public final class NetlinkHost: HostNetworking {
                 if try state.socket.execute(delete, tolerating: [ESRCH, ENOENT]) == 0 { routes += 1 }
             }
             // Local VIPs (addresses or local routes) stay: the engine's withdrawals decide them.
-            let local = state.bindings.local
-            state.bindings.removeAll()
-            for vip in local { state.bindings.setLocal(vip, true) }
-            state.installedRules = [:]
+            state.bindings.removeAllRules()
             state.agentRoutes = [:]
             logger.info("removed proxyarpd rules and routes", metadata: ["rules": "\(rules)", "routes": "\(routes)"])
             return (rules, routes)

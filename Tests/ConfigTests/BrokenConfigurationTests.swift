@@ -87,7 +87,7 @@ let brokenCases: [BrokenCase] = [
     BrokenCase(name: "metrics port too big", yaml: withVIP("metrics:\n  listen: 127.0.0.1:70000"), line: 8, phrase: "not a number 0...65535"),
     BrokenCase(name: "metrics IPv6 without brackets", yaml: withVIP("metrics:\n  listen: \"::1:9469\""), line: 8, phrase: "in brackets"),
     BrokenCase(name: "trace_capacity too small", yaml: withVIP("daemon:\n  trace_capacity: 100"), line: 8, phrase: "100 is out of range 1024...10000000"),
-    BrokenCase(name: "block_prefix_length too small", yaml: withVIP("selection:\n  block_prefix_length: 8"), line: 8, phrase: "8 is out of range 16...32"),
+    BrokenCase(name: "block_prefix_length too small", yaml: withVIP("selection:\n  block_prefix_length: 8"), line: 8, phrase: "8 is out of range 24...32"),
     BrokenCase(name: "selection unknown key", yaml: withVIP("selection:\n  blocks: 26"), line: 8, phrase: "blocks"),
     BrokenCase(name: "state_directory relative", yaml: withVIP("daemon:\n  state_directory: var/lib/proxyarpd"), line: 8, phrase: "not an absolute path"),
     BrokenCase(name: "remove_vips_on_exit not a bool", yaml: withVIP("daemon:\n  remove_vips_on_exit: 1"), line: 8, phrase: "expected true or false"),
