@@ -15,8 +15,9 @@ import UnixSignals
 ///   reply (0 loss, no tolerance). The generator is `proxyarpd flood` in the client
 ///   namespace (AF_PACKET, sendmmsg, paced, pinned to CPU 0);
 /// - carrier loss → first gratuitous ARP from the new agent, seen by tcpdump on the client;
-/// - activation time: from the daemon's start to its N-th `VIP active` log line;
-/// - the rate and the daemon's VmRSS with a large VIP table.
+/// - activation time: from the daemon's start to its N-th `VIP active` log line, with
+///   per-VIP kernel rules (blocks /32) and with blocks (`--block-prefix-length`);
+/// - the rate and the daemon's VmRSS with a large VIP table (in blocks).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -30,10 +31,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Offered rates, comma-separated requests/s (default 25k..800k).") var rates: String?
     @Option(help: "Carrier-loss events (default 50, quick 5).") var failoverEvents: Int?
     @Option(name: .customLong("large-vips"), help: "VIPs for the large-table run (default 100000, quick 1000).") var largeVIPs: Int?
+    @Option(help: "selection.block_prefix_length of the large-table run (and a second 10,000-VIP activation), 24...32.")
+    var blockPrefixLength = 26
     @Flag(help: "Keep the temporary directory (configs, daemon logs, captures).") var keepFiles = false
 
     func run() async throws {
         guard getuid() == 0 else { throw ValidationError("the bench builds network namespaces: run it as root") }
+        guard SelectionConfiguration.blockPrefixLengths.contains(blockPrefixLength) else {
+            throw ValidationError("--block-prefix-length: \(SelectionConfiguration.blockPrefixLengths)")
+        }
         let binary = try daemon ?? DemoCommand.ownExecutable()
         let flood = try DemoCommand.ownExecutable()
         let directory = NSTemporaryDirectory() + "proxyarpd-bench-\(getpid())"
@@ -43,8 +49,9 @@ struct BenchCommand: AsyncParsableCommand {
             stepSeconds: stepSeconds ?? (quick ? 1 : 3),
             rates: try rates.map(Self.parseRates) ?? (quick ? [25_000, 50_000, 100_000] : [25_000, 50_000, 75_000, 100_000, 125_000, 150_000, 200_000, 300_000, 400_000]),
             failoverEvents: failoverEvents ?? (quick ? 5 : 50),
-            activationCounts: quick ? [1_000] : [1_000, 10_000],
-            largeVIPs: largeVIPs ?? (quick ? 1_000 : 100_000)
+            activations: quick ? [(1_000, 32)] : [(1_000, 32), (10_000, 32), (10_000, blockPrefixLength)],
+            largeVIPs: largeVIPs ?? (quick ? 1_000 : 100_000),
+            largeBlockPrefixLength: blockPrefixLength
         )
         let interrupted = Task {
             for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return true }
@@ -87,6 +94,8 @@ struct BenchPlan: Sendable {
     var stepSeconds: Double
     var rates: [Int]
     var failoverEvents: Int
-    var activationCounts: [Int]
+    /// Activation runs: how many VIPs, in blocks of which prefix length.
+    var activations: [(vips: Int, blockPrefixLength: Int)]
     var largeVIPs: Int
+    var largeBlockPrefixLength: Int
 }

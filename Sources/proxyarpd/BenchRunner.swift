@@ -35,11 +35,14 @@ struct BenchReport: Codable, Sendable {
     }
     struct Activation: Codable, Sendable {
         var vips: Int
+        /// `selection.block_prefix_length` of the run.
+        var blockPrefixLength: Int
         var active: Int
         var seconds: Double?
     }
     struct Scale: Codable, Sendable {
         var vips: Int
+        var blockPrefixLength: Int
         var active: Int
         var rssMiB: Double?
         var ladder: Ladder?
@@ -80,12 +83,12 @@ struct BenchReport: Codable, Sendable {
             lines.append("")
             lines.append("activation: daemon start -> N-th \"VIP active\" log line")
             for activation in activations {
-                lines.append("  \(activation.vips) VIPs: \(activation.seconds.map { String(format: "%.2f s", $0) } ?? "not all active") (\(activation.active) active)")
+                lines.append("  \(activation.vips) VIPs, blocks /\(activation.blockPrefixLength): \(activation.seconds.map { String(format: "%.2f s", $0) } ?? "not all active") (\(activation.active) active)")
             }
         }
         if let scale {
             lines.append("")
-            lines.append("scale: \(scale.vips) VIPs (\(scale.active) active): VmRSS \(scale.rssMiB.map { String(format: "%.1f MiB", $0) } ?? "-")  (1 VIP: \(rssOneVIPMiB.map { String(format: "%.1f MiB", $0) } ?? "-"))")
+            lines.append("scale: \(scale.vips) VIPs, blocks /\(scale.blockPrefixLength) (\(scale.active) active): VmRSS \(scale.rssMiB.map { String(format: "%.1f MiB", $0) } ?? "-")  (1 VIP: \(rssOneVIPMiB.map { String(format: "%.1f MiB", $0) } ?? "-"))")
             if let big = scale.ladder?.highestLossFree, let one = proxyarpd?.highestLossFree {
                 lines.append(String(format: "  rate at %d VIPs / at 1 VIP: %.2f", scale.vips, Double(big) / Double(one)))
             }
@@ -151,34 +154,40 @@ struct BenchRunner: Sendable {
         }
 
         // 3. Activation time.
-        for count in plan.activationCounts where count != plan.largeVIPs {
-            report.activations.append(try await activation(lab, count: count, track: track))
+        for run in plan.activations where run != (plan.largeVIPs, plan.largeBlockPrefixLength) {
+            report.activations.append(try await activation(lab, count: run.vips, blockPrefixLength: run.blockPrefixLength, track: track))
         }
 
         // 4. A large table: activation, RSS, rate.
         progress("daemon with \(plan.largeVIPs) VIPs: starting")
-        let large = try await startDaemon(lab, name: "large", vips: Self.vipRanges(count: plan.largeVIPs))
+        let large = try await startDaemon(
+            lab, name: "large", vips: Self.vipRanges(count: plan.largeVIPs), blockPrefixLength: plan.largeBlockPrefixLength)
         track(large)
         let timeout: Duration = plan.quick ? .seconds(30) : .seconds(300)
         let (active, seconds) = try await waitActive(large, count: plan.largeVIPs, timeout: timeout)
-        report.activations.append(.init(vips: plan.largeVIPs, active: active, seconds: seconds))
-        var scale = BenchReport.Scale(vips: plan.largeVIPs, active: active, rssMiB: Self.residentMiB(large))
+        report.activations.append(.init(vips: plan.largeVIPs, blockPrefixLength: plan.largeBlockPrefixLength, active: active, seconds: seconds))
+        var scale = BenchReport.Scale(
+            vips: plan.largeVIPs, blockPrefixLength: plan.largeBlockPrefixLength, active: active, rssMiB: Self.residentMiB(large))
         scale.ladder = try await ladder(lab, what: "proxyarpd (VIP, \(plan.largeVIPs) VIPs)", target: Self.largeVIP(0))
         scale.rssMiB = max(scale.rssMiB ?? 0, Self.residentMiB(large) ?? 0)
         report.scale = scale
         await large.stop()
         track(nil)
-        report.activations.sort { $0.vips < $1.vips }
+        report.activations.sort { ($0.vips, -$0.blockPrefixLength) < ($1.vips, -$1.blockPrefixLength) }
         return report
     }
 
     // MARK: Daemon
 
-    private func startDaemon(_ lab: HostLab, name: String, vips: [String], timers: [String: String] = [:]) async throws -> LabProcess {
+    private func startDaemon(
+        _ lab: HostLab, name: String, vips: [String], timers: [String: String] = [:], blockPrefixLength: Int = 32
+    ) async throws -> LabProcess {
         let folder = "\(directory)/\(name)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let config = "\(folder)/proxyarpd.yaml"
-        try lab.configurationYAML(vips: vips, directory: folder, timers: timers).write(toFile: config, atomically: true, encoding: .utf8)
+        let selection = "selection:\n  block_prefix_length: \(blockPrefixLength)\n"
+        try lab.configurationYAML(vips: vips, directory: folder, timers: timers, extra: selection)
+            .write(toFile: config, atomically: true, encoding: .utf8)
         return try LabProcess(binary: daemon, namespace: lab.host, arguments: ["run", "--config", config], logPath: "\(folder)/daemon.log")
     }
 
@@ -209,14 +218,17 @@ struct BenchRunner: Sendable {
         return (seen, nil)
     }
 
-    private func activation(_ lab: HostLab, count: Int, track: (LabProcess?) -> Void) async throws -> BenchReport.Activation {
-        progress("activation of \(count) VIPs")
-        let process = try await startDaemon(lab, name: "act\(count)", vips: Self.vipRanges(count: count))
+    private func activation(
+        _ lab: HostLab, count: Int, blockPrefixLength: Int, track: (LabProcess?) -> Void
+    ) async throws -> BenchReport.Activation {
+        progress("activation of \(count) VIPs, blocks /\(blockPrefixLength)")
+        let process = try await startDaemon(
+            lab, name: "act\(count)-\(blockPrefixLength)", vips: Self.vipRanges(count: count), blockPrefixLength: blockPrefixLength)
         track(process)
         let (active, seconds) = try await waitActive(process, count: count, timeout: plan.quick ? .seconds(30) : .seconds(180))
         await process.stop()
         track(nil)
-        return .init(vips: count, active: active, seconds: seconds)
+        return .init(vips: count, blockPrefixLength: blockPrefixLength, active: active, seconds: seconds)
     }
 
     // MARK: Rate
