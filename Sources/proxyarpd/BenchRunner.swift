@@ -12,6 +12,10 @@ struct BenchReport: Codable, Sendable {
         var replies: UInt64
         var lossPercent: Double
         var generatorLimited: Bool
+        /// Busy CPU time of the whole machine (generator, bridge, responder) per request sent.
+        var machineMicrosecondsPerRequest: Double?
+        /// CPU time of the daemon (all threads) per reply; nil for the kernel.
+        var daemonMicrosecondsPerReply: Double?
     }
     struct Ladder: Codable, Sendable {
         var what: String
@@ -68,8 +72,11 @@ struct BenchReport: Codable, Sendable {
             lines.append(String(format: "  %-34@ %-14@ %@%@", ladder.what as NSString, ladder.target as NSString,
                                 rate(ladder.highestLossFree) as NSString, (ladder.limitedByGenerator ? " (generator limit)" : "") as NSString))
             for step in ladder.steps {
-                lines.append(String(format: "      offered %7d/s  sent %9.0f/s  replies %9llu/%-9llu loss %6.3f%%%@",
+                let machine = step.machineMicrosecondsPerRequest.map { String(format: "  machine %.2f µs/req", $0) } ?? ""
+                let daemon = step.daemonMicrosecondsPerReply.map { String(format: "  daemon %.2f µs/reply", $0) } ?? ""
+                lines.append(String(format: "      offered %7d/s  sent %9.0f/s  replies %9llu/%-9llu loss %6.3f%%%@%@%@",
                                     step.offered, step.sentPerSecond, step.replies, step.sent, step.lossPercent,
+                                    machine as NSString, daemon as NSString,
                                     (step.generatorLimited ? "  generator-limited" : "") as NSString))
             }
         }
@@ -141,7 +148,7 @@ struct BenchRunner: Sendable {
         track(one)
         _ = try await waitActive(one, count: 1, timeout: .seconds(30))
         report.rssOneVIPMiB = Self.residentMiB(one)
-        report.proxyarpd = try await ladder(lab, what: "proxyarpd (VIP, 1 VIP)", target: Self.vip)
+        report.proxyarpd = try await ladder(lab, what: "proxyarpd (VIP, 1 VIP)", target: Self.vip, daemon: one)
         report.failover = try await failover(lab, events: plan.failoverEvents)
         await one.stop()
         track(nil)
@@ -168,10 +175,12 @@ struct BenchRunner: Sendable {
         report.activations.append(.init(vips: plan.largeVIPs, blockPrefixLength: plan.largeBlockPrefixLength, active: active, seconds: seconds))
         var scale = BenchReport.Scale(
             vips: plan.largeVIPs, blockPrefixLength: plan.largeBlockPrefixLength, active: active, rssMiB: Self.residentMiB(large))
-        scale.ladder = try await ladder(lab, what: "proxyarpd (VIP, \(plan.largeVIPs) VIPs)", target: Self.largeVIP(0))
+        // Measure the steady state: the last VIPs' announcement rounds run on for seconds.
+        await waitQuiet(large, timeout: .seconds(30))
+        scale.ladder = try await ladder(lab, what: "proxyarpd (VIP, \(plan.largeVIPs) VIPs)", target: Self.largeVIP(0), daemon: large)
         scale.rssMiB = max(scale.rssMiB ?? 0, Self.residentMiB(large) ?? 0)
         report.scale = scale
-        await large.stop()
+        await large.stop(timeout: .seconds(60))  // withdrawing a large table takes seconds
         track(nil)
         report.activations.sort { ($0.vips, -$0.blockPrefixLength) < ($1.vips, -$1.blockPrefixLength) }
         return report
@@ -233,18 +242,39 @@ struct BenchRunner: Sendable {
 
     // MARK: Rate
 
-    private func ladder(_ lab: HostLab, what: String, target: IPv4Address) async throws -> BenchReport.Ladder {
+    /// Waits until `process` used under 5 % of a CPU over half a second, or `timeout`.
+    private func waitQuiet(_ process: LabProcess, timeout: Duration) async {
+        let clock = ContinuousClock()
+        let start = clock.now
+        guard let pid = process.processIdentifier else { return }
+        while clock.now - start < timeout, var last = CPUTime.process(pid) {
+            progress("waiting for the daemon to settle")
+            try? await Task.sleep(for: .milliseconds(500))
+            guard let now = CPUTime.process(pid) else { return }
+            if now - last < 0.025 { return }
+            last = now
+        }
+    }
+
+    private func ladder(
+        _ lab: HostLab, what: String, target: IPv4Address, daemon: LabProcess? = nil
+    ) async throws -> BenchReport.Ladder {
         var result = BenchReport.Ladder(what: what, target: target.description, steps: [], highestLossFree: nil, limitedByGenerator: false)
         for rate in plan.rates {
             try Task.checkCancellation()
             progress("\(what): \(rate / 1000)k requests/s for \(plan.stepSeconds) s")
+            let pid = daemon?.processIdentifier
+            let before = (machine: CPUTime.machineBusy(), daemon: pid.flatMap(CPUTime.process))
             let outcome = try await step(lab, target: target, rate: rate)
+            let after = (machine: CPUTime.machineBusy(), daemon: pid.flatMap(CPUTime.process))
             let sentRate = Double(outcome.sent) / max(outcome.sendSeconds, 1e-9)
             let lost = outcome.sent > outcome.replies ? outcome.sent - outcome.replies : 0
             let generatorLimited = sentRate < 0.95 * Double(rate) || outcome.sent < outcome.offered
             result.steps.append(.init(
                 offered: rate, sentPerSecond: sentRate, sent: outcome.sent, replies: outcome.replies,
-                lossPercent: outcome.sent == 0 ? 100 : 100 * Double(lost) / Double(outcome.sent), generatorLimited: generatorLimited))
+                lossPercent: outcome.sent == 0 ? 100 : 100 * Double(lost) / Double(outcome.sent), generatorLimited: generatorLimited,
+                machineMicrosecondsPerRequest: Self.perEvent(after.machine, before.machine, outcome.sent),
+                daemonMicrosecondsPerReply: Self.perEvent(after.daemon, before.daemon, outcome.replies)))
             if lost == 0 && outcome.sent > 0 {
                 result.highestLossFree = max(result.highestLossFree ?? 0, Int(sentRate))
             } else {
@@ -319,6 +349,12 @@ struct BenchRunner: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Microseconds of CPU per event, from two CPU readings in seconds.
+    static func perEvent(_ after: Double?, _ before: Double?, _ events: UInt64) -> Double? {
+        guard let after, let before, events > 0 else { return nil }
+        return (after - before) * 1e6 / Double(events)
+    }
 
     static func percentile(_ sorted: [Double], _ p: Double) -> Double? {
         guard !sorted.isEmpty else { return nil }
