@@ -35,7 +35,7 @@ let benchmarks: @Sendable () -> Void = {
     for index in frames.indices { frames[index] = UInt64(index) }
     nonisolated(unsafe) let batch = UnsafeBufferPointer(frames)
 
-    Benchmark("256 frames, one actor hop each") { benchmark in
+    Benchmark("256-frames-one-actor-hop-each") { benchmark in
         let sink = FrameSink()
         for _ in benchmark.scaledIterations {
             for frame in batch { await sink.handle(frame) }
@@ -43,7 +43,7 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(await sink.total)
     }
 
-    Benchmark("256 frames, one actor hop per batch") { benchmark in
+    Benchmark("256-frames-one-actor-hop-per-batch") { benchmark in
         let sink = FrameSink()
         for _ in benchmark.scaledIterations {
             await sink.handle(batch: batch)
