@@ -14,7 +14,7 @@ let benchmarks: @Sendable () -> Void = {
     for vipCount in [1, 1_000, 100_000] {
         let view = Fixtures.view(vipCount: vipCount)
         let batch = Fixtures.batch(count: 256, vipCount: vipCount)
-        Benchmark("Batch of 256 at \(vipCount) VIPs") { benchmark in
+        Benchmark("Batch-256-at-\(vipCount)-VIPs") { benchmark in
             for _ in benchmark.scaledIterations {
                 let replies = answerBatch(batch, view: view, reply: replyBuffer)
                 precondition(replies == 256)
@@ -32,7 +32,7 @@ let benchmarks: @Sendable () -> Void = {
         watchedVIPs: vips,
         ownMACs: [Fixtures.adapterMAC]
     )
-    Benchmark("View for one adapter from a table of 100000 VIPs", configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 1_000, thresholds: [:])) { benchmark in
+    Benchmark("View-for-one-adapter-from-100000-VIPs", configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 1_000, thresholds: [:])) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(table.view(for: "h0", mac: Fixtures.adapterMAC))
         }
