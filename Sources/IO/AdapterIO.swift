@@ -58,7 +58,7 @@ public actor AdapterIO {
         let handle = try PcapHandle.openLive(device: device, options: options)
         let executor: ThreadExecutor
         do {
-            executor = try ThreadExecutor(name: "pio-\(device)")
+            executor = try ThreadExecutor(name: "pio-\(device)", coalescing: options.coalescing)
         } catch {
             throw PcapError(device: device, operation: "thread", message: error.description)
         }
@@ -87,14 +87,14 @@ public actor AdapterIO {
     /// readable.
     public nonisolated func startCapture() {
         executor.setReadableSource(descriptor: captureDescriptor) { [weak self] in
-            guard let self else { return true }
+            guard let self else { return .handled(0) }
             return self.assumeIsolated { $0.readBatch() }
         }
     }
 
-    /// Runs one capture batch. Returns false when `pcap_dispatch` failed.
-    func readBatch() -> Bool {
-        guard let pcap = handle?.raw else { return true }
+    /// Runs one capture batch: how many frames it handled, or failed when `pcap_dispatch` did.
+    func readBatch() -> ThreadExecutor.ReadableOutcome {
+        guard let pcap = handle?.raw else { return .handled(0) }
         if reader.refresh() {
             view = reader.table.view(for: name, mac: mac)
         }
@@ -116,9 +116,9 @@ public actor AdapterIO {
             if errors.nonzeroBitCount == 1 {  // 1, 2, 4, 8...: a failing capture does not flood the log
                 logger.warning("capture failed", metadata: ["error": "\(handle?.lastError ?? "")", "count": "\(errors)"])
             }
-            return false
+            return .failed
         }
-        return true
+        return .handled(batch.frames)
     }
 
     /// Sends `frames` in order (the control plane's gratuitous ARPs).

@@ -51,7 +51,7 @@ struct ThreadExecutorTests {
         }
         executor.setReadableSource(descriptor: readEnd) { [probe] in
             probe.assumeIsolated { $0.readable(drain: readEnd) }
-            return true
+            return .handled(1)
         }
         var byte: UInt8 = 1
         for _ in 0..<3 { _ = write(writeEnd, &byte, 1) }
@@ -79,7 +79,7 @@ struct ThreadExecutorTests {
         let started = ContinuousClock.now
         executor.setReadableSource(descriptor: fds[0]) {
             calls.wrappingAdd(1, ordering: .relaxed)
-            return false
+            return .failed
         }
         try await Task.sleep(for: .milliseconds(300))
         executor.clearReadableSource()
@@ -89,5 +89,36 @@ struct ThreadExecutorTests {
         let allowed = Int(elapsed / ThreadExecutor.errorBackoff) + 10
         #expect(calls.load(ordering: .relaxed) >= 1)
         #expect(calls.load(ordering: .relaxed) <= allowed, "elapsed \(elapsed)")
+    }
+
+    @Test("After a busy batch the loop pauses before polling again; after a single item it does not")
+    func busyBatchesCoalesce() async throws {
+        func calls(reporting items: Int) async throws -> (calls: Int, elapsed: Duration) {
+            let executor = try ThreadExecutor(name: "pio-test-co", coalescing: .milliseconds(20))
+            defer { executor.shutdown() }
+            let calls = Atomic<Int>(0)
+            var fds: [Int32] = [0, 0]
+            #expect(pipe(&fds) == 0)
+            defer {
+                close(fds[0])
+                close(fds[1])
+            }
+            var byte: UInt8 = 1
+            _ = write(fds[1], &byte, 1)  // never drained: always readable
+            let started = ContinuousClock.now
+            executor.setReadableSource(descriptor: fds[0]) {
+                calls.wrappingAdd(1, ordering: .relaxed)
+                return .handled(items)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            executor.clearReadableSource()
+            return (calls.load(ordering: .relaxed), ContinuousClock.now - started)
+        }
+        let busy = try await calls(reporting: ThreadExecutor.coalescingThreshold)
+        // A 20 ms pause after every call: about one call per 20 ms of the elapsed time.
+        #expect(busy.calls >= 1)
+        #expect(busy.calls <= Int(busy.elapsed / .milliseconds(20)) + 2, "elapsed \(busy.elapsed)")
+        let single = try await calls(reporting: 1)
+        #expect(single.calls > 10 * busy.calls, "single \(single.calls) vs busy \(busy.calls)")
     }
 }
