@@ -1,5 +1,6 @@
 import Foundation
 import ProxyARPCore
+import ProxyARPStateMachines
 import ProxyARPTestSupport
 import Testing
 
@@ -57,6 +58,13 @@ struct BlockEndToEndTests {
             #expect(route.contains("dev \(newAgent.name)"), "\(route)")
             let after = try await daemon.lab.ping(probes[1], count: 5, interval: "0.2", deadlineSeconds: 5)
             #expect(after.received >= 4, "ping after the move: \(after)")
+
+            // The run's trace replays through fresh machines, block grouping included.
+            let records = try await daemon.dumpTrace()
+            #expect(records.contains { if case .selection(.blockPrefixLength(26)) = $0.event { true } else { false } })
+            let replay = TraceReplay.replay(records)
+            #expect(replay.replayed > 64)
+            #expect(replay.divergences.isEmpty, "\(replay.divergences.prefix(5))")
 
             // SIGTERM: the daemon withdraws the VIPs and removes its rules and routes.
             #expect(await daemon.daemon.stop(timeout: .seconds(20)) == 0)
