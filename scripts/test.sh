@@ -19,5 +19,11 @@ fi
 # a smoke test, no speed asserted. Before the tests, so the test summary is the last line.
 (cd Benchmarks && swift build 2>&1 | grep -E "error|warning: .*Benchmarks/|Build complete" | tail -3)
 "$(swift build --show-bin-path)/proxyarpd" bench --quick 2>/dev/null
+# The stored per-toolchain thresholds: malloc counts of every suite (0 per 256-frame batch
+# on the fast path) and instructions per frame under callgrind. Deterministic counts, not
+# speed. A toolchain with no stored thresholds is reported and skipped (exit 2).
+status=0
+Benchmarks/scripts/check-thresholds.sh || status=$?
+if ((status == 2)); then echo "thresholds: none stored for this toolchain, not checked"; elif ((status != 0)); then exit "$status"; fi
 
 swift test --disable-xctest
