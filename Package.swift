@@ -125,6 +125,20 @@ let package = Package(
             ],
             path: "Sources/proxyarpd"
         ),
+        // glibc's malloc introspection, for the memory probe (header only).
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        // Activates N VIPs in one process and prints its memory at each stage (issue 5).
+        .executableTarget(
+            name: "memory-probe",
+            dependencies: [
+                "ProxyARPCore",
+                "ProxyARPActors",
+                "ProxyARPIO",
+                "CMalloc",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/MemoryProbe"
+        ),
         .testTarget(name: "CoreTests", dependencies: ["ProxyARPCore", "ProxyARPIO"], path: "Tests/CoreTests"),
         .testTarget(
             name: "StateMachinesTests",

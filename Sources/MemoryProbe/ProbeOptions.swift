@@ -1,0 +1,25 @@
+import ProxyARPCore
+
+/// The probe's command line: `[VIPS] [--trace-capacity N] [--settle SECONDS] [--stop]`.
+struct ProbeOptions {
+    /// VIPs to activate. Default 100,000.
+    var vipCount = 100_000
+    /// The trace ring's capacity. Default: the daemon's.
+    var traceCapacity = DaemonSettings().traceCapacity
+    /// Seconds to wait after the last activation (the later announcement rounds). Default 5.
+    var settleSeconds = 5
+    /// Stop the engine gracefully at the end (every VIP withdraws) and report again.
+    var stop = false
+
+    init<Arguments: Collection<String>>(_ arguments: Arguments) {
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--trace-capacity": traceCapacity = Int(rest.popFirst() ?? "") ?? traceCapacity
+            case "--settle": settleSeconds = Int(rest.popFirst() ?? "") ?? settleSeconds
+            case "--stop": stop = true
+            default: vipCount = Int(argument) ?? vipCount
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+// memory-probe: activates N VIPs in one process (the real engine, actors and selector over
+// an in-memory segment, a no-op host and the real clock) and prints the process's memory
+// at each stage, so that the memory per VIP can be measured without a network lab.
+//
+//     swift build -c release --product memory-probe
+//     .build/release/memory-probe [VIPS] [--trace-capacity N] [--settle SECONDS] [--stop]
+//
+// Also a target for `valgrind --tool=massif` or `heaptrack`.
+import Logging
+import ProxyARPActors
+import ProxyARPCore
+import ProxyARPIO
+import CMalloc
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let options = ProbeOptions(CommandLine.arguments.dropFirst())
+let vipCount = options.vipCount
+let traceCapacity = options.traceCapacity
+let settleSeconds = options.settleSeconds
+
+func report(_ stage: String, since baseline: ProcessMemory? = nil) -> ProcessMemory {
+    let memory = ProcessMemory.read()
+    var line = "\(stage): \(memory)"
+    if let baseline, vipCount > 0 {
+        let rss = (memory.residentKiB - baseline.residentKiB) * 1024 / vipCount
+        let heap = (memory.heapInUse - baseline.heapInUse) / vipCount
+        line += " | per VIP: rss \(rss) B, heap \(heap) B"
+    }
+    print(line)
+    return memory
+}
+
+let clock = SystemClock()
+let ports: [(name: AdapterName, mac: MACAddress, interface: IPv4Interface)] = [
+    ("h0", MACAddress(0x02, 0xa0, 0, 0, 0, 0x10), IPv4Interface("198.18.0.10/24")!),
+    ("h1", MACAddress(0x02, 0xa0, 0, 0, 0, 0x11), IPv4Interface("198.18.0.11/24")!),
+    ("h2", MACAddress(0x02, 0xa0, 0, 0, 0, 0x12), IPv4Interface("198.18.1.10/24")!),
+]
+let start = report("start")
+let first = IPv4Address("198.19.0.1")!
+let vips = (0..<vipCount).map { VIPConfiguration(address: first.advanced(by: UInt32($0))!) }
+let configuration = DaemonConfiguration(
+    adapters: ports.map { AdapterConfiguration(name: $0.name) }, vips: vips,
+    daemon: DaemonSettings(traceCapacity: traceCapacity)
+)
+let configured = report("configured (\(vipCount) VIPs, trace capacity \(traceCapacity))")
+
+let wire = SegmentWire(ports: ports.map { ($0.name, $0.mac) }, clock: clock)
+let links = FixedLinks(
+    links: ports.enumerated().map { index, port in
+        LinkState(
+            name: port.name, index: Int32(index + 2), mac: port.mac, adminUp: true, carrier: true,
+            interfaces: [port.interface]
+        )
+    }
+)
+let logger = Logger(label: "memory-probe") { _ in ActivationCounter() }
+let trace = TraceLog(capacity: traceCapacity, clock: clock)
+let environment = EngineEnvironment(io: wire, host: NullHost(), clock: clock, trace: trace, logger: logger)
+let engine = Engine(configuration: configuration, environment: environment, links: links)
+let running = Task { try await engine.run() }
+
+let began = clock.now()
+var lastPrinted = began
+while ActivationCounter.active.load(ordering: .relaxed) < vipCount {
+    try await Task.sleep(for: .milliseconds(100))
+    if clock.now().duration(since: lastPrinted) >= .seconds(5) {
+        lastPrinted = clock.now()
+        _ = report("  \(ActivationCounter.active.load(ordering: .relaxed)) active")
+    }
+}
+print("all \(vipCount) active after \(clock.now().duration(since: began))")
+_ = report("active", since: configured)
+try await Task.sleep(for: .seconds(settleSeconds))
+_ = report("settled \(settleSeconds) s", since: configured)
+print("trace: \(trace.records.count) records held, \(trace.dropped) dropped")
+malloc_trim(0)
+_ = report("after malloc_trim", since: configured)
+_ = start
+if options.stop {
+    // Graceful stop: every VIP withdraws. The peak (hwm) then includes the shutdown.
+    running.cancel()
+    _ = try? await running.value
+    _ = report("stopped", since: configured)
+}
+// Without --stop the process exits with everything live: heaptrack's "leaked" is then the
+// steady state, and its peak the activation's.
+exit(0)
