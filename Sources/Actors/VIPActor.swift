@@ -17,6 +17,10 @@ public actor VIPActor {
     private let directory: ActorDirectory
     private let pacer: ActivationPacer
     private var holdsPermit = false
+    /// Queued at the pacer; `permitGranted()` comes when the permit is this VIP's.
+    private var queuedForPermit = false
+    /// The agents to exclude once the queued-for permit arrives.
+    private var permitExclusion: Set<AdapterName> = []
     private var machine: VIPActivationStateMachine
     private var timers: [VIPTimerKind: (token: UInt64, task: Task<Void, Never>)] = [:]
     private var nextTimerToken: UInt64 = 0
@@ -64,6 +68,18 @@ public actor VIPActor {
     func retrySelection() async {
         guard case .pending = machine.state else { return }
         await requestAgent(excluding: [])
+    }
+
+    /// The pacer's permit, which this VIP queued for, is its now: select an agent, or give
+    /// the permit back when the VIP no longer waits for one.
+    func permitGranted() async {
+        queuedForPermit = false
+        holdsPermit = true
+        guard case .pending = machine.state else {
+            await releasePermit()
+            return
+        }
+        await requestAgent(excluding: permitExclusion)
     }
 
     /// The agent's adapter failed.
@@ -266,14 +282,23 @@ public actor VIPActor {
             selectAgain = true
             return
         }
+        // Queued for a permit: `permitGranted()` selects when this VIP's turn comes.
+        guard !queuedForPermit else { return }
         selecting = true
         defer { selecting = false }
         repeat {
             selectAgain = false
             guard case .pending = machine.state else { return }
             if !holdsPermit {
-                do { try await pacer.acquire() } catch { return }  // stopping
-                holdsPermit = true
+                // Marked queued before the hop: the grant may arrive while this waits.
+                queuedForPermit = true
+                permitExclusion = excluding
+                if await pacer.acquire(for: self) {
+                    queuedForPermit = false
+                    holdsPermit = true
+                } else if !holdsPermit {
+                    return  // queued (or stopping): no task waits for the turn
+                }
             }
             guard case .pending(let pending) = machine.state else {
                 await releasePermit()
