@@ -19,6 +19,7 @@ public actor Engine: Service {
     private var conflicts = 0
     private var reported: Set<AdapterName> = []
     private let pacer = ActivationPacer(permits: ActivationPacer.defaultPermits)
+    private let timers: VIPTimerScheduler
     private var activations: [UInt64: Task<Void, Never>] = [:]
     private var nextActivation: UInt64 = 0
     private var learnedSegments: Set<[AdapterName]> = []
@@ -37,6 +38,7 @@ public actor Engine: Service {
         self.environment = environment
         self.links = links
         self.managed = Set(configuration.adapters.map(\.name))
+        self.timers = VIPTimerScheduler(clock: environment.clock)
         self.selector = SelectorActor(
             environment: environment, directory: directory, preemptDelay: configuration.timers.preemptDelay
         )
@@ -160,6 +162,7 @@ public actor Engine: Service {
             "withdrawing all VIPs", metadata: ["count": "\(actors.count)", "keepOnLoopback": "\(keep)"]
         )
         await forEachConcurrently(actors) { await $0.withdraw(keepLocalAddress: keep) }
+        timers.stop()
     }
 
     private func addAdapter(_ name: AdapterName) async {
@@ -184,7 +187,7 @@ public actor Engine: Service {
         for config in configs {
             let actor = VIPActor(
                 config: config, settings: settings, environment: environment, selector: selector,
-                directory: directory, pacer: pacer
+                directory: directory, pacer: pacer, scheduler: timers
             )
             directory.register(actor)
             actors.append(actor)

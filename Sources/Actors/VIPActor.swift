@@ -22,8 +22,8 @@ public actor VIPActor {
     /// The agents to exclude once the queued-for permit arrives.
     private var permitExclusion: Set<AdapterName> = []
     private var machine: VIPActivationStateMachine
-    private var timers: [VIPTimerKind: (token: UInt64, task: Task<Void, Never>)] = [:]
-    private var nextTimerToken: UInt64 = 0
+    private let scheduler: VIPTimerScheduler
+    private var timers = ArmedTimers()
     private var selecting = false
     private var selectAgain = false
     private var announcementsSent = 0
@@ -36,9 +36,9 @@ public actor VIPActor {
     private let createdAt: Instant
 
     /// Creates the actor with its machine in `pending(awaitingSelection)`.
-    public init(
+    init(
         config: VIPConfiguration, settings: VIPActivationSettings, environment: EngineEnvironment,
-        selector: SelectorActor, directory: ActorDirectory, pacer: ActivationPacer
+        selector: SelectorActor, directory: ActorDirectory, pacer: ActivationPacer, scheduler: VIPTimerScheduler
     ) {
         self.vip = config.address
         self.config = config
@@ -46,6 +46,7 @@ public actor VIPActor {
         self.selector = selector
         self.directory = directory
         self.pacer = pacer
+        self.scheduler = scheduler
         let now = environment.clock.now()
         self.createdAt = now
         self.machine = VIPActivationStateMachine(vip: config.address, settings: settings, now: now)
@@ -383,25 +384,20 @@ public actor VIPActor {
     // MARK: Timers
 
     private func schedule(_ timer: ScheduledTimer) {
-        timers[timer.id.kind]?.task.cancel()
-        nextTimerToken += 1
-        let token = nextTimerToken
-        let clock = environment.clock
-        let task = Task { [weak self] in
-            do { try await clock.sleep(until: timer.deadline) } catch { return }
-            await self?.timerFired(timer.id, token: token)
-        }
-        timers[timer.id.kind] = (token, task)
+        cancelTimer(timer.id.kind)
+        timers[timer.id.kind] = scheduler.schedule(timer, for: self)
     }
 
     private func cancelTimer(_ kind: VIPTimerKind) {
-        timers.removeValue(forKey: kind)?.task.cancel()
+        guard let token = timers[kind] else { return }
+        timers[kind] = nil
+        scheduler.cancel(token)
     }
 
-    /// A timer woke. One cancelled after it woke but before it got here is dropped: the
-    /// machine must only see fires of timers that are still armed.
-    private func timerFired(_ id: VIPTimerID, token: UInt64) async {
-        guard timers[id.kind]?.token == token else { return }
+    /// A timer woke (``VIPTimerScheduler``). One cancelled after it woke but before it got
+    /// here is dropped: the machine must only see fires of timers that are still armed.
+    func timerFired(_ id: VIPTimerID, token: UInt64) async {
+        guard timers[id.kind] == token else { return }
         timers[id.kind] = nil
         await deliver(.timerFired(id, now: environment.clock.now()))
     }
