@@ -1,6 +1,6 @@
 import ProxyARPCore
 
-/// The probe's command line: `[VIPS] [--trace-capacity N] [--settle SECONDS] [--stop]`.
+/// The probe's command line: `[VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--stop]`.
 struct ProbeOptions {
     /// VIPs to activate. Default 100,000.
     var vipCount = 100_000
@@ -8,6 +8,8 @@ struct ProbeOptions {
     var traceCapacity = DaemonSettings().traceCapacity
     /// Seconds to wait after the last activation (the later announcement rounds). Default 5.
     var settleSeconds = 5
+    /// The periodic refresh announcement's interval (`timers.refresh_interval`); nil: off.
+    var refreshSeconds: Int?
     /// Stop the engine gracefully at the end (every VIP withdraws) and report again.
     var stop = false
 
@@ -17,6 +19,7 @@ struct ProbeOptions {
             switch argument {
             case "--trace-capacity": traceCapacity = Int(rest.popFirst() ?? "") ?? traceCapacity
             case "--settle": settleSeconds = Int(rest.popFirst() ?? "") ?? settleSeconds
+            case "--refresh": refreshSeconds = Int(rest.popFirst() ?? "")
             case "--stop": stop = true
             default: vipCount = Int(argument) ?? vipCount
             }

@@ -3,7 +3,7 @@
 // at each stage, so that the memory per VIP can be measured without a network lab.
 //
 //     swift build -c release --product memory-probe
-//     .build/release/memory-probe [VIPS] [--trace-capacity N] [--settle SECONDS] [--stop]
+//     .build/release/memory-probe [VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--stop]
 //
 // Also a target for `valgrind --tool=massif` or `heaptrack`.
 import Logging
@@ -43,6 +43,7 @@ let first = IPv4Address("198.19.0.1")!
 let vips = (0..<vipCount).map { VIPConfiguration(address: first.advanced(by: UInt32($0))!) }
 let configuration = DaemonConfiguration(
     adapters: ports.map { AdapterConfiguration(name: $0.name) }, vips: vips,
+    timers: TimerConfiguration(refreshInterval: options.refreshSeconds.map { .seconds($0) }),
     daemon: DaemonSettings(traceCapacity: traceCapacity)
 )
 let configured = report("configured (\(vipCount) VIPs, trace capacity \(traceCapacity))")
@@ -75,7 +76,7 @@ print("all \(vipCount) active after \(clock.now().duration(since: began))")
 _ = report("active", since: configured)
 try await Task.sleep(for: .seconds(settleSeconds))
 _ = report("settled \(settleSeconds) s", since: configured)
-print("trace: \(trace.records.count) records held, \(trace.dropped) dropped")
+print("trace: \(trace.records(after: .max).latest) records written, \(trace.dropped) dropped")
 malloc_trim(0)
 _ = report("after malloc_trim", since: configured)
 _ = start
