@@ -20,6 +20,7 @@ public actor Engine: Service {
     private var reported: Set<AdapterName> = []
     private let pacer = ActivationPacer(permits: ActivationPacer.defaultPermits)
     private let timers: VIPTimerScheduler
+    private let vipContext: VIPActorContext
     private var activations: [UInt64: Task<Void, Never>] = [:]
     private var nextActivation: UInt64 = 0
     private var learnedSegments: Set<[AdapterName]> = []
@@ -38,9 +39,12 @@ public actor Engine: Service {
         self.environment = environment
         self.links = links
         self.managed = Set(configuration.adapters.map(\.name))
-        self.timers = VIPTimerScheduler(clock: environment.clock)
+        self.timers = VIPTimerScheduler(clock: environment.clock, directory: directory)
         self.selector = SelectorActor(
             environment: environment, directory: directory, preemptDelay: configuration.timers.preemptDelay
+        )
+        self.vipContext = VIPActorContext(
+            environment: environment, selector: selector, directory: directory, pacer: pacer, scheduler: timers
         )
     }
 
@@ -185,10 +189,7 @@ public actor Engine: Service {
         let settings = VIPActivationSettings(configuration.timers)
         var actors: [VIPActor] = []
         for config in configs {
-            let actor = VIPActor(
-                config: config, settings: settings, environment: environment, selector: selector,
-                directory: directory, pacer: pacer, scheduler: timers
-            )
+            let actor = VIPActor(config: config, settings: settings, context: vipContext)
             directory.register(actor)
             actors.append(actor)
         }

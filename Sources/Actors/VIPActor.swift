@@ -9,48 +9,46 @@ import ProxyARPStateMachines
 /// After every `await` the machine is consulted again; events that became stale while
 /// the actor was suspended are absorbed by the machine (epochs), never assumed away.
 public actor VIPActor {
+    // Stored properties are ordered largest alignment first, and counters are 32-bit:
+    // with 100,000 VIPs every byte of this object is 100 kB.
+    private let context: VIPActorContext
+    private var machine: VIPActivationStateMachine
+    private var config: VIPConfiguration
+    /// The agents to exclude once the queued-for permit arrives.
+    private var permitExclusion: Set<AdapterName> = []
+    private var timers = ArmedTimers()
+    /// When round 1 of the current attempt was first sent.
+    private var attemptStartedAt = Instant.zero
+    private let createdAt: Instant
+    private var failoverStart: Instant?
+    private var announcementsSent: UInt32 = 0
+    private var announcementsConfirmed: UInt32 = 0
+    private var failovers: UInt32 = 0
     /// The VIP.
     public nonisolated let vip: IPv4Address
-    private var config: VIPConfiguration
-    private let environment: EngineEnvironment
-    private let selector: SelectorActor
-    private let directory: ActorDirectory
-    private let pacer: ActivationPacer
     private var holdsPermit = false
     /// Queued at the pacer; `permitGranted()` comes when the permit is this VIP's.
     private var queuedForPermit = false
-    /// The agents to exclude once the queued-for permit arrives.
-    private var permitExclusion: Set<AdapterName> = []
-    private var machine: VIPActivationStateMachine
-    private let scheduler: VIPTimerScheduler
-    private var timers = ArmedTimers()
     private var selecting = false
     private var selectAgain = false
-    private var announcementsSent = 0
-    private var announcementsConfirmed = 0
-    private var failovers = 0
     private var onLoopback = false
-    /// When round 1 of the current attempt was first sent.
-    private var attemptStartedAt = Instant.zero
     private var keepsLocalAddress = false
-    private let createdAt: Instant
+
+    private var environment: EngineEnvironment { context.environment }
+    private var selector: SelectorActor { context.selector }
+    private var directory: ActorDirectory { context.directory }
+    private var pacer: ActivationPacer { context.pacer }
+    private var scheduler: VIPTimerScheduler { context.scheduler }
 
     /// Creates the actor with its machine in `pending(awaitingSelection)`.
-    init(
-        config: VIPConfiguration, settings: VIPActivationSettings, environment: EngineEnvironment,
-        selector: SelectorActor, directory: ActorDirectory, pacer: ActivationPacer, scheduler: VIPTimerScheduler
-    ) {
+    init(config: VIPConfiguration, settings: VIPActivationSettings, context: VIPActorContext) {
         self.vip = config.address
         self.config = config
-        self.environment = environment
-        self.selector = selector
-        self.directory = directory
-        self.pacer = pacer
-        self.scheduler = scheduler
-        let now = environment.clock.now()
+        self.context = context
+        let now = context.environment.clock.now()
         self.createdAt = now
         self.machine = VIPActivationStateMachine(vip: config.address, settings: settings, now: now)
-        environment.trace.record(
+        context.environment.trace.record(
             .vip(config.address), event: .vipCreated(settings), at: now, from: "-",
             to: machine.state.description, action: "none"
         )
@@ -135,7 +133,8 @@ public actor VIPActor {
         return VIPStatus(
             vip: vip, state: state.name, detail: state.description, agent: agent?.name, agentMAC: agent?.mac,
             localAddress: agent?.localAddress, confirmation: confirmation, since: since,
-            announcementsSent: announcementsSent, announcementsConfirmed: announcementsConfirmed, failovers: failovers
+            announcementsSent: Int(announcementsSent), announcementsConfirmed: Int(announcementsConfirmed),
+            failovers: Int(failovers)
         )
     }
 
@@ -271,8 +270,6 @@ public actor VIPActor {
         failoverStart = nil
     }
 
-    private var failoverStart: Instant?
-
     private func isEnqueued(_ epoch: UInt64) -> Bool {
         if case .enqueued(let enqueued) = machine.state, enqueued.epoch == epoch { return true }
         return false
@@ -385,7 +382,7 @@ public actor VIPActor {
 
     private func schedule(_ timer: ScheduledTimer) {
         cancelTimer(timer.id.kind)
-        timers[timer.id.kind] = scheduler.schedule(timer, for: self)
+        timers[timer.id.kind] = scheduler.schedule(timer, for: vip)
     }
 
     private func cancelTimer(_ kind: VIPTimerKind) {

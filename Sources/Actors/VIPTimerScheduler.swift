@@ -7,17 +7,20 @@ import Synchronization
 /// A task per armed timer (sleeping in `clock.sleep`) costs its allocation and async
 /// frames, about 3 KB: with 100,000 VIPs between announcement rounds, or with the periodic
 /// refresh on (a timer per VIP, always), that was hundreds of MB. Here an armed timer is
-/// one heap entry (about 40 bytes) and a fire is a short task that delivers it.
+/// one heap entry (40 bytes) and a fire is a short task that delivers it. Entries name
+/// their VIP by address and find its actor in the directory when they fire: a weak
+/// reference would give every VIP actor a side table (32 bytes) for good.
 ///
 /// A fire carries the token ``schedule(_:for:)`` returned; the VIP drops fires whose
-/// token it no longer holds, as before. Cancelled timers are not fired at all.
+/// token it no longer holds, as before (tokens are unique engine-wide, so a fire never
+/// matches a later actor of the same address). Cancelled timers are not fired at all.
 final class VIPTimerScheduler: Sendable {
     private struct Entry: Comparable {
         var deadline: Instant
         /// Unique and increasing: equal deadlines fire in the order they were armed.
         var token: UInt64
         var id: VIPTimerID
-        weak var target: VIPActor?
+        var vip: IPv4Address
 
         static func < (lhs: Entry, rhs: Entry) -> Bool {
             (lhs.deadline, lhs.token) < (rhs.deadline, rhs.token)
@@ -39,21 +42,23 @@ final class VIPTimerScheduler: Sendable {
     }
 
     private let clock: any EngineClock
+    private let directory: ActorDirectory
     private let state = Mutex(State())
 
-    /// Creates a scheduler on `clock`.
-    init(clock: any EngineClock) {
+    /// Creates a scheduler on `clock` for the VIPs of `directory`.
+    init(clock: any EngineClock, directory: ActorDirectory) {
         self.clock = clock
+        self.directory = directory
     }
 
-    /// Arms `timer` for `target`: at its deadline, `target.timerFired(timer.id, token:)`.
+    /// Arms `timer` for `vip`: at its deadline, its actor's `timerFired(timer.id, token:)`.
     /// Returns the token the fire carries.
-    func schedule(_ timer: ScheduledTimer, for target: VIPActor) -> UInt64 {
+    func schedule(_ timer: ScheduledTimer, for vip: IPv4Address) -> UInt64 {
         state.withLock { state in
             state.nextToken += 1
             let token = state.nextToken
             guard !state.stopped else { return token }
-            state.heap.insert(Entry(deadline: timer.deadline, token: token, id: timer.id, target: target))
+            state.heap.insert(Entry(deadline: timer.deadline, token: token, id: timer.id, vip: vip))
             state.armed.insert(token)
             if let sleepingUntil = state.sleepingUntil, sleepingUntil <= timer.deadline { return token }
             // Nobody sleeps, or only until later: a new sleeper for this earlier deadline.
@@ -106,7 +111,7 @@ final class VIPTimerScheduler: Sendable {
                 return (due, state.sleepingUntil)
             }
             for entry in due {
-                guard let target = entry.target else { continue }
+                guard let target = directory.vip(entry.vip) else { continue }
                 Task { await target.timerFired(entry.id, token: entry.token) }
             }
             guard let next else { return }
