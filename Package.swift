@@ -114,6 +114,7 @@ let package = Package(
                 "ProxyARPTestSupport",
                 "ProxyARPControl",
                 "CCap",
+                "CMalloc",
                 "CPacketFlood",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,7 +126,7 @@ let package = Package(
             ],
             path: "Sources/proxyarpd"
         ),
-        // glibc's malloc introspection, for the memory probe (header only).
+        // glibc's malloc: the daemon's tuning and the memory probe's introspection (header only).
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // Activates N VIPs in one process and prints its memory at each stage (issue 5).
         .executableTarget(

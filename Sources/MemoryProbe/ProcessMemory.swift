@@ -9,7 +9,8 @@ struct ProcessMemory: CustomStringConvertible {
     var residentKiB: Int
     /// `VmHWM` (peak resident) in KiB.
     var peakKiB: Int
-    /// Bytes malloc handed out and not yet got back (`mallinfo2().uordblks`).
+    /// Bytes malloc handed out and not yet got back: from its arenas (`uordblks`) and as
+    /// blocks of their own (`hblkhd`).
     var heapInUse: Int
     /// Bytes of malloc arenas (`arena` + `hblkhd`).
     var heapMapped: Int
@@ -31,7 +32,7 @@ struct ProcessMemory: CustomStringConvertible {
         let info = mallinfo2()
         return ProcessMemory(
             residentKiB: fields["VmRSS"] ?? 0, peakKiB: fields["VmHWM"] ?? 0,
-            heapInUse: Int(info.uordblks), heapMapped: Int(info.arena + info.hblkhd)
+            heapInUse: Int(info.uordblks + info.hblkhd), heapMapped: Int(info.arena + info.hblkhd)
         )
     }
 

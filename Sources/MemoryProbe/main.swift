@@ -3,7 +3,7 @@
 // at each stage, so that the memory per VIP can be measured without a network lab.
 //
 //     swift build -c release --product memory-probe
-//     .build/release/memory-probe [VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--stop]
+//     .build/release/memory-probe [VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--malloc-info] [--untuned] [--stop]
 //
 // Also a target for `valgrind --tool=massif` or `heaptrack`.
 import Logging
@@ -16,6 +16,7 @@ import Glibc
 #endif
 
 let options = ProbeOptions(CommandLine.arguments.dropFirst())
+if !options.untuned { proxyarpd_tune_malloc() }  // as `proxyarpd run` does
 let vipCount = options.vipCount
 let traceCapacity = options.traceCapacity
 let settleSeconds = options.settleSeconds
@@ -77,6 +78,7 @@ _ = report("active", since: configured)
 try await Task.sleep(for: .seconds(settleSeconds))
 _ = report("settled \(settleSeconds) s", since: configured)
 print("trace: \(trace.records(after: .max).latest) records written, \(trace.dropped) dropped")
+if options.mallocInfo { fflush(nil); malloc_info(0, fdopen(1, "w")) }
 malloc_trim(0)
 _ = report("after malloc_trim", since: configured)
 _ = start
