@@ -186,7 +186,7 @@ public actor Engine: Service {
     /// and observation loops must not wait for thousands of activations (the pacer lets
     /// ``ActivationPacer/defaultPermits`` announce at once, the others queue there).
     private func startVIPs(_ configs: [VIPConfiguration]) async {
-        let settings = VIPActivationSettings(configuration.timers)
+        let settings = SharedVIPActivationSettings(VIPActivationSettings(configuration.timers))
         var actors: [VIPActor] = []
         for config in configs {
             let actor = VIPActor(config: config, settings: settings, context: vipContext)

@@ -41,15 +41,16 @@ public actor VIPActor {
     private var scheduler: VIPTimerScheduler { context.scheduler }
 
     /// Creates the actor with its machine in `pending(awaitingSelection)`.
-    init(config: VIPConfiguration, settings: VIPActivationSettings, context: VIPActorContext) {
+    /// `settings` are shared by the VIPs the engine starts together.
+    init(config: VIPConfiguration, settings: SharedVIPActivationSettings, context: VIPActorContext) {
         self.vip = config.address
         self.config = config
         self.context = context
         let now = context.environment.clock.now()
         self.createdAt = now
-        self.machine = VIPActivationStateMachine(vip: config.address, settings: settings, now: now)
+        self.machine = VIPActivationStateMachine(vip: config.address, sharing: settings, now: now)
         context.environment.trace.record(
-            .vip(config.address), event: .vipCreated(settings), at: now, from: "-",
+            .vip(config.address), event: .vipCreated(settings.value), at: now, from: "-",
             to: machine.state.description, action: "none"
         )
         ControlPlaneMetrics.vipState(from: nil, to: machine.state.name)
