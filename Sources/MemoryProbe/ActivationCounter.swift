@@ -1,11 +1,16 @@
 import Logging
 import Synchronization
 
-/// A log handler that prints nothing and counts the engine's `VIP active` lines: the probe
-/// waits on this count, as the scale script greps the daemon's log.
+/// A log handler that prints nothing and counts the engine's `VIP active` and `VIP failed
+/// over` lines, and the VIPs a lost agent hands over: the probe waits on these counts, as
+/// the scale script greps the daemon's log.
 struct ActivationCounter: LogHandler {
-    /// Shared by every copy of the handler.
+    /// `VIP active` lines, over every copy of the handler.
     static let active = Atomic<Int>(0)
+    /// `VIP failed over` lines.
+    static let failedOver = Atomic<Int>(0)
+    /// VIPs named by `agent lost, moving its VIPs` lines.
+    static let moving = Atomic<Int>(0)
 
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .info
@@ -16,6 +21,14 @@ struct ActivationCounter: LogHandler {
     }
 
     func log(event: LogEvent) {
-        if event.message.description == "VIP active" { Self.active.add(1, ordering: .relaxed) }
+        switch event.message.description {
+        case "VIP active": Self.active.add(1, ordering: .relaxed)
+        case "VIP failed over": Self.failedOver.add(1, ordering: .relaxed)
+        case "agent lost, moving its VIPs":
+            if case .string(let count) = event.metadata?["vips"], let count = Int(count) {
+                Self.moving.add(count, ordering: .relaxed)
+            }
+        default: break
+        }
     }
 }

@@ -1,6 +1,6 @@
 import ProxyARPCore
 
-/// The probe's command line: `[VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--malloc-info] [--untuned] [--stop]`.
+/// The probe's command line: `[VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--failover] [--malloc-info] [--untuned] [--stop]`.
 struct ProbeOptions {
     /// VIPs to activate. Default 100,000.
     var vipCount = 100_000
@@ -10,6 +10,8 @@ struct ProbeOptions {
     var settleSeconds = 5
     /// The periodic refresh announcement's interval (`timers.refresh_interval`); nil: off.
     var refreshSeconds: Int?
+    /// Once settled, take h0's carrier away and report again when its VIPs moved.
+    var failover = false
     /// Print glibc's `malloc_info` (per-arena free and mapped bytes) once settled.
     var mallocInfo = false
     /// Leave glibc's malloc as it is instead of tuning it as `proxyarpd run` does.
@@ -24,6 +26,7 @@ struct ProbeOptions {
             case "--trace-capacity": traceCapacity = Int(rest.popFirst() ?? "") ?? traceCapacity
             case "--settle": settleSeconds = Int(rest.popFirst() ?? "") ?? settleSeconds
             case "--refresh": refreshSeconds = Int(rest.popFirst() ?? "")
+            case "--failover": failover = true
             case "--malloc-info": mallocInfo = true
             case "--untuned": untuned = true
             case "--stop": stop = true

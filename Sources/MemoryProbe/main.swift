@@ -3,7 +3,7 @@
 // at each stage, so that the memory per VIP can be measured without a network lab.
 //
 //     swift build -c release --product memory-probe
-//     .build/release/memory-probe [VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--malloc-info] [--untuned] [--stop]
+//     .build/release/memory-probe [VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--failover] [--malloc-info] [--untuned] [--stop]
 //
 // Also a target for `valgrind --tool=massif` or `heaptrack`.
 import Logging
@@ -50,14 +50,13 @@ let configuration = DaemonConfiguration(
 let configured = report("configured (\(vipCount) VIPs, trace capacity \(traceCapacity))")
 
 let wire = SegmentWire(ports: ports.map { ($0.name, $0.mac) }, clock: clock)
-let links = FixedLinks(
-    links: ports.enumerated().map { index, port in
-        LinkState(
-            name: port.name, index: Int32(index + 2), mac: port.mac, adminUp: true, carrier: true,
-            interfaces: [port.interface]
-        )
-    }
-)
+let linkStates = ports.enumerated().map { index, port in
+    LinkState(
+        name: port.name, index: Int32(index + 2), mac: port.mac, adminUp: true, carrier: true,
+        interfaces: [port.interface]
+    )
+}
+let links = ProbeLinks(linkStates)
 let logger = Logger(label: "memory-probe") { _ in ActivationCounter() }
 let trace = TraceLog(capacity: traceCapacity, clock: clock)
 let environment = EngineEnvironment(io: wire, host: NullHost(), clock: clock, trace: trace, logger: logger)
@@ -78,6 +77,23 @@ _ = report("active", since: configured)
 try await Task.sleep(for: .seconds(settleSeconds))
 _ = report("settled \(settleSeconds) s", since: configured)
 print("trace: \(trace.records(after: .max).latest) records written, \(trace.dropped) dropped")
+if options.failover {
+    // h0 loses carrier: its VIPs move to h1 and h2 at once (through the pacer).
+    var lost = linkStates[0]
+    lost.carrier = false
+    let failoverBegan = clock.now()
+    links.emit(.changed(lost))
+    while ActivationCounter.moving.load(ordering: .relaxed) == 0
+        || ActivationCounter.failedOver.load(ordering: .relaxed) < ActivationCounter.moving.load(ordering: .relaxed)
+    {
+        try await Task.sleep(for: .milliseconds(100))
+        if clock.now().duration(since: failoverBegan) > .seconds(600) { break }
+    }
+    print("\(ActivationCounter.failedOver.load(ordering: .relaxed)) of \(ActivationCounter.moving.load(ordering: .relaxed)) VIPs failed over after \(clock.now().duration(since: failoverBegan))")
+    _ = report("failed over", since: configured)
+    try await Task.sleep(for: .seconds(settleSeconds))
+    _ = report("settled \(settleSeconds) s", since: configured)
+}
 if options.mallocInfo { fflush(nil); malloc_info(0, fdopen(1, "w")) }
 malloc_trim(0)
 _ = report("after malloc_trim", since: configured)
