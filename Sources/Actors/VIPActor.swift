@@ -13,7 +13,9 @@ public actor VIPActor {
     // with 100,000 VIPs every byte of this object is 100 kB.
     private let context: VIPActorContext
     private var machine: VIPActivationStateMachine
-    private var config: VIPConfiguration
+    /// The configuration's preferences, kept apart (a `VIPConfiguration` would repeat the
+    /// address and pad to 24 bytes); `config` puts them back together.
+    private var preferred: [AdapterName]
     /// The agents to exclude once the queued-for permit arrives.
     private var permitExclusion: Set<AdapterName> = []
     private var timers = ArmedTimers()
@@ -26,6 +28,7 @@ public actor VIPActor {
     private var failovers: UInt32 = 0
     /// The VIP.
     public nonisolated let vip: IPv4Address
+    private var preempt: Bool
     private var holdsPermit = false
     /// Queued at the pacer; `permitGranted()` comes when the permit is this VIP's.
     private var queuedForPermit = false
@@ -39,12 +42,14 @@ public actor VIPActor {
     private var directory: ActorDirectory { context.directory }
     private var pacer: ActivationPacer { context.pacer }
     private var scheduler: VIPTimerScheduler { context.scheduler }
+    private var config: VIPConfiguration { VIPConfiguration(address: vip, preferred: preferred, preempt: preempt) }
 
     /// Creates the actor with its machine in `pending(awaitingSelection)`.
     /// `settings` are shared by the VIPs the engine starts together.
     init(config: VIPConfiguration, settings: SharedVIPActivationSettings, context: VIPActorContext) {
         self.vip = config.address
-        self.config = config
+        self.preferred = config.preferred
+        self.preempt = config.preempt
         self.context = context
         let now = context.environment.clock.now()
         self.createdAt = now
@@ -101,7 +106,8 @@ public actor VIPActor {
 
     /// Configuration changed preferences or preempt; the agent is kept.
     public func update(_ newConfig: VIPConfiguration) async {
-        config = newConfig
+        preferred = newConfig.preferred
+        preempt = newConfig.preempt
         await selector.update(newConfig)
     }
 
