@@ -84,10 +84,13 @@ public actor Engine: Service {
         for actor in directory.allAdapters {
             await adapters.append(actor.status(vipCount: counts[actor.name] ?? 0))
         }
+        let actors = directory.allVIPs
         var vips: [VIPStatus] = []
-        for actor in directory.allVIPs { await vips.append(actor.status()) }
+        vips.reserveCapacity(actors.count)
+        for actor in actors { await vips.append(actor.status()) }
+        vips.sort { $0.vip < $1.vip }  // in place: at 100,000 VIPs a sorted copy is 14 MB more
         return EngineStatus(
-            vips: vips.sorted { $0.vip < $1.vip }, adapters: adapters.sorted { $0.name < $1.name },
+            vips: vips, adapters: adapters.sorted { $0.name < $1.name },
             conflicts: conflicts
         )
     }
