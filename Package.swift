@@ -135,6 +135,7 @@ let package = Package(
                 "ProxyARPCore",
                 "ProxyARPActors",
                 "ProxyARPIO",
+                "ProxyARPControl",
                 "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
             ],

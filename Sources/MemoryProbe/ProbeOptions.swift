@@ -1,6 +1,6 @@
 import ProxyARPCore
 
-/// The probe's command line: `[VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--failover] [--malloc-info] [--untuned] [--stop]`.
+/// The probe's command line: `[VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--failover] [--status] [--malloc-info] [--untuned] [--stop]`.
 struct ProbeOptions {
     /// VIPs to activate. Default 100,000.
     var vipCount = 100_000
@@ -12,6 +12,9 @@ struct ProbeOptions {
     var refreshSeconds: Int?
     /// Once settled, take h0's carrier away and report again when its VIPs moved.
     var failover = false
+    /// Once settled, build and encode the control socket's `status` reply, as
+    /// `proxyarpd status` makes the daemon do, and report again.
+    var status = false
     /// Print glibc's `malloc_info` (per-arena free and mapped bytes) once settled.
     var mallocInfo = false
     /// Leave glibc's malloc as it is instead of tuning it as `proxyarpd run` does.
@@ -27,6 +30,7 @@ struct ProbeOptions {
             case "--settle": settleSeconds = Int(rest.popFirst() ?? "") ?? settleSeconds
             case "--refresh": refreshSeconds = Int(rest.popFirst() ?? "")
             case "--failover": failover = true
+            case "--status": status = true
             case "--malloc-info": mallocInfo = true
             case "--untuned": untuned = true
             case "--stop": stop = true

@@ -3,11 +3,12 @@
 // at each stage, so that the memory per VIP can be measured without a network lab.
 //
 //     swift build -c release --product memory-probe
-//     .build/release/memory-probe [VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--failover] [--malloc-info] [--untuned] [--stop]
+//     .build/release/memory-probe [VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--failover] [--status] [--malloc-info] [--untuned] [--stop]
 //
 // Also a target for `valgrind --tool=massif` or `heaptrack`.
 import Logging
 import ProxyARPActors
+import ProxyARPControl
 import ProxyARPCore
 import ProxyARPIO
 import CMalloc
@@ -93,6 +94,18 @@ if options.failover {
     _ = report("failed over", since: configured)
     try await Task.sleep(for: .seconds(settleSeconds))
     _ = report("settled \(settleSeconds) s", since: configured)
+}
+if options.status {
+    for round in 1...2 {
+        let reply = ControlReply(
+            ok: true,
+            status: StatusReport(engine: await engine.status(), io: [], monotonicNanoseconds: 0, wallNanoseconds: 0)
+        )
+        let line = try ControlCodec.lineBytes(reply)  // as the control server sends it
+        _ = report("status reply \(round) (\(line.count) bytes)", since: configured)
+    }
+    try await Task.sleep(for: .seconds(1))
+    _ = report("after status", since: configured)
 }
 if options.mallocInfo { fflush(nil); malloc_info(0, fdopen(1, "w")) }
 malloc_trim(0)
