@@ -114,6 +114,7 @@ let package = Package(
                 "ProxyARPTestSupport",
                 "ProxyARPControl",
                 "CCap",
+                "CMalloc",
                 "CPacketFlood",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -124,6 +125,21 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Sources/proxyarpd"
+        ),
+        // glibc's malloc: the daemon's tuning and the memory probe's introspection (header only).
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        // Activates N VIPs in one process and prints its memory at each stage (issue 5).
+        .executableTarget(
+            name: "memory-probe",
+            dependencies: [
+                "ProxyARPCore",
+                "ProxyARPActors",
+                "ProxyARPIO",
+                "ProxyARPControl",
+                "CMalloc",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/MemoryProbe"
         ),
         .testTarget(name: "CoreTests", dependencies: ["ProxyARPCore", "ProxyARPIO"], path: "Tests/CoreTests"),
         .testTarget(

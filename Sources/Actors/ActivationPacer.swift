@@ -4,11 +4,15 @@
 ///
 /// A VIP takes a permit before it asks the selector for an agent and gives it back when
 /// it leaves `broadcast` (confirmed, or back to `pending`). Waiters are served in order.
+///
+/// A waiting VIP holds no task: it is queued here, and its actor is told when its turn
+/// comes (``VIPActor/permitGranted()``). With 100,000 VIPs waiting, a suspended task each
+/// (a few KB of async frames) would be most of the daemon's memory.
 public actor ActivationPacer {
     private let permits: Int
     private var inUse = 0
-    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
-    private var nextID: UInt64 = 0
+    private var waiters = FIFOQueue<VIPActor>()
+    private var closed = false
 
     /// Creates a pacer allowing `permits` VIPs in `broadcast` at once (at least 1).
     public init(permits: Int) {
@@ -18,42 +22,34 @@ public actor ActivationPacer {
     /// The default: 256 VIPs announcing at once.
     public static let defaultPermits = 256
 
-    /// Waits for a permit. Throws `CancellationError` when the task is cancelled while
-    /// waiting (the daemon is stopping).
-    public func acquire() async throws {
+    /// Takes a permit for `vip`: true when one was free and nobody was waiting. Otherwise
+    /// `vip` is queued and false returned; its actor gets the permit later, through
+    /// ``VIPActor/permitGranted()``. After ``close()`` nothing is granted or queued.
+    func acquire(for vip: VIPActor) -> Bool {
+        if closed { return false }
         if inUse < permits && waiters.isEmpty {
             inUse += 1
-            return
+            return true
         }
-        nextID += 1
-        let id = nextID
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
-                } else {
-                    waiters.append((id, continuation))
-                }
-            }
-        } onCancel: {
-            Task { await self.cancelWaiter(id) }
-        }
+        waiters.append(vip)
+        return false
     }
 
     /// Gives a permit back, handing it straight to the first waiter if any.
-    public func release() {
-        if waiters.isEmpty {
+    func release() {
+        guard let next = waiters.popFirst() else {
             inUse = max(0, inUse - 1)
-        } else {
-            waiters.removeFirst().continuation.resume()
+            return
         }
+        Task { await next.permitGranted() }
+    }
+
+    /// The daemon is stopping: forget every waiter and grant nothing more.
+    func close() {
+        closed = true
+        waiters = FIFOQueue()
     }
 
     /// Permits in use and VIPs waiting, for status and tests.
     public var load: (inUse: Int, waiting: Int) { (inUse, waiters.count) }
-
-    private func cancelWaiter(_ id: UInt64) {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        waiters.remove(at: index).continuation.resume(throwing: CancellationError())
-    }
 }

@@ -19,7 +19,10 @@ public actor Engine: Service {
     private var conflicts = 0
     private var reported: Set<AdapterName> = []
     private let pacer = ActivationPacer(permits: ActivationPacer.defaultPermits)
-    private var activations: [Task<Void, Never>] = []
+    private let timers: VIPTimerScheduler
+    private let vipContext: VIPActorContext
+    private var activations: [UInt64: Task<Void, Never>] = [:]
+    private var nextActivation: UInt64 = 0
     private var learnedSegments: Set<[AdapterName]> = []
     private var lastHeard: [AdapterName: Instant] = [:]
     private var vipsStarted = false
@@ -36,8 +39,12 @@ public actor Engine: Service {
         self.environment = environment
         self.links = links
         self.managed = Set(configuration.adapters.map(\.name))
+        self.timers = VIPTimerScheduler(clock: environment.clock, directory: directory)
         self.selector = SelectorActor(
             environment: environment, directory: directory, preemptDelay: configuration.timers.preemptDelay
+        )
+        self.vipContext = VIPActorContext(
+            environment: environment, selector: selector, directory: directory, pacer: pacer, scheduler: timers
         )
     }
 
@@ -77,10 +84,13 @@ public actor Engine: Service {
         for actor in directory.allAdapters {
             await adapters.append(actor.status(vipCount: counts[actor.name] ?? 0))
         }
+        let actors = directory.allVIPs
         var vips: [VIPStatus] = []
-        for actor in directory.allVIPs { await vips.append(actor.status()) }
+        vips.reserveCapacity(actors.count)
+        for actor in actors { await vips.append(actor.status()) }
+        vips.sort { $0.vip < $1.vip }  // in place: at 100,000 VIPs a sorted copy is 14 MB more
         return EngineStatus(
-            vips: vips.sorted { $0.vip < $1.vip }, adapters: adapters.sorted { $0.name < $1.name },
+            vips: vips, adapters: adapters.sorted { $0.name < $1.name },
             conflicts: conflicts
         )
     }
@@ -122,17 +132,13 @@ public actor Engine: Service {
         for name in newAdapters.subtracting(managed) { await addAdapter(name) }
         managed = newAdapters
 
-        await withTaskGroup(of: Void.self) { group in
-            for vip in removed {
-                guard let actor = directory.vip(vip) else { continue }
-                directory.unregisterVIP(vip)
-                group.addTask { await actor.withdraw() }
-            }
-            for config in changed {
-                guard let actor = directory.vip(config.address) else { continue }
-                group.addTask { await actor.update(config) }
-            }
+        let withdrawn = removed.compactMap { vip -> VIPActor? in
+            defer { directory.unregisterVIP(vip) }
+            return directory.vip(vip)
         }
+        await forEachConcurrently(withdrawn) { await $0.withdraw() }
+        let updates = changed.compactMap { config in directory.vip(config.address).map { ($0, config) } }
+        await forEachConcurrently(updates) { actor, config in await actor.update(config) }
         if vipsStarted { await startVIPs(added) }
         let summary = ReloadSummary(added: added.count, removed: removed.count, changed: changed.count)
         environment.logger.info(
@@ -161,17 +167,18 @@ public actor Engine: Service {
     }
 
     private func stop() async {
-        for activation in activations { activation.cancel() }
-        for activation in activations { await activation.value }
+        await pacer.close()
+        let running = activations.values
         activations.removeAll()
+        for activation in running { activation.cancel() }
+        for activation in running { await activation.value }
         let actors = directory.allVIPs
         let keep = !configuration.daemon.removeVIPsOnExit
         environment.logger.info(
             "withdrawing all VIPs", metadata: ["count": "\(actors.count)", "keepOnLoopback": "\(keep)"]
         )
-        await withTaskGroup(of: Void.self) { group in
-            for actor in actors { group.addTask { await actor.withdraw(keepLocalAddress: keep) } }
-        }
+        await forEachConcurrently(actors) { await $0.withdraw(keepLocalAddress: keep) }
+        timers.stop()
     }
 
     private func addAdapter(_ name: AdapterName) async {
@@ -189,26 +196,30 @@ public actor Engine: Service {
 
     /// Creates the VIPs' actors and starts their activation in the background: the link
     /// and observation loops must not wait for thousands of activations (the pacer lets
-    /// ``ActivationPacer/defaultPermits`` announce at once).
+    /// ``ActivationPacer/defaultPermits`` announce at once, the others queue there).
     private func startVIPs(_ configs: [VIPConfiguration]) async {
-        let settings = VIPActivationSettings(configuration.timers)
+        let settings = SharedVIPActivationSettings(VIPActivationSettings(configuration.timers))
         var actors: [VIPActor] = []
         for config in configs {
-            let actor = VIPActor(
-                config: config, settings: settings, environment: environment, selector: selector,
-                directory: directory, pacer: pacer
-            )
+            let actor = VIPActor(config: config, settings: settings, context: vipContext)
             directory.register(actor)
             actors.append(actor)
         }
         await selector.watch(all: configs)
-        activations.append(
-            Task {
-                await withTaskGroup(of: Void.self) { group in
-                    for actor in actors { group.addTask { await actor.start() } }
-                }
+        nextActivation += 1
+        let id = nextActivation
+        activations[id] = Task {
+            await forEachConcurrently(actors) { actor in
+                guard !Task.isCancelled else { return }  // stopping
+                await actor.start()
             }
-        )
+            activationFinished(id)
+        }
+    }
+
+    /// Forgets a finished activation's task (a reload starts another).
+    private func activationFinished(_ id: UInt64) {
+        activations[id] = nil
     }
 
     // MARK: Inputs

@@ -151,17 +151,11 @@ public actor SelectorActor {
             "agent lost, moving its VIPs",
             metadata: ["adapter": "\(name)", "vips": "\(affected.count)"]
         )
-        let actors = affected.compactMap { directory.vip($0) }
-        await withTaskGroup(of: Void.self) { group in
-            for actor in actors { group.addTask { await actor.agentLost() } }
-        }
+        await forEachConcurrently(affected.compactMap { directory.vip($0) }) { await $0.agentLost() }
     }
 
     private func agentAppeared(_ name: AdapterName) async {
-        let retry = waiting.compactMap { directory.vip($0) }
-        await withTaskGroup(of: Void.self) { group in
-            for actor in retry { group.addTask { await actor.retrySelection() } }
-        }
+        await forEachConcurrently(waiting.compactMap { directory.vip($0) }) { await $0.retrySelection() }
         schedulePreemptionChecks()
     }
 

@@ -8,6 +8,8 @@ public final class TraceLog: Sendable {
     private struct Storage {
         var ring: TraceRing<MachineTraceRecord>
         var nextSequence: UInt64 = 1
+        /// States and actions repeat across VIPs: the ring keeps one copy of each text.
+        var texts = StringInterner()
     }
 
     private let storage: Mutex<Storage>
@@ -27,8 +29,9 @@ public final class TraceLog: Sendable {
         storage.withLock { storage in
             storage.ring.append(
                 MachineTraceRecord(
-                    sequence: storage.nextSequence, monotonic: now, wallNanoseconds: wall,
-                    subject: subject, event: event, from: from, to: to, action: action
+                    sequence: storage.nextSequence, monotonic: now, wallNanoseconds: wall, subject: subject,
+                    event: event, from: storage.texts.intern(from), to: storage.texts.intern(to),
+                    action: storage.texts.intern(action)
                 )
             )
             storage.nextSequence += 1

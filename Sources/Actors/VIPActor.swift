@@ -9,44 +9,53 @@ import ProxyARPStateMachines
 /// After every `await` the machine is consulted again; events that became stale while
 /// the actor was suspended are absorbed by the machine (epochs), never assumed away.
 public actor VIPActor {
-    /// The VIP.
-    public nonisolated let vip: IPv4Address
-    private var config: VIPConfiguration
-    private let environment: EngineEnvironment
-    private let selector: SelectorActor
-    private let directory: ActorDirectory
-    private let pacer: ActivationPacer
-    private var holdsPermit = false
+    // Stored properties are ordered largest alignment first, and counters are 32-bit:
+    // with 100,000 VIPs every byte of this object is 100 kB.
+    private let context: VIPActorContext
     private var machine: VIPActivationStateMachine
-    private var timers: [VIPTimerKind: (token: UInt64, task: Task<Void, Never>)] = [:]
-    private var nextTimerToken: UInt64 = 0
-    private var selecting = false
-    private var selectAgain = false
-    private var announcementsSent = 0
-    private var announcementsConfirmed = 0
-    private var failovers = 0
-    private var onLoopback = false
+    /// The configuration's preferences, kept apart (a `VIPConfiguration` would repeat the
+    /// address and pad to 24 bytes); `config` puts them back together.
+    private var preferred: [AdapterName]
+    /// The agents to exclude once the queued-for permit arrives.
+    private var permitExclusion: Set<AdapterName> = []
+    private var timers = ArmedTimers()
     /// When round 1 of the current attempt was first sent.
     private var attemptStartedAt = Instant.zero
-    private var keepsLocalAddress = false
     private let createdAt: Instant
+    private var failoverStart: Instant?
+    private var announcementsSent: UInt32 = 0
+    private var announcementsConfirmed: UInt32 = 0
+    private var failovers: UInt32 = 0
+    /// The VIP.
+    public nonisolated let vip: IPv4Address
+    private var preempt: Bool
+    private var holdsPermit = false
+    /// Queued at the pacer; `permitGranted()` comes when the permit is this VIP's.
+    private var queuedForPermit = false
+    private var selecting = false
+    private var selectAgain = false
+    private var onLoopback = false
+    private var keepsLocalAddress = false
+
+    private var environment: EngineEnvironment { context.environment }
+    private var selector: SelectorActor { context.selector }
+    private var directory: ActorDirectory { context.directory }
+    private var pacer: ActivationPacer { context.pacer }
+    private var scheduler: VIPTimerScheduler { context.scheduler }
+    private var config: VIPConfiguration { VIPConfiguration(address: vip, preferred: preferred, preempt: preempt) }
 
     /// Creates the actor with its machine in `pending(awaitingSelection)`.
-    public init(
-        config: VIPConfiguration, settings: VIPActivationSettings, environment: EngineEnvironment,
-        selector: SelectorActor, directory: ActorDirectory, pacer: ActivationPacer
-    ) {
+    /// `settings` are shared by the VIPs the engine starts together.
+    init(config: VIPConfiguration, settings: SharedVIPActivationSettings, context: VIPActorContext) {
         self.vip = config.address
-        self.config = config
-        self.environment = environment
-        self.selector = selector
-        self.directory = directory
-        self.pacer = pacer
-        let now = environment.clock.now()
+        self.preferred = config.preferred
+        self.preempt = config.preempt
+        self.context = context
+        let now = context.environment.clock.now()
         self.createdAt = now
-        self.machine = VIPActivationStateMachine(vip: config.address, settings: settings, now: now)
-        environment.trace.record(
-            .vip(config.address), event: .vipCreated(settings), at: now, from: "-",
+        self.machine = VIPActivationStateMachine(vip: config.address, sharing: settings, now: now)
+        context.environment.trace.record(
+            .vip(config.address), event: .vipCreated(settings.value), at: now, from: "-",
             to: machine.state.description, action: "none"
         )
         ControlPlaneMetrics.vipState(from: nil, to: machine.state.name)
@@ -64,6 +73,18 @@ public actor VIPActor {
     func retrySelection() async {
         guard case .pending = machine.state else { return }
         await requestAgent(excluding: [])
+    }
+
+    /// The pacer's permit, which this VIP queued for, is its now: select an agent, or give
+    /// the permit back when the VIP no longer waits for one.
+    func permitGranted() async {
+        queuedForPermit = false
+        holdsPermit = true
+        guard case .pending = machine.state else {
+            await releasePermit()
+            return
+        }
+        await requestAgent(excluding: permitExclusion)
     }
 
     /// The agent's adapter failed.
@@ -85,7 +106,8 @@ public actor VIPActor {
 
     /// Configuration changed preferences or preempt; the agent is kept.
     public func update(_ newConfig: VIPConfiguration) async {
-        config = newConfig
+        preferred = newConfig.preferred
+        preempt = newConfig.preempt
         await selector.update(newConfig)
     }
 
@@ -118,7 +140,8 @@ public actor VIPActor {
         return VIPStatus(
             vip: vip, state: state.name, detail: state.description, agent: agent?.name, agentMAC: agent?.mac,
             localAddress: agent?.localAddress, confirmation: confirmation, since: since,
-            announcementsSent: announcementsSent, announcementsConfirmed: announcementsConfirmed, failovers: failovers
+            announcementsSent: Int(announcementsSent), announcementsConfirmed: Int(announcementsConfirmed),
+            failovers: Int(failovers)
         )
     }
 
@@ -254,8 +277,6 @@ public actor VIPActor {
         failoverStart = nil
     }
 
-    private var failoverStart: Instant?
-
     private func isEnqueued(_ epoch: UInt64) -> Bool {
         if case .enqueued(let enqueued) = machine.state, enqueued.epoch == epoch { return true }
         return false
@@ -266,14 +287,23 @@ public actor VIPActor {
             selectAgain = true
             return
         }
+        // Queued for a permit: `permitGranted()` selects when this VIP's turn comes.
+        guard !queuedForPermit else { return }
         selecting = true
         defer { selecting = false }
         repeat {
             selectAgain = false
             guard case .pending = machine.state else { return }
             if !holdsPermit {
-                do { try await pacer.acquire() } catch { return }  // stopping
-                holdsPermit = true
+                // Marked queued before the hop: the grant may arrive while this waits.
+                queuedForPermit = true
+                permitExclusion = excluding
+                if await pacer.acquire(for: self) {
+                    queuedForPermit = false
+                    holdsPermit = true
+                } else if !holdsPermit {
+                    return  // queued (or stopping): no task waits for the turn
+                }
             }
             guard case .pending(let pending) = machine.state else {
                 await releasePermit()
@@ -358,25 +388,20 @@ public actor VIPActor {
     // MARK: Timers
 
     private func schedule(_ timer: ScheduledTimer) {
-        timers[timer.id.kind]?.task.cancel()
-        nextTimerToken += 1
-        let token = nextTimerToken
-        let clock = environment.clock
-        let task = Task { [weak self] in
-            do { try await clock.sleep(until: timer.deadline) } catch { return }
-            await self?.timerFired(timer.id, token: token)
-        }
-        timers[timer.id.kind] = (token, task)
+        cancelTimer(timer.id.kind)
+        timers[timer.id.kind] = scheduler.schedule(timer, for: vip)
     }
 
     private func cancelTimer(_ kind: VIPTimerKind) {
-        timers.removeValue(forKey: kind)?.task.cancel()
+        guard let token = timers[kind] else { return }
+        timers[kind] = nil
+        scheduler.cancel(token)
     }
 
-    /// A timer woke. One cancelled after it woke but before it got here is dropped: the
-    /// machine must only see fires of timers that are still armed.
-    private func timerFired(_ id: VIPTimerID, token: UInt64) async {
-        guard timers[id.kind]?.token == token else { return }
+    /// A timer woke (``VIPTimerScheduler``). One cancelled after it woke but before it got
+    /// here is dropped: the machine must only see fires of timers that are still armed.
+    func timerFired(_ id: VIPTimerID, token: UInt64) async {
+        guard timers[id.kind] == token else { return }
         timers[id.kind] = nil
         await deliver(.timerFired(id, now: environment.clock.now()))
     }

@@ -166,7 +166,7 @@ public enum ControlCodec {
         public var description: String { "not a valid control message: \(reason)" }
     }
 
-    private static func encoder() -> JSONEncoder {
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return encoder

@@ -303,8 +303,8 @@ public final class ControlServer: Service, Sendable {
     }
 
     private func send(_ fd: Int32, reply: ControlReply) -> Bool {
-        guard let line = try? ControlCodec.line(reply) else { return false }
-        return sendAll(fd, Array(line.utf8))
+        guard let line = try? ControlCodec.lineBytes(reply) else { return false }
+        return sendAll(fd, line)
     }
 
     private func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {

@@ -158,7 +158,9 @@ public struct DaemonSettings: Sendable, Equatable {
     public var stateDirectory: String
     /// Remove VIPs from `lo` on shutdown. Default true.
     public var removeVIPsOnExit: Bool
-    /// Capacity of the state-trace ring buffer, in records. Default 65,536.
+    /// Capacity of the state-trace ring buffer, in records. Default 16,384: a full ring of
+    /// 65,536 held about 14 MB (168-byte records plus their texts), as much as 20,000
+    /// idle VIPs; raise it where a longer history is worth the memory.
     public var traceCapacity: Int
 
     /// Creates the process settings.
@@ -166,7 +168,7 @@ public struct DaemonSettings: Sendable, Equatable {
         user: String? = nil,
         stateDirectory: String = "/var/lib/proxyarpd",
         removeVIPsOnExit: Bool = true,
-        traceCapacity: Int = 65_536
+        traceCapacity: Int = 16_384
     ) {
         self.user = user
         self.stateDirectory = stateDirectory

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 import Foundation
 import Logging
 import ProxyARPConfig
@@ -34,6 +35,7 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "proxyarpd")
+        proxyarpd_tune_malloc()
         let configuration: DaemonConfiguration
         do {
             configuration = try ConfigurationLoader.load(path: config)

@@ -253,6 +253,21 @@ struct EngineTests {
         await lab.stop()
     }
 
+    @Test("with the periodic refresh on, every VIP's timer waits in one sleeping task, and the refresh rounds go out")
+    func refreshTimersShareOneSleeper() async throws {
+        let lab = EngineLab(vips: vipRange("198.19.0.1", count: 300), timers: TimerConfiguration(refreshInterval: .seconds(10)))
+        lab.allLinksUp()
+        #expect(await lab.eventually(20_000) { await lab.vipsSatisfy { $0.state == "active" } })
+        await lab.advance(.seconds(5), step: .milliseconds(100))
+        #expect(await lab.vipsSatisfy { $0.announcementsSent == 3 })
+        // 300 refresh timers armed; a task per timer would be 300 sleepers.
+        #expect(lab.clock.sleeperCount == 1)
+        await lab.advance(.seconds(10), step: .milliseconds(100))
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.announcementsSent == 4 } })
+        #expect(lab.clock.sleeperCount == 1)
+        await lab.stop()
+    }
+
     @Test("reload withdraws removed VIPs, activates added ones, and leaves the rest alone")
     func reloadAppliesDifference() async throws {
         let original = vipRange("198.18.0.80", count: 4)

@@ -29,7 +29,7 @@ import Testing
         #expect(configuration.control == ControlConfiguration(socketPath: "/run/proxyarpd/control.sock", group: "proxyarpd"))
         #expect(configuration.metrics == MetricsConfiguration(host: "127.0.0.1", port: 9469))
         #expect(configuration.daemon == DaemonSettings(
-            user: "proxyarpd", stateDirectory: "/var/lib/proxyarpd", removeVIPsOnExit: true, traceCapacity: 65_536))
+            user: "proxyarpd", stateDirectory: "/var/lib/proxyarpd", removeVIPsOnExit: true, traceCapacity: 16_384))
     }
 
     @Test func exampleUsesOnlyDocumentationAddresses() throws {

@@ -49,6 +49,29 @@ struct ControlProtocolTests {
         #expect(decoded.status?.engine.vips.first?.agentMAC == MACAddress("02:00:00:00:00:01"))
     }
 
+    @Test("a status of many VIPs, encoded a chunk of VIPs at a time, gives the same bytes as one encoding", arguments: [0, 1, 511, 512, 513, 1_300])
+    func chunkedStatusLine(vipCount: Int) throws {
+        var engine = try ControlCodec.decode(EngineStatus.self, from: sampleEngineStatusJSON)
+        let template = engine.vips[0]
+        engine.vips = (0..<vipCount).map { index in
+            var vip = template
+            vip.vip = IPv4Address(rawValue: IPv4Address("198.19.0.1")!.rawValue + UInt32(index))
+            vip.detail = index % 3 == 0 ? #"failed(agentSelected in "active" \ "vips":[])"# : "active(eth0 epoch \(index) rounds 3)"
+            vip.failovers = index
+            return vip
+        }
+        // A string that spells the marker: escaped in the encoding, so never taken for it.
+        engine.adapters[0].state = #"eligible "vips":[] (txerr 0)"#
+        let report = StatusReport(
+            engine: engine, io: [AdapterIOCounters(adapter: "eth0", framesSeen: 10, requestsSeen: 7, repliesSent: 5)],
+            repliesByVIP: ["198.19.0.1": 4], monotonicNanoseconds: 197_000_000_000, wallNanoseconds: 1_700_000_000_000_000_000
+        )
+        let reply = ControlReply(ok: true, status: report)
+        let bytes = try ControlCodec.lineBytes(reply)
+        #expect(bytes == Array(try ControlCodec.line(reply).utf8))
+        #expect(ControlCodec.reply(String(decoding: bytes.dropLast(), as: UTF8.self)) == reply)
+    }
+
     @Test("reload and error replies; a trace record line is not taken for a reply")
     func otherReplies() throws {
         let reload = try ControlCodec.line(ControlReply(ok: true, reload: ReloadSummary(added: 1, removed: 2, changed: 0)))

@@ -189,7 +189,9 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
     /// The VIP this machine activates.
     public let vip: IPv4Address
     /// Its timers.
-    public let settings: VIPActivationSettings
+    public var settings: VIPActivationSettings { sharedSettings.value }
+    /// The timers, shared with the other machines started with them.
+    private let sharedSettings: SharedVIPActivationSettings
     /// The current state.
     public internal(set) var state: State
     /// Whether a bug-class event also trips `assertionFailure` (debug builds). True in the
@@ -199,8 +201,14 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
 
     /// Creates a machine in `pending(awaitingSelection)`.
     public init(vip: IPv4Address, settings: VIPActivationSettings, now: Instant) {
+        self.init(vip: vip, sharing: SharedVIPActivationSettings(settings), now: now)
+    }
+
+    /// Creates a machine in `pending(awaitingSelection)` whose settings are `settings`,
+    /// shared with every other machine made with the same object (no copy per VIP).
+    public init(vip: IPv4Address, sharing settings: SharedVIPActivationSettings, now: Instant) {
         self.vip = vip
-        self.settings = settings
+        self.sharedSettings = settings
         self.state = .pending(
             Pending(reason: .awaitingSelection, epoch: 0, boundAgent: nil, since: now, failoverStartedAt: nil)
         )

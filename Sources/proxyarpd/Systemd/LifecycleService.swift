@@ -59,15 +59,19 @@ struct LifecycleService: Service {
                 throw error
             }
         }
-        // Ready once every configured VIP is settled (see `State.isSettled`).
+        // Ready once every configured VIP is settled (see `State.isSettled`). Counted from
+        // each VIP's state, not from `engine.status()`: a full status of 100,000 VIPs is
+        // tens of MB of strings, and the heap kept that size after readiness.
         while !Task.isCancelled {
             var settled = 0
+            var active = 0
             for vip in vips {
-                if let actor = await engine.actor(for: vip), await actor.state.isSettled { settled += 1 }
+                guard let actor = await engine.actor(for: vip) else { continue }
+                let state = await actor.state
+                if state.isSettled { settled += 1 }
+                if case .active = state { active += 1 }
             }
             if settled == vips.count {
-                let status = await engine.status()
-                let active = status.vips.filter { $0.state == "active" }.count
                 logger.info("ready", metadata: ["vips": "\(vips.count)", "active": "\(active)"])
                 notifier?.notify(["READY=1", "STATUS=\(active) of \(vips.count) VIPs active"])
                 return
