@@ -15,7 +15,10 @@ public actor SelectorActor {
     private var watched = AddressSet()
     private var awaiting = AddressSet()
     private var waiting: Set<IPv4Address> = []
-    private var configs: [IPv4Address: VIPConfiguration] = [:]
+    /// The configurations of the VIPs that preempt (the only ones whose settings the
+    /// selector needs after selection; the others are not kept, which saves megabytes at
+    /// 100,000 VIPs).
+    private var preempting: [IPv4Address: VIPConfiguration] = [:]
     private var generation: UInt64 = 0
     private var preemptDelay: Duration
     private var preemptChecks: [IPv4Address: Task<Void, Never>] = [:]
@@ -38,15 +41,18 @@ public actor SelectorActor {
 
     /// Starts watching `vip` (its announcements are observed from now on).
     func watch(_ config: VIPConfiguration) {
-        let known = configs[config.address] == config
-        configs[config.address] = config
-        if watched.insert(config.address) || !known { publish() }
+        remember(config)
+        if watched.insert(config.address) { publish() }
+    }
+
+    private func remember(_ config: VIPConfiguration) {
+        preempting[config.address] = config.preempt ? config : nil
     }
 
     /// Starts watching many VIPs with one published table.
     func watch(all newConfigs: [VIPConfiguration]) {
         for config in newConfigs {
-            configs[config.address] = config
+            remember(config)
             watched.insert(config.address)
         }
         publish()
@@ -54,7 +60,7 @@ public actor SelectorActor {
 
     /// Stops watching `vip` and forgets its assignment.
     func unwatch(_ vip: IPv4Address) {
-        configs[vip] = nil
+        preempting[vip] = nil
         watched.remove(vip)
         awaiting.remove(vip)
         waiting.remove(vip)
@@ -65,7 +71,7 @@ public actor SelectorActor {
 
     /// Updates a VIP's preferences without moving it.
     func update(_ config: VIPConfiguration) {
-        configs[config.address] = config
+        remember(config)
     }
 
     /// Chooses an agent for `config`, or nil (the VIP then waits for an adapter).
@@ -160,7 +166,7 @@ public actor SelectorActor {
     }
 
     private func schedulePreemptionChecks() {
-        for config in configs.values where config.preempt && selection.preemptionTarget(for: config) != nil {
+        for config in preempting.values where selection.preemptionTarget(for: config) != nil {
             guard preemptChecks[config.address] == nil else { continue }
             let clock = environment.clock
             let deadline = clock.now().advanced(by: preemptDelay)
@@ -173,7 +179,7 @@ public actor SelectorActor {
 
     private func preemptIfStillBetter(_ vip: IPv4Address) async {
         preemptChecks[vip] = nil
-        guard let config = configs[vip], let target = selection.preemptionTarget(for: config),
+        guard let config = preempting[vip], let target = selection.preemptionTarget(for: config),
             let actor = directory.vip(vip)
         else { return }
         let choice = tracedSelect(config, excluding: [])

@@ -36,7 +36,19 @@ public struct AgentSelection: Sendable, Equatable {
     /// Every known candidate by name.
     public private(set) var candidates: [AdapterName: AgentCandidate] = [:]
     /// The agent of every assigned VIP.
-    public private(set) var assignments: [IPv4Address: AdapterName] = [:]
+    /// Every assigned VIP's agent, built from ``members`` (O(VIPs): for tests and
+    /// inspection; ``agent(of:)`` answers for one VIP). Not stored twice: at 100,000 VIPs
+    /// a second map would cost megabytes.
+    public var assignments: [IPv4Address: AdapterName] {
+        var result: [IPv4Address: AdapterName] = [:]
+        for (agent, vips) in members { for vip in vips { result[vip] = agent } }
+        return result
+    }
+
+    /// The agent `vip` is assigned to, if any (a look-up in each adapter's set).
+    public func agent(of vip: IPv4Address) -> AdapterName? {
+        members.first { $0.value.contains(vip) }?.key
+    }
     /// The VIPs each adapter serves.
     public private(set) var members: [AdapterName: Set<IPv4Address>] = [:]
     /// Adapters known, from what their captures heard, to share an L2 segment.
@@ -60,7 +72,7 @@ public struct AgentSelection: Sendable, Equatable {
         precondition((0...32).contains(prefixLength), "block prefix length \(prefixLength) out of 0...32")
         blockPrefixLength = prefixLength
         blockAgents = [:]
-        for (vip, agent) in assignments { countInBlock(vip, agent, by: 1) }
+        for (agent, vips) in members { for vip in vips { countInBlock(vip, agent, by: 1) } }
     }
 
     private func blockKey(of vip: IPv4Address) -> IPv4Address {
@@ -85,10 +97,7 @@ public struct AgentSelection: Sendable, Equatable {
 
     /// Forgets a candidate. Its assignments are released.
     public mutating func candidateRemoved(_ name: AdapterName) {
-        for vip in members[name] ?? [] {
-            assignments[vip] = nil
-            countInBlock(vip, name, by: -1)
-        }
+        for vip in members[name] ?? [] { countInBlock(vip, name, by: -1) }
         members[name] = nil
         candidates[name] = nil
     }
@@ -129,7 +138,7 @@ public struct AgentSelection: Sendable, Equatable {
     /// Whether `agent` serves a VIP other than `vip` in `vip`'s block.
     private func servesBlock(of vip: IPv4Address, _ agent: AdapterName) -> Bool {
         guard blockPrefixLength < 32, let count = blockAgents[blockKey(of: vip)]?[agent] else { return false }
-        return count > (assignments[vip] == agent ? 1 : 0)
+        return count > (members[agent]?.contains(vip) == true ? 1 : 0)
     }
 
     /// Chooses the best eligible candidate for `vip`, not in `excluding`, and records the
@@ -142,7 +151,6 @@ public struct AgentSelection: Sendable, Equatable {
             if best == nil || rank < best!.1 { best = (candidate, rank) }
         }
         guard let (candidate, rank) = best else { return .noAgent }
-        assignments[vip.address] = candidate.name
         members[candidate.name, default: []].insert(vip.address)
         countInBlock(vip.address, candidate.name, by: 1)
         return .agent(candidate, rank: rank)
@@ -150,7 +158,7 @@ public struct AgentSelection: Sendable, Equatable {
 
     /// Drops `vip`'s assignment, if any.
     public mutating func release(_ vip: IPv4Address) {
-        guard let agent = assignments.removeValue(forKey: vip) else { return }
+        guard let agent = agent(of: vip) else { return }
         members[agent]?.remove(vip)
         countInBlock(vip, agent, by: -1)
     }
@@ -158,7 +166,7 @@ public struct AgentSelection: Sendable, Equatable {
     /// For a `preempt` VIP: an eligible candidate that outranks its current agent on
     /// subnet or preference. Nil when none, or when the VIP does not preempt.
     public func preemptionTarget(for vip: VIPConfiguration) -> AgentCandidate? {
-        guard vip.preempt, let current = assignments[vip.address], let agent = candidates[current] else { return nil }
+        guard vip.preempt, let current = agent(of: vip.address), let agent = candidates[current] else { return nil }
         let currentRank = rank(agent, for: vip)
         var best: (AgentCandidate, AgentRank)?
         for candidate in candidates.values where candidate.eligible && candidate.name != current {
