@@ -12,4 +12,11 @@
 static inline void proxyarpd_tune_malloc(void) {
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 }
+
+// Gives free heap pages back to the kernel (malloc_trim(0): the top of the heap, and
+// whole free pages inside it). Activation's transient peak (tasks, observation batches,
+// netlink replies) is freed once VIPs settle but glibc keeps it; called once then.
+static inline void proxyarpd_release_free_memory(void) {
+    malloc_trim(0);
+}
 #endif

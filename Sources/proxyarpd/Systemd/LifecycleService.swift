@@ -1,3 +1,4 @@
+import CMalloc
 import Logging
 import ProxyARPActors
 import ProxyARPCore
@@ -72,6 +73,7 @@ struct LifecycleService: Service {
                 if case .active = state { active += 1 }
             }
             if settled == vips.count {
+                proxyarpd_release_free_memory()
                 logger.info("ready", metadata: ["vips": "\(vips.count)", "active": "\(active)"])
                 notifier?.notify(["READY=1", "STATUS=\(active) of \(vips.count) VIPs active"])
                 return
