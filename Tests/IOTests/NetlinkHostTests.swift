@@ -114,7 +114,7 @@ struct NetlinkHostTests {
         // Cleanup removes the remaining rule and every route in our tables, nothing else.
         try await host.bindOutboundPath(of: vip, to: "d0", replacing: nil)
         let removed = try host.cleanup()
-        #expect(removed.rules == 2)
+        #expect(removed.rules == 6)  // 2 VIP rules; the guard: 2 nops, the skip, 198.18.0.0/16
         #expect(removed.routes == 3)  // table0: 198.18.32.0/24; table1: 198.18.30.0/24 and default
         #expect(try Self.rules(from: "198.18.31.5", in: lab).isEmpty)
         #expect(try Self.rules(from: "198.18.31.6", in: lab).isEmpty)
@@ -183,8 +183,24 @@ struct NetlinkHostTests {
         #expect(try lab.ip("-4", "route", "get", "198.18.50.77", "from", "198.18.64.63").contains("dev f1"))
         #expect(try lab.ip("-4", "route", "get", "198.18.50.77", "from", "198.18.64.62").contains("dev f0"))
 
+        // The guard: only traffic from the VIPs' /16 walks the VIP rules; the rest skips them.
+        let all = try lab.ip("-4", "rule", "show")
+        let p = host.rulePriority
+        #expect(all.contains("\(p - 10):\tfrom 198.18.0.0/16 goto \(p) proto 154"), "\(all)")
+        #expect(all.contains("\(p - 1):\tfrom all goto \(p + 33) proto 154"), "\(all)")
+        #expect(all.contains("\(p):\tfrom all nop proto 154") && all.contains("\(p + 33):\tfrom all nop proto 154"), "\(all)")
+        // A rule in our range (not ours) for a source outside the guarded /16, into a table
+        // with a route that main lacks: skipped, so main decides.
+        try lab.ip("addr", "add", "192.0.2.10/24", "dev", "f0")
+        try lab.ip("route", "add", "192.0.2.0/24", "dev", "f1", "table", "\(table1)")
+        try lab.ip("rule", "add", "pref", "\(p + 6)", "from", "192.0.2.10", "lookup", "\(table1)")
+        #expect(try lab.ip("-4", "route", "get", "192.0.2.77", "from", "192.0.2.10").contains("dev f0"),
+                "traffic from outside the guarded /16s skips the VIP range")
+        try lab.ip("rule", "del", "pref", "\(p + 6)", "from", "192.0.2.10", "lookup", "\(table1)")
+        try lab.ip("route", "del", "192.0.2.0/24", "dev", "f1", "table", "\(table1)")
+
         // Cleanup finds rules at every priority of ours; binding again restores them.
-        #expect(try host.cleanup().rules == 2)
+        #expect(try host.cleanup().rules == 6)
         #expect(!(try lab.ip("-4", "rule", "show").contains("198.18.64.")))
         for vip in vips { try await host.bindOutboundPath(of: vip, to: "f0", replacing: nil) }
         try await host.bindOutboundPath(of: vips[63], to: "f1", replacing: "f0")
