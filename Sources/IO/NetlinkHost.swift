@@ -20,7 +20,7 @@ import Synchronization
 ///   inside one of the agent's subnets, a default route through that gateway on the agent.
 ///   A block's rules are kept by ``BlockBindings``: one `/32` rule per VIP with blocks of
 ///   one address, one rule per run of VIPs on one agent otherwise. A guard (see
-///   ``installGuard(for:_:)``) lets only traffic from the VIPs' `/16`s walk them. The kernel
+///   ``installGuard(for:_:)``) lets only traffic from the VIPs' `/20`s walk them. The kernel
 ///   keeps rules in a list (100,000 rules took 9 min 44 s to add here, and every route
 ///   lookup walks them), so large VIP sets need larger blocks.
 /// - Every bind reads the agent's addresses and the main default gateway (two filtered
@@ -59,7 +59,7 @@ public final class NetlinkHost: HostNetworking {
         var loopbackIndex: Int32?
         /// Whether the two `nop` anchors and the skip rule are installed (see ``RuleGuard``).
         var guardInstalled = false
-        /// The `/16`s whose traffic is sent into the VIP rules.
+        /// The `/20`s whose traffic is sent into the VIP rules.
         var guardedPrefixes: Set<IPv4Subnet> = []
     }
 
@@ -289,12 +289,17 @@ public final class NetlinkHost: HostNetworking {
 
     // MARK: the guard
 
+    /// The guard's granularity: traffic from a `/20` (4,096 addresses) that holds bound VIPs
+    /// walks the VIP rules. 100,000 VIPs in two ranges need 25 guard rules; a `/16` would
+    /// have let the lab's client, in the same `/16` as 34,000 of them, walk 1,600 rules.
+    public static let guardPrefixLength = 20
+
     /// Every packet the host routes walks the policy rules until one matches, so a thousand
     /// VIP rules would tax all of the host's traffic (measured in the lab: 1,024 block rules
     /// doubled the machine's CPU per ARP request, because the kernel routes each received
-    /// request). The guard sends only traffic from the VIPs' `/16`s into the VIP rules:
+    /// request). The guard sends only traffic from the `/20`s holding bound VIPs into them:
     ///
-    ///     rulePriority - 10   from S/16 goto rulePriority     (one per /16 holding bound VIPs)
+    ///     rulePriority - 10   from S/20 goto rulePriority     (one per /20 holding bound VIPs)
     ///     rulePriority - 1    goto rulePriority + 33          (everything else skips them)
     ///     rulePriority        nop                              (the anchor; /32 rules follow it)
     ///     rulePriority..+32   the VIP rules
@@ -310,7 +315,7 @@ public final class NetlinkHost: HostNetworking {
             try addRule(priority: rulePriority - 1, action: UInt8(FR_ACT_GOTO), goto: rulePriority + 33, &state)
             state.guardInstalled = true
         }
-        let prefix = IPv4Subnet.block(containing: vip, prefixLength: 16)
+        let prefix = IPv4Subnet.block(containing: vip, prefixLength: Self.guardPrefixLength)
         guard !state.guardedPrefixes.contains(prefix) else { return }
         try addRule(priority: rulePriority - 10, source: prefix, action: UInt8(FR_ACT_GOTO), goto: rulePriority, &state)
         state.guardedPrefixes.insert(prefix)
