@@ -114,7 +114,7 @@ struct NetlinkHostTests {
         // Cleanup removes the remaining rule and every route in our tables, nothing else.
         try await host.bindOutboundPath(of: vip, to: "d0", replacing: nil)
         let removed = try host.cleanup()
-        #expect(removed.rules == 6)  // 2 VIP rules; the guard: 2 nops, the skip, 198.18.16.0/20
+        #expect(removed.rules == 7)  // 2 VIP rules; the end nop, the skip; 198.18.16.0/20's guard, anchor, exit
         #expect(removed.routes == 3)  // table0: 198.18.32.0/24; table1: 198.18.30.0/24 and default
         #expect(try Self.rules(from: "198.18.31.5", in: lab).isEmpty)
         #expect(try Self.rules(from: "198.18.31.6", in: lab).isEmpty)
@@ -183,12 +183,25 @@ struct NetlinkHostTests {
         #expect(try lab.ip("-4", "route", "get", "198.18.50.77", "from", "198.18.64.63").contains("dev f1"))
         #expect(try lab.ip("-4", "route", "get", "198.18.50.77", "from", "198.18.64.62").contains("dev f0"))
 
-        // The guard: only traffic from the VIPs' /16 walks the VIP rules; the rest skips them.
+        // A VIP in another /20 gets a section of its own, after the first.
+        let far = IPv4Address(198, 18, 96, 7)
+        try await host.addLocalAddress(far)
+        try await host.bindOutboundPath(of: far, to: "f1", replacing: nil)
+        let p2 = host.rulePriority + 36
+        #expect(try lab.ip("-4", "rule", "show").contains("\(p2):\tfrom 198.18.96.7 lookup \(table1)"))
+        #expect(try lab.ip("-4", "rule", "show").contains("\(host.rulePriority - 10):\tfrom 198.18.96.0/20 goto \(p2)"))
+        #expect(try lab.ip("-4", "route", "get", "198.18.50.77", "from", "198.18.96.7").contains("dev f1"))
+        #expect(try lab.ip("-4", "route", "get", "198.18.50.77", "from", "198.18.64.62").contains("dev f0"))
+        try await host.unbindOutboundPath(of: far, from: "f1")
+        try await host.removeLocalAddress(far)
+
+        // The guard: only traffic from the VIPs' /20s walks the VIP rules; the rest skips them.
         let all = try lab.ip("-4", "rule", "show")
         let p = host.rulePriority
         #expect(all.contains("\(p - 10):\tfrom 198.18.64.0/20 goto \(p) proto 154"), "\(all)")
-        #expect(all.contains("\(p - 1):\tfrom all goto \(p + 33) proto 154"), "\(all)")
-        #expect(all.contains("\(p):\tfrom all nop proto 154") && all.contains("\(p + 33):\tfrom all nop proto 154"), "\(all)")
+        #expect(all.contains("\(p - 1):\tfrom all goto \(host.endPriority) proto 154"), "\(all)")
+        #expect(all.contains("\(p):\tfrom all nop proto 154") && all.contains("\(p + 33):\tfrom all goto \(host.endPriority) proto 154"), "\(all)")
+        #expect(all.contains("\(host.endPriority):\tfrom all nop proto 154"), "\(all)")
         // A rule in our range (not ours) for a source outside the guarded /20, into a table
         // with a route that main lacks: skipped, so main decides.
         try lab.ip("addr", "add", "192.0.2.10/24", "dev", "f0")
@@ -200,7 +213,7 @@ struct NetlinkHostTests {
         try lab.ip("route", "del", "192.0.2.0/24", "dev", "f1", "table", "\(table1)")
 
         // Cleanup finds rules at every priority of ours; binding again restores them.
-        #expect(try host.cleanup().rules == 6)
+        #expect(try host.cleanup().rules == 10)  // 2 VIP rules, end, skip, 2 × (guard, anchor, exit)
         #expect(!(try lab.ip("-4", "rule", "show").contains("198.18.64.")))
         for vip in vips { try await host.bindOutboundPath(of: vip, to: "f0", replacing: nil) }
         try await host.bindOutboundPath(of: vips[63], to: "f1", replacing: "f0")
