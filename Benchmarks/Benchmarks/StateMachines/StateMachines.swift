@@ -21,9 +21,12 @@ let benchmarks: @Sendable () -> Void = {
 
     // pending → broadcast → enqueued → active: 4 events (create, agentSelected,
     // announcementSeen on a sibling, outboundPathBound).
+    // The daemon creates its VIPs' settings once and shares them (as here); a machine
+    // itself allocates nothing.
+    let sharedSettings = SharedVIPActivationSettings(settings)
     Benchmark("VIP-activation-happy-path-4-events") { benchmark in
         for _ in benchmark.scaledIterations {
-            var machine = VIPActivationStateMachine(vip: vip, settings: settings, now: t0)
+            var machine = VIPActivationStateMachine(vip: vip, sharing: sharedSettings, now: t0)
             blackHole(try machine.agentSelected(agent, now: t0))
             blackHole(machine.announcementSeen(on: "h1", mac: agent.mac, now: t0.advanced(by: .milliseconds(1))))
             blackHole(try machine.outboundPathBound(agent: "h0", epoch: 1, now: t0.advanced(by: .milliseconds(2))))
