@@ -63,10 +63,11 @@ struct ThreadExecutorTests {
         executor.clearReadableSource()
     }
 
-    @Test("A failing handler is backed off instead of spinning the thread")
-    func failingHandlerBacksOff() async throws {
-        let executor = try ThreadExecutor(name: "pio-test-bo")
-        defer { executor.shutdown() }
+    /// Registers an always-readable pipe (one byte, never drained) whose handler returns
+    /// `outcome`, lets `executor` run for 300 ms, and returns how often the handler ran.
+    private static func callsOnAlwaysReadableSource(
+        _ executor: ThreadExecutor, returning outcome: ThreadExecutor.ReadableOutcome
+    ) async throws -> (calls: Int, elapsed: Duration) {
         let calls = Atomic<Int>(0)
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
@@ -79,16 +80,23 @@ struct ThreadExecutorTests {
         let started = ContinuousClock.now
         executor.setReadableSource(descriptor: fds[0]) {
             calls.wrappingAdd(1, ordering: .relaxed)
-            return .failed
+            return outcome
         }
         try await Task.sleep(for: .milliseconds(300))
         executor.clearReadableSource()
-        let elapsed = ContinuousClock.now - started
+        return (calls.load(ordering: .relaxed), ContinuousClock.now - started)
+    }
+
+    @Test("A failing handler is backed off instead of spinning the thread")
+    func failingHandlerBacksOff() async throws {
+        let executor = try ThreadExecutor(name: "pio-test-bo")
+        defer { executor.shutdown() }
+        let (calls, elapsed) = try await Self.callsOnAlwaysReadableSource(executor, returning: .failed)
         // Spinning would call it hundreds of thousands of times; with a 100 ms backoff it
         // runs about once per 100 ms of however long the (possibly loaded) machine took.
         let allowed = Int(elapsed / ThreadExecutor.errorBackoff) + 10
-        #expect(calls.load(ordering: .relaxed) >= 1)
-        #expect(calls.load(ordering: .relaxed) <= allowed, "elapsed \(elapsed)")
+        #expect(calls >= 1)
+        #expect(calls <= allowed, "elapsed \(elapsed)")
     }
 
     @Test("After a busy batch the loop pauses before polling again; after a single item it does not")
@@ -96,23 +104,7 @@ struct ThreadExecutorTests {
         func calls(reporting items: Int) async throws -> (calls: Int, elapsed: Duration) {
             let executor = try ThreadExecutor(name: "pio-test-co", coalescing: .milliseconds(20))
             defer { executor.shutdown() }
-            let calls = Atomic<Int>(0)
-            var fds: [Int32] = [0, 0]
-            #expect(pipe(&fds) == 0)
-            defer {
-                close(fds[0])
-                close(fds[1])
-            }
-            var byte: UInt8 = 1
-            _ = write(fds[1], &byte, 1)  // never drained: always readable
-            let started = ContinuousClock.now
-            executor.setReadableSource(descriptor: fds[0]) {
-                calls.wrappingAdd(1, ordering: .relaxed)
-                return .handled(items)
-            }
-            try await Task.sleep(for: .milliseconds(300))
-            executor.clearReadableSource()
-            return (calls.load(ordering: .relaxed), ContinuousClock.now - started)
+            return try await Self.callsOnAlwaysReadableSource(executor, returning: .handled(items))
         }
         let busy = try await calls(reporting: ThreadExecutor.coalescingThreshold)
         // A 20 ms pause after every call: about one call per 20 ms of the elapsed time.
