@@ -57,10 +57,8 @@ struct NetlinkHostTests {
     func outboundPath() async throws {
         let lab = try NetlinkLab.make()
         defer { lab.destroy() }
-        try lab.addVeth("d0", peer: "s0")
-        try lab.addVeth("d1", peer: "s1")
-        try lab.ip("addr", "add", "198.18.30.10/24", "dev", "d0")
-        try lab.ip("addr", "add", "198.18.30.11/24", "dev", "d1")
+        try lab.addVeth("d0", peer: "s0", address: "198.18.30.10/24")
+        try lab.addVeth("d1", peer: "s1", address: "198.18.30.11/24")
         try lab.ip("route", "add", "default", "via", "198.18.30.1", "dev", "d0")
 
         let host = try NetlinkHost(namespacePath: lab.path)
@@ -128,10 +126,8 @@ struct NetlinkHostTests {
     func oldAgentGone() async throws {
         let lab = try NetlinkLab.make()
         defer { lab.destroy() }
-        try lab.addVeth("e0", peer: "t0")
-        try lab.addVeth("e1", peer: "t1")
-        try lab.ip("addr", "add", "198.18.40.10/24", "dev", "e0")
-        try lab.ip("addr", "add", "198.18.41.10/24", "dev", "e1")
+        try lab.addVeth("e0", peer: "t0", address: "198.18.40.10/24")
+        try lab.addVeth("e1", peer: "t1", address: "198.18.41.10/24")
         let host = try NetlinkHost(namespacePath: lab.path)
         let vip = IPv4Address(198, 18, 42, 5)
 
@@ -149,10 +145,8 @@ struct NetlinkHostTests {
     func blockBindings() async throws {
         let lab = try NetlinkLab.make()
         defer { lab.destroy() }
-        try lab.addVeth("f0", peer: "u0")
-        try lab.addVeth("f1", peer: "u1")
-        try lab.ip("addr", "add", "198.18.50.10/24", "dev", "f0")
-        try lab.ip("addr", "add", "198.18.50.11/24", "dev", "f1")
+        try lab.addVeth("f0", peer: "u0", address: "198.18.50.10/24")
+        try lab.addVeth("f1", peer: "u1", address: "198.18.50.11/24")
         let host = try NetlinkHost(namespacePath: lab.path, blockPrefixLength: 26)
         let table0 = host.table(forInterfaceIndex: try Self.index(of: "f0", in: lab))
         let table1 = host.table(forInterfaceIndex: try Self.index(of: "f1", in: lab))

@@ -38,11 +38,13 @@ struct NetlinkLab {
         try Self.run(["ip", "netns", "exec", name, "cat", file]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// A veth pair `adapter`/`peer`, both inside the namespace, both up.
-    func addVeth(_ adapter: String, peer: String) throws {
+    /// A veth pair `adapter`/`peer`, both inside the namespace, both up; `address`
+    /// (`A.B.C.D/len`), when given, on `adapter`.
+    func addVeth(_ adapter: String, peer: String, address: String? = nil) throws {
         try ip("link", "add", adapter, "type", "veth", "peer", "name", peer)
         try ip("link", "set", adapter, "up")
         try ip("link", "set", peer, "up")
+        if let address { try ip("addr", "add", address, "dev", adapter) }
     }
 
     struct CommandFailed: Error, CustomStringConvertible {

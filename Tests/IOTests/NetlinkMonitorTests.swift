@@ -19,8 +19,7 @@ struct NetlinkMonitorTests {
     func followsOneAdapter() async throws {
         let lab = try NetlinkLab.make()
         defer { lab.destroy() }
-        try lab.addVeth("a0", peer: "p0")
-        try lab.ip("addr", "add", "198.18.10.10/24", "dev", "a0")
+        try lab.addVeth("a0", peer: "p0", address: "198.18.10.10/24")
         let (index, mac) = try Self.indexAndMAC(of: "a0", in: lab)
 
         let monitor = NetlinkLinkMonitor(names: ["a0"], namespacePath: lab.path)
