@@ -14,6 +14,17 @@ struct PcapFrameIOTests {
 
     /// Opens frame I/O on the lab adapters (both unless `onlyA`), runs `body`, and shuts it
     /// down whatever happens.
+    /// Publishes a table in which `agent` answers for `vip` alone (its MAC, as `macA`) and
+    /// every adapter of `io` is ours.
+    func publish(_ vip: IPv4Address, answeredBy agent: AdapterName, mac macA: MACAddress, in io: PcapFrameIO) {
+        io.answerTable.publish(AnswerTable(
+            generation: 1,
+            proxyLists: [agent: ProxyList(agentMAC: macA, vips: [vip])],
+            watchedVIPs: [vip],
+            ownMACs: Set(io.macs.values)
+        ))
+    }
+
     func withFrameIO<T>(_ lab: NetnsLab, onlyA: Bool = false, _ body: (PcapFrameIO) async throws -> T) async throws -> T {
         let names = onlyA ? [lab.adapterA] : [lab.adapterA, lab.adapterB]
         let io = try PcapFrameIO(adapters: names.map { AdapterName($0) })
@@ -35,12 +46,7 @@ struct PcapFrameIOTests {
                 let a = AdapterName(lab.adapterA)
                 let b = AdapterName(lab.adapterB)
                 let macA = try #require(io.mac(of: a))
-                io.answerTable.publish(AnswerTable(
-                    generation: 1,
-                    proxyLists: [a: ProxyList(agentMAC: macA, vips: [Self.vip])],
-                    watchedVIPs: [Self.vip],
-                    ownMACs: Set(io.macs.values)
-                ))
+                publish(Self.vip, answeredBy: a, mac: macA, in: io)
 
                 let answered = try lab.inClient(["arping", "-c", "3", "-w", "5", "-I", "br0", "\(Self.vip)"])
                 #expect(answered.status == 0, "\(answered.output)")
@@ -77,12 +83,7 @@ struct PcapFrameIOTests {
             try await withFrameIO(lab, onlyA: true) { io in
                 let macA = try #require(io.mac(of: a))
                 let taggedVIP = IPv4Address(198, 18, 78, 10)
-                io.answerTable.publish(AnswerTable(
-                    generation: 1,
-                    proxyLists: [a: ProxyList(agentMAC: macA, vips: [taggedVIP])],
-                    watchedVIPs: [taggedVIP],
-                    ownMACs: [macA]
-                ))
+                publish(taggedVIP, answeredBy: a, mac: macA, in: io)  // only A is open: ownMACs = [macA]
                 let client = try PcapHandle.openLive(device: lab.adapterB)
                 let clientMAC = MACAddress(0x02, 0x00, 0x00, 0x00, 0x78, 0x01)
                 let clientIP = IPv4Address(198, 18, 78, 1)
@@ -111,9 +112,7 @@ struct PcapFrameIOTests {
             try await withFrameIO(lab, onlyA: true) { io in
                 let macA = try #require(io.mac(of: a))
                 let vip = IPv4Address(198, 18, 79, 10)
-                io.answerTable.publish(AnswerTable(
-                    generation: 1, proxyLists: [a: ProxyList(agentMAC: macA, vips: [vip])],
-                    watchedVIPs: [vip], ownMACs: [macA]))
+                publish(vip, answeredBy: a, mac: macA, in: io)  // only A is open: ownMACs = [macA]
                 let client = try PcapHandle.openLive(device: lab.adapterB)
                 let burst = 2_000
                 for index in 0..<burst {
