@@ -46,7 +46,7 @@ struct NetlinkHostTests {
         try await host.addLocalAddress(vip)
         #expect(try lab.ip("-4", "addr", "show", "dev", "lo").contains("inet 198.18.20.5/32"))
         // The root namespace is untouched.
-        #expect(!(try NetlinkLab.run(["ip", "-4", "addr", "show", "dev", "lo"]).contains("198.18.20.5")))
+        #expect(!(try mustRun(["ip", "-4", "addr", "show", "dev", "lo"]).contains("198.18.20.5")))
 
         try await host.removeLocalAddress(vip)
         try await host.removeLocalAddress(vip)
@@ -161,7 +161,7 @@ struct NetlinkHostTests {
         #expect(local == "local 198.18.64.0/26 dev lo scope host \n")
         #expect(!(try lab.ip("-4", "addr", "show", "dev", "lo").contains("198.18.64.")))
         #expect(try lab.ip("-4", "route", "get", "198.18.64.33").hasPrefix("local 198.18.64.33 dev lo"))
-        #expect(try NetlinkLab.run(["ip", "netns", "exec", lab.name, "ping", "-c", "1", "-W", "1", "198.18.64.33"])
+        #expect(try mustRun(["ip", "netns", "exec", lab.name, "ping", "-c", "1", "-W", "1", "198.18.64.33"])
             .contains("1 received"))
         var rules = try lab.ip("-4", "rule", "show").split(separator: "\n").filter { $0.contains("198.18.64.") && !$0.contains("goto") }
         #expect(rules.count == 1)

@@ -17,25 +17,25 @@ struct NetlinkLab {
     static func make() throws -> NetlinkLab {
         let number = counter.add(1, ordering: .relaxed).newValue
         let lab = NetlinkLab(name: "nlk\(getpid())x\(number)")
-        try run(["ip", "netns", "add", lab.name])
+        try mustRun(["ip", "netns", "add", lab.name])
         try lab.ip("link", "set", "lo", "up")
         return lab
     }
 
     /// Deletes the namespace (and with it every link, address, rule and route in it).
     func destroy() {
-        _ = try? Self.run(["ip", "netns", "delete", name])
+        _ = try? mustRun(["ip", "netns", "delete", name])
     }
 
     /// `ip -n NAME args...`; returns standard output, throws on a non-zero exit.
     @discardableResult
     func ip(_ arguments: String...) throws -> String {
-        try Self.run(["ip", "-n", name] + arguments)
+        try mustRun(["ip", "-n", name] + arguments)
     }
 
     /// `ip netns exec NAME cat PATH`, trimmed.
     func read(_ file: String) throws -> String {
-        try Self.run(["ip", "netns", "exec", name, "cat", file]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try mustRun(["ip", "netns", "exec", name, "cat", file]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A veth pair `adapter`/`peer`, both inside the namespace, both up; `address`
@@ -45,31 +45,6 @@ struct NetlinkLab {
         try ip("link", "set", adapter, "up")
         try ip("link", "set", peer, "up")
         if let address { try ip("addr", "add", address, "dev", adapter) }
-    }
-
-    struct CommandFailed: Error, CustomStringConvertible {
-        var command: [String]
-        var status: Int32
-        var output: String
-        var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
-    }
-
-    @discardableResult
-    static func run(_ command: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw CommandFailed(command: command, status: process.terminationStatus, output: text)
-        }
-        return text
     }
 }
 
