@@ -72,9 +72,6 @@ public struct BlockBindings: Sendable, Equatable {
     /// Whether `vip` is local.
     public func isLocal(_ vip: IPv4Address) -> Bool { blocks[block(of: vip).network]?.local.contains(vip) ?? false }
 
-    /// Every local VIP.
-    public var local: [IPv4Address] { blocks.values.flatMap(\.local) }
-
     /// The rules installed for `vip`'s block.
     public func rules(inBlockOf vip: IPv4Address) -> Set<Rule> { blocks[block(of: vip).network]?.rules ?? [] }
 

@@ -50,7 +50,8 @@ public final class NetlinkHost: HostNetworking {
 
     private struct State: ~Copyable {
         var socket: NetlinkSocket
-        /// What the kernel should hold, per block.
+        /// What the kernel should hold, per block (local VIPs tracked in block mode only:
+        /// a `/32` address needs no cover).
         var bindings: BlockBindings
         /// The local routes installed per block (blocks larger than one address only).
         var installedLocalRoutes: [IPv4Address: Set<IPv4Subnet>] = [:]
@@ -152,7 +153,6 @@ public final class NetlinkHost: HostNetworking {
             let request = Self.addressRequest(
                 type: UInt16(RTM_NEWADDR), flags: CLN_NLM_F_CREATE | CLN_NLM_F_EXCL, vip: vip, index: lo)
             let code = try state.socket.execute(request, tolerating: [EEXIST])
-            state.bindings.setLocal(vip, true)
             logger.debug("\(code == 0 ? "added" : "already had") \(vip)/32 on lo")
         }
     }
@@ -161,8 +161,8 @@ public final class NetlinkHost: HostNetworking {
     public func removeLocalAddressSynchronously(_ vip: IPv4Address) throws(NetlinkError) {
         try state.withLock { state throws(NetlinkError) in
             let lo = try Self.loopbackIndex(&state)
-            state.bindings.setLocal(vip, false)
             if blockPrefixLength < 32 {
+                state.bindings.setLocal(vip, false)
                 try syncLocalRoutes(inBlockOf: vip, loopback: lo, &state)
                 return
             }

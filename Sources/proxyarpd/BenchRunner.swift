@@ -246,8 +246,8 @@ struct BenchRunner: Sendable {
     private func waitQuiet(_ process: LabProcess, timeout: Duration) async {
         let clock = ContinuousClock()
         let start = clock.now
-        guard let pid = process.processIdentifier else { return }
-        while clock.now - start < timeout, var last = CPUTime.process(pid) {
+        guard let pid = process.processIdentifier, var last = CPUTime.process(pid) else { return }
+        while clock.now - start < timeout {
             progress("waiting for the daemon to settle")
             try? await Task.sleep(for: .milliseconds(500))
             guard let now = CPUTime.process(pid) else { return }
