@@ -141,7 +141,9 @@ let package = Package(
             ],
             path: "Sources/MemoryProbe"
         ),
-        .testTarget(name: "CoreTests", dependencies: ["ProxyARPCore", "ProxyARPIO"], path: "Tests/CoreTests"),
+        .testTarget(
+            name: "CoreTests", dependencies: ["ProxyARPCore", "ProxyARPIO", "ProxyARPTestSupport"], path: "Tests/CoreTests"
+        ),
         .testTarget(
             name: "StateMachinesTests",
             dependencies: ["ProxyARPCore", "ProxyARPStateMachines"],
@@ -158,7 +160,10 @@ let package = Package(
             dependencies: ["ProxyARPCore", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPControl"],
             path: "Tests/ControlTests"
         ),
-        .testTarget(name: "IOTests", dependencies: ["ProxyARPCore", "ProxyARPIO", "CLinuxNet"], path: "Tests/IOTests"),
+        .testTarget(
+            name: "IOTests", dependencies: ["ProxyARPCore", "ProxyARPIO", "CLinuxNet", "ProxyARPTestSupport"],
+            path: "Tests/IOTests"
+        ),
         // The real daemon in network namespaces against real peers; root only.
         .testTarget(
             name: "EndToEndTests",

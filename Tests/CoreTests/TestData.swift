@@ -1,26 +1,19 @@
 import Foundation
 import ProxyARPCore
 import ProxyARPIO
+import ProxyARPTestSupport
 
-/// The shared capture files, found relative to this package: `<package>/../shared/testdata`.
+/// The capture files kept in the repository (`Tests/Fixtures`, see its README).
 enum TestData {
-    static let directory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // <package>/Tests/CoreTests
-        .deletingLastPathComponent()  // <package>/Tests
-        .deletingLastPathComponent()  // <package>
-        .deletingLastPathComponent()  // the folder holding the package and shared/
-        .appendingPathComponent("shared")
-        .appendingPathComponent("testdata")
-
-    static let linuxCapture = "linux-arp-ndp.pcap"
-    static let craftedCapture = "crafted-arp-edge-cases.pcap"
+    static let linuxCapture = Fixtures.linuxCapture
+    static let craftedCapture = Fixtures.craftedCapture
 
     /// All frames of a capture in `directory`.
     static func frames(_ name: String) throws -> [[UInt8]] {
-        try CaptureFile(path: directory.appendingPathComponent(name).path).frames
+        try CaptureFile(path: Fixtures.path(name)).frames
     }
 
-    /// Frame `number` (1-based, as in testdata/README.md) of a capture.
+    /// Frame `number` (1-based, as in Tests/Fixtures/README.md) of a capture.
     static func frame(_ number: Int, of name: String) throws -> [UInt8] {
         let all = try frames(name)
         guard (1...all.count).contains(number) else { throw Missing(name: name, number: number) }
@@ -37,7 +30,7 @@ func hex(_ text: String) -> [UInt8] {
     return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
 }
 
-/// The addresses of the captures (testdata/README.md).
+/// The addresses of the captures (Tests/Fixtures/README.md).
 enum Lab {
     static let hostA = MACAddress(0x02, 0, 0, 0, 0x0a, 0x01)
     static let hostB = MACAddress(0x02, 0, 0, 0, 0x0b, 0x01)

@@ -38,10 +38,9 @@ struct EndToEndTests {
         }
     }
 
-    @Test("of the shared captures, only the valid request for a VIP is answered; malformed, foreign and non-VIP frames are not")
+    @Test("of the fixture captures, only the valid request for a VIP is answered; malformed, foreign and non-VIP frames are not")
     func capturedFramesFromTestdata() async throws {
-        let testdata = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/testdata").path
+        let testdata = Fixtures.directory
         try await DaemonLab.with("e2ef", vips: ["198.18.0.100"]) { daemon in
             let vip = IPv4Address("198.18.0.100")!
             _ = try await daemon.waitForAnswers([vip])

@@ -1,0 +1,18 @@
+/// The test fixtures kept in the repository (`Tests/Fixtures`): real and crafted captures,
+/// described frame by frame in its README.
+public enum Fixtures {
+    /// `<package>/Tests/Fixtures`, found from this file's place in the package.
+    public static let directory: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)  // Sources/TestSupport/Fixtures.swift
+        return (parts + ["Tests", "Fixtures"]).joined(separator: "/")
+    }()
+
+    /// The capture of the Linux kernel and iputils talking ARP and NDP across a veth pair.
+    public static let linuxCapture = "linux-arp-ndp.pcap"
+    /// ARP edge cases built with scapy: VLAN tags, truncation, bad lengths, probes, claims.
+    public static let craftedCapture = "crafted-arp-edge-cases.pcap"
+
+    /// The full path of the fixture `name`.
+    public static func path(_ name: String) -> String { directory + "/" + name }
+}
