@@ -151,7 +151,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ActorsTests",
-            dependencies: ["ProxyARPCore", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPTestSupport"],
+            dependencies: [
+                "ProxyARPCore", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPTestSupport",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/ActorsTests"
         ),
         .testTarget(name: "ConfigTests", dependencies: ["ProxyARPCore", "ProxyARPConfig"], path: "Tests/ConfigTests"),

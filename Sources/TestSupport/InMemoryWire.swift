@@ -75,6 +75,9 @@ public final class InMemoryWire: FrameIO {
 
     public func observations() -> AsyncStream<[HeardObservation]> { stream }
 
+    /// Delivers `batch` as if a capture had observed it (e.g. a foreign claim).
+    public func deliver(_ batch: [HeardObservation]) { continuation.yield(batch) }
+
     public func send(_ frames: [[UInt8]], on adapter: AdapterName) async throws(TransmitError) {
         let now = clock.now()
         let lost = state.withLock { $0.lostVIPs }

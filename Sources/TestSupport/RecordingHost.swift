@@ -9,6 +9,7 @@ public final class RecordingHost: HostNetworking {
         var loopback: Set<IPv4Address> = []
         var bindings: [IPv4Address: AdapterName] = [:]
         var breakBeforeMake = 0
+        var onRemoveLocalAddress: (@Sendable (IPv4Address) async -> Void)?
     }
 
     private let state = Mutex(State())
@@ -34,7 +35,17 @@ public final class RecordingHost: HostNetworking {
     }
 
     public func removeLocalAddress(_ vip: IPv4Address) async throws {
-        _ = state.withLock { $0.loopback.remove(vip) }
+        let hook = state.withLock { state in
+            state.loopback.remove(vip)
+            return state.onRemoveLocalAddress
+        }
+        await hook?(vip)
+    }
+
+    /// Runs `hook` each time a VIP is removed from `lo` (after the removal), for tests that
+    /// act while the daemon withdraws.
+    public func whenRemovingLocalAddress(_ hook: @escaping @Sendable (IPv4Address) async -> Void) {
+        state.withLock { $0.onRemoveLocalAddress = hook }
     }
 
     public func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) async throws {

@@ -3,6 +3,8 @@ import ProxyARPActors
 import ProxyARPCore
 import ProxyARPStateMachines
 import ProxyARPTestSupport
+import ServiceLifecycleTestKit
+import Synchronization
 
 /// A running engine over an in-memory wire, scripted links and a manual clock.
 struct EngineLab {
@@ -20,6 +22,7 @@ struct EngineLab {
     let trace: TraceLog
     let engine: Engine
     let runTask: Task<Void, any Error>
+    private let shutdown = ShutdownTrigger()
     var expectedVIPs: Int
 
     init(vips: [VIPConfiguration], timers: TimerConfiguration = TimerConfiguration(), daemon: DaemonSettings = DaemonSettings()) {
@@ -35,7 +38,13 @@ struct EngineLab {
         engine = Engine(configuration: configuration, environment: environment, links: links)
         for (name, mac, _) in Self.adapters { wire.attach(name, mac: mac, segment: Self.lan) }
         let engine = self.engine
-        runTask = Task { try await engine.run() }
+        let shutdown = self.shutdown
+        runTask = Task {
+            try await testGracefulShutdown { trigger in
+                shutdown.trigger.withLock { $0 = trigger }
+                try await engine.run()
+            }
+        }
     }
 
     static func mac(of adapter: AdapterName) -> MACAddress { adapters.first { $0.0 == adapter }!.1 }
@@ -83,6 +92,18 @@ struct EngineLab {
         runTask.cancel()
         _ = await runTask.result
     }
+
+    /// Stops as the daemon does on SIGTERM: a graceful shutdown, not a cancellation.
+    func stopGracefully() async {
+        for _ in 0..<1_000 where shutdown.trigger.withLock({ $0 == nil }) { try? await Task.sleep(for: .milliseconds(1)) }
+        shutdown.trigger.withLock { $0 }?.triggerGracefulShutdown()
+        _ = await runTask.result
+    }
+}
+
+/// The graceful-shutdown trigger of a lab's run task, once it runs.
+private final class ShutdownTrigger: Sendable {
+    let trigger = Mutex<GracefulShutdownTestTrigger?>(nil)
 }
 
 /// `count` VIPs starting at `first`.

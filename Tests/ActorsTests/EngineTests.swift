@@ -72,7 +72,7 @@ struct EngineTests {
         }
         #expect(broadcasting == 0)
         #expect(most > 1, "activations overlap")
-        #expect(most <= ActivationPacer.defaultPermits, "at most \(ActivationPacer.defaultPermits) in broadcast, saw \(most)")
+        #expect(most <= SelectorActor.defaultPermits, "at most \(SelectorActor.defaultPermits) in broadcast, saw \(most)")
         await lab.stop()
     }
 

@@ -11,6 +11,8 @@ private struct TraceRecorder {
     var vips: [IPv4Address: VIPActivationStateMachine] = [:]
     var adapters: [AdapterName: AdapterHealthStateMachine] = [:]
     var selection = AgentSelection()
+    /// The selector's decision numbers, as the daemon gives them.
+    var decisions: UInt64 = 0
 
     private mutating func append(_ now: Instant, _ subject: TraceSubject, _ event: MachineEvent, _ from: String, _ to: String, _ action: String) {
         records.append(
@@ -63,13 +65,15 @@ private struct TraceRecorder {
     mutating func assign(_ vip: IPv4Address, excluding: [AdapterName] = [], now: Instant) throws -> Agent? {
         _ = select(.select(vip: vip, preferred: [], preempt: false, excluding: excluding), now: now)
         guard let name = selection.assignments[vip], let candidate = selection.candidates[name] else {
-            try self.vip(vip, .noAgentAvailable(now: now), now: now)
+            decisions += 1
+            try self.vip(vip, .noAgentAvailable(decision: decisions, now: now), now: now)
             return nil
         }
         let agent = Agent(
             name: name, mac: candidate.mac, localAddress: candidate.localAddress(for: vip),
             confirmation: selection.confirmationPolicy(for: name))
-        try self.vip(vip, .agentSelected(agent, now: now), now: now)
+        decisions += 1
+        try self.vip(vip, .agentSelected(agent, decision: decisions, now: now), now: now)
         return agent
     }
 
@@ -129,7 +133,8 @@ private func recordScenario() throws -> [MachineTraceRecord] {
     eth0Candidate.eligible = false
     r.select(.candidateChanged(eth0Candidate), now: now)
     for vip in vips where agents[vip]?.name == "eth0" {
-        try r.vip(vip, .agentLost(now: now), now: now)
+        r.decisions += 1
+        try r.vip(vip, .agentLost("eth0", decision: r.decisions, now: now), now: now)
         let agent = try #require(try r.assign(vip, now: now + .milliseconds(1)))
         // Nobody shares eth1's subnet now; under a transmit policy the transmit confirms.
         if agent.confirmation == .transmit {
@@ -155,7 +160,7 @@ private func recordScenario() throws -> [MachineTraceRecord] {
     // eth2's announcements for its VIP go unheard: retransmit twice, reselect.
     let lonely = vips[3]
     now = t0 + .seconds(20)
-    try r.vip(lonely, .withdraw(now: now), now: now)
+    try r.vip(lonely, .withdraw(keepLocalAddress: false, now: now), now: now)
     r.select(.release(lonely), now: now)
     r.createVIP(IPv4Address(198, 18, 5, 10), settings, now: now)
     let strayVIP = IPv4Address(198, 18, 5, 10)
@@ -195,7 +200,7 @@ struct TraceReplayTests {
         #expect(records.map(\.sequence) == Array(1...UInt64(records.count)))
         // The scenario really went where it claims.
         #expect(records.contains { $0.action.hasPrefix("publish(eth1") && $0.action.contains("replacing eth0") })
-        #expect(records.contains { $0.action.contains("unusable eth2") })
+        #expect(records.contains { $0.action.contains("requestAgent(excluding eth2") })
         #expect(records.contains { $0.to.hasPrefix("holdDown(") })
         #expect(records.contains { $0.to.hasPrefix("active(") && $0.to.contains("epoch 2") })
 

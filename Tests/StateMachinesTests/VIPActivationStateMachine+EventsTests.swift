@@ -4,6 +4,23 @@ import Testing
 
 typealias VIPAction = VIPActivationStateMachine.Action
 
+extension VIPActivationStateMachine {
+    /// The selector's next decision, `agent`, numbered after the last one taken.
+    mutating func selected(_ agent: Agent, now: Instant) throws(UnreachableTransition) -> Action {
+        try agentSelected(agent, decision: lastDecision + 1, now: now)
+    }
+
+    /// The selector's next decision: the agent (eth0 if none) was lost, another comes later.
+    mutating func lost(now: Instant) -> Action {
+        agentLost(state.agent?.name ?? "eth0", decision: lastDecision + 1, now: now)
+    }
+
+    /// The selector's next decision: no eligible adapter.
+    mutating func noAgent(now: Instant) -> Action {
+        noAgentAvailable(decision: lastDecision + 1, now: now)
+    }
+}
+
 // Scenario tests of VIPActivationStateMachine+Events.swift: whole activations with exact
 // deadlines, retransmission, confirmation policies, failover and withdrawal.
 
@@ -35,18 +52,19 @@ struct VIPActivationScenarioTests {
         #expect(machine.state.description == "pending(awaiting selection)")
 
         // Step 1-3: selected, round 1 broadcast, confirmation armed.
-        #expect(try machine.agentSelected(Fixture.eth0, now: t0)
+        #expect(try machine.selected(Fixture.eth0, now: t0)
             == VIPAction.announce(announcement(Fixture.eth0, round: 1, epoch: 1), timer: confirmTimer(1, at: t0 + .milliseconds(250))))
         #expect(machine.state.description == "broadcast(eth0 epoch 1 retx 0)")
 
         // Step 4-5: heard on the sibling -> published, confirmation timer cancelled.
         #expect(machine.announcementSeen(on: "eth1", mac: Fixture.macA, now: t0 + .milliseconds(3))
-            == VIPAction.publish(Fixture.eth0, replacing: nil, cancel: VIPTimerID(kind: .confirm, epoch: 1)))
+            == VIPAction.publish(Publication(agent: Fixture.eth0, replacing: nil, addsLocalAddress: true, cancel: VIPTimerID(kind: .confirm, epoch: 1))))
         #expect(machine.state.description == "enqueued(eth0 epoch 1 heard by eth1)")
 
         // Step 6: bound -> active; round 2 is due exactly one interval after round 1.
         #expect(try machine.outboundPathBound(agent: "eth0", epoch: 1, now: t0 + .milliseconds(7))
-            == VIPAction.schedule(announceTimer(1, at: t0 + interval)))
+            == VIPAction.activated(
+                Activation(agent: Fixture.eth0, previous: nil, isFailover: false, took: .milliseconds(1007), timer: announceTimer(1, at: t0 + interval))))
         guard case .active(let active) = machine.state else { Issue.record("not active"); return }
         #expect(active.since == t0 + .milliseconds(7))
         #expect(active.roundsSent == 1)
@@ -75,9 +93,10 @@ struct VIPActivationScenarioTests {
             announceCount: 1, announceInterval: .seconds(2), confirmTimeout: .milliseconds(250), confirmRetries: 0,
             refreshInterval: nil)
         var machine = VIPActivationStateMachine(vip: vip, settings: settings, now: t0)
-        _ = try machine.agentSelected(Fixture.eth0, now: t0)
+        _ = try machine.selected(Fixture.eth0, now: t0)
         _ = machine.announcementSeen(on: "eth1", mac: Fixture.macA, now: t0)
-        #expect(try machine.outboundPathBound(agent: "eth0", epoch: 1, now: t0) == .none)
+        #expect(try machine.outboundPathBound(agent: "eth0", epoch: 1, now: t0)
+            == VIPAction.activated(Activation(agent: Fixture.eth0, previous: nil, isFailover: false, took: .zero, timer: nil)))
         #expect(machine.state.name == "active")
     }
 
@@ -89,7 +108,7 @@ struct VIPActivationScenarioTests {
             announceCount: 3, announceInterval: .milliseconds(1200), confirmTimeout: timeout, confirmRetries: retries,
             refreshInterval: nil)
         var machine = VIPActivationStateMachine(vip: vip, settings: settings, now: t0)
-        _ = try machine.agentSelected(Fixture.eth0, now: t0)
+        _ = try machine.selected(Fixture.eth0, now: t0)
 
         var now = t0
         for retx in 1...max(1, retries) where retries > 0 {
@@ -100,7 +119,7 @@ struct VIPActivationScenarioTests {
         }
         now = now + timeout
         #expect(try machine.timerFired(VIPTimerID(kind: .confirm, epoch: 1), now: now)
-            == VIPAction.reselect(withdrawFrom: nil, unusable: "eth0", cancel: []))
+            == VIPAction.requestAgent(Reselection(unusable: "eth0", attemptStartedAt: t0)))
         guard case .pending(let pending) = machine.state else { Issue.record("not pending"); return }
         #expect(pending.reason == .agentUnconfirmed("eth0"))
         #expect(machine.state.description == "pending(announcements via eth0 unconfirmed)")
@@ -112,7 +131,7 @@ struct VIPActivationScenarioTests {
         #expect(machine == before)
 
         // The next agent starts attempt 2.
-        #expect(try machine.agentSelected(Fixture.eth1, now: now)
+        #expect(try machine.selected(Fixture.eth1, now: now)
             == VIPAction.announce(announcement(Fixture.eth1, round: 1, epoch: 2), timer: confirmTimer(2, at: now + timeout)))
     }
 
@@ -122,12 +141,15 @@ struct VIPActivationScenarioTests {
         // t0+250ms and t0+500ms; it is the last of these that neighbours may have taken,
         // so round 2 must come at least one interval after it.
         var machine = VIPActivationStateMachine(vip: vip, settings: Fixture.vipSettings, now: t0)
-        _ = try machine.agentSelected(Fixture.eth0, now: t0)
+        _ = try machine.selected(Fixture.eth0, now: t0)
         _ = try machine.timerFired(VIPTimerID(kind: .confirm, epoch: 1), now: t0 + .milliseconds(250))
         _ = try machine.timerFired(VIPTimerID(kind: .confirm, epoch: 1), now: t0 + .milliseconds(500))
         _ = machine.announcementSeen(on: "eth1", mac: Fixture.macA, now: t0 + .milliseconds(505))
         let action = try machine.outboundPathBound(agent: "eth0", epoch: 1, now: t0 + .milliseconds(510))
-        #expect(action == VIPAction.schedule(announceTimer(1, at: t0 + .milliseconds(500) + .milliseconds(1200))))
+        #expect(action == VIPAction.activated(
+            Activation(
+                agent: Fixture.eth0, previous: nil, isFailover: false, took: .milliseconds(510),
+                timer: announceTimer(1, at: t0 + .milliseconds(500) + .milliseconds(1200)))))
     }
 
     @Test("sibling policy ignores the outbound copy and a transmit; only a sibling confirms")
@@ -144,7 +166,7 @@ struct VIPActivationScenarioTests {
         #expect(machine.state.name == "broadcast")
 
         #expect(machine.announcementSeen(on: "eth1", mac: Fixture.macA, now: t0 + .milliseconds(4))
-            == VIPAction.publish(Fixture.eth0, replacing: nil, cancel: VIPTimerID(kind: .confirm, epoch: 1)))
+            == VIPAction.publish(Publication(agent: Fixture.eth0, replacing: nil, addsLocalAddress: true, cancel: VIPTimerID(kind: .confirm, epoch: 1))))
         #expect(machine.state.description == "enqueued(eth0 epoch 1 heard by eth1)")
     }
 
@@ -153,7 +175,7 @@ struct VIPActivationScenarioTests {
         let agent = Fixture.agent("eth0", confirmation: .transmit)
         var machine = vipMachine(in: .broadcast, confirmation: .transmit)
         #expect(machine.announcementSeen(on: "eth0", mac: Fixture.macA, now: t0 + .milliseconds(1))
-            == VIPAction.publish(agent, replacing: nil, cancel: VIPTimerID(kind: .confirm, epoch: 1)))
+            == VIPAction.publish(Publication(agent: agent, replacing: nil, addsLocalAddress: true, cancel: VIPTimerID(kind: .confirm, epoch: 1))))
         #expect(machine.state.description == "enqueued(eth0 epoch 1 outbound copy)")
     }
 
@@ -166,7 +188,7 @@ struct VIPActivationScenarioTests {
         #expect(machine.announcementTransmitted(agent: "eth1", epoch: 1, now: t0) == .none)
         #expect(machine == before)
         #expect(machine.announcementTransmitted(agent: "eth0", epoch: 1, now: t0 + .milliseconds(1))
-            == VIPAction.publish(agent, replacing: nil, cancel: VIPTimerID(kind: .confirm, epoch: 1)))
+            == VIPAction.publish(Publication(agent: agent, replacing: nil, addsLocalAddress: true, cancel: VIPTimerID(kind: .confirm, epoch: 1))))
         #expect(machine.state.description == "enqueued(eth0 epoch 1 transmitted)")
     }
 
@@ -175,7 +197,7 @@ struct VIPActivationScenarioTests {
         var machine = vipMachine(in: .active)
         let lostAt = t0 + .seconds(10)
 
-        #expect(machine.agentLost(now: lostAt) == VIPAction.reselect(withdrawFrom: "eth0", unusable: nil, cancel: [.announce]))
+        #expect(machine.lost(now: lostAt) == VIPAction.cancelTimers([.announce]))
         guard case .pending(let pending) = machine.state else { Issue.record("not pending"); return }
         #expect(pending.reason == .agentLost("eth0"))
         #expect(pending.boundAgent == "eth0", "outbound path stays bound until the next agent replaces it")
@@ -183,11 +205,11 @@ struct VIPActivationScenarioTests {
         #expect(machine.state.description == "pending(agent eth0 lost)")
 
         // A second loss report is harmless.
-        #expect(machine.agentLost(now: lostAt) == .none)
+        #expect(machine.lost(now: lostAt) == .none)
 
         // The new agent announces; nothing left to withdraw, so a plain announce (not a move).
         let selectedAt = lostAt + .milliseconds(2)
-        #expect(try machine.agentSelected(Fixture.eth1, now: selectedAt)
+        #expect(try machine.selected(Fixture.eth1, now: selectedAt)
             == VIPAction.announce(announcement(Fixture.eth1, round: 1, epoch: 2), timer: confirmTimer(2, at: selectedAt + .milliseconds(250))))
         guard case .broadcast(let broadcast) = machine.state else { Issue.record("not broadcast"); return }
         #expect(broadcast.boundAgent == "eth0")
@@ -201,13 +223,16 @@ struct VIPActivationScenarioTests {
 
         // eth0 (a sibling on the segment) hears eth1's announcement.
         #expect(machine.announcementSeen(on: "eth0", mac: Fixture.macB, now: selectedAt + .milliseconds(5))
-            == VIPAction.publish(Fixture.eth1, replacing: "eth0", cancel: VIPTimerID(kind: .confirm, epoch: 2)))
+            == VIPAction.publish(Publication(agent: Fixture.eth1, replacing: "eth0", addsLocalAddress: false, cancel: VIPTimerID(kind: .confirm, epoch: 2))))
         guard case .enqueued(let enqueued) = machine.state else { Issue.record("not enqueued"); return }
         #expect(enqueued.failoverStartedAt == lostAt)
         #expect(enqueued.boundAgent == "eth0")
 
         #expect(try machine.outboundPathBound(agent: "eth1", epoch: 2, now: selectedAt + .milliseconds(9))
-            == VIPAction.schedule(announceTimer(2, at: selectedAt + .milliseconds(1200))))
+            == VIPAction.activated(
+                Activation(
+                    agent: Fixture.eth1, previous: "eth0", isFailover: true, took: .milliseconds(11),
+                    timer: announceTimer(2, at: selectedAt + .milliseconds(1200)))))
         #expect(machine.state.description == "active(eth1 epoch 2 rounds 1)")
         #expect(machine.state.agent == Fixture.eth1)
     }
@@ -215,21 +240,21 @@ struct VIPActivationScenarioTests {
     @Test("agent lost while binding: the late bind is remembered and replaced later")
     func lostWhileBinding() throws {
         var machine = vipMachine(in: .enqueued)
-        #expect(machine.agentLost(now: t0 + .seconds(1)) == VIPAction.reselect(withdrawFrom: "eth0", unusable: nil, cancel: []))
+        #expect(machine.lost(now: t0 + .seconds(1)) == VIPAction.none)
         #expect(try machine.outboundPathBound(agent: "eth0", epoch: 1, now: t0 + .seconds(1)) == .none)
-        _ = try machine.agentSelected(Fixture.eth1, now: t0 + .seconds(2))
+        _ = try machine.selected(Fixture.eth1, now: t0 + .seconds(2))
         #expect(machine.announcementSeen(on: "eth0", mac: Fixture.macB, now: t0 + .seconds(2))
-            == VIPAction.publish(Fixture.eth1, replacing: "eth0", cancel: VIPTimerID(kind: .confirm, epoch: 2)))
+            == VIPAction.publish(Publication(agent: Fixture.eth1, replacing: "eth0", addsLocalAddress: false, cancel: VIPTimerID(kind: .confirm, epoch: 2))))
     }
 
     @Test("no agent available: pending says why, once")
     func noAgent() throws {
         var machine = VIPActivationStateMachine(vip: vip, settings: Fixture.vipSettings, now: t0)
-        #expect(try machine.noAgentAvailable(now: t0 + .seconds(1)) == .none)
+        #expect(machine.noAgent(now: t0 + .seconds(1)) == .none)
         #expect(machine.state.description == "pending(no eligible adapter)")
         guard case .pending(let first) = machine.state else { Issue.record("not pending"); return }
         #expect(first.since == t0 + .seconds(1))
-        _ = try machine.noAgentAvailable(now: t0 + .seconds(2))
+        _ = machine.noAgent(now: t0 + .seconds(2))
         guard case .pending(let second) = machine.state else { Issue.record("not pending"); return }
         #expect(second.since == t0 + .seconds(1), "a repeated report keeps the original since")
     }
@@ -238,10 +263,10 @@ struct VIPActivationScenarioTests {
     func preemptiveMove() throws {
         var machine = vipMachine(in: .active)
         let movedAt = t0 + .seconds(30)
-        #expect(try machine.agentSelected(Fixture.eth1, now: movedAt)
+        #expect(try machine.selected(Fixture.eth1, now: movedAt)
             == VIPAction.move(
-                withdrawFrom: "eth0", announcement: announcement(Fixture.eth1, round: 1, epoch: 2),
-                timer: confirmTimer(2, at: movedAt + .milliseconds(250))))
+                announcement(Fixture.eth1, round: 1, epoch: 2), timer: confirmTimer(2, at: movedAt + .milliseconds(250)),
+                cancel: [.announce]))
         guard case .broadcast(let broadcast) = machine.state else { Issue.record("not broadcast"); return }
         #expect(broadcast.boundAgent == "eth0")
         #expect(broadcast.failoverStartedAt == movedAt)
@@ -249,42 +274,66 @@ struct VIPActivationScenarioTests {
         // The old attempt's announce timer is stale now.
         #expect(try machine.timerFired(VIPTimerID(kind: .announce, epoch: 1), now: movedAt + .milliseconds(100)) == .none)
         #expect(machine.announcementSeen(on: "eth0", mac: Fixture.macB, now: movedAt + .milliseconds(5))
-            == VIPAction.publish(Fixture.eth1, replacing: "eth0", cancel: VIPTimerID(kind: .confirm, epoch: 2)))
+            == VIPAction.publish(Publication(agent: Fixture.eth1, replacing: "eth0", addsLocalAddress: false, cancel: VIPTimerID(kind: .confirm, epoch: 2))))
         _ = try machine.outboundPathBound(agent: "eth1", epoch: 2, now: movedAt + .milliseconds(8))
         #expect(machine.state.description == "active(eth1 epoch 2 rounds 1)")
     }
 
     @Test("withdraw releases everything held, in every state, and is idempotent", arguments: [
-        ("pending fresh", VIPActivationStateMachine.Action.release(withdrawFrom: nil, unbind: nil, cancel: [])),
-        ("pending after failover", .release(withdrawFrom: nil, unbind: "eth0", cancel: [])),
-        ("broadcast", .release(withdrawFrom: nil, unbind: nil, cancel: [.confirm])),
-        ("broadcast after failover", .release(withdrawFrom: nil, unbind: "eth0", cancel: [.confirm])),
-        ("enqueued", .release(withdrawFrom: "eth0", unbind: "eth0", cancel: [])),
-        ("active", .release(withdrawFrom: "eth0", unbind: "eth0", cancel: [.announce])),
+        ("pending fresh", Release(unbind: nil, removesLocalAddress: false, cancel: [])),
+        ("pending after failover", Release(unbind: "eth0", removesLocalAddress: true, cancel: [])),
+        ("broadcast", Release(unbind: nil, removesLocalAddress: false, cancel: [.confirm])),
+        ("broadcast after failover", Release(unbind: "eth0", removesLocalAddress: true, cancel: [.confirm])),
+        ("enqueued", Release(unbind: "eth0", removesLocalAddress: true, cancel: [])),
+        ("active", Release(unbind: "eth0", removesLocalAddress: true, cancel: [.announce])),
     ])
-    func withdrawReleases(_ situation: String, expected: VIPActivationStateMachine.Action) throws {
+    func withdrawReleases(_ situation: String, expected: Release) throws {
         var machine: VIPActivationStateMachine
         switch situation {
         case "pending fresh":
             machine = VIPActivationStateMachine(vip: vip, settings: Fixture.vipSettings, now: t0)
         case "pending after failover":
             machine = vipMachine(in: .active)
-            _ = machine.agentLost(now: t0 + .seconds(1))
+            _ = machine.lost(now: t0 + .seconds(1))
         case "broadcast after failover":
             machine = vipMachine(in: .active)
-            _ = machine.agentLost(now: t0 + .seconds(1))
-            _ = try machine.agentSelected(Fixture.eth1, now: t0 + .seconds(1))
+            _ = machine.lost(now: t0 + .seconds(1))
+            _ = try machine.selected(Fixture.eth1, now: t0 + .seconds(1))
         default:
             machine = vipMachine(in: VIPStateName(rawValue: situation)!)
         }
         let at = t0 + .seconds(60)
-        #expect(machine.withdraw(now: at) == expected)
+        #expect(machine.withdraw(keepLocalAddress: false, now: at) == .release(expected))
         guard case .withdrawn(let withdrawn) = machine.state else { Issue.record("not withdrawn"); return }
         #expect(withdrawn.since == at)
         #expect(machine.state.agent == nil)
         let after = machine
-        #expect(machine.withdraw(now: at + .seconds(1)) == .none)
+        #expect(machine.withdraw(keepLocalAddress: false, now: at + .seconds(1)) == .none)
         #expect(machine == after)
+    }
+
+    @Test("a decision overtaken in flight is ignored; a late bind after withdrawal is undone")
+    func overtakenDecisions() throws {
+        var machine = VIPActivationStateMachine(vip: vip, settings: Fixture.vipSettings, now: t0)
+        // Decision 2 (eth1) arrives before decision 1 (eth0), which the selector made first.
+        _ = try machine.agentSelected(Fixture.eth1, decision: 2, now: t0)
+        let before = machine
+        #expect(try machine.agentSelected(Fixture.eth0, decision: 1, now: t0) == .none)
+        #expect(machine.agentLost("eth0", decision: 1, now: t0) == .none)
+        #expect(machine == before)
+        #expect(machine.state.agent == Fixture.eth1)
+
+        // Published, then withdrawn while binding: the bind that completes later is undone.
+        _ = machine.announcementSeen(on: "eth0", mac: Fixture.macB, now: t0 + .milliseconds(1))
+        #expect(machine.isLocalAddress)
+        #expect(machine.withdraw(keepLocalAddress: false, now: t0 + .milliseconds(2))
+            == .release(Release(unbind: "eth1", removesLocalAddress: true, cancel: [])))
+        #expect(try machine.outboundPathBound(agent: "eth1", epoch: 1, now: t0 + .milliseconds(3))
+            == .release(Release(unbind: "eth1", removesLocalAddress: false, cancel: [])))
+        #expect(!machine.isLocalAddress)
+        // A decision after withdrawal is not taken.
+        #expect(try machine.agentSelected(Fixture.eth0, decision: 3, now: t0 + .milliseconds(4)) == .none)
+        #expect(machine.state.name == "withdrawn")
     }
 
     @Test("handle(_:) and the named methods agree on every event name")

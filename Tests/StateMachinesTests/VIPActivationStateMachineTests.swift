@@ -38,8 +38,9 @@ enum VIPStateName: String, CaseIterable, Codable, Sendable, CustomTestStringConv
 ///
 /// Every live state is reached through attempt (epoch) 1, so epoch 1 is "current" and
 /// epoch 0 is "stale" for all of them:
-/// - pending:   selected eth0, then lost it while broadcasting -> pending(agent eth0 lost), epoch 1
-/// - broadcast: selected eth0 at t0 -> broadcast(eth0 epoch 1)
+/// - pending:   selected eth0 (decision 1), then lost it while broadcasting (decision 2)
+///              -> pending(agent eth0 lost), epoch 1
+/// - broadcast: selected eth0 at t0 (decision 1) -> broadcast(eth0 epoch 1)
 /// - enqueued:  + heard on sibling eth1 at t0+10ms
 /// - active:    + outbound path bound at t0+20ms
 /// - withdrawn: active + withdraw
@@ -52,12 +53,12 @@ func vipMachine(
     let agent = Fixture.agent("eth0", confirmation: confirmation)
     var machine = VIPActivationStateMachine(vip: Fixture.vip, settings: settings, now: t0)
     do {
-        _ = try machine.agentSelected(agent, now: t0)
+        _ = try machine.agentSelected(agent, decision: 1, now: t0)
         switch target {
         case .broadcast:
             return machine
         case .pending:
-            _ = machine.agentLost(now: t0 + .milliseconds(5))
+            _ = machine.agentLost("eth0", decision: 2, now: t0 + .milliseconds(5))
             return machine
         default:
             break
@@ -68,7 +69,7 @@ func vipMachine(
         switch target {
         case .active: return machine
         case .withdrawn:
-            _ = machine.withdraw(now: t0 + .milliseconds(30))
+            _ = machine.withdraw(keepLocalAddress: false, now: t0 + .milliseconds(30))
             return machine
         case .failed:
             isolate(&machine)
@@ -87,18 +88,18 @@ private func isolate(_ machine: inout VIPActivationStateMachine) {
     #if DEBUG
     machine.state = .failed(.init(error: UnreachableTransition(state: "active", event: "agentSelected(eth0) for the agent it already has")))
     #else
-    _ = try? machine.agentSelected(Fixture.eth0, now: Fixture.t0 + .milliseconds(30))
+    _ = try? machine.agentSelected(Fixture.eth0, decision: 9, now: Fixture.t0 + .milliseconds(30))
     #endif
 }
 
 /// Every event of the matrix, probed against every state.
 enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConvertible {
-    case selectedSame, selectedOther, noAgent
+    case selectedSame, selectedOther, selectedStale, noAgent, agentLost, agentLostStale
     case seenOnSibling, seenOnAgent, seenForeign
     case transmittedCurrent, transmittedStale
     case confirmFiredCurrent, confirmFiredStale, announceFiredCurrent, announceFiredStale
     case pathBoundMatching, pathBoundOther
-    case agentLost, withdraw
+    case withdraw, withdrawKeepingLocal
 
     var testDescription: String { rawValue }
 
@@ -107,9 +108,12 @@ enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConverti
     var event: VIPActivationEvent {
         let now = Self.now
         return switch self {
-        case .selectedSame: .agentSelected(Fixture.eth0, now: now)
-        case .selectedOther: .agentSelected(Fixture.eth1, now: now)
-        case .noAgent: .noAgentAvailable(now: now)
+        case .selectedSame: .agentSelected(Fixture.eth0, decision: 10, now: now)
+        case .selectedOther: .agentSelected(Fixture.eth1, decision: 10, now: now)
+        case .selectedStale: .agentSelected(Fixture.eth1, decision: 1, now: now)
+        case .noAgent: .noAgentAvailable(decision: 10, now: now)
+        case .agentLost: .agentLost("eth0", decision: 10, now: now)
+        case .agentLostStale: .agentLost("eth0", decision: 1, now: now)
         case .seenOnSibling: .announcementSeen(on: "eth1", mac: Fixture.macA, now: now)
         case .seenOnAgent: .announcementSeen(on: "eth0", mac: Fixture.macA, now: now)
         case .seenForeign: .announcementSeen(on: "eth1", mac: Fixture.foreignMAC, now: now)
@@ -121,8 +125,8 @@ enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConverti
         case .announceFiredStale: .timerFired(VIPTimerID(kind: .announce, epoch: 0), now: now)
         case .pathBoundMatching: .outboundPathBound(agent: "eth0", epoch: 1, now: now)
         case .pathBoundOther: .outboundPathBound(agent: "eth1", epoch: 1, now: now)
-        case .agentLost: .agentLost(now: now)
-        case .withdraw: .withdraw(now: now)
+        case .withdraw: .withdraw(keepLocalAddress: false, now: now)
+        case .withdrawKeepingLocal: .withdraw(keepLocalAddress: true, now: now)
         }
     }
 }
@@ -146,9 +150,27 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
     func round1(_ agent: Agent, epoch: UInt64, retx: Int = 0) -> Announcement {
         Announcement(vip: Fixture.vip, agent: agent, round: 1, retransmission: retx, epoch: epoch)
     }
+    func release(_ unbind: AdapterName?, removes: Bool, cancel: [VIPTimerKind]) -> VIPActivationStateMachine.Action {
+        .release(Release(unbind: unbind, removesLocalAddress: removes, cancel: cancel))
+    }
+    func move(cancel: [VIPTimerKind]) -> VIPExpectation {
+        .transition(to: .broadcast, action: .move(round1(Fixture.eth1, epoch: 2), timer: confirm2, cancel: cancel), unchanged: false)
+    }
     switch state {
-    case .withdrawn, .failed:
+    case .failed:
         return .ignored(state)
+
+    case .withdrawn:
+        switch probe {
+        case .pathBoundMatching:
+            // A bind that finished after the release: undone (the release already took the
+            // VIP off `lo`).
+            return .transition(to: .withdrawn, action: release("eth0", removes: false, cancel: []), unchanged: true)
+        case .pathBoundOther:
+            return .transition(to: .withdrawn, action: release("eth1", removes: false, cancel: []), unchanged: true)
+        default:
+            return .ignored(state)
+        }
 
     case .pending:
         switch probe {
@@ -159,27 +181,32 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
         case .noAgent:
             // The reason changes to "no eligible adapter".
             return .transition(to: .pending, action: .none, unchanged: false)
+        case .agentLost:
+            // Same reason; the newer decision is taken.
+            return .transition(to: .pending, action: .none, unchanged: false)
         case .pathBoundMatching, .pathBoundOther:
             // A bind that completed after the agent was lost: remembered for make-before-break.
             return .transition(to: .pending, action: .none, unchanged: false)
-        case .withdraw:
-            return .transition(to: .withdrawn, action: .release(withdrawFrom: nil, unbind: nil, cancel: []), unchanged: false)
-        case .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent, .transmittedStale,
-            .confirmFiredCurrent, .confirmFiredStale, .announceFiredCurrent, .announceFiredStale, .agentLost:
+        case .withdraw, .withdrawKeepingLocal:
+            return .transition(to: .withdrawn, action: release(nil, removes: false, cancel: []), unchanged: false)
+        case .selectedStale, .agentLostStale, .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent,
+            .transmittedStale, .confirmFiredCurrent, .confirmFiredStale, .announceFiredCurrent, .announceFiredStale:
             return .ignored(.pending)
         }
 
     case .broadcast:
         switch probe {
-        case .selectedSame, .noAgent, .announceFiredCurrent, .pathBoundMatching, .pathBoundOther:
+        case .selectedSame, .announceFiredCurrent, .pathBoundMatching, .pathBoundOther:
             return .unreachable
         case .selectedOther:
-            return .transition(
-                to: .broadcast, action: .move(withdrawFrom: nil, announcement: round1(Fixture.eth1, epoch: 2), timer: confirm2),
-                unchanged: false)
+            return move(cancel: [])
+        case .noAgent, .agentLost:
+            return .transition(to: .pending, action: .cancelTimers([.confirm]), unchanged: false)
         case .seenOnSibling:
             return .transition(
-                to: .enqueued, action: .publish(Fixture.eth0, replacing: nil, cancel: VIPTimerID(kind: .confirm, epoch: 1)),
+                to: .enqueued,
+                action: .publish(
+                    Publication(agent: Fixture.eth0, replacing: nil, addsLocalAddress: true, cancel: VIPTimerID(kind: .confirm, epoch: 1))),
                 unchanged: false)
         case .seenOnAgent:
             // Sibling policy: the outbound copy is noted, not accepted.
@@ -191,45 +218,47 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
                     round1(Fixture.eth0, epoch: 1, retx: 1),
                     timer: ScheduledTimer(id: VIPTimerID(kind: .confirm, epoch: 1), deadline: now + .milliseconds(250))),
                 unchanged: false)
-        case .agentLost:
-            return .transition(to: .pending, action: .reselect(withdrawFrom: nil, unusable: nil, cancel: [.confirm]), unchanged: false)
-        case .withdraw:
-            return .transition(to: .withdrawn, action: .release(withdrawFrom: nil, unbind: nil, cancel: [.confirm]), unchanged: false)
-        case .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale, .announceFiredStale:
+        case .withdraw, .withdrawKeepingLocal:
+            return .transition(to: .withdrawn, action: release(nil, removes: false, cancel: [.confirm]), unchanged: false)
+        case .selectedStale, .agentLostStale, .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale,
+            .announceFiredStale:
             return .ignored(.broadcast)
         }
 
     case .enqueued:
         switch probe {
-        case .selectedSame, .noAgent, .confirmFiredCurrent, .announceFiredCurrent, .pathBoundOther:
+        case .selectedSame, .confirmFiredCurrent, .announceFiredCurrent, .pathBoundOther:
             return .unreachable
         case .selectedOther:
-            return .transition(
-                to: .broadcast, action: .move(withdrawFrom: "eth0", announcement: round1(Fixture.eth1, epoch: 2), timer: confirm2),
-                unchanged: false)
+            return move(cancel: [])
+        case .noAgent, .agentLost:
+            return .transition(to: .pending, action: .none, unchanged: false)
         case .pathBoundMatching:
             // Round 1 went out at t0: round 2 is due one interval after it.
             return .transition(
                 to: .active,
-                action: .schedule(ScheduledTimer(id: VIPTimerID(kind: .announce, epoch: 1), deadline: Fixture.t0 + .milliseconds(1200))),
+                action: .activated(
+                    Activation(
+                        agent: Fixture.eth0, previous: nil, isFailover: false, took: now.duration(since: Fixture.t0),
+                        timer: ScheduledTimer(id: VIPTimerID(kind: .announce, epoch: 1), deadline: Fixture.t0 + .milliseconds(1200)))),
                 unchanged: false)
-        case .agentLost:
-            return .transition(to: .pending, action: .reselect(withdrawFrom: "eth0", unusable: nil, cancel: []), unchanged: false)
         case .withdraw:
-            return .transition(to: .withdrawn, action: .release(withdrawFrom: "eth0", unbind: "eth0", cancel: []), unchanged: false)
-        case .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent, .transmittedStale,
-            .confirmFiredStale, .announceFiredStale:
+            return .transition(to: .withdrawn, action: release("eth0", removes: true, cancel: []), unchanged: false)
+        case .withdrawKeepingLocal:
+            return .transition(to: .withdrawn, action: release("eth0", removes: false, cancel: []), unchanged: false)
+        case .selectedStale, .agentLostStale, .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent,
+            .transmittedStale, .confirmFiredStale, .announceFiredStale:
             return .ignored(.enqueued)
         }
 
     case .active:
         switch probe {
-        case .selectedSame, .noAgent, .confirmFiredCurrent, .pathBoundMatching, .pathBoundOther:
+        case .selectedSame, .confirmFiredCurrent, .pathBoundMatching, .pathBoundOther:
             return .unreachable
         case .selectedOther:
-            return .transition(
-                to: .broadcast, action: .move(withdrawFrom: "eth0", announcement: round1(Fixture.eth1, epoch: 2), timer: confirm2),
-                unchanged: false)
+            return move(cancel: [.announce])
+        case .noAgent, .agentLost:
+            return .transition(to: .pending, action: .cancelTimers([.announce]), unchanged: false)
         case .seenOnSibling, .seenOnAgent:
             // Our own announcement heard again: counted.
             return .transition(to: .active, action: .none, unchanged: false)
@@ -240,11 +269,12 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
                     Announcement(vip: Fixture.vip, agent: Fixture.eth0, round: 2, retransmission: 0, epoch: 1),
                     timer: ScheduledTimer(id: VIPTimerID(kind: .announce, epoch: 1), deadline: now + .milliseconds(1200))),
                 unchanged: false)
-        case .agentLost:
-            return .transition(to: .pending, action: .reselect(withdrawFrom: "eth0", unusable: nil, cancel: [.announce]), unchanged: false)
         case .withdraw:
-            return .transition(to: .withdrawn, action: .release(withdrawFrom: "eth0", unbind: "eth0", cancel: [.announce]), unchanged: false)
-        case .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale, .announceFiredStale:
+            return .transition(to: .withdrawn, action: release("eth0", removes: true, cancel: [.announce]), unchanged: false)
+        case .withdrawKeepingLocal:
+            return .transition(to: .withdrawn, action: release("eth0", removes: false, cancel: [.announce]), unchanged: false)
+        case .selectedStale, .agentLostStale, .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale,
+            .announceFiredStale:
             return .ignored(.active)
         }
     }
@@ -274,11 +304,11 @@ struct VIPActivationMatrixTests {
         }
     }
 
-    @Test("the matrix covers 96 cells, 15 of them bug-class")
+    @Test("the matrix covers 114 cells, 12 of them bug-class")
     func matrixShape() {
         #expect(allVIPCells.count == VIPStateName.allCases.count * VIPProbe.allCases.count)
-        #expect(allVIPCells.count == 96)
-        #expect(vipUnreachableCells.count == 15)
+        #expect(allVIPCells.count == 114)
+        #expect(vipUnreachableCells.count == 12)
     }
 
     @Test("reachable cells: resulting state and action", arguments: vipReachableCells)

@@ -4,21 +4,23 @@ extension VIPActivationStateMachine {
     /// Feeds one event. Named wrappers below read better at call sites.
     public mutating func handle(_ event: VIPActivationEvent) throws(UnreachableTransition) -> Action {
         switch event {
-        case .agentSelected(let agent, let now): return try agentSelected(agent, now: now)
-        case .noAgentAvailable(let now): return try noAgentAvailable(now: now)
+        case .agentSelected(let agent, let decision, let now): return try agentSelected(agent, decision: decision, now: now)
+        case .agentLost(let agent, let decision, let now): return agentLost(agent, decision: decision, now: now)
+        case .noAgentAvailable(let decision, let now): return noAgentAvailable(decision: decision, now: now)
         case .announcementSeen(let adapter, let mac, let now): return announcementSeen(on: adapter, mac: mac, now: now)
         case .announcementTransmitted(let agent, let epoch, let now):
             return announcementTransmitted(agent: agent, epoch: epoch, now: now)
         case .timerFired(let id, let now): return try timerFired(id, now: now)
         case .outboundPathBound(let agent, let epoch, let now):
             return try outboundPathBound(agent: agent, epoch: epoch, now: now)
-        case .agentLost(let now): return agentLost(now: now)
-        case .withdraw(let now): return withdraw(now: now)
+        case .withdraw(let keep, let now): return withdraw(keepLocalAddress: keep, now: now)
         }
     }
 
-    /// The selector chose `agent`: announce through it (from `pending`), or move to it.
-    public mutating func agentSelected(_ agent: Agent, now: Instant) throws(UnreachableTransition) -> Action {
+    /// The selector chose `agent` in its decision `decision`: announce through it (from
+    /// `pending`), or move to it. A decision overtaken by a newer one is ignored.
+    public mutating func agentSelected(_ agent: Agent, decision: UInt64, now: Instant) throws(UnreachableTransition) -> Action {
+        guard take(decision) else { return .none }
         switch state {
         case .pending(let pending):
             let broadcast = Broadcast(
@@ -29,11 +31,11 @@ extension VIPActivationStateMachine {
             return .announce(announcement(broadcast, round: 1), timer: confirmTimer(broadcast.epoch, now: now))
 
         case .broadcast(let current) where current.agent.name != agent.name:
-            return moveTo(agent, withdrawFrom: nil, epoch: current.epoch, bound: current.boundAgent, now: now)
+            return moveTo(agent, epoch: current.epoch, bound: current.boundAgent, cancel: [], now: now)
         case .enqueued(let current) where current.agent.name != agent.name:
-            return moveTo(agent, withdrawFrom: current.agent.name, epoch: current.epoch, bound: current.agent.name, now: now)
+            return moveTo(agent, epoch: current.epoch, bound: current.agent.name, cancel: [], now: now)
         case .active(let current) where current.agent.name != agent.name:
-            return moveTo(agent, withdrawFrom: current.agent.name, epoch: current.epoch, bound: current.agent.name, now: now)
+            return moveTo(agent, epoch: current.epoch, bound: current.agent.name, cancel: [.announce], now: now)
 
         case .broadcast, .enqueued, .active:
             throw unreachable("agentSelected(\(agent.name)) for the agent it already has")
@@ -42,21 +44,17 @@ extension VIPActivationStateMachine {
         }
     }
 
+    /// The selector took the VIP off `lost`, its failed agent, and queued it until it may
+    /// announce again (the pace of announcements): wait, and say why.
+    public mutating func agentLost(_ lost: AdapterName, decision: UInt64, now: Instant) -> Action {
+        guard take(decision) else { return .none }
+        return leaveAgent(reason: .agentLost(lost), now: now)
+    }
+
     /// The selector found no eligible adapter: wait, and say why.
-    public mutating func noAgentAvailable(now: Instant) throws(UnreachableTransition) -> Action {
-        switch state {
-        case .pending(var pending):
-            if pending.reason != .noEligibleAdapter {
-                pending.reason = .noEligibleAdapter
-                pending.since = now
-            }
-            state = .pending(pending)
-            return .none
-        case .broadcast, .enqueued, .active:
-            throw unreachable("noAgentAvailable while an agent is held")
-        case .withdrawn, .failed:
-            return .none
-        }
+    public mutating func noAgentAvailable(decision: UInt64, now: Instant) -> Action {
+        guard take(decision) else { return .none }
+        return leaveAgent(reason: .noEligibleAdapter, now: now)
     }
 
     /// A gratuitous ARP for this VIP from one of our MACs was heard on `adapter`.
@@ -112,7 +110,7 @@ extension VIPActivationStateMachine {
                     failoverStartedAt: broadcast.failoverStartedAt ?? broadcast.firstSentAt
                 )
             )
-            return .reselect(withdrawFrom: nil, unusable: broadcast.agent.name, cancel: [])
+            return .requestAgent(Reselection(unusable: broadcast.agent.name, attemptStartedAt: broadcast.firstSentAt))
 
         case (.announce, .active(var active)):
             let round = active.roundsSent + 1
@@ -137,6 +135,12 @@ extension VIPActivationStateMachine {
 
     /// The actor published the VIP and bound its outbound path to `agent`.
     public mutating func outboundPathBound(agent: AdapterName, epoch: UInt64, now: Instant) throws(UnreachableTransition) -> Action {
+        if case .withdrawn(let withdrawn) = state {
+            // The bind finished after the release ran: undo what the release could not see.
+            let removes = isLocalAddress && !withdrawn.keepsLocalAddress
+            if removes { isLocalAddress = false }
+            return .release(Release(unbind: agent, removesLocalAddress: removes, cancel: []))
+        }
         guard epoch == currentEpoch else { return .none }
         switch state {
         case .enqueued(let enqueued) where enqueued.agent.name == agent:
@@ -149,10 +153,14 @@ extension VIPActivationStateMachine {
             // Round 2 is spaced from the *last* transmission of round 1: a retransmission
             // sent less than one interval before it would make neighbours inside their
             // 1 s locktime ignore round 2.
-            guard let timer = nextAnnounceTimer(afterRound: 1, epoch: enqueued.epoch, from: enqueued.lastSentAt) else {
-                return .none
-            }
-            return .schedule(timer)
+            let timer = nextAnnounceTimer(afterRound: 1, epoch: enqueued.epoch, from: enqueued.lastSentAt)
+            let isFailover = enqueued.failoverStartedAt != nil || enqueued.boundAgent != nil
+            return .activated(
+                Activation(
+                    agent: enqueued.agent, previous: enqueued.boundAgent, isFailover: isFailover,
+                    took: now.duration(since: enqueued.failoverStartedAt ?? createdAt), timer: timer
+                )
+            )
         case .pending(var pending):
             // Lost the agent while binding: the new binding stays until the next agent
             // replaces it (make-before-break).
@@ -166,56 +174,22 @@ extension VIPActivationStateMachine {
         }
     }
 
-    /// The agent's adapter stopped being eligible: withdraw from its proxy list at once
-    /// and ask for another agent.
-    public mutating func agentLost(now: Instant) -> Action {
+    /// The configuration dropped this VIP, or the daemon stops: give everything back.
+    /// `keepLocalAddress` leaves the VIP on `lo`. Idempotent.
+    public mutating func withdraw(keepLocalAddress: Bool, now: Instant) -> Action {
+        let unbind: AdapterName?
+        let cancel: [VIPTimerKind]
         switch state {
-        case .broadcast(let broadcast):
-            state = .pending(
-                Pending(
-                    reason: .agentLost(broadcast.agent.name), epoch: broadcast.epoch, boundAgent: broadcast.boundAgent,
-                    since: now, failoverStartedAt: broadcast.failoverStartedAt ?? now
-                )
-            )
-            return .reselect(withdrawFrom: nil, unusable: nil, cancel: [.confirm])
-        case .enqueued(let enqueued):
-            state = .pending(
-                Pending(
-                    reason: .agentLost(enqueued.agent.name), epoch: enqueued.epoch, boundAgent: enqueued.agent.name,
-                    since: now, failoverStartedAt: now
-                )
-            )
-            return .reselect(withdrawFrom: enqueued.agent.name, unusable: nil, cancel: [])
-        case .active(let active):
-            state = .pending(
-                Pending(
-                    reason: .agentLost(active.agent.name), epoch: active.epoch, boundAgent: active.agent.name,
-                    since: now, failoverStartedAt: now
-                )
-            )
-            return .reselect(withdrawFrom: active.agent.name, unusable: nil, cancel: [.announce])
-        case .pending, .withdrawn, .failed:
-            return .none
+        case .pending(let pending): (unbind, cancel) = (pending.boundAgent, [])
+        case .broadcast(let broadcast): (unbind, cancel) = (broadcast.boundAgent, [.confirm])
+        case .enqueued(let enqueued): (unbind, cancel) = (enqueued.agent.name, [])
+        case .active(let active): (unbind, cancel) = (active.agent.name, [.announce])
+        case .withdrawn, .failed: return .none
         }
-    }
-
-    /// The configuration dropped this VIP: give everything back. Idempotent.
-    public mutating func withdraw(now: Instant) -> Action {
-        let action: Action
-        switch state {
-        case .pending(let pending):
-            action = .release(withdrawFrom: nil, unbind: pending.boundAgent, cancel: [])
-        case .broadcast(let broadcast):
-            action = .release(withdrawFrom: nil, unbind: broadcast.boundAgent, cancel: [.confirm])
-        case .enqueued(let enqueued):
-            action = .release(withdrawFrom: enqueued.agent.name, unbind: enqueued.agent.name, cancel: [])
-        case .active(let active):
-            action = .release(withdrawFrom: active.agent.name, unbind: active.agent.name, cancel: [.announce])
-        case .withdrawn, .failed:
-            return .none
-        }
-        state = .withdrawn(Withdrawn(since: now))
-        return action
+        let removes = isLocalAddress && !keepLocalAddress
+        if removes { isLocalAddress = false }
+        state = .withdrawn(Withdrawn(since: now, keepsLocalAddress: keepLocalAddress))
+        return .release(Release(unbind: unbind, removesLocalAddress: removes, cancel: cancel))
     }
 
     // MARK: - Helpers
@@ -239,24 +213,71 @@ extension VIPActivationStateMachine {
                 failoverStartedAt: broadcast.failoverStartedAt
             )
         )
+        let addsLocal = !isLocalAddress
+        isLocalAddress = true
         return .publish(
-            broadcast.agent, replacing: broadcast.boundAgent,
-            cancel: VIPTimerID(kind: .confirm, epoch: broadcast.epoch)
+            Publication(
+                agent: broadcast.agent, replacing: broadcast.boundAgent, addsLocalAddress: addsLocal,
+                cancel: VIPTimerID(kind: .confirm, epoch: broadcast.epoch)
+            )
         )
     }
 
+    /// Takes selector decision `decision` if it is newer than the last one taken.
+    private mutating func take(_ decision: UInt64) -> Bool {
+        guard decision > lastDecision else { return false }
+        if case .withdrawn = state { return false }
+        if case .failed = state { return false }
+        lastDecision = decision
+        return true
+    }
+
+    /// The selector took the agent away (or had none to give): wait in `pending(reason)`,
+    /// keeping the bound outbound path until a new agent replaces it.
+    private mutating func leaveAgent(reason: PendingReason, now: Instant) -> Action {
+        switch state {
+        case .pending(var pending):
+            if pending.reason != reason {
+                pending.reason = reason
+                pending.since = now
+            }
+            if case .agentLost = reason, pending.failoverStartedAt == nil, pending.boundAgent != nil {
+                pending.failoverStartedAt = now
+            }
+            state = .pending(pending)
+            return .none
+        case .broadcast(let broadcast):
+            state = .pending(
+                Pending(
+                    reason: reason, epoch: broadcast.epoch, boundAgent: broadcast.boundAgent, since: now,
+                    failoverStartedAt: broadcast.failoverStartedAt ?? now
+                )
+            )
+            return .cancelTimers([.confirm])
+        case .enqueued(let enqueued):
+            state = .pending(
+                Pending(reason: reason, epoch: enqueued.epoch, boundAgent: enqueued.agent.name, since: now, failoverStartedAt: now)
+            )
+            return .none
+        case .active(let active):
+            state = .pending(
+                Pending(reason: reason, epoch: active.epoch, boundAgent: active.agent.name, since: now, failoverStartedAt: now)
+            )
+            return .cancelTimers([.announce])
+        case .withdrawn, .failed:
+            return .none
+        }
+    }
+
     private mutating func moveTo(
-        _ agent: Agent, withdrawFrom: AdapterName?, epoch: UInt64, bound: AdapterName?, now: Instant
+        _ agent: Agent, epoch: UInt64, bound: AdapterName?, cancel: [VIPTimerKind], now: Instant
     ) -> Action {
         let broadcast = Broadcast(
             agent: agent, epoch: epoch + 1, retransmissions: 0, firstSentAt: now, lastSentAt: now,
             boundAgent: bound, failoverStartedAt: now, ignoredOwnCopies: 0
         )
         state = .broadcast(broadcast)
-        return .move(
-            withdrawFrom: withdrawFrom, announcement: announcement(broadcast, round: 1),
-            timer: confirmTimer(broadcast.epoch, now: now)
-        )
+        return .move(announcement(broadcast, round: 1), timer: confirmTimer(broadcast.epoch, now: now), cancel: cancel)
     }
 
     private func announcement(_ broadcast: Broadcast, round: Int) -> Announcement {

@@ -2,34 +2,46 @@ import ProxyARPCore
 
 // The activation of one VIP on one proxy agent (ARCHITECTURE.md §1, steps 1-8).
 //
+// The selector decides which agent a VIP gets, and when (it also paces how many VIPs
+// announce at once): its decisions arrive as events numbered in the order it made them
+// (`decision`). A decision older than the last one this machine took is stale: it was
+// overtaken in flight, and is ignored in every state.
+//
 // Transition table (state + event -> new state / action):
 //
 //   pending    + agentSelected(a)            -> broadcast(a, epoch+1) / announce round 1, arm confirm
-//   pending    + noAgentAvailable(r)         -> pending(r)            / none
+//   pending    + agentLost(x) | noAgent      -> pending(reason)       / none
 //   broadcast  + announcementSeen(sibling)   -> enqueued              / publish(a), cancel confirm
 //   broadcast  + announcementSeen(own copy)  -> enqueued if a.confirmation == .transmit, else stays (noted)
 //   broadcast  + announcementTransmitted     -> enqueued if a.confirmation == .transmit / publish(a)
 //   broadcast  + confirmTimerFired, retry    -> broadcast(retx+1)     / announce round 1 again, arm confirm
-//   broadcast  + confirmTimerFired, last     -> pending(unconfirmed)  / reselect, report a unusable
-//   enqueued   + outboundPathBound(a)        -> active                / arm announce (round 2 or refresh)
+//   broadcast  + confirmTimerFired, last     -> pending(unconfirmed)  / requestAgent(excluding a, a unusable)
+//   enqueued   + outboundPathBound(a)        -> active                / activated(arm announce: round 2 or refresh)
 //   active     + announceTimerFired          -> active                / announce round k, arm next
 //   active     + announcementSeen            -> active (counted)      / none
-//   broadcast|enqueued|active + agentLost    -> pending(lost)         / withdraw from proxy list, reselect
-//   broadcast|enqueued|active + agentSelected(b != a) -> broadcast(b) / move: withdraw, announce round 1
+//   broadcast|enqueued|active + agentSelected(b != a) -> broadcast(b) / move: announce round 1 via b, arm confirm
+//   broadcast|enqueued|active + agentLost(x) -> pending(agent x lost) / cancel timers (the selector already
+//                                               withdrew the VIP from x's proxy list and queued it)
+//   broadcast|enqueued|active + noAgent      -> pending(no eligible)  / cancel timers
+//   pending    + outboundPathBound(a)        -> pending(bound a)      / none (make-before-break keeps it)
 //   any live   + withdraw                    -> withdrawn             / release everything held
-//   withdrawn  + anything                    -> withdrawn             / none
+//   withdrawn  + outboundPathBound(a)        -> withdrawn             / release(unbind a): a bind that finished
+//                                               after the release is undone
+//   withdrawn  + anything else               -> withdrawn             / none
 //   failed     + anything                    -> failed                / none
+//   any        + a decision not newer than the last taken -> unchanged / none (overtaken in flight)
 //
 // Invalid events, sorted three ways:
 //   * Untrusted network input (announcementSeen from a MAC that is not the agent's, in any
 //     state; a confirmation after the VIP moved on) is never an error: `.none`, and the
 //     trace shows it.
 //   * Stale completions of our own asynchronous work (a timer of an earlier epoch, a path
-//     bound for an agent the VIP already left) are expected under concurrency: `.none`.
+//     bound for an agent the VIP already left, a selector decision overtaken by a newer
+//     one) are expected under concurrency: `.none`.
 //   * A bug in our own code (a timer of the *current* epoch that was cancelled, a path
-//     bound twice, the selector choosing the agent the VIP already has, "no agent" told to
-//     a VIP that has one) moves the machine to `failed(.unreachable)`, asserts in debug
-//     builds, and throws `UnreachableTransition`: this one VIP is isolated, the daemon lives.
+//     bound twice, the selector choosing the agent the VIP already has) moves the machine
+//     to `failed(.unreachable)`, asserts in debug builds, and throws
+//     `UnreachableTransition`: this one VIP is isolated, the daemon lives.
 //   * Configuration or CLI misuse never reaches the machine: the actors' APIs refuse it
 //     with typed errors.
 
@@ -129,6 +141,8 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
     public struct Withdrawn: Sendable, Equatable {
         /// When the VIP was withdrawn.
         public var since: Instant
+        /// The VIP stays a local address (`remove_vips_on_exit: false` at shutdown).
+        public var keepsLocalAddress: Bool
     }
 
     /// Payload of `failed`.
@@ -137,28 +151,27 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
         public var error: UnreachableTransition
     }
 
-    /// What the actor must do after an event. Exactly one per event.
+    /// What the actor must do after an event. Exactly one per event; the actor's `run`
+    /// is a flat switch over these.
     public enum Action: Sendable, Equatable, CustomStringConvertible {
         /// Nothing.
         case none
         /// Send a round of gratuitous ARPs (both forms); arm `timer` if given.
         case announce(Announcement, timer: ScheduledTimer?)
-        /// Withdraw the VIP from `withdrawFrom`'s proxy list at once, then announce
-        /// through the new agent and arm the confirmation timer.
-        case move(withdrawFrom: AdapterName?, announcement: Announcement, timer: ScheduledTimer)
-        /// Publish the VIP on the agent's proxy list, record its local address and bind the
-        /// outbound path to it (replacing `replacing`); cancel `cancel`. Then report
-        /// `outboundPathBound`.
-        case publish(Agent, replacing: AdapterName?, cancel: VIPTimerID)
-        /// Arm a timer.
-        case schedule(ScheduledTimer)
-        /// Withdraw from `withdrawFrom`'s proxy list at once (if any), cancel timers, and
-        /// ask the selector for a new agent. `unusable` names an agent whose announcements
-        /// were never confirmed, for its health machine.
-        case reselect(withdrawFrom: AdapterName?, unusable: AdapterName?, cancel: [VIPTimerKind])
-        /// Give everything back: withdraw from the proxy list, unbind the outbound path,
-        /// remove the VIP from `lo`, cancel timers.
-        case release(withdrawFrom: AdapterName?, unbind: AdapterName?, cancel: [VIPTimerKind])
+        /// Cancel `cancel`, then announce through the new agent and arm the confirmation
+        /// timer. (The selector already took the VIP off the old agent's proxy list.)
+        case move(Announcement, timer: ScheduledTimer, cancel: [VIPTimerKind])
+        /// Publish on the agent's proxy list, make the VIP local, bind its outbound path.
+        case publish(Publication)
+        /// The VIP answers and its outbound path is bound: report it, arm `timer` if given.
+        case activated(Activation)
+        /// The agent's announcements were never confirmed: report it unusable and ask the
+        /// selector for another agent.
+        case requestAgent(Reselection)
+        /// The VIP lost its agent and the selector will decide later: stop its timers.
+        case cancelTimers([VIPTimerKind])
+        /// Give everything back: leave the selector, unbind, leave `lo`, cancel timers.
+        case release(Release)
 
         /// Text used by the trace; two actions are the same exactly when their texts are.
         public var description: String {
@@ -167,22 +180,28 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
                 return "none"
             case .announce(let a, let timer):
                 return "announce(\(a.agent.name) \(a.agent.mac) round \(a.round) retx \(a.retransmission) epoch \(a.epoch)\(Self.text(timer)))"
-            case .move(let from, let a, let timer):
-                return "move(from \(from?.rawValue ?? "-") to \(a.agent.name) \(a.agent.mac) epoch \(a.epoch)\(Self.text(timer)))"
-            case .publish(let agent, let replacing, let cancel):
-                return "publish(\(agent.name) \(agent.mac) local \(agent.localAddress?.description ?? "-") replacing \(replacing?.rawValue ?? "-") cancel \(cancel.kind.rawValue)#\(cancel.epoch))"
-            case .schedule(let timer):
-                return "schedule(\(Self.text(timer).dropFirst(2)))"
-            case .reselect(let from, let unusable, let cancel):
-                return "reselect(withdraw \(from?.rawValue ?? "-") unusable \(unusable?.rawValue ?? "-") cancel \(cancel.map(\.rawValue).joined(separator: ",")))"
-            case .release(let from, let unbind, let cancel):
-                return "release(withdraw \(from?.rawValue ?? "-") unbind \(unbind?.rawValue ?? "-") cancel \(cancel.map(\.rawValue).joined(separator: ",")))"
+            case .move(let a, let timer, let cancel):
+                return "move(to \(a.agent.name) \(a.agent.mac) epoch \(a.epoch)\(Self.text(timer)) cancel \(Self.text(cancel)))"
+            case .publish(let p):
+                return "publish(\(p.agent.name) \(p.agent.mac) local \(p.agent.localAddress?.description ?? "-") replacing \(p.replacing?.rawValue ?? "-") addLocal \(p.addsLocalAddress) cancel \(p.cancel.kind.rawValue)#\(p.cancel.epoch))"
+            case .activated(let a):
+                return "activated(\(a.agent.name) previous \(a.previous?.rawValue ?? "-") failover \(a.isFailover) took \(a.took.nanosecondsClamped)ns\(Self.text(a.timer)))"
+            case .requestAgent(let r):
+                return "requestAgent(excluding \(r.unusable) since \(r.attemptStartedAt.nanoseconds))"
+            case .cancelTimers(let kinds):
+                return "cancelTimers(\(Self.text(kinds)))"
+            case .release(let r):
+                return "release(unbind \(r.unbind?.rawValue ?? "-") removeLocal \(r.removesLocalAddress) cancel \(Self.text(r.cancel)))"
             }
         }
 
         private static func text(_ timer: ScheduledTimer?) -> String {
             guard let timer else { return "" }
             return ", \(timer.id.kind.rawValue)#\(timer.id.epoch) at \(timer.deadline.nanoseconds)"
+        }
+
+        private static func text(_ kinds: [VIPTimerKind]) -> String {
+            kinds.isEmpty ? "-" : kinds.map(\.rawValue).joined(separator: ",")
         }
     }
 
@@ -194,6 +213,12 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
     private let sharedSettings: SharedVIPActivationSettings
     /// The current state.
     public internal(set) var state: State
+    /// The number of the newest selector decision taken; older ones are stale.
+    public internal(set) var lastDecision: UInt64 = 0
+    /// Whether a publish made the VIP a local address that no release has removed yet.
+    public internal(set) var isLocalAddress = false
+    /// When the machine was created: the start of the first activation's clock.
+    public let createdAt: Instant
     /// Whether a bug-class event also trips `assertionFailure` (debug builds). True in the
     /// daemon; ``TraceReplay`` turns it off, because replaying a trace that recorded a bug
     /// (or an edited trace) must report the `unreachable` action, not crash the replayer.
@@ -209,6 +234,7 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
     public init(vip: IPv4Address, sharing settings: SharedVIPActivationSettings, now: Instant) {
         self.vip = vip
         self.sharedSettings = settings
+        self.createdAt = now
         self.state = .pending(
             Pending(reason: .awaitingSelection, epoch: 0, boundAgent: nil, since: now, failoverStartedAt: nil)
         )

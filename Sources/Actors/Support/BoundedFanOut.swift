@@ -25,4 +25,4 @@ func forEachConcurrently<Element: Sendable>(
 /// How many child tasks ``forEachConcurrently(_:width:_:)`` keeps alive by default: as
 /// many as VIPs may announce at once, so that the first wave of an activation or a
 /// failover is as parallel as the pacer allows.
-let fanOutWidth = ActivationPacer.defaultPermits
+let fanOutWidth = SelectorActor.defaultPermits

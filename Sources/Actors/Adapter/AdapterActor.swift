@@ -2,23 +2,29 @@ import Logging
 import ProxyARPCore
 import ProxyARPStateMachines
 
-/// One managed adapter: holds its health machine and link state, runs the machine's
-/// actions (telling the selector, arming the hold-down timer).
+/// One managed adapter: holds its health machine and link state, and runs the machine's
+/// actions. Every input is fed to the machine first; then the selector is told once,
+/// with the adapter's final eligibility, if anything it selects on changed.
 public actor AdapterActor {
     /// The adapter's name.
     public nonisolated let name: AdapterName
     private let environment: EngineEnvironment
     private let selector: SelectorActor
+    private let timers: EngineTimers
     private var machine: AdapterHealthStateMachine
     private var link: LinkState?
-    private var holdDownTask: Task<Void, Never>?
+    private var holdDownToken: UInt64?
     private var lastHeardBySibling: Instant?
 
     /// Creates the actor with its machine in `down(unknown)`.
-    public init(name: AdapterName, settings: AdapterHealthSettings, environment: EngineEnvironment, selector: SelectorActor) {
+    init(
+        name: AdapterName, settings: AdapterHealthSettings, environment: EngineEnvironment, selector: SelectorActor,
+        timers: EngineTimers
+    ) {
         self.name = name
         self.environment = environment
         self.selector = selector
+        self.timers = timers
         let now = environment.clock.now()
         self.machine = AdapterHealthStateMachine(adapter: name, settings: settings, now: now)
         environment.trace.record(
@@ -29,29 +35,28 @@ public actor AdapterActor {
 
     /// rtnetlink reported the link.
     public func linkChanged(_ state: LinkState) async {
-        let wasUp = (link?.adminUp ?? false) && (link?.carrier ?? false)
-        let changed = link?.interfaces != state.interfaces || link?.mac != state.mac
-            || wasUp != (state.adminUp && state.carrier)
+        let before = candidate
         link = state
-        if changed { await selector.candidateChanged(candidate) }
-        await deliver(.linkChanged(adminUp: state.adminUp, carrier: state.carrier, now: environment.clock.now()))
+        deliver(.linkChanged(adminUp: state.adminUp, carrier: state.carrier, now: environment.clock.now()))
+        let after = candidate
+        if after != before { await selector.candidateChanged(after) }
     }
 
     /// The link disappeared.
     public func linkRemoved() async {
-        await deliver(.linkRemoved(now: environment.clock.now()))
+        deliver(.linkRemoved(now: environment.clock.now()))
         await selector.candidateRemoved(name)
     }
 
     /// A frame could not be sent on this adapter.
     public func transmitFailed() async {
-        await deliver(.transmitFailed(now: environment.clock.now()))
+        await feed(.transmitFailed(now: environment.clock.now()))
     }
 
     /// A frame was sent; only streak resets are traced.
     public func transmitSucceeded() async {
         guard case .eligible(let eligible) = machine.state, eligible.transmitErrors > 0 else { return }
-        await deliver(.transmitSucceeded(now: environment.clock.now()))
+        await feed(.transmitSucceeded(now: environment.clock.now()))
     }
 
     /// A sibling's capture heard a frame this adapter sent: it is not cut off.
@@ -73,8 +78,15 @@ public actor AdapterActor {
             )
             return false
         }
-        await deliver(.announcementsUnconfirmed(now: environment.clock.now()))
+        await feed(.announcementsUnconfirmed(now: environment.clock.now()))
         return true
+    }
+
+    /// The hold-down timer `token` of attempt `epoch` came due.
+    func holdDownExpired(epoch: UInt64, token: UInt64) async {
+        guard holdDownToken == token else { return }
+        holdDownToken = nil
+        await feed(.holdDownExpired(epoch: epoch, now: environment.clock.now()))
     }
 
     /// The adapter as `status` shows it.
@@ -92,7 +104,17 @@ public actor AdapterActor {
         )
     }
 
-    private func deliver(_ event: AdapterHealthEvent) async {
+    /// Feeds `event` and tells the selector once if the adapter's candidate changed.
+    private func feed(_ event: AdapterHealthEvent) async {
+        let before = candidate
+        deliver(event)
+        let after = candidate
+        if after != before { await selector.candidateChanged(after) }
+    }
+
+    /// Feeds the machine and runs its action (synchronous: the selector is told by the
+    /// caller, once).
+    private func deliver(_ event: AdapterHealthEvent) {
         let from = machine.state.description
         let action: AdapterHealthStateMachine.Action
         do {
@@ -103,48 +125,33 @@ public actor AdapterActor {
                 to: machine.state.description, action: "unreachable(\(error.event))"
             )
             environment.logger.error("adapter isolated after an internal error", metadata: ["adapter": "\(name)", "error": "\(error)"])
-            await selector.candidateChanged(candidate)
             return
         }
         environment.trace.record(
             .adapter(name), event: .adapter(event), at: environment.clock.now(), from: from,
             to: machine.state.description, action: action.description
         )
-        await run(action)
+        run(action)
     }
 
-    private func run(_ action: AdapterHealthStateMachine.Action) async {
+    private func run(_ action: AdapterHealthStateMachine.Action) {
         switch action {
         case .none:
             return
         case .becameEligible:
             environment.logger.info("adapter eligible", metadata: ["adapter": "\(name)"])
-            await selector.candidateChanged(candidate)
         case .becameIneligible(let reason):
             environment.logger.info("adapter ineligible", metadata: ["adapter": "\(name)", "reason": "\(reason.rawValue)"])
-            await selector.candidateChanged(candidate)
         case .holdDown(let timer, let ineligible):
-            scheduleHoldDown(timer)
+            if let token = holdDownToken { timers.cancel(token) }
+            holdDownToken = timers.schedule(.holdDown(name, epoch: timer.epoch), at: timer.deadline)
             if let ineligible {
+                let wait = timer.deadline.duration(since: environment.clock.now())
                 environment.logger.info(
                     "adapter ineligible",
-                    metadata: ["adapter": "\(name)", "reason": "\(ineligible.rawValue)", "holdDownUntil": "\(timer.deadline.nanoseconds)"]
+                    metadata: ["adapter": "\(name)", "reason": "\(ineligible.rawValue)", "holdDown": "\(wait)"]
                 )
-                await selector.candidateChanged(candidate)
             }
         }
-    }
-
-    private func scheduleHoldDown(_ timer: AdapterHealthStateMachine.HoldDownTimer) {
-        holdDownTask?.cancel()
-        let clock = environment.clock
-        holdDownTask = Task { [weak self] in
-            do { try await clock.sleep(until: timer.deadline) } catch { return }
-            await self?.holdDownExpired(timer.epoch)
-        }
-    }
-
-    private func holdDownExpired(_ epoch: UInt64) async {
-        await deliver(.holdDownExpired(epoch: epoch, now: environment.clock.now()))
     }
 }

@@ -4,8 +4,17 @@ import ProxyARPStateMachines
 import ServiceLifecycle
 
 /// The control plane as one service: owns the selector, one actor per adapter and per
-/// VIP, and feeds them link events and capture observations until shutdown, when it
+/// VIP, and the one task group in which all of them are driven until shutdown, when it
 /// withdraws every VIP.
+///
+/// **One task group, one input stream.** `run()` owns a discarding task group; every
+/// producer (the link and capture feeders, the selector's decision passes, the timers)
+/// posts to one ``EngineMailbox``, and the run loop turns each input into work: link
+/// events are handled in order (adapter, then selector: one synchronous pass), while
+/// deliveries to VIPs (decisions, confirmations, timer fires) become child tasks, so the
+/// loop never waits for a wave of VIPs. Nothing of the engine outlives `run()`:
+/// shutdown finishes the mailbox (later posts are dropped and counted), the group's
+/// children end, and the VIPs are withdrawn before `run()` returns.
 ///
 /// `run()` needs no signals, so tests and embedders call it directly; the daemon puts it
 /// in a `ServiceGroup` after the I/O service so that it stops first.
@@ -13,16 +22,14 @@ public actor Engine: Service {
     private let environment: EngineEnvironment
     private let links: any LinkEvents
     private let directory = ActorDirectory()
+    private let mailbox = EngineMailbox()
+    private let timers: EngineTimers
     private let selector: SelectorActor
+    private let vipContext: VIPActorContext
     private var configuration: DaemonConfiguration
     private var managed: Set<AdapterName>
     private var conflicts = 0
     private var reported: Set<AdapterName> = []
-    private let pacer = ActivationPacer(permits: ActivationPacer.defaultPermits)
-    private let timers: VIPTimerScheduler
-    private let vipContext: VIPActorContext
-    private var activations: [UInt64: Task<Void, Never>] = [:]
-    private var nextActivation: UInt64 = 0
     private var learnedSegments: Set<[AdapterName]> = []
     private var lastHeard: [AdapterName: Instant] = [:]
     private var vipsStarted = false
@@ -33,48 +40,62 @@ public actor Engine: Service {
     /// treated as down once this passes.
     public static let startupGrace: Duration = .seconds(2)
 
-    /// Creates the engine for `configuration`.
-    public init(configuration: DaemonConfiguration, environment: EngineEnvironment, links: any LinkEvents) {
+    /// How many deliveries to VIPs run at once when a pass decides for many.
+    static let deliveryWidth = SelectorActor.defaultPermits
+
+    /// Creates the engine for `configuration`; at most `announcingAtOnce` VIPs announce at
+    /// once (see ``SelectorActor``).
+    public init(
+        configuration: DaemonConfiguration, environment: EngineEnvironment, links: any LinkEvents,
+        announcingAtOnce: Int = SelectorActor.defaultPermits
+    ) {
         self.configuration = configuration
         self.environment = environment
         self.links = links
         self.managed = Set(configuration.adapters.map(\.name))
-        self.timers = VIPTimerScheduler(clock: environment.clock, directory: directory)
+        self.timers = EngineTimers(mailbox: mailbox)
         self.selector = SelectorActor(
-            environment: environment, directory: directory, preemptDelay: configuration.timers.preemptDelay
+            environment: environment, directory: directory, mailbox: mailbox, timers: timers,
+            preemptDelay: configuration.timers.preemptDelay, permits: announcingAtOnce
         )
-        self.vipContext = VIPActorContext(
-            environment: environment, selector: selector, directory: directory, pacer: pacer, scheduler: timers
-        )
+        self.vipContext = VIPActorContext(environment: environment, selector: selector, directory: directory, timers: timers)
     }
 
     /// Runs until the task is cancelled or a graceful shutdown is requested, then
-    /// withdraws every VIP.
+    /// withdraws every VIP. Nothing the engine started runs after it returns.
     public func run() async throws {
         await start()
         let links = self.links
         let io = environment.io
         let clock = environment.clock
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do {
-                        try await clock.sleep(until: clock.now().advanced(by: Self.startupGrace))
-                    } catch {
-                        return
-                    }
-                    await self.startConfiguredVIPs(reason: "startup grace passed")
-                }
-                group.addTask {
-                    for await event in links.events() { await self.handle(event) }
-                }
-                group.addTask {
-                    for await batch in io.observations() { await self.handle(batch) }
-                }
-                await group.waitForAll()
+        let mailbox = self.mailbox
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await event in links.events() { mailbox.post(.link(event)) }
             }
+            group.addTask {
+                for await batch in io.observations() { mailbox.post(.observations(batch)) }
+            }
+            group.addTask {
+                do { try await clock.sleep(until: clock.now().advanced(by: Self.startupGrace)) } catch { return }
+                mailbox.post(.startupGraceElapsed)
+            }
+            await withTaskCancellationHandler {
+                await withGracefulShutdownHandler {
+                    for await input in mailbox.inputs { await self.handle(input, in: &group) }
+                } onGracefulShutdown: {
+                    mailbox.finish()
+                }
+            } onCancel: {
+                mailbox.finish()
+            }
+            // The mailbox is finished: no timer fires any more, the VIPs are withdrawn
+            // (what the feeders still post meanwhile is dropped and counted), then the
+            // feeders and sleepers are cancelled and the group waits for its children.
+            timers.stop()
+            await stop()
+            group.cancelAll()
         }
-        await stop()
     }
 
     /// Every VIP and adapter, for `status`.
@@ -103,6 +124,15 @@ public actor Engine: Service {
 
     /// The actor of `vip`, for tests and the control socket.
     public func actor(for vip: IPv4Address) -> VIPActor? { directory.vip(vip) }
+
+    /// Inputs posted after the engine stopped, dropped (for tests and metrics).
+    public nonisolated var droppedInputs: Int { mailbox.droppedCount }
+
+    /// Timers armed and not yet fired or cancelled (for tests).
+    public nonisolated var armedTimers: Int { timers.armedCount }
+
+    /// VIPs announcing now and VIPs queued for their turn (for tests and status).
+    public func announcementLoad() async -> (announcing: Int, queued: Int) { await selector.load }
 
     /// Applies a new configuration: added VIPs activate, removed ones withdraw, kept ones
     /// keep their agent (their preferences are updated). Adapters are added or dropped.
@@ -137,8 +167,7 @@ public actor Engine: Service {
             return directory.vip(vip)
         }
         await forEachConcurrently(withdrawn) { await $0.withdraw() }
-        let updates = changed.compactMap { config in directory.vip(config.address).map { ($0, config) } }
-        await forEachConcurrently(updates) { actor, config in await actor.update(config) }
+        for config in changed { await selector.update(config) }
         if vipsStarted { await startVIPs(added) }
         let summary = ReloadSummary(added: added.count, removed: removed.count, changed: changed.count)
         environment.logger.info(
@@ -167,24 +196,22 @@ public actor Engine: Service {
     }
 
     private func stop() async {
-        await pacer.close()
-        let running = activations.values
-        activations.removeAll()
-        for activation in running { activation.cancel() }
-        for activation in running { await activation.value }
+        await selector.close()
         let actors = directory.allVIPs
         let keep = !configuration.daemon.removeVIPsOnExit
         environment.logger.info(
             "withdrawing all VIPs", metadata: ["count": "\(actors.count)", "keepOnLoopback": "\(keep)"]
         )
         await forEachConcurrently(actors) { await $0.withdraw(keepLocalAddress: keep) }
-        timers.stop()
+        if mailbox.droppedCount > 0 {
+            environment.logger.debug("inputs dropped at shutdown", metadata: ["count": "\(mailbox.droppedCount)"])
+        }
     }
 
     private func addAdapter(_ name: AdapterName) async {
         let actor = AdapterActor(
             name: name, settings: AdapterHealthSettings(holdDown: configuration.timers.holdDown),
-            environment: environment, selector: selector
+            environment: environment, selector: selector, timers: timers
         )
         directory.register(actor)
         do {
@@ -194,35 +221,64 @@ public actor Engine: Service {
         }
     }
 
-    /// Creates the VIPs' actors and starts their activation in the background: the link
-    /// and observation loops must not wait for thousands of activations (the pacer lets
-    /// ``ActivationPacer/defaultPermits`` announce at once, the others queue there).
+    /// Creates the VIPs' actors and hands them to the selector, which gives them agents
+    /// at the pace of its permits (the others queue there, holding no task).
     private func startVIPs(_ configs: [VIPConfiguration]) async {
         let settings = SharedVIPActivationSettings(VIPActivationSettings(configuration.timers))
-        var actors: [VIPActor] = []
         for config in configs {
-            let actor = VIPActor(config: config, settings: settings, context: vipContext)
-            directory.register(actor)
-            actors.append(actor)
+            directory.register(VIPActor(vip: config.address, settings: settings, context: vipContext))
         }
-        await selector.watch(all: configs)
-        nextActivation += 1
-        let id = nextActivation
-        activations[id] = Task {
-            await forEachConcurrently(actors) { actor in
-                guard !Task.isCancelled else { return }  // stopping
-                await actor.start()
-            }
-            activationFinished(id)
-        }
-    }
-
-    /// Forgets a finished activation's task (a reload starts another).
-    private func activationFinished(_ id: UInt64) {
-        activations[id] = nil
+        await selector.admit(configs)
     }
 
     // MARK: Inputs
+
+    /// One input of the run loop. Link events and observations are handled in order; work
+    /// for VIPs goes to child tasks of `group`.
+    private func handle(_ input: EngineInput, in group: inout DiscardingTaskGroup) async {
+        switch input {
+        case .link(let event):
+            await handle(event)
+        case .observations(let batch):
+            for (actor, heard) in await handle(batch) {
+                group.addTask {
+                    for (adapter, mac, at) in heard { await actor.announcementSeen(on: adapter, mac: mac, at: at) }
+                }
+            }
+        case .decisions(let decisions):
+            let directory = self.directory
+            group.addTask {
+                await forEachConcurrently(decisions, width: Self.deliveryWidth) { decision in
+                    await directory.vip(decision.vip)?.decided(decision)
+                }
+            }
+        case .sleep(let deadline):
+            let clock = environment.clock
+            let mailbox = self.mailbox
+            group.addTask {
+                do { try await clock.sleep(until: deadline) } catch { return }
+                mailbox.post(.timersDue)
+            }
+        case .timersDue:
+            for due in timers.fireDue(now: environment.clock.now()) { fire(due, in: &group) }
+        case .startupGraceElapsed:
+            await startConfiguredVIPs(reason: "startup grace passed")
+        }
+    }
+
+    private func fire(_ due: DueTimer, in group: inout DiscardingTaskGroup) {
+        switch due.target {
+        case .vip(let vip, let id):
+            guard let actor = directory.vip(vip) else { return }
+            group.addTask { await actor.timerFired(id, token: due.token) }
+        case .holdDown(let name, let epoch):
+            guard let actor = directory.adapter(name) else { return }
+            group.addTask { await actor.holdDownExpired(epoch: epoch, token: due.token) }
+        case .preemptCheck(let vip):
+            let selector = self.selector
+            group.addTask { await selector.preemptCheck(vip, token: due.token) }
+        }
+    }
 
     private func handle(_ event: LinkEvent) async {
         switch event {
@@ -230,20 +286,19 @@ public actor Engine: Service {
             guard managed.contains(state.name) else { return }
             await directory.adapter(state.name)?.linkChanged(state)
             reported.insert(state.name)
-            if reported.isSuperset(of: managed) { await startConfiguredVIPs(reason: "every adapter reported") }
         case .removed(let name):
             guard managed.contains(name) else { return }
             await directory.adapter(name)?.linkRemoved()
             reported.insert(name)
-            if reported.isSuperset(of: managed) { await startConfiguredVIPs(reason: "every adapter reported") }
         }
+        if reported.isSuperset(of: managed) { await startConfiguredVIPs(reason: "every adapter reported") }
     }
 
-    /// One capture batch: our own announcements go to their VIPs (one delivery per VIP,
-    /// MAC and listening adapter, however many forms were heard); conflicts and probes are
-    /// logged and counted.
-    private func handle(_ batch: [HeardObservation]) async {
-        var deliveries: [IPv4Address: [HeardObservation]] = [:]
+    /// One capture batch: our own announcements are returned for their VIPs (one delivery
+    /// per VIP, MAC and listening adapter, however many forms were heard); conflicts and
+    /// probes are logged and counted here.
+    private func handle(_ batch: [HeardObservation]) async -> [(VIPActor, [(AdapterName, MACAddress, Instant)])] {
+        var deliveries: [IPv4Address: [(AdapterName, MACAddress, Instant)]] = [:]
         struct Heard: Hashable {
             var vip: IPv4Address
             var mac: MACAddress
@@ -257,7 +312,7 @@ public actor Engine: Service {
                     await noteHeard(speaker, by: heard.adapter, at: heard.at)
                 }
                 if seen.insert(Heard(vip: vip, mac: mac, listener: heard.adapter)).inserted {
-                    deliveries[vip, default: []].append(heard)
+                    deliveries[vip, default: []].append((heard.adapter, mac, heard.at))
                 }
             case .conflict(let vip, let claimedBy):
                 conflicts += 1
@@ -270,18 +325,7 @@ public actor Engine: Service {
                 environment.logger.debug("probe for a VIP", metadata: ["vip": "\(vip)", "from": "\(from)"])
             }
         }
-        // Handed over without waiting: a confirmation goes on to publish and bind the VIP
-        // (netlink round trips), and the capture loop must not wait for that. Only VIPs
-        // awaiting confirmation are reported, and the pacer bounds those, so this is bounded.
-        for (vip, observations) in deliveries {
-            guard let actor = directory.vip(vip) else { continue }
-            Task {
-                for heard in observations {
-                    guard case .ownAnnouncement(_, let mac) = heard.observation else { continue }
-                    await actor.announcementSeen(on: heard.adapter, mac: mac, at: heard.at)
-                }
-            }
-        }
+        return deliveries.compactMap { vip, heard in directory.vip(vip).map { ($0, heard) } }
     }
 
     /// `listener` heard a frame `speaker` sent: they share a segment, and `speaker` is not

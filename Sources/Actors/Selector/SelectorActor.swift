@@ -1,0 +1,343 @@
+import Logging
+import ProxyARPCore
+import ProxyARPStateMachines
+
+/// Owns the agent selection, the proxy lists and the pace of announcements, and
+/// publishes the answer table.
+///
+/// Every decision about which VIP gets which agent, and when, is made here, in one
+/// synchronous pass over ``AgentSelection`` per input: an adapter failing, an adapter
+/// appearing, VIPs admitted, a VIP's announcements unconfirmed, a permit given back.
+/// A pass publishes one answer table, then posts its decisions to the VIPs through the
+/// engine's mailbox without waiting for them (``VIPDecision``). No VIP asks and waits.
+///
+/// **Pacing.** At most ``permits`` VIPs announce at once (are in `broadcast`): a VIP holds
+/// a permit from the decision that gives it an agent until it is published on the
+/// agent's proxy list (``enqueue(_:on:)``), released, or found no agent. Those are the
+/// VIPs whose own announcements the answer path reports (`awaitingConfirmation`). The
+/// others wait in a FIFO queue, which holds addresses, not tasks: 100,000 VIPs waiting
+/// cost 400 kB.
+public actor SelectorActor {
+    /// VIPs announcing at once by default.
+    public static let defaultPermits = 256
+
+    private let environment: EngineEnvironment
+    private let directory: ActorDirectory
+    private let mailbox: EngineMailbox
+    private let timers: EngineTimers
+    private let permits: Int
+    private var selection = AgentSelection()
+    private var proxyLists: [AdapterName: AddressSet] = [:]
+    /// Configured VIPs: their announcements are observed.
+    private var watched = AddressSet()
+    /// VIPs holding a permit (announcing, awaiting confirmation).
+    private var announcing = AddressSet()
+    /// VIPs waiting for a permit, in order, and the agent each must not get.
+    private var queue = FIFOQueue<IPv4Address>()
+    private var queued = AddressSet()
+    private var exclusions: [IPv4Address: AdapterName] = [:]
+    /// VIPs for which no adapter was eligible: retried when one becomes eligible.
+    private var waiting: Set<IPv4Address> = []
+    /// Non-empty preferred lists and the VIPs that preempt: every other VIP's
+    /// configuration is its address alone, so nothing more is kept for 100,000 VIPs.
+    private var preferences: [IPv4Address: [AdapterName]] = [:]
+    private var preempting: Set<IPv4Address> = []
+    private var preemptChecks: [IPv4Address: UInt64] = [:]
+    private var preemptDelay: Duration
+    private var generation: UInt64 = 0
+    private var decisionNumber: UInt64 = 0
+    /// Decisions of the current pass, posted when it ends.
+    private var decisions: [VIPDecision] = []
+    private var tableChanged = false
+    private var closed = false
+
+    /// Creates the selector of the engine reading `mailbox`, allowing `permits` VIPs to
+    /// announce at once (at least 1).
+    init(
+        environment: EngineEnvironment, directory: ActorDirectory, mailbox: EngineMailbox, timers: EngineTimers,
+        preemptDelay: Duration, permits: Int = SelectorActor.defaultPermits
+    ) {
+        self.environment = environment
+        self.directory = directory
+        self.mailbox = mailbox
+        self.timers = timers
+        self.preemptDelay = preemptDelay
+        self.permits = max(1, permits)
+    }
+
+    /// Groups VIPs in aligned blocks of `blockPrefixLength` (see
+    /// ``AgentSelection/blockPrefixLength``); traced only when it is not the default 32.
+    func groupVIPs(blockPrefixLength: Int) {
+        guard blockPrefixLength != selection.blockPrefixLength else { return }
+        trace(.blockPrefixLength(blockPrefixLength))
+    }
+
+    // MARK: VIPs
+
+    /// New VIPs: watched from now on, and queued for their first agent in order.
+    func admit(_ configs: [VIPConfiguration]) {
+        for config in configs {
+            remember(config)
+            if watched.insert(config.address) { tableChanged = true }
+            enqueueForPermit(config.address, excluding: nil)
+        }
+        grantPermits()
+        endPass()
+    }
+
+    /// A VIP's preferences changed: kept for its next selection; its agent stays.
+    func update(_ config: VIPConfiguration) {
+        remember(config)
+    }
+
+    /// `vip`'s announcements through `unusable` were never confirmed: another agent, now
+    /// if it still holds its permit, else when its turn comes. Nothing when a pass already
+    /// moved it off `unusable` (its health machine gave the adapter up first).
+    func request(_ vip: IPv4Address, excluding unusable: AdapterName) {
+        guard watched.contains(vip), selection.agent(of: vip) == unusable else { return }
+        if announcing.contains(vip) {
+            decide(vip, excluding: [unusable])
+        } else {
+            enqueueForPermit(vip, excluding: unusable)
+            grantPermits()
+        }
+        endPass()
+    }
+
+    /// Puts `vip` on `agent`'s proxy list (step 5) and takes its permit back, unless the
+    /// selector moved or released it since (then nothing is published: false).
+    func enqueue(_ vip: IPv4Address, on agent: AdapterName) -> Bool {
+        guard watched.contains(vip), selection.agent(of: vip) == agent else { return false }
+        if proxyLists[agent, default: []].insert(vip) { tableChanged = true }
+        if announcing.remove(vip) { tableChanged = true }
+        grantPermits()
+        endPass()
+        return true
+    }
+
+    /// `vip` was withdrawn (or isolated after a bug): forget it everywhere.
+    func release(_ vip: IPv4Address) {
+        if watched.remove(vip) { tableChanged = true }
+        if announcing.remove(vip) { tableChanged = true }
+        for name in proxyLists.keys where proxyLists[name]?.contains(vip) == true {
+            proxyLists[name]?.remove(vip)
+            tableChanged = true
+        }
+        if queued.remove(vip) { exclusions[vip] = nil }  // its queue entry is skipped when reached
+        waiting.remove(vip)
+        preferences[vip] = nil
+        preempting.remove(vip)
+        if let token = preemptChecks.removeValue(forKey: vip) { timers.cancel(token) }
+        trace(.release(vip))
+        grantPermits()
+        endPass()
+    }
+
+    // MARK: Adapters
+
+    /// An adapter's addresses, MAC or eligibility changed: one pass moves every VIP it
+    /// served (it failed) or retries the VIPs that had no agent (it appeared).
+    func candidateChanged(_ candidate: AgentCandidate) {
+        let wasEligible = selection.candidates[candidate.name]?.eligible ?? false
+        directory.setMAC(candidate.mac, of: candidate.name)
+        trace(.candidateChanged(candidate))
+        tableChanged = true  // a MAC or the own-MAC set may have changed
+        if wasEligible && !candidate.eligible {
+            agentFailed(candidate.name)
+        } else if !wasEligible && candidate.eligible {
+            agentAppeared()
+        }
+        endPass()
+    }
+
+    /// An adapter disappeared.
+    func candidateRemoved(_ name: AdapterName) {
+        if selection.candidates[name]?.eligible ?? false { agentFailed(name) }
+        trace(.candidateRemoved(name))
+        proxyLists[name] = nil
+        tableChanged = true
+        endPass()
+    }
+
+    /// `listener`'s capture heard a frame from `speaker`: they share a segment.
+    func learnSegment(_ listener: AdapterName, heard speaker: AdapterName) {
+        guard listener != speaker, !(selection.segmentPeers[listener]?.contains(speaker) ?? false) else { return }
+        trace(.learnSegment(listener: listener, speaker: speaker))
+    }
+
+    /// VIPs on each adapter's proxy list.
+    func proxyListCounts() -> [AdapterName: Int] { proxyLists.mapValues(\.count) }
+
+    /// VIPs announcing (holding a permit) and queued for one, for status and tests.
+    public var load: (announcing: Int, queued: Int) { (announcing.count, queued.count) }
+
+    /// The engine stops: no more decisions.
+    func close() {
+        closed = true
+        queue = FIFOQueue()
+        queued = AddressSet()
+        exclusions = [:]
+    }
+
+    // MARK: Preemption
+
+    /// A preemption check came due: move `vip` if a better agent is still there.
+    func preemptCheck(_ vip: IPv4Address, token: UInt64) {
+        guard preemptChecks[vip] == token else { return }
+        preemptChecks[vip] = nil
+        let config = configuration(of: vip)
+        guard !closed, let target = selection.preemptionTarget(for: config), let current = selection.agent(of: vip) else {
+            return
+        }
+        guard case .agent(let candidate, _) = tracedSelect(config, excluding: []), candidate.name == target.name else {
+            return
+        }
+        environment.logger.info("preempting", metadata: ["vip": "\(vip)", "to": "\(target.name)"])
+        if proxyLists[current]?.remove(vip) != nil { tableChanged = true }
+        if announcing.insert(vip) { tableChanged = true }
+        post(vip, .agent(agent(for: vip, candidate: candidate)))
+        endPass()
+    }
+
+    private func schedulePreemptionChecks() {
+        for vip in preempting where preemptChecks[vip] == nil {
+            guard selection.preemptionTarget(for: configuration(of: vip)) != nil else { continue }
+            let deadline = environment.clock.now().advanced(by: preemptDelay)
+            preemptChecks[vip] = timers.schedule(.preemptCheck(vip), at: deadline)
+        }
+    }
+
+    // MARK: Passes
+
+    /// `name` is no longer eligible: take its whole proxy list down in this pass's table,
+    /// then give each of its VIPs another agent now (while permits last) or queue it.
+    private func agentFailed(_ name: AdapterName) {
+        let affected = selection.members[name] ?? []
+        if proxyLists[name]?.isEmpty == false {
+            proxyLists[name] = []
+            tableChanged = true
+        }
+        environment.logger.info("agent lost, moving its VIPs", metadata: ["adapter": "\(name)", "vips": "\(affected.count)"])
+        for vip in affected {
+            if announcing.contains(vip) || announcing.count < permits {
+                decide(vip, excluding: [])
+            } else {
+                trace(.release(vip))
+                enqueueForPermit(vip, excluding: nil)
+                post(vip, .agentLost(name))
+            }
+        }
+    }
+
+    /// An adapter became eligible: the VIPs that had none queue for their turn.
+    private func agentAppeared() {
+        for vip in waiting.sorted() { enqueueForPermit(vip, excluding: nil) }
+        waiting = []
+        grantPermits()
+        schedulePreemptionChecks()
+    }
+
+    /// Selects for `vip` and records the decision: with an agent, the VIP holds a permit.
+    private func decide(_ vip: IPv4Address, excluding: Set<AdapterName>) {
+        let config = configuration(of: vip)
+        guard case .agent(let candidate, _) = tracedSelect(config, excluding: excluding) else {
+            if announcing.remove(vip) { tableChanged = true }
+            waiting.insert(vip)
+            post(vip, .noAgent)
+            return
+        }
+        waiting.remove(vip)
+        if announcing.insert(vip) { tableChanged = true }
+        post(vip, .agent(agent(for: vip, candidate: candidate)))
+    }
+
+    private func enqueueForPermit(_ vip: IPv4Address, excluding: AdapterName?) {
+        guard !closed, queued.insert(vip) else { return }
+        queue.append(vip)
+        exclusions[vip] = excluding
+    }
+
+    /// Hands free permits to the queue's first VIPs.
+    private func grantPermits() {
+        while announcing.count < permits, let vip = queue.popFirst() {
+            guard queued.remove(vip) else { continue }  // released while queued
+            let excluding = exclusions.removeValue(forKey: vip)
+            decide(vip, excluding: excluding.map { [$0] } ?? [])
+        }
+    }
+
+    private func post(_ vip: IPv4Address, _ verdict: VIPDecision.Verdict) {
+        guard !closed else { return }
+        decisionNumber += 1
+        decisions.append(VIPDecision(vip: vip, number: decisionNumber, verdict: verdict))
+    }
+
+    /// Ends a pass: publishes one table if anything changed, then tells the VIPs.
+    private func endPass() {
+        if tableChanged { publish() }
+        guard !decisions.isEmpty else { return }
+        mailbox.post(.decisions(decisions))
+        decisions = []
+    }
+
+    // MARK: Helpers
+
+    private func remember(_ config: VIPConfiguration) {
+        preferences[config.address] = config.preferred.isEmpty ? nil : config.preferred
+        if config.preempt { preempting.insert(config.address) } else { preempting.remove(config.address) }
+    }
+
+    private func configuration(of vip: IPv4Address) -> VIPConfiguration {
+        VIPConfiguration(address: vip, preferred: preferences[vip] ?? [], preempt: preempting.contains(vip))
+    }
+
+    private func agent(for vip: IPv4Address, candidate: AgentCandidate) -> Agent {
+        Agent(
+            name: candidate.name, mac: candidate.mac, localAddress: candidate.localAddress(for: vip),
+            confirmation: selection.confirmationPolicy(for: candidate.name)
+        )
+    }
+
+    /// Applies `event` to the selection and records the transition.
+    @discardableResult
+    private func trace(_ event: SelectionEvent) -> String {
+        let from = selection.summary
+        let result = selection.apply(event)
+        environment.trace.record(
+            .selector, event: .selection(event), at: environment.clock.now(), from: from, to: selection.summary,
+            action: result
+        )
+        return result
+    }
+
+    /// Selects for `config` and records the transition with the same text a replay gives.
+    private func tracedSelect(_ config: VIPConfiguration, excluding: Set<AdapterName>) -> AgentSelection.Choice {
+        let from = selection.summary
+        let choice = selection.select(config, excluding: excluding)
+        let event = SelectionEvent.select(
+            vip: config.address, preferred: config.preferred, preempt: config.preempt, excluding: excluding.sorted()
+        )
+        environment.trace.record(
+            .selector, event: .selection(event), at: environment.clock.now(), from: from, to: selection.summary,
+            action: choice.description
+        )
+        return choice
+    }
+
+    private func publish() {
+        tableChanged = false
+        generation += 1
+        var lists: [AdapterName: ProxyList] = [:]
+        for (name, vips) in proxyLists where !vips.isEmpty {
+            guard let mac = selection.candidates[name]?.mac else { continue }
+            lists[name] = ProxyList(agentMAC: mac, vips: vips)
+        }
+        let macs = Set(selection.candidates.values.map(\.mac))
+        environment.io.answerTable.publish(
+            AnswerTable(
+                generation: generation, proxyLists: lists, watchedVIPs: watched, ownMACs: macs,
+                awaitingConfirmation: announcing
+            )
+        )
+    }
+}
