@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import ProxyARPActors
 import ProxyARPConfig
 import ProxyARPControl
+import ProxyARPDaemon
 
 /// Where the CLI finds the control socket: `--socket PATH`, or the `control.socket` of
 /// `--config FILE` (default `/etc/proxyarpd/proxyarpd.yaml`).
@@ -63,46 +63,6 @@ struct StatusCommand: ParsableCommand {
         let reply = try ControlCodec.decode(ControlReply.self, from: line)
         guard reply.ok, let report = reply.status else { CLIError.exit(reply.error ?? "status failed") }
         print(json ? line : StatusTable.render(report))
-    }
-}
-
-/// The `status` tables.
-enum StatusTable {
-    static func render(_ report: StatusReport) -> String {
-        let now = report.monotonicNanoseconds
-        var vipRows = [["VIP", "STATE", "AGENT", "AGENT MAC", "LOCAL IP", "SINCE", "ANNOUNCED", "CONFIRMED", "REPLIES"]]
-        for vip in report.engine.vips {
-            vipRows.append([
-                vip.vip.description, vip.state, vip.agent?.rawValue ?? "-", vip.agentMAC?.description ?? "-",
-                vip.localAddress?.description ?? "-", TimelineSVG.duration(max(0, now - vip.since.nanoseconds)),
-                "\(vip.announcementsSent)", "\(vip.announcementsConfirmed)",
-                report.repliesByVIP.map { "\($0[vip.vip.description] ?? 0)" } ?? "-",
-            ])
-        }
-        let counters = Dictionary(report.io.map { ($0.adapter, $0) }, uniquingKeysWith: { a, _ in a })
-        var adapterRows = [["ADAPTER", "STATE", "CARRIER", "VIPS", "REQUESTS SEEN", "REPLIES SENT"]]
-        for adapter in report.engine.adapters {
-            let io = counters[adapter.name]
-            adapterRows.append([
-                adapter.name.rawValue, adapter.state, adapter.carrier ? "yes" : "no", "\(adapter.vipCount)",
-                io.map { "\($0.requestsSeen)" } ?? "-", io.map { "\($0.repliesSent)" } ?? "-",
-            ])
-        }
-        var out = table(vipRows)
-        out += "\n\n"
-        out += table(adapterRows)
-        if report.engine.conflicts > 0 { out += "\naddress conflicts seen: \(report.engine.conflicts)" }
-        return out
-    }
-
-    /// Left-aligned columns separated by two spaces.
-    static func table(_ rows: [[String]]) -> String {
-        let widths = (0..<(rows.first?.count ?? 0)).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
     }
 }
 

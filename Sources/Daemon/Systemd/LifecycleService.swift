@@ -37,7 +37,7 @@ struct LifecycleService: Service {
                 // Graceful shutdown.
             }
         } onGracefulShutdown: { [notifier] in
-            notifier?.notify(["STOPPING=1", "STATUS=withdrawing VIPs"])
+            notifier?.notify(.stopping)
         }
     }
 
@@ -52,7 +52,7 @@ struct LifecycleService: Service {
                     "privileges dropped",
                     metadata: [
                         "user": "\(identity.user)", "uid": "\(identity.uid)", "gid": "\(identity.gid)",
-                        "groups": "\(identity.groups)", "capabilities": "cap_net_admin,cap_net_raw",
+                        "groups": "\(identity.groups)", "capabilities": "\(identity.capabilities)",
                     ]
                 )
             } catch {
@@ -75,7 +75,7 @@ struct LifecycleService: Service {
             if settled == vips.count {
                 proxyarpd_release_free_memory()
                 logger.info("ready", metadata: ["vips": "\(vips.count)", "active": "\(active)"])
-                notifier?.notify(["READY=1", "STATUS=\(active) of \(vips.count) VIPs active"])
+                notifier?.notify(.ready(active: active, of: vips.count))
                 return
             }
             try await Task.sleep(for: Self.settlePoll)
@@ -99,7 +99,7 @@ struct LifecycleService: Service {
             if answered.value.load(ordering: .acquiring) {
                 if missed > 0 { logger.notice("engine answers again", metadata: ["missed": "\(missed)"]) }
                 missed = 0
-                notifier.notify(["WATCHDOG=1"])
+                notifier.notify(.watchdog)
             } else {
                 missed += 1
                 logger.error("engine did not answer within the watchdog interval; not pinging", metadata: ["missed": "\(missed)"])
@@ -109,31 +109,5 @@ struct LifecycleService: Service {
 
     private final class Answered: Sendable {
         let value = Atomic<Bool>(false)
-    }
-}
-
-/// Named listening sockets the privilege drop waits for (`metrics`, `control`).
-final class StartupGate: Sendable {
-    private let state: Mutex<Set<String>>
-
-    init(waitingFor names: Set<String>) {
-        state = Mutex(names)
-    }
-
-    /// The sockets not open yet.
-    var pending: Set<String> { state.withLock { $0 } }
-
-    /// `name`'s socket is open.
-    func opened(_ name: String) {
-        _ = state.withLock { $0.remove(name) }
-    }
-
-    /// Waits until every socket is open (polling every 10 ms); false after `timeout`.
-    func waitUntilOpen(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while !pending.isEmpty, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return pending.isEmpty
     }
 }

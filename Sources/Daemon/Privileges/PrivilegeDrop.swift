@@ -29,17 +29,23 @@ enum PrivilegeDrop {
         var uid: uid_t
         var gid: gid_t
         var groups: [gid_t]
+        /// The capabilities the leader thread kept, as libcap names them.
+        var capabilities: String
     }
 
-    /// The capabilities kept: CAP_NET_RAW (13) and CAP_NET_ADMIN (12), mask 0x3000.
-    static let keptCapabilities: [cap_value_t] = [cap_value_t(CAP_NET_ADMIN), cap_value_t(CAP_NET_RAW)]
-
+    /// Looks `user` up and carries out its ``PrivilegePlan``.
     static func perform(user: String, stateDirectory: String) throws(PrivilegeDropError) -> Identity {
         guard LeaderThreadExecutor.isLeaderThread else {
             throw PrivilegeDropError(step: "thread", message: "the privilege drop must run on the main thread", code: 0)
         }
-        let (uid, gid, name) = try lookUp(user)
-        try prepareStateDirectory(stateDirectory, uid: uid, gid: gid)
+        let plan = PrivilegePlan(account: try lookUp(user), stateDirectory: stateDirectory)
+        return try perform(plan)
+    }
+
+    /// Carries out `plan` on this (the leader) thread.
+    static func perform(_ plan: PrivilegePlan) throws(PrivilegeDropError) -> Identity {
+        let (uid, gid, name) = (plan.account.uid, plan.account.gid, plan.account.name)
+        try prepareStateDirectory(plan)
 
         guard proxyarpd_prctl2(PR_SET_KEEPCAPS, 1) == 0 else { throw .errno("prctl(PR_SET_KEEPCAPS, 1)") }
         guard initgroups(name, gid) == 0 else { throw .errno("initgroups(\(name), \(gid))") }
@@ -48,7 +54,7 @@ enum PrivilegeDrop {
 
         guard let caps = cap_init() else { throw .errno("cap_init") }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }
-        let kept = keptCapabilities
+        let kept = plan.keptCapabilities.map(\.value)
         let setFlags = kept.withUnsafeBufferPointer { values in
             cap_set_flag(caps, CAP_PERMITTED, Int32(values.count), values.baseAddress, CAP_SET) == 0
                 && cap_set_flag(caps, CAP_EFFECTIVE, Int32(values.count), values.baseAddress, CAP_SET) == 0
@@ -60,19 +66,19 @@ enum PrivilegeDrop {
         // Check what the kernel now says.
         var ruid = uid_t(), euid = uid_t(), suid = uid_t()
         proxyarpd_getresuid(&ruid, &euid, &suid)
-        guard ruid == uid, euid == uid, suid == uid, getegid() == gid else {
-            throw PrivilegeDropError(step: "verify", message: "ids are \(ruid)/\(euid)/\(suid), gid \(getegid())", code: 0)
+        if let problem = plan.problem(realUID: ruid, effectiveUID: euid, savedUID: suid, effectiveGID: getegid()) {
+            throw PrivilegeDropError(step: "verify", message: problem, code: 0)
         }
-        guard uid == 0 || setuid(0) != 0 else {
+        guard !plan.mustNotRegainRoot || setuid(0) != 0 else {
             throw PrivilegeDropError(step: "verify", message: "setuid(0) still succeeds", code: 0)
         }
         let count = getgroups(0, nil)
         var groups = [gid_t](repeating: 0, count: Int(max(count, 0)))
         _ = groups.withUnsafeMutableBufferPointer { getgroups(count, $0.baseAddress) }
-        return Identity(user: name, uid: uid, gid: gid, groups: groups)
+        return Identity(user: name, uid: uid, gid: gid, groups: groups, capabilities: plan.capabilityNames)
     }
 
-    private static func lookUp(_ user: String) throws(PrivilegeDropError) -> (uid_t, gid_t, String) {
+    private static func lookUp(_ user: String) throws(PrivilegeDropError) -> PrivilegePlan.Account {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 16_384)
@@ -81,31 +87,17 @@ enum PrivilegeDrop {
             throw PrivilegeDropError(
                 step: "getpwnam", message: "no user \"\(user)\"", code: status == 0 ? ENOENT : status)
         }
-        return (entry.pw_uid, entry.pw_gid, String(cString: entry.pw_name))
+        return PrivilegePlan.Account(name: String(cString: entry.pw_name), uid: entry.pw_uid, gid: entry.pw_gid)
     }
 
-    private static func prepareStateDirectory(_ path: String, uid: uid_t, gid: gid_t) throws(PrivilegeDropError) {
-        var current = ""
-        for component in path.split(separator: "/") {
-            current += "/\(component)"
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw .errno("mkdir \(current)") }
+    private static func prepareStateDirectory(_ plan: PrivilegePlan) throws(PrivilegeDropError) {
+        for directory in plan.directoriesToCreate {
+            if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw .errno("mkdir \(directory)") }
         }
         // chmod while root still owns it (after the chown it would need CAP_FOWNER).
-        guard chmod(path, 0o750) == 0 else { throw .errno("chmod \(path)") }
-        guard chown(path, uid, gid) == 0 else { throw .errno("chown \(path)") }
+        let path = plan.stateDirectory
+        guard chmod(path, plan.stateDirectoryMode) == 0 else { throw .errno("chmod \(path)") }
+        guard chown(path, plan.account.uid, plan.account.gid) == 0 else { throw .errno("chown \(path)") }
     }
 }
 
-/// A step of the privilege drop failed; the daemon stops rather than run as root.
-struct PrivilegeDropError: Error, CustomStringConvertible {
-    var step: String
-    var message: String
-    var code: Int32
-
-    static func errno(_ step: String) -> PrivilegeDropError {
-        let code = Glibc.errno
-        return PrivilegeDropError(step: step, message: String(cString: strerror(code)), code: code)
-    }
-
-    var description: String { "privilege drop failed at \(step): \(message)" }
-}

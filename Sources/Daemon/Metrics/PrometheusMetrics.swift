@@ -24,7 +24,8 @@ final class PrometheusMetrics: Sendable {
 
     private let exported = Mutex(Exported())
 
-    private init(registry: PrometheusCollectorRegistry) {
+    /// The exporter over `registry` (the daemon's, or a test's).
+    init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
     }
 
@@ -32,24 +33,37 @@ final class PrometheusMetrics: Sendable {
     /// engine's actors exist (handles made earlier stay no-ops).
     static func bootstrap() -> PrometheusMetrics {
         let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(factory(over: registry))
+        return PrometheusMetrics(registry: registry)
+    }
+
+    /// The swift-metrics factory the control plane records through: timers become
+    /// histograms with ``durationBuckets``.
+    static func factory(over registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = durationBuckets
         factory.durationHistogramBuckets = [
             "proxyarpd_vip_activation_duration_seconds": durationBuckets,
             "proxyarpd_vip_failover_duration_seconds": durationBuckets,
         ]
-        MetricsSystem.bootstrap(factory)
-        return PrometheusMetrics(registry: registry)
+        return factory
     }
 
     /// The text exposition: the answer path's counters are brought up to date first.
     func scrape(io: PcapFrameIO) -> [UInt8] {
-        let snapshots = io.counters()
+        scrape(
+            counters: io.counters(), droppedObservations: io.droppedObservations,
+            droppedObservationBatches: io.droppedObservationBatches
+        )
+    }
+
+    /// The text exposition after copying these answer-path counters (totals since start).
+    func scrape(counters snapshots: [AdapterCounterSnapshot], droppedObservations: UInt64, droppedObservationBatches: UInt64) -> [UInt8] {
         var buffer: [UInt8] = []
         exported.withLock { exported in
             for snapshot in snapshots { copy(snapshot, into: &exported) }
-            advance(Self.droppedObservations, labels: [], to: io.droppedObservations, &exported)
-            advance(Self.droppedObservationBatches, labels: [], to: io.droppedObservationBatches, &exported)
+            advance(Self.droppedObservations, labels: [], to: droppedObservations, &exported)
+            advance(Self.droppedObservationBatches, labels: [], to: droppedObservationBatches, &exported)
             // Emit under the lock, so two scrapes never interleave their deltas and output.
             registry.emit(into: &buffer)
         }

@@ -1,7 +1,6 @@
 import Logging
 import ProxyARPCore
 import ProxyARPIO
-import ServiceLifecycle
 
 /// The real world the engine talks to: libpcap on every managed adapter, rtnetlink for
 /// link state, and rtnetlink + /proc/sys for the host side of activation.
@@ -36,16 +35,5 @@ struct LiveWorld {
         } catch {
             logger.error("host cleanup failed", metadata: ["error": "\(error)"])
         }
-    }
-}
-
-/// Keeps the pcap I/O running until graceful shutdown. First in the group, so last to stop.
-struct FrameIOService: Service {
-    let io: PcapFrameIO
-
-    func run() async throws {
-        io.start()
-        try? await gracefulShutdown()
-        await io.shutdown()
     }
 }

@@ -9,8 +9,9 @@ import ServiceLifecycle
 
 /// The running daemon: the live I/O, the engine and the signal handling in one
 /// `ServiceGroup`. The I/O service is first, so it stops last: the engine withdraws
-/// every VIP while capture is still open.
-struct Daemon {
+/// every VIP while capture is still open. ``launch(configurationPath:logLevel:)`` is what
+/// `proxyarpd run` calls.
+public struct Daemon {
     let configuration: DaemonConfiguration
     let configurationPath: String
     let logger: Logger
@@ -83,68 +84,5 @@ struct Daemon {
         try await group.run()
         await world.close(logger: logger)
         logger.info("stopped")
-    }
-
-    /// Loads the configuration file again and applies it (SIGHUP and the control socket's
-    /// `reload`); a bad file is logged, reported, and the running configuration kept.
-    static func reload(
-        engine: Engine, path: String, notifier: SystemdNotifier?, clock: SystemClock, logger: Logger
-    ) async -> ControlReply {
-        let newConfiguration: DaemonConfiguration
-        do {
-            newConfiguration = try ConfigurationLoader.load(path: path)
-        } catch {
-            for problem in error.errors {
-                logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(problem)"])
-            }
-            return .failure("reload refused; keeping the running configuration", errors: error.errors.map { "\($0)" })
-        }
-        notifier?.notify(["RELOADING=1", "MONOTONIC_USEC=\(clock.now().nanoseconds / 1_000)"])
-        let summary = await engine.apply(newConfiguration)
-        notifier?.notify(["READY=1"])
-        return ControlReply(ok: true, reload: summary)
-    }
-
-    /// The control socket, last in the group so that it stops first.
-    static func controlServer(
-        _ configuration: DaemonConfiguration, engine: Engine, world: LiveWorld, clock: SystemClock, trace: TraceLog,
-        reload: @escaping @Sendable () async -> ControlReply, logger: Logger,
-        listening: @escaping @Sendable () -> Void
-    ) -> ControlServer {
-        let io = world.io
-        let handlers = ControlHandlers(
-            status: {
-                let status = await engine.status()
-                let counters = io.counters().map {
-                    AdapterIOCounters(
-                        adapter: $0.adapter, framesSeen: $0.framesSeen, requestsSeen: $0.requestsSeen,
-                        repliesSent: $0.repliesSent, injectErrors: $0.injectErrors, controlFramesSent: $0.controlFramesSent
-                    )
-                }
-                let replies = Dictionary(uniqueKeysWithValues: io.repliesPerVIP().map { ($0.key.description, $0.value) })
-                return StatusReport(
-                    engine: status, io: counters, repliesByVIP: replies, monotonicNanoseconds: clock.now().nanoseconds,
-                    wallNanoseconds: clock.wallNanoseconds()
-                )
-            },
-            reload: reload
-        )
-        return ControlServer(
-            path: configuration.control.socketPath, group: configuration.control.group, handlers: handlers,
-            trace: trace, logger: logger, listening: listening
-        )
-    }
-
-    /// Writes the trace ring to `DIRECTORY/trace-WALLNANOS.jsonl`.
-    static func dumpTrace(_ trace: TraceLog, to directory: String, clock: SystemClock, logger: Logger) {
-        let path = "\(directory)/trace-\(clock.wallNanoseconds()).jsonl"
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let records = trace.records
-            try TraceFile.write(records, to: path)
-            logger.info("trace written", metadata: ["path": "\(path)", "records": "\(records.count)", "dropped": "\(trace.dropped)"])
-        } catch {
-            logger.error("trace dump failed", metadata: ["path": "\(path)", "error": "\(error)"])
-        }
     }
 }

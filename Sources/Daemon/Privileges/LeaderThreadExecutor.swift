@@ -1,10 +1,9 @@
-import ArgumentParser
 import CCap
 import Dispatch
 import Synchronization
 
 /// A `SerialExecutor` whose jobs run on the process's main thread (the thread-group
-/// leader), which the daemon adopts for this in ``ProxyARPD/main()``.
+/// leader), which `proxyarpd`'s main file hands to ``runLoop()``.
 ///
 /// Why: Linux credentials and capabilities are per thread. glibc's `setresuid`,
 /// `setresgid` and `setgroups` change every thread of the process (nptl's setxid
@@ -16,9 +15,9 @@ import Synchronization
 /// ones `/proc/PID/status`, `ps` and `getpcaps` show) and it must run every operation
 /// that still needs a capability: the rtnetlink and sysctl work of ``PrivilegedHost``.
 /// Left to Swift's async main, the leader would park in `dispatch_main()`.
-final class LeaderThreadExecutor: SerialExecutor, Sendable {
+public final class LeaderThreadExecutor: SerialExecutor, Sendable {
     /// The one instance.
-    static let shared = LeaderThreadExecutor()
+    public static let shared = LeaderThreadExecutor()
 
     private let jobs = Mutex<[UnownedJob]>([])
     private let wake = DispatchSemaphore(value: 0)
@@ -32,18 +31,20 @@ final class LeaderThreadExecutor: SerialExecutor, Sendable {
     /// True on the leader thread.
     static var isLeaderThread: Bool { proxyarpd_gettid() == Int(getpid()) }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    /// Queues `job` for the leader thread.
+    public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         jobs.withLock { $0.append(unowned) }
         wake.signal()
     }
 
-    func checkIsolated() {
+    /// Traps unless called on the leader thread.
+    public func checkIsolated() {
         precondition(Self.isLeaderThread, "not on the leader thread")
     }
 
     /// Runs jobs on the calling thread (which must be the leader) forever.
-    func runLoop() -> Never {
+    public func runLoop() -> Never {
         precondition(Self.isLeaderThread, "LeaderThreadExecutor.runLoop must run on the main thread")
         adopted.store(true, ordering: .releasing)
         while true {
@@ -54,29 +55,5 @@ final class LeaderThreadExecutor: SerialExecutor, Sendable {
             }
             for job in batch { job.runSynchronously(on: asUnownedSerialExecutor()) }
         }
-    }
-}
-
-extension ProxyARPD {
-    /// The entry point: the command runs in a task while the main thread serves
-    /// ``LeaderThreadExecutor`` (see there why). Equivalent to `AsyncParsableCommand.main()`
-    /// otherwise: errors print and exit as ArgumentParser does.
-    static func main() async {
-        // Still on the main thread: async main's first partial runs there, before any
-        // suspension.
-        Task.detached {
-            do {
-                var command = try parseAsRoot()
-                if var asyncCommand = command as? any AsyncParsableCommand {
-                    try await asyncCommand.run()
-                } else {
-                    try command.run()
-                }
-            } catch {
-                exit(withError: error)
-            }
-            exit()
-        }
-        LeaderThreadExecutor.shared.runLoop()
     }
 }

@@ -64,12 +64,11 @@ final class SystemdNotifier: Sendable {
 
     deinit { close(descriptor) }
 
-    /// Sends `lines` (e.g. `["READY=1", "STATUS=..."]`) as one datagram. Returns false
-    /// when the send failed.
+    /// Sends `message` as one datagram. Returns false when the send failed.
     @discardableResult
-    func notify(_ lines: [String]) -> Bool {
-        let message = Array(lines.joined(separator: "\n").utf8)
-        let sent = message.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        return sent == message.count
+    func notify(_ message: SystemdMessage) -> Bool {
+        let bytes = Array(message.text.utf8)
+        let sent = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return sent == bytes.count
     }
 }
