@@ -5,9 +5,9 @@ import ProxyARPIO
 import ProxyARPTestSupport
 import UnixSignals
 
-/// `proxyarpd bench`: the netns flood runner of ARCHITECTURE.md §9. Builds its own lab
+/// `proxyarpd-lab bench`: the netns flood runner of ARCHITECTURE.md §9. Builds its own lab
 /// (unique prefix, 198.18.0.0/15 only, always removed), runs the daemon given by
-/// `--daemon` (default: this executable; measure a release build) and reports:
+/// `--daemon` (default: the `proxyarpd` next to this executable; measure a release build) and reports:
 ///
 /// - the highest loss-free ARP reply rate for a VIP answered by proxyarpd and, in the same
 ///   run and topology, for the host adapter's own address answered by the kernel (daemon
@@ -24,7 +24,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure reply rate, failover and activation in a throwaway netns lab (needs root)."
     )
 
-    @Option(help: "The daemon executable to measure (default: this executable).") var daemon: String?
+    @Option(help: "The daemon executable to measure (default: the proxyarpd next to this executable).") var daemon: String?
     @Flag(help: "CI smoke run: under a minute, fewer steps and events, 1,000 VIPs.") var quick = false
     @Flag(help: "Print the results as JSON.") var json = false
     @Option(help: "Seconds per rate step (default 3, quick 1).") var stepSeconds: Double?
@@ -40,8 +40,8 @@ struct BenchCommand: AsyncParsableCommand {
         guard SelectionConfiguration.blockPrefixLengths.contains(blockPrefixLength) else {
             throw ValidationError("--block-prefix-length: \(SelectionConfiguration.blockPrefixLengths)")
         }
-        let binary = try daemon ?? DemoCommand.ownExecutable()
-        let flood = try DemoCommand.ownExecutable()
+        let binary = try Executables.daemon(daemon)
+        let flood = try Executables.lab()
         let directory = NSTemporaryDirectory() + "proxyarpd-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let plan = BenchPlan(
@@ -86,16 +86,4 @@ struct BenchCommand: AsyncParsableCommand {
         guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("--rates: positive integers, e.g. 25k,50k,100000") }
         return values.map { $0! }
     }
-}
-
-/// What a run does.
-struct BenchPlan: Sendable {
-    var quick: Bool
-    var stepSeconds: Double
-    var rates: [Int]
-    var failoverEvents: Int
-    /// Activation runs: how many VIPs, in blocks of which prefix length.
-    var activations: [(vips: Int, blockPrefixLength: Int)]
-    var largeVIPs: Int
-    var largeBlockPrefixLength: Int
 }

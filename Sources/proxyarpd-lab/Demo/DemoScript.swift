@@ -1,57 +1,10 @@
 import ArgumentParser
 import Foundation
-import ProxyARPCore
-import ProxyARPIO
 import ProxyARPActors
-import ProxyARPStateMachines
+import ProxyARPCore
+import ProxyARPDaemon
+import ProxyARPIO
 import ProxyARPTestSupport
-import UnixSignals
-
-/// `proxyarpd demo`: builds a throwaway namespace lab, runs the real daemon in it, and
-/// shows activation, answers, a carrier-loss failover and a VIP's state trace. Touches
-/// nothing outside its own namespaces and temporary directory; cleans up on Ctrl-C.
-struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "demo",
-        abstract: "Show proxyarpd working in a throwaway network-namespace lab (needs root)."
-    )
-
-    /// Keep the lab's files (config, logs, captures, trace) afterwards.
-    @Flag(help: "Keep the temporary directory with the config, daemon log, capture and trace.")
-    var keepFiles = false
-
-    func run() async throws {
-        guard getuid() == 0 else {
-            throw ValidationError("the demo builds network namespaces: run it as root")
-        }
-        let binary = try Self.ownExecutable()
-        let prefix = NetnsLab.uniquePrefix("pademo")
-        let directory = NSTemporaryDirectory() + "proxyarpd-demo-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let interrupted = Task {
-            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return true }
-            return false
-        }
-        let script = Task { try await DemoScript(binary: binary, prefix: prefix, directory: directory).run() }
-        let watcher = Task {
-            if await interrupted.value {
-                print("\ninterrupted: cleaning up")
-                script.cancel()
-            }
-        }
-        let outcome = await script.result
-        watcher.cancel()
-        interrupted.cancel()
-        if !keepFiles { try? FileManager.default.removeItem(atPath: directory) } else { print("files kept in \(directory)") }
-        try outcome.get()
-    }
-
-    /// The absolute path of this executable (the daemon the lab runs).
-    static func ownExecutable() throws -> String {
-        let path = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        return path
-    }
-}
 
 /// The demo's steps, with the lab and the daemon always torn down at the end.
 struct DemoScript {
@@ -83,7 +36,7 @@ struct DemoScript {
         let left = (try? await lab.lab.ip(lab.host, "-4", "addr", "show", "dev", "lo").output) ?? ""
         let leftover = Self.vips.filter { left.contains("\($0)/32") }
         print(leftover.isEmpty ? "== no VIP left on lo after shutdown" : "!! VIPs left on lo: \(leftover)")
-        await lab.destroy()
+        lab.destroy()
         print("== lab removed")
     }
 

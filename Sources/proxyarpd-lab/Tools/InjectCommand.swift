@@ -1,14 +1,13 @@
 import ArgumentParser
 import ProxyARPIO
 
-/// `proxyarpd inject --interface DEV FILE`: a lab tool that sends the frames of a pcap
+/// `proxyarpd-lab inject --interface DEV FILE`: a lab tool that sends the frames of a pcap
 /// file out of an interface as they are (malformed ones included), so tests can show
 /// what the responder does with real captured and crafted frames.
 struct InjectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inject",
-        abstract: "Lab tool: send the frames of a pcap file out of an interface, byte for byte.",
-        shouldDisplay: false
+        abstract: "Lab tool: send the frames of a pcap file out of an interface, byte for byte."
     )
 
     /// Where to send.

@@ -3,15 +3,14 @@ import CPacketFlood
 import Foundation
 import ProxyARPCore
 
-/// `proxyarpd flood`: the bench runner's traffic generator (hidden lab tool). Sends
+/// `proxyarpd-lab flood`: the bench runner's traffic generator. Sends
 /// broadcast ARP requests for `--target` from `--interface` at `--rate` frames/s for
 /// `--seconds` (sendmmsg batches paced on a monotonic schedule, sender pinned to `--cpu`),
 /// counts the ARP replies from `--target` on the same interface, and prints one JSON line.
 struct FloodCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flood",
-        abstract: "Lab tool: send ARP requests at a paced rate and count the replies (one JSON line).",
-        shouldDisplay: false
+        abstract: "Lab tool: send ARP requests at a paced rate and count the replies (one JSON line)."
     )
 
     @Option(help: "The interface to send and receive on.") var interface: String
