@@ -1,52 +1,5 @@
-import Foundation
-import Glibc
 import ProxyARPCore
 import Synchronization
-
-/// A network namespace for one netlink test: created with `ip netns add`, driven with
-/// `ip -n NAME ...`, deleted by ``destroy()`` (call it in a `defer`). The test process
-/// itself never leaves the root namespace; the code under test enters this one through
-/// its `namespacePath`.
-struct NetlinkLab {
-    private static let counter = Atomic<Int>(0)
-
-    let name: String
-    var path: String { "/var/run/netns/\(name)" }
-
-    /// Creates `nlk<pid>x<n>`.
-    static func make() throws -> NetlinkLab {
-        let number = counter.add(1, ordering: .relaxed).newValue
-        let lab = NetlinkLab(name: "nlk\(getpid())x\(number)")
-        try mustRun(["ip", "netns", "add", lab.name])
-        try lab.ip("link", "set", "lo", "up")
-        return lab
-    }
-
-    /// Deletes the namespace (and with it every link, address, rule and route in it).
-    func destroy() {
-        _ = try? mustRun(["ip", "netns", "delete", name])
-    }
-
-    /// `ip -n NAME args...`; returns standard output, throws on a non-zero exit.
-    @discardableResult
-    func ip(_ arguments: String...) throws -> String {
-        try mustRun(["ip", "-n", name] + arguments)
-    }
-
-    /// `ip netns exec NAME cat PATH`, trimmed.
-    func read(_ file: String) throws -> String {
-        try mustRun(["ip", "netns", "exec", name, "cat", file]).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// A veth pair `adapter`/`peer`, both inside the namespace, both up; `address`
-    /// (`A.B.C.D/len`), when given, on `adapter`.
-    func addVeth(_ adapter: String, peer: String, address: String? = nil) throws {
-        try ip("link", "add", adapter, "type", "veth", "peer", "name", peer)
-        try ip("link", "set", adapter, "up")
-        try ip("link", "set", peer, "up")
-        if let address { try ip("addr", "add", address, "dev", adapter) }
-    }
-}
 
 /// Collects a link-event stream in the background, with the time each event arrived.
 final class LinkEventRecorder: Sendable {
