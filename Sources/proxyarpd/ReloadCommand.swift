@@ -15,10 +15,7 @@ struct ReloadCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let client = try socket.connect()
-        try client.send(.reload)
-        guard let line = client.readLine() else { CLIError.exit("the daemon closed the connection without a reply") }
-        let reply = try ControlCodec.decode(ControlReply.self, from: line)
+        let (line, reply) = try socket.request(.reload)
         if json { print(line) }
         guard reply.ok, let summary = reply.reload else {
             CLIError.exit(([reply.error ?? "reload failed"] + (reply.errors ?? [])).joined(separator: "\n"))

@@ -31,4 +31,13 @@ struct SocketOptions: ParsableArguments {
             CLIError.exit(error.description)
         }
     }
+
+    /// Sends `request` and returns the daemon's one reply line and its decoded form; a
+    /// connection closed without a reply becomes a message and exit code 1.
+    func request(_ request: ControlRequest) throws -> (line: String, reply: ControlReply) {
+        let client = try connect()
+        try client.send(request)
+        guard let line = client.readLine() else { CLIError.exit("the daemon closed the connection without a reply") }
+        return (line, try ControlCodec.decode(ControlReply.self, from: line))
+    }
 }

@@ -16,10 +16,7 @@ struct StatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let client = try socket.connect()
-        try client.send(.status)
-        guard let line = client.readLine() else { CLIError.exit("the daemon closed the connection without a reply") }
-        let reply = try ControlCodec.decode(ControlReply.self, from: line)
+        let (line, reply) = try socket.request(.status)
         guard reply.ok, let report = reply.status else { CLIError.exit(reply.error ?? "status failed") }
         print(json ? line : StatusTable.render(report))
     }
