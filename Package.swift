@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "proxyarpd", targets: ["proxyarpd"]),
+        // Demo, bench, flood, inject and the memory probe: never installed with the daemon.
+        .executable(name: "proxyarpd-lab", targets: ["proxyarpd-lab"]),
         // For the separate Benchmarks/ package (ordo-one/benchmark), which depends on this one by path.
         .library(name: "ProxyARPCore", targets: ["ProxyARPCore"]),
         .library(name: "ProxyARPStateMachines", targets: ["ProxyARPStateMachines"]),
@@ -80,7 +82,8 @@ let package = Package(
             ],
             path: "Sources/IO"
         ),
-        // Manual clock, in-memory wire, capture replay: shared by tests and the demo.
+        // Fakes (manual clock, in-memory wire, scripted links, recording host) and the one
+        // namespace lab: for the tests and proxyarpd-lab only.
         .target(
             name: "ProxyARPTestSupport",
             dependencies: [
@@ -103,20 +106,18 @@ let package = Package(
             ],
             path: "Sources/Control"
         ),
-        .executableTarget(
-            name: "proxyarpd",
+        // The wiring of a running daemon: live world, privilege drop, metrics, systemd, signals.
+        .target(
+            name: "ProxyARPDaemon",
             dependencies: [
                 "ProxyARPCore",
                 "ProxyARPStateMachines",
                 "ProxyARPActors",
                 "ProxyARPConfig",
                 "ProxyARPIO",
-                "ProxyARPTestSupport",
                 "ProxyARPControl",
                 "CCap",
                 "CMalloc",
-                "CPacketFlood",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -124,23 +125,44 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
+            path: "Sources/Daemon"
+        ),
+        // The installed daemon: run, check, status, trace, reload. No lab code.
+        .executableTarget(
+            name: "proxyarpd",
+            dependencies: [
+                "ProxyARPDaemon",
+                "ProxyARPActors",
+                "ProxyARPConfig",
+                "ProxyARPControl",
+                "ProxyARPStateMachines",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/proxyarpd"
         ),
-        // glibc's malloc: the daemon's tuning and the memory probe's introspection (header only).
-        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
-        // Activates N VIPs in one process and prints its memory at each stage (issue 5).
+        // The lab: demo, bench, flood, inject, memory-probe. Alone links TestSupport,
+        // swift-subprocess and the packet generator.
         .executableTarget(
-            name: "memory-probe",
+            name: "proxyarpd-lab",
             dependencies: [
+                "ProxyARPDaemon",
                 "ProxyARPCore",
+                "ProxyARPStateMachines",
                 "ProxyARPActors",
                 "ProxyARPIO",
                 "ProxyARPControl",
+                "ProxyARPTestSupport",
                 "CMalloc",
+                "CPacketFlood",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            path: "Sources/MemoryProbe"
+            path: "Sources/proxyarpd-lab"
         ),
+        // glibc's malloc: the daemon's tuning and the memory probe's introspection (header only).
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .testTarget(
             name: "CoreTests", dependencies: ["ProxyARPCore", "ProxyARPIO", "ProxyARPTestSupport"], path: "Tests/CoreTests"
         ),
@@ -164,8 +186,19 @@ let package = Package(
             path: "Tests/ControlTests"
         ),
         .testTarget(
-            name: "IOTests", dependencies: ["ProxyARPCore", "ProxyARPIO", "CLinuxNet", "ProxyARPTestSupport"],
+            name: "IOTests",
+            dependencies: ["ProxyARPCore", "ProxyARPIO", "CLinuxNet", "ProxyARPTestSupport"],
             path: "Tests/IOTests"
+        ),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "ProxyARPCore", "ProxyARPIO", "ProxyARPControl", "ProxyARPDaemon", "CCap",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Tests/DaemonTests"
         ),
         // The real daemon in network namespaces against real peers; root only.
         .testTarget(

@@ -18,7 +18,7 @@ fi
 # Benchmarks (a separate package) must build, and the benchmark runner must run end to end:
 # a smoke test, no speed asserted. Before the tests, so the test summary is the last line.
 (cd Benchmarks && swift build 2>&1 | grep -E "error|warning: .*Benchmarks/|Build complete" | tail -3)
-"$(swift build --show-bin-path)/proxyarpd" bench --quick 2>/dev/null
+"$(swift build --show-bin-path)/proxyarpd-lab" bench --quick 2>/dev/null
 # The stored per-toolchain thresholds: malloc counts of every suite (0 per 256-frame batch
 # on the fast path) and instructions per frame under callgrind. Deterministic counts, not
 # speed. A toolchain with no stored thresholds is reported and skipped (exit 2).

@@ -8,7 +8,7 @@
 // reply) each get their own mapping, returned to the kernel when freed. By default glibc
 // raises this threshold to the size of every mapped block freed, after which a table that
 // doubles while VIPs are added leaves each outgrown buffer as a hole in the heap: about
-// 9 MB of resident memory at 100,000 VIPs (memory-probe). Setting it turns that off.
+// 9 MB of resident memory at 100,000 VIPs (proxyarpd-lab memory-probe). Setting it turns that off.
 static inline void proxyarpd_tune_malloc(void) {
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 }

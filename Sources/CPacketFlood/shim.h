@@ -1,6 +1,6 @@
 #ifndef PROXYARPD_CPACKETFLOOD_SHIM_H
 #define PROXYARPD_CPACKETFLOOD_SHIM_H
-// The traffic generator of `proxyarpd bench` (lab only; the daemon never uses it):
+// The traffic generator of `proxyarpd-lab bench` (lab only; the daemon never uses it):
 // an AF_PACKET socket that sends one ARP request frame at a paced rate with sendmmsg,
 // and a receiver thread that counts ARP replies from a given sender IP with recvmmsg.
 // Written in C so that the generator is not the bottleneck. Header only; nothing to link.

@@ -5,7 +5,8 @@ import Synchronization
 /// adapter are decided by every sibling attached to the same segment, exactly as the
 /// real answer path would (``AnswerRules``), and what they observe comes back as
 /// observation batches. The sender itself never hears its own frame, as with a packet
-/// socket.
+/// socket. With `keepsSentFrames: false` it keeps no copy of what was sent (the memory
+/// probe measures the engine, not the wire).
 public final class InMemoryWire: FrameIO {
     /// One attached adapter.
     public struct Port: Sendable, Equatable {
@@ -37,12 +38,14 @@ public final class InMemoryWire: FrameIO {
     public let answerTable = AnswerTablePublisher()
     private let state = Mutex(State())
     private let clock: any EngineClock
+    private let keepsSentFrames: Bool
     private let stream: AsyncStream<[HeardObservation]>
     private let continuation: AsyncStream<[HeardObservation]>.Continuation
 
-    /// Creates an empty wire.
-    public init(clock: any EngineClock) {
+    /// Creates an empty wire; with `keepsSentFrames: false`, ``sentFrames`` stays empty.
+    public init(clock: any EngineClock, keepsSentFrames: Bool = true) {
         self.clock = clock
+        self.keepsSentFrames = keepsSentFrames
         (stream, continuation) = AsyncStream.makeStream(of: [HeardObservation].self)
     }
 
@@ -90,14 +93,18 @@ public final class InMemoryWire: FrameIO {
         }
         guard let port else { throw TransmitError(adapter: adapter, reason: "not attached") }
         if port.transmitFails { throw TransmitError(adapter: adapter, reason: "simulated transmit error") }
-        state.withLock { state in
-            state.sent += frames.map { SentFrame(adapter: adapter, bytes: $0, at: now) }
+        if keepsSentFrames {
+            state.withLock { state in
+                state.sent += frames.map { SentFrame(adapter: adapter, bytes: $0, at: now) }
+            }
         }
         let table = answerTable.current
         for (name, sibling) in siblings {
             let view = table.view(for: name, mac: sibling.mac)
             let heard = frames.compactMap { frame -> HeardObservation? in
-                if case .arp(let parsed) = FrameParser.parse(frame), lost.contains(parsed.arp.senderIP) { return nil }
+                if !lost.isEmpty, case .arp(let parsed) = FrameParser.parse(frame), lost.contains(parsed.arp.senderIP) {
+                    return nil
+                }
                 return AnswerRules.decide(frame, view: view).observation.map {
                     HeardObservation(observation: $0, adapter: name, at: now)
                 }

@@ -3,6 +3,8 @@ import Synchronization
 
 /// Host networking that records what the daemon would do to the kernel: the VIPs on
 /// `lo` and each VIP's outbound binding, checking make-before-break on every move.
+/// With `records: false` it does nothing at all (the memory probe: the kernel's share of
+/// a VIP is not the daemon's memory).
 public final class RecordingHost: HostNetworking {
     private struct State {
         var prepared: Set<AdapterName> = []
@@ -13,9 +15,13 @@ public final class RecordingHost: HostNetworking {
     }
 
     private let state = Mutex(State())
+    private let records: Bool
 
-    /// Creates an empty host.
-    public init() {}
+    /// Creates an empty host; with `records: false` every call is a no-op and the
+    /// properties stay empty.
+    public init(records: Bool = true) {
+        self.records = records
+    }
 
     /// Adapters prepared (sysctls set).
     public var prepared: Set<AdapterName> { state.withLock { $0.prepared } }
@@ -27,14 +33,17 @@ public final class RecordingHost: HostNetworking {
     public var breakBeforeMakeCount: Int { state.withLock { $0.breakBeforeMake } }
 
     public func prepare(adapter: AdapterName) async throws {
+        guard records else { return }
         _ = state.withLock { $0.prepared.insert(adapter) }
     }
 
     public func addLocalAddress(_ vip: IPv4Address) async throws {
+        guard records else { return }
         _ = state.withLock { $0.loopback.insert(vip) }
     }
 
     public func removeLocalAddress(_ vip: IPv4Address) async throws {
+        guard records else { return }
         let hook = state.withLock { state in
             state.loopback.remove(vip)
             return state.onRemoveLocalAddress
@@ -49,6 +58,7 @@ public final class RecordingHost: HostNetworking {
     }
 
     public func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) async throws {
+        guard records else { return }
         state.withLock { state in
             if let replacing, state.bindings[vip] != replacing { state.breakBeforeMake += 1 }
             state.bindings[vip] = agent
@@ -56,6 +66,7 @@ public final class RecordingHost: HostNetworking {
     }
 
     public func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) async throws {
+        guard records else { return }
         state.withLock { state in
             if state.bindings[vip] == agent { state.bindings[vip] = nil }
         }

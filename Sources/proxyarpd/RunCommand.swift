@@ -1,9 +1,8 @@
 import ArgumentParser
-import CMalloc
 import Foundation
 import Logging
 import ProxyARPConfig
-import ProxyARPCore
+import ProxyARPDaemon
 
 /// `proxyarpd run --config FILE`: the daemon.
 struct RunCommand: AsyncParsableCommand {
@@ -29,21 +28,11 @@ struct RunCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown log level \(logLevel)")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "proxyarpd")
-        proxyarpd_tune_malloc()
-        let configuration: DaemonConfiguration
         do {
-            configuration = try ConfigurationLoader.load(path: config)
-        } catch {
+            try await Daemon.launch(configurationPath: config, logLevel: level)
+        } catch let error as ConfigurationErrors {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(1)
         }
-        let daemon = try Daemon(configuration: configuration, configurationPath: config, logger: logger)
-        try await daemon.run()
     }
 }

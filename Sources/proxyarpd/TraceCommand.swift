@@ -3,6 +3,7 @@ import Foundation
 import ProxyARPActors
 import ProxyARPConfig
 import ProxyARPControl
+import ProxyARPDaemon
 import ProxyARPStateMachines
 
 /// `proxyarpd trace`: stream the running daemon's state trace from the control socket
@@ -137,22 +138,5 @@ struct TraceCommand: ParsableCommand {
             }
             print(TraceTable.render(records))
         }
-    }
-}
-
-/// Renders trace records as aligned text: time since the first record, subject, event,
-/// transition and action.
-enum TraceTable {
-    static func render(_ records: [MachineTraceRecord]) -> String {
-        guard let first = records.first else { return "(no records)" }
-        var lines = ["     seq     +ms  subject          event                      from -> to  |  action"]
-        for record in records {
-            let ms = Double(record.monotonic.nanoseconds - first.monotonic.nanoseconds) / 1_000_000
-            let time = String(format: "%8.1f", ms)
-            let subject = record.subject.label.padding(toLength: 16, withPad: " ", startingAt: 0)
-            let event = record.event.name.padding(toLength: 26, withPad: " ", startingAt: 0)
-            lines.append("\(String(format: "%8d", record.sequence)) \(time)  \(subject) \(event) \(record.from) -> \(record.to)  |  \(record.action)")
-        }
-        return lines.joined(separator: "\n")
     }
 }

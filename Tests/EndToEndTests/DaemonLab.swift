@@ -18,6 +18,9 @@ struct DaemonLab {
         return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("proxyarpd").path
     }()
 
+    /// `.build/<triple>/debug/proxyarpd-lab` (its `inject` sends captured frames).
+    static let labBinary: String = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("proxyarpd-lab").path
+
     let lab: HostLab
     let daemon: LabProcess
     let directory: String
@@ -69,7 +72,7 @@ struct DaemonLab {
                 Issue.record("daemon log:\n\(log.suffix(6000))")
                 await running.teardown()
             } else {
-                await lab.destroy()
+                lab.destroy()
             }
             throw error
         }
@@ -78,7 +81,7 @@ struct DaemonLab {
     func teardown() async {
         if let startupCapture, startupCapture.process.isRunning { await startupCapture.process.stop() }
         if daemon.isRunning { await daemon.stop() }
-        await lab.destroy()
+        lab.destroy()
         try? FileManager.default.removeItem(atPath: directory)
     }
 

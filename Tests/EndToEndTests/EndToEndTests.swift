@@ -49,7 +49,7 @@ struct EndToEndTests {
             func repliesFromUs(_ name: String, after injecting: [String]) async throws -> [ARPFrame] {
                 let capture = try await ClientCapture.start(daemon.lab, directory: daemon.directory, name: name)
                 for arguments in injecting.map({ $0.split(separator: " ").map(String.init) }) {
-                    try await daemon.lab.lab.exec(daemon.lab.client, DaemonLab.binary, ["inject", "--interface", daemon.lab.clientDevice] + arguments)
+                    try await daemon.lab.lab.exec(daemon.lab.client, DaemonLab.labBinary, ["inject", "--interface", daemon.lab.clientDevice] + arguments)
                 }
                 try await Task.sleep(for: .milliseconds(500))
                 let all = try await capture.stop().arpFrames.map(\.frame)

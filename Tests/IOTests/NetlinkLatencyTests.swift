@@ -2,6 +2,7 @@ import CLinuxNet
 import Glibc
 import ProxyARPCore
 @testable import ProxyARPIO
+import ProxyARPTestSupport
 import Testing
 
 /// How long a carrier loss takes to reach the stream, measured from the moment the test
@@ -22,10 +23,10 @@ struct NetlinkLatencyTests {
 
     @Test("Carrier loss → event latency")
     func carrierLossLatency() async throws {
-        let lab = try NetlinkLab.make()
+        let lab = try await LabNamespace.make()
         defer { lab.destroy() }
-        try lab.addVeth("l0", peer: "m0")
-        let peerIndex = Int32(try lab.ip("-o", "link", "show", "dev", "m0").prefix(while: { $0 != ":" }))!
+        try await lab.addVeth("l0", peer: "m0")
+        let peerIndex = Int32(try await lab.ip("-o", "link", "show", "dev", "m0").prefix(while: { $0 != ":" }))!
         let path = lab.path
         let fd = try NetworkNamespace.run(in: path) { () throws(NetlinkError) -> Int32 in
             try NetlinkSocket.openDescriptor(groups: 0, receiveBufferSize: nil)

@@ -2,13 +2,14 @@ import Foundation
 import Glibc
 import ProxyARPCore
 import ProxyARPIO
+import ProxyARPTestSupport
 import Testing
 
 @Suite("Netlink link monitor (root, in a network namespace)", .serialized, .enabled(if: getuid() == 0))
 struct NetlinkMonitorTests {
     /// `ifindex` and MAC of `name` in the lab, from `ip -o link show`.
-    static func indexAndMAC(of name: String, in lab: NetlinkLab) throws -> (Int32, MACAddress) {
-        let line = try lab.ip("-o", "link", "show", "dev", name)
+    static func indexAndMAC(of name: String, in lab: LabNamespace) async throws -> (Int32, MACAddress) {
+        let line = try await lab.ip("-o", "link", "show", "dev", name)
         let index = Int32(line.prefix(while: { $0 != ":" }))!
         let words = line.split(separator: " ")
         let mac = words.firstIndex(of: "link/ether").map { MACAddress(String(words[$0 + 1]))! }!
@@ -17,10 +18,10 @@ struct NetlinkMonitorTests {
 
     @Test("Start dump, carrier loss, admin down, addresses, removal")
     func followsOneAdapter() async throws {
-        let lab = try NetlinkLab.make()
+        let lab = try await LabNamespace.make()
         defer { lab.destroy() }
-        try lab.addVeth("a0", peer: "p0", address: "198.18.10.10/24")
-        let (index, mac) = try Self.indexAndMAC(of: "a0", in: lab)
+        try await lab.addVeth("a0", peer: "p0", address: "198.18.10.10/24")
+        let (index, mac) = try await Self.indexAndMAC(of: "a0", in: lab)
 
         let monitor = NetlinkLinkMonitor(names: ["a0"], namespacePath: lab.path)
         defer { monitor.stop() }
@@ -39,7 +40,7 @@ struct NetlinkMonitorTests {
         // Carrier loss: the peer goes down, a0 stays admin up.
         var mark = recorder.count
         let beforeCommand = ContinuousClock.now
-        try lab.ip("link", "set", "p0", "down")
+        try await lab.ip("link", "set", "p0", "down")
         let afterCommand = ContinuousClock.now
         let lost = try #require(await recorder.wait(from: mark) { $0.state(of: "a0")?.carrier == false })
         #expect(lost.event.state(of: "a0")?.adminUp == true)
@@ -48,19 +49,19 @@ struct NetlinkMonitorTests {
 
         // Carrier back.
         mark = recorder.count
-        try lab.ip("link", "set", "p0", "up")
+        try await lab.ip("link", "set", "p0", "up")
         #expect(await recorder.wait(from: mark) { $0.state(of: "a0")?.carrier == true } != nil)
 
         // Admin down.
         mark = recorder.count
-        try lab.ip("link", "set", "a0", "down")
+        try await lab.ip("link", "set", "a0", "down")
         let down = try #require(await recorder.wait(from: mark) { $0.state(of: "a0")?.adminUp == false })
         #expect(down.event.state(of: "a0")?.carrier == false)
-        try lab.ip("link", "set", "a0", "up")
+        try await lab.ip("link", "set", "a0", "up")
 
         // A second address: primary first, then the new one.
         mark = recorder.count
-        try lab.ip("addr", "add", "198.18.11.10/24", "dev", "a0")
+        try await lab.ip("addr", "add", "198.18.11.10/24", "dev", "a0")
         let added = try #require(await recorder.wait(from: mark) {
             $0.state(of: "a0")?.interfaces.contains(IPv4Interface("198.18.11.10/24")!) == true
         })
@@ -68,14 +69,14 @@ struct NetlinkMonitorTests {
 
         // Address removed.
         mark = recorder.count
-        try lab.ip("addr", "del", "198.18.10.10/24", "dev", "a0")
+        try await lab.ip("addr", "del", "198.18.10.10/24", "dev", "a0")
         #expect(await recorder.wait(from: mark) {
             $0.state(of: "a0")?.interfaces == [IPv4Interface("198.18.11.10/24")!]
         } != nil)
 
         // Link deleted.
         mark = recorder.count
-        try lab.ip("link", "del", "a0")
+        try await lab.ip("link", "del", "a0")
         #expect(await recorder.wait(from: mark) { $0 == .removed("a0") } != nil)
 
         // Only the named adapter was reported.
@@ -89,9 +90,9 @@ struct NetlinkMonitorTests {
 
     @Test("Without a filter every link is reported, lo included; stop() ends the stream")
     func everyLinkAndStop() async throws {
-        let lab = try NetlinkLab.make()
+        let lab = try await LabNamespace.make()
         defer { lab.destroy() }
-        try lab.addVeth("b0", peer: "q0")
+        try await lab.addVeth("b0", peer: "q0")
 
         let monitor = NetlinkLinkMonitor(namespacePath: lab.path)
         let stream = monitor.events()
@@ -131,7 +132,7 @@ struct NetlinkMonitorTests {
 struct NetlinkMonitorOverflowTests {
     @Test("A burst into a tiny socket buffer: after any ENOBUFS resync every link is known")
     func burstIntoTinyBuffer() async throws {
-        let lab = try NetlinkLab.make()
+        let lab = try await LabNamespace.make()
         defer { lab.destroy() }
         // The kernel raises 1 byte to its minimum (a few KiB): two or three messages.
         let monitor = NetlinkLinkMonitor(namespacePath: lab.path, receiveBufferSize: 1)
@@ -147,7 +148,7 @@ struct NetlinkMonitorOverflowTests {
         let file = "/tmp/\(lab.name).batch"
         try batch.write(toFile: file, atomically: true, encoding: .utf8)
         defer { unlink(file) }
-        try lab.ip("-batch", file)
+        try await lab.ip("-batch", file)
 
         // Bounded: every new link must end up reported as admin up.
         var up = Set<String>()

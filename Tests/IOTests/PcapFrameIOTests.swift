@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import ProxyARPCore
 import ProxyARPIO
+import ProxyARPTestSupport
 import Testing
 
 /// Live tests over veth pairs and a bridge in a namespace of their own. Root only;
@@ -25,7 +26,7 @@ struct PcapFrameIOTests {
         ))
     }
 
-    func withFrameIO<T>(_ lab: NetnsLab, onlyA: Bool = false, _ body: (PcapFrameIO) async throws -> T) async throws -> T {
+    func withFrameIO<T>(_ lab: SegmentLab, onlyA: Bool = false, _ body: (PcapFrameIO) async throws -> T) async throws -> T {
         let names = onlyA ? [lab.adapterA] : [lab.adapterA, lab.adapterB]
         let io = try PcapFrameIO(adapters: names.map { AdapterName($0) })
         io.start()
@@ -41,19 +42,19 @@ struct PcapFrameIOTests {
 
     @Test("Answers arping for a published VIP from the agent's MAC, and not for other addresses")
     func answersPublishedVIP() async throws {
-        try await withLab { lab in
+        try await SegmentLab.with { lab in
             try await withFrameIO(lab) { io in
                 let a = AdapterName(lab.adapterA)
                 let b = AdapterName(lab.adapterB)
                 let macA = try #require(io.mac(of: a))
                 publish(Self.vip, answeredBy: a, mac: macA, in: io)
 
-                let answered = try lab.inClient(["arping", "-c", "3", "-w", "5", "-I", "br0", "\(Self.vip)"])
-                #expect(answered.status == 0, "\(answered.output)")
+                let answered = try await lab.inClient(["arping", "-c", "3", "-w", "5", "-I", "br0", "\(Self.vip)"])
+                #expect(answered.exitCode == 0, "\(answered.output)")
                 #expect(answered.output.lowercased().contains("[\(macA)]"), "\(answered.output)")
 
-                let unanswered = try lab.inClient(["arping", "-c", "2", "-w", "3", "-I", "br0", "\(Self.absentVIP)"])
-                #expect(unanswered.status != 0, "\(unanswered.output)")
+                let unanswered = try await lab.inClient(["arping", "-c", "2", "-w", "3", "-I", "br0", "\(Self.absentVIP)"])
+                #expect(unanswered.exitCode != 0, "\(unanswered.output)")
                 #expect(unanswered.output.contains("Received 0 response"), "\(unanswered.output)")
 
                 let countersA = try #require(io.counters(for: a))
@@ -78,7 +79,7 @@ struct PcapFrameIOTests {
     func answersTaggedRequest() async throws {
         // No 8021q module in a container, so B plays the tagged client: a raw handle on B
         // injects a request behind VLAN 7 and reads A's reply from the wire.
-        try await withLab { lab in
+        try await SegmentLab.with { lab in
             let a = AdapterName(lab.adapterA)
             try await withFrameIO(lab, onlyA: true) { io in
                 let macA = try #require(io.mac(of: a))
@@ -107,7 +108,7 @@ struct PcapFrameIOTests {
 
     @Test("Answers every request of a burst of 2,000, several per batch")
     func answersBurst() async throws {
-        try await withLab { lab in
+        try await SegmentLab.with { lab in
             let a = AdapterName(lab.adapterA)
             try await withFrameIO(lab, onlyA: true) { io in
                 let macA = try #require(io.mac(of: a))
@@ -141,7 +142,7 @@ struct PcapFrameIOTests {
 
     @Test("A gratuitous ARP sent on A is heard on sibling B as our own announcement")
     func siblingHearsAnnouncement() async throws {
-        try await withLab { lab in
+        try await SegmentLab.with { lab in
             try await withFrameIO(lab) { io in
                 let a = AdapterName(lab.adapterA)
                 let b = AdapterName(lab.adapterB)
@@ -183,7 +184,7 @@ struct PcapFrameIOTests {
 
     @Test("A handle closes exactly once: the count drops and its descriptor is gone")
     func handleClosesOnce() async throws {
-        try await withLab { lab in
+        try await SegmentLab.with { lab in
             let before = PcapHandle.openCount
             let handle = try PcapHandle.openLive(device: lab.adapterA)
             let descriptor = handle.selectableFileDescriptor

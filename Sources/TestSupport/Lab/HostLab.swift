@@ -2,8 +2,8 @@ import ProxyARPCore
 
 /// The standard lab: a host namespace with three adapters on one bridge (two on the
 /// VIPs' subnet 198.18.0.0/24, one on 198.18.1.0/24), a client namespace on the same
-/// bridge, and a switch namespace holding the bridge. Used by `proxyarpd demo`, the
-/// end-to-end tests and the benchmark runner.
+/// bridge, and a switch namespace holding the bridge. Used by `proxyarpd-lab demo`, the
+/// end-to-end tests and `proxyarpd-lab bench`.
 ///
 ///     client c0 ──┐
 ///     host   h0 ──┤ br0 (switch namespace, ports s-c0, s-h0, s-h1, s-h2)
@@ -78,7 +78,7 @@ public struct HostLab: Sendable {
             try await lab.ip(fabric, "link", "set", "s-c0", "master", "br0", "up")
             return result
         } catch {
-            await lab.destroy()
+            lab.destroy()
             throw error
         }
     }
@@ -157,7 +157,7 @@ public struct HostLab: Sendable {
     }
 
     /// Removes every namespace.
-    public func destroy() async { await lab.destroy() }
+    public func destroy() { lab.destroy() }
 }
 
 extension HostLab {

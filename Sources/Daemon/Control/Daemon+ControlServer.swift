@@ -1,0 +1,37 @@
+import Logging
+import ProxyARPActors
+import ProxyARPControl
+import ProxyARPCore
+import ProxyARPIO
+
+extension Daemon {
+    /// The control socket, last in the group so that it stops first.
+    static func controlServer(
+        _ configuration: DaemonConfiguration, engine: Engine, world: LiveWorld, clock: SystemClock, trace: TraceLog,
+        reload: @escaping @Sendable () async -> ControlReply, logger: Logger,
+        listening: @escaping @Sendable () -> Void
+    ) -> ControlServer {
+        let io = world.io
+        let handlers = ControlHandlers(
+            status: {
+                let status = await engine.status()
+                let counters = io.counters().map {
+                    AdapterIOCounters(
+                        adapter: $0.adapter, framesSeen: $0.framesSeen, requestsSeen: $0.requestsSeen,
+                        repliesSent: $0.repliesSent, injectErrors: $0.injectErrors, controlFramesSent: $0.controlFramesSent
+                    )
+                }
+                let replies = Dictionary(uniqueKeysWithValues: io.repliesPerVIP().map { ($0.key.description, $0.value) })
+                return StatusReport(
+                    engine: status, io: counters, repliesByVIP: replies, monotonicNanoseconds: clock.now().nanoseconds,
+                    wallNanoseconds: clock.wallNanoseconds()
+                )
+            },
+            reload: reload
+        )
+        return ControlServer(
+            path: configuration.control.socketPath, group: configuration.control.group, handlers: handlers,
+            trace: trace, logger: logger, listening: listening
+        )
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import ProxyARPActors
+import ProxyARPConfig
+import ProxyARPControl
+import ProxyARPCore
+import ProxyARPIO
+import ServiceLifecycle
+
+/// The running daemon: the live I/O, the engine and the signal handling in one
+/// `ServiceGroup`. The I/O service is first, so it stops last: the engine withdraws
+/// every VIP while capture is still open. ``launch(configurationPath:logLevel:)`` is what
+/// `proxyarpd run` calls.
+public struct Daemon {
+    let configuration: DaemonConfiguration
+    let configurationPath: String
+    let logger: Logger
+
+    init(configuration: DaemonConfiguration, configurationPath: String, logger: Logger) throws {
+        self.configuration = configuration
+        self.configurationPath = configurationPath
+        self.logger = logger
+    }
+
+    func run() async throws {
+        // Before any actor exists: swift-metrics handles made earlier stay no-ops.
+        let metrics = configuration.metrics.port != 0 ? PrometheusMetrics.bootstrap() : nil
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment, logger: logger)
+        let clock = SystemClock()
+        let trace = TraceLog(capacity: configuration.daemon.traceCapacity, clock: clock)
+        let world = try LiveWorld.open(configuration: configuration, logger: logger)
+        let environment = EngineEnvironment(io: world.io, host: world.host, clock: clock, trace: trace, logger: logger)
+        let engine = Engine(configuration: configuration, environment: environment, links: world.links)
+        let path = configurationPath
+        let logger = self.logger
+        let stateDirectory = configuration.daemon.stateDirectory
+        let reload: @Sendable () async -> ControlReply = {
+            await Self.reload(engine: engine, path: path, notifier: notifier, clock: clock, logger: logger)
+        }
+        let signals = SignalService(
+            reload: { _ = await reload() },
+            dumpTrace: {
+                Self.dumpTrace(trace, to: stateDirectory, clock: clock, logger: logger)
+            },
+            logger: logger
+        )
+        logger.info(
+            "starting",
+            metadata: [
+                "config": "\(configurationPath)", "adapters": "\(configuration.adapters.map(\.name.rawValue))",
+                "vips": "\(configuration.vips.count)",
+            ]
+        )
+        // Listening sockets the privilege drop waits for (the control socket joins here).
+        let sockets = StartupGate(waitingFor: metrics == nil ? ["control"] : ["control", "metrics"])
+        let metricsServer = metrics.flatMap {
+            MetricsServer.make(
+                configuration: configuration.metrics, metrics: $0, io: world.io, logger: logger,
+                listening: { sockets.opened("metrics") }
+            )
+        }
+        let lifecycle = LifecycleService(
+            engine: engine, vips: configuration.vips.map(\.address), notifier: notifier, sockets: sockets,
+            host: world.host, user: configuration.daemon.user, stateDirectory: configuration.daemon.stateDirectory,
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: world.ioService),
+                    .init(service: engine),
+                    .init(service: signals),
+                    .init(service: Self.controlServer(configuration, engine: engine, world: world, clock: clock,
+                                                      trace: trace, reload: reload, logger: logger,
+                                                      listening: { sockets.opened("control") })),
+                ] + (metricsServer.map { [.init(service: $0)] } ?? []) + [
+                    // Last: first to hear of the shutdown (STOPPING=1).
+                    .init(service: lifecycle),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+        await world.close(logger: logger)
+        logger.info("stopped")
+    }
+}

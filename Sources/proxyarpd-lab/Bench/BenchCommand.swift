@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import ProxyARPCore
+import ProxyARPIO
+import ProxyARPTestSupport
+import UnixSignals
+
+/// `proxyarpd-lab bench`: the netns flood runner of ARCHITECTURE.md §9. Builds its own lab
+/// (unique prefix, 198.18.0.0/15 only, always removed), runs the daemon given by
+/// `--daemon` (default: the `proxyarpd` next to this executable; measure a release build) and reports:
+///
+/// - the highest loss-free ARP reply rate for a VIP answered by proxyarpd and, in the same
+///   run and topology, for the host adapter's own address answered by the kernel (daemon
+///   stopped), and their ratio. Loss-free means every request the generator sent got its
+///   reply (0 loss, no tolerance). The generator is `proxyarpd flood` in the client
+///   namespace (AF_PACKET, sendmmsg, paced, pinned to CPU 0);
+/// - carrier loss → first gratuitous ARP from the new agent, seen by tcpdump on the client;
+/// - activation time: from the daemon's start to its N-th `VIP active` log line, with
+///   per-VIP kernel rules (blocks /32) and with blocks (`--block-prefix-length`);
+/// - the rate and the daemon's VmRSS with a large VIP table (in blocks).
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure reply rate, failover and activation in a throwaway netns lab (needs root)."
+    )
+
+    @Option(help: "The daemon executable to measure (default: the proxyarpd next to this executable).") var daemon: String?
+    @Flag(help: "CI smoke run: under a minute, fewer steps and events, 1,000 VIPs.") var quick = false
+    @Flag(help: "Print the results as JSON.") var json = false
+    @Option(help: "Seconds per rate step (default 3, quick 1).") var stepSeconds: Double?
+    @Option(help: "Offered rates, comma-separated requests/s (default 25k..800k).") var rates: String?
+    @Option(help: "Carrier-loss events (default 50, quick 5).") var failoverEvents: Int?
+    @Option(name: .customLong("large-vips"), help: "VIPs for the large-table run (default 100000, quick 1000).") var largeVIPs: Int?
+    @Option(help: "selection.block_prefix_length of the large-table run (and a second 10,000-VIP activation), 24...32.")
+    var blockPrefixLength = 26
+    @Flag(help: "Keep the temporary directory (configs, daemon logs, captures).") var keepFiles = false
+
+    func run() async throws {
+        guard getuid() == 0 else { throw ValidationError("the bench builds network namespaces: run it as root") }
+        guard SelectionConfiguration.blockPrefixLengths.contains(blockPrefixLength) else {
+            throw ValidationError("--block-prefix-length: \(SelectionConfiguration.blockPrefixLengths)")
+        }
+        let binary = try Executables.daemon(daemon)
+        let flood = try Executables.lab()
+        let directory = NSTemporaryDirectory() + "proxyarpd-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let plan = BenchPlan(
+            quick: quick,
+            stepSeconds: stepSeconds ?? (quick ? 1 : 3),
+            rates: try rates.map(Self.parseRates) ?? (quick ? [25_000, 50_000, 100_000] : [25_000, 50_000, 75_000, 100_000, 125_000, 150_000, 200_000, 300_000, 400_000]),
+            failoverEvents: failoverEvents ?? (quick ? 5 : 50),
+            activations: quick ? [(1_000, 32)] : [(1_000, 32), (10_000, 32), (10_000, blockPrefixLength)],
+            largeVIPs: largeVIPs ?? (quick ? 1_000 : 100_000),
+            largeBlockPrefixLength: blockPrefixLength
+        )
+        let interrupted = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return true }
+            return false
+        }
+        let runner = BenchRunner(daemon: binary, flood: flood, directory: directory, plan: plan)
+        let script = Task { try await runner.run() }
+        let watcher = Task {
+            if await interrupted.value {
+                FileHandle.standardError.write(Data("\ninterrupted: cleaning up\n".utf8))
+                script.cancel()
+            }
+        }
+        let outcome = await script.result
+        watcher.cancel()
+        interrupted.cancel()
+        if !keepFiles { try? FileManager.default.removeItem(atPath: directory) } else { FileHandle.standardError.write(Data("files kept in \(directory)\n".utf8)) }
+        let report = try outcome.get()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.table)
+        }
+    }
+
+    static func parseRates(_ text: String) throws -> [Int] {
+        let values = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.map { word -> Int? in
+            word.hasSuffix("k") ? Int(word.dropLast()).map { $0 * 1_000 } : Int(word)
+        }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("--rates: positive integers, e.g. 25k,50k,100000") }
+        return values.map { $0! }
+    }
+}

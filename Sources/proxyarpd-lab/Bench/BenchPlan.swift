@@ -1,0 +1,11 @@
+/// What a run does.
+struct BenchPlan: Sendable {
+    var quick: Bool
+    var stepSeconds: Double
+    var rates: [Int]
+    var failoverEvents: Int
+    /// Activation runs: how many VIPs, in blocks of which prefix length.
+    var activations: [(vips: Int, blockPrefixLength: Int)]
+    var largeVIPs: Int
+    var largeBlockPrefixLength: Int
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import CPacketFlood
+import Foundation
+import ProxyARPCore
+
+/// `proxyarpd-lab flood`: the bench runner's traffic generator. Sends
+/// broadcast ARP requests for `--target` from `--interface` at `--rate` frames/s for
+/// `--seconds` (sendmmsg batches paced on a monotonic schedule, sender pinned to `--cpu`),
+/// counts the ARP replies from `--target` on the same interface, and prints one JSON line.
+struct FloodCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flood",
+        abstract: "Lab tool: send ARP requests at a paced rate and count the replies (one JSON line)."
+    )
+
+    @Option(help: "The interface to send and receive on.") var interface: String
+    @Option(help: "The address asked for (and whose replies are counted).") var target: String
+    @Option(help: "The requester's MAC (ARP sender and Ethernet source).") var sourceMAC: String
+    @Option(help: "The requester's IPv4 address.") var sourceIP: String
+    @Option(help: "Requests per second.") var rate: Int
+    @Option(help: "Seconds of sending.") var seconds: Double = 2
+    @Option(help: "Frames per sendmmsg call.") var batch: Int = 32
+    @Option(help: "CPU to pin the sender to (-1: none).") var cpu: Int = 0
+    @Option(help: "Milliseconds to wait for late replies.") var tailMilliseconds: Int = 300
+
+    /// What one step printed.
+    struct Outcome: Codable {
+        var rate: Int
+        var offered: UInt64
+        var sent: UInt64
+        var sendErrors: UInt64
+        var replies: UInt64
+        var otherFrames: UInt64
+        var sendSeconds: Double
+        var pinned: Bool
+    }
+
+    func run() throws {
+        guard let targetIP = IPv4Address(target), let senderIP = IPv4Address(sourceIP), let mac = MACAddress(sourceMAC) else {
+            throw ValidationError("bad --target, --source-ip or --source-mac")
+        }
+        guard rate > 0, seconds > 0 else { throw ValidationError("--rate and --seconds must be positive") }
+        var frame = [UInt8](repeating: 0, count: 42)
+        frame.withUnsafeMutableBytes { buffer in
+            _ = ARPFrame(
+                ethernet: EthernetHeader(destination: .broadcast, source: mac, tags: VLANTags(), etherType: EtherType.arp),
+                arp: ARPPacket(operation: .request, senderMAC: mac, senderIP: senderIP, targetMAC: .zero, targetIP: targetIP)
+            ).encode(into: buffer)
+        }
+        let sendSocket = paf_open(interface, Int32(ETH_P_ARP), 4 << 20)
+        guard sendSocket >= 0 else { throw ValidationError("AF_PACKET socket on \(interface): \(String(cString: strerror(-sendSocket)))") }
+        defer { close(sendSocket) }
+        let receiveSocket = paf_open(interface, Int32(ETH_P_ARP), 64 << 20)
+        guard receiveSocket >= 0 else { throw ValidationError("AF_PACKET socket on \(interface): \(String(cString: strerror(-receiveSocket)))") }
+        defer { close(receiveSocket) }
+        var result = paf_step_result()
+        let status = frame.withUnsafeBufferPointer { bytes in
+            paf_run_step(
+                sendSocket, receiveSocket, bytes.baseAddress, Int32(bytes.count), targetIP.rawValue.bigEndian, senderIP.rawValue.bigEndian,
+                UInt64(rate), seconds, Int32(batch), Int32(cpu), Int32(tailMilliseconds), &result)
+        }
+        guard status == 0 else { throw ValidationError("could not start the receiver thread") }
+        let outcome = Outcome(
+            rate: rate, offered: result.offered, sent: result.sent, sendErrors: result.send_errors,
+            replies: result.replies, otherFrames: result.other, sendSeconds: result.send_seconds, pinned: result.pinned != 0)
+        let data = try JSONEncoder().encode(outcome)
+        print(String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import ProxyARPDaemon
+
+// The entry point of `proxyarpd`. The command runs in a detached task while the main
+// thread (the thread-group leader) serves ``LeaderThreadExecutor``: after the privilege
+// drop it is the one thread that keeps CAP_NET_RAW and CAP_NET_ADMIN (see there why).
+// Otherwise as `AsyncParsableCommand.main()`: errors print and exit as ArgumentParser does.
+Task.detached {
+    do {
+        var command = try ProxyARPD.parseAsRoot()
+        if var asyncCommand = command as? any AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            try command.run()
+        }
+    } catch {
+        ProxyARPD.exit(withError: error)
+    }
+    ProxyARPD.exit()
+}
+LeaderThreadExecutor.shared.runLoop()
