@@ -12,6 +12,9 @@ public enum Fixtures {
     public static let linuxCapture = "linux-arp-ndp.pcap"
     /// ARP edge cases built with scapy: VLAN tags, truncation, bad lengths, probes, claims.
     public static let craftedCapture = "crafted-arp-edge-cases.pcap"
+    /// Requests for 198.18.0.100 tagged with VLAN 10, a priority tag, QinQ, and a foreign
+    /// claim on VLAN 10 (scapy, `make-vlan-scope.py`).
+    public static let vlanScopeCapture = "vlan-scope.pcap"
 
     /// The full path of the fixture `name`.
     public static func path(_ name: String) -> String { directory + "/" + name }

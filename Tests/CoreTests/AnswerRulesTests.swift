@@ -24,10 +24,6 @@ struct DecisionRow: Sendable, CustomTestStringConvertible {
 
 // Expected replies, written out by hand from the requests (B answers A).
 private let replyVIP100ToA = "020000000a01 020000000b01 0806 0001 0800 06 04 0002 020000000b01 c6120064 020000000a01 c6120001"
-private let replyVLAN100 =
-    "020000000a01 020000000b01 8100 0064 0806 0001 0800 06 04 0002 020000000b01 c0000202 020000000a01 c0000201"
-private let replyQinQ =
-    "020000000a01 020000000b01 88a8 000a 8100 0064 0806 0001 0800 06 04 0002 020000000b01 c0000202 020000000a01 c0000201"
 private let probeReplyVIP100 =
     "020000000a01 020000000b01 0806 0001 0800 06 04 0002 020000000b01 c6120064 020000000a01 00000000"
 
@@ -45,9 +41,10 @@ let linuxDecisions: [DecisionRow] = [
 ]
 
 let craftedDecisions: [DecisionRow] = [
-    DecisionRow(crafted, 1, .reply(hex: replyVLAN100, observation: nil)),
+    // Tagged with VLAN 100 (and QinQ 10/100): not the adapter's untagged segment.
+    DecisionRow(crafted, 1, .ignore(.otherVLAN)),
     DecisionRow(crafted, 2, .reply(hex: replyVIP100ToA, observation: nil)),
-    DecisionRow(crafted, 3, .reply(hex: replyQinQ, observation: nil)),
+    DecisionRow(crafted, 3, .ignore(.otherVLAN)),
     DecisionRow(crafted, 4, .ignore(.malformed(.truncated))),
     DecisionRow(crafted, 5, .ignore(.malformed(.badAddressLengths))),
     DecisionRow(crafted, 6, .ignore(.malformed(.unknownOpcode))),
@@ -60,9 +57,19 @@ let craftedDecisions: [DecisionRow] = [
     DecisionRow(crafted, 12, .reply(hex: replyVIP100ToA, observation: nil)),
 ]
 
+/// VLAN scope (Tests/Fixtures/vlan-scope.pcap): only untagged and priority-tagged (VID 0)
+/// frames belong to the adapter's segment; the reply to a priority-tagged request is untagged.
+let vlanScopeDecisions: [DecisionRow] = [
+    DecisionRow(vlanScope, 1, .ignore(.otherVLAN)),
+    DecisionRow(vlanScope, 2, .reply(hex: replyVIP100ToA, observation: nil)),
+    DecisionRow(vlanScope, 3, .ignore(.otherVLAN)),
+    // A foreign claim on another VLAN is not a conflict on ours.
+    DecisionRow(vlanScope, 4, .ignore(.otherVLAN)),
+]
+
 @Suite("Answer rules")
 struct AnswerRulesTests {
-    @Test("Captured frames get the expected decision from host B", arguments: linuxDecisions + craftedDecisions)
+    @Test("Captured frames get the expected decision from host B", arguments: linuxDecisions + craftedDecisions + vlanScopeDecisions)
     func decision(_ row: DecisionRow) throws {
         let frame = try TestData.frame(row.number, of: row.file)
         let decision = AnswerRules.decide(frame, view: Lab.hostBView)
@@ -105,10 +112,12 @@ struct AnswerRulesTests {
         for bytes in [
             ARPFrames.gratuitousRequest(mac: Lab.hostB, vip: Lab.vip100),
             ARPFrames.gratuitousReply(mac: Lab.hostB, vip: Lab.vip100),
-            ARPFrames.gratuitousRequest(mac: Lab.hostB, vip: Lab.vip100, tags: VLANTags(VLANTag(vlanID: 7))),
+            ARPFrames.gratuitousRequest(mac: Lab.hostB, vip: Lab.vip100, tags: VLANTags(VLANTag(vlanID: 0, priority: 3))),
         ] {
             #expect(AnswerRules.decide(bytes, view: Lab.hostBView) == .observe(.ownAnnouncement(vip: Lab.vip100, mac: Lab.hostB)))
         }
+        let tagged = ARPFrames.gratuitousRequest(mac: Lab.hostB, vip: Lab.vip100, tags: VLANTags(VLANTag(vlanID: 7)))
+        #expect(AnswerRules.decide(tagged, view: Lab.hostBView) == .ignore(.otherVLAN))
         let foreign = ARPFrames.gratuitousRequest(mac: Lab.foreign, vip: Lab.vip100)
         #expect(AnswerRules.decide(foreign, view: Lab.hostBView) == .observe(.conflict(vip: Lab.vip100, claimedBy: Lab.foreign)))
     }
@@ -189,7 +198,7 @@ struct AnswerRulesTests {
     @Test("Ignore reasons have dense, distinct counter indexes and labels")
     func ignoreReasonIndexes() {
         let all = IgnoreReason.allCases
-        #expect(all.count == 8 + MalformedFrameReason.allCases.count)
+        #expect(all.count == 9 + MalformedFrameReason.allCases.count)
         #expect(all.map(\.counterIndex) == Array(0..<all.count))
         #expect(Set(all.map(\.label)).count == all.count)
         #expect(Set(all).count == all.count)

@@ -20,6 +20,7 @@ struct FrameRow: Sendable, CustomTestStringConvertible {
 let ipv6 = FrameClassification.notARP(etherType: 0x86DD)
 let linux = TestData.linuxCapture
 let crafted = TestData.craftedCapture
+let vlanScope = TestData.vlanScopeCapture
 
 /// Every frame of linux-arp-ndp.pcap, as the README describes it.
 let linuxRows: [FrameRow] = [

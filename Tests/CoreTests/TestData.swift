@@ -7,6 +7,7 @@ import ProxyARPTestSupport
 enum TestData {
     static let linuxCapture = Fixtures.linuxCapture
     static let craftedCapture = Fixtures.craftedCapture
+    static let vlanScopeCapture = Fixtures.vlanScopeCapture
 
     /// All frames of a capture in `directory`.
     static func frames(_ name: String) throws -> [[UInt8]] {

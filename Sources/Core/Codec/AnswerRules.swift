@@ -3,6 +3,10 @@
 ///
 /// Order of the rules:
 /// 1. Not ARP → ignore `.notARP`; malformed → ignore `.malformed(reason)` (never a reply).
+///    Tagged with a VLAN ID other than 0 → ignore `.otherVLAN`: the adapter's untagged
+///    segment is the only one it serves, as the kernel drops such frames (a VLAN is served
+///    by listing its kernel interface, e.g. `eth0.10`, as an adapter). A priority tag (VID
+///    0) counts as untagged, and the reply to it is untagged.
 /// 2. A gratuitous ARP (either form) for one of our addresses (watched VIPs or this
 ///    adapter's proxy list): from any other MAC → `.conflict`; from one of our MACs →
 ///    `.ownAnnouncement` when the VIP awaits confirmation (or the view says all do), else
@@ -15,7 +19,7 @@
 ///    (`.targetNotOurs`), its Ethernet destination is broadcast or the adapter's MAC
 ///    (`.notForUs`), and its sender MAC is unicast (`.senderNotUnicast`). The reply goes
 ///    to the ARP sender hardware address (as Linux does, even when the Ethernet source
-///    differs), mirrors the VLAN tags, and for a probe carries a `.probe` observation.
+///    differs), untagged, and for a probe carries a `.probe` observation.
 public enum AnswerRules {
     /// Decides what to do with `frame` on the adapter described by `view`.
     /// Pure, never traps, never allocates.
@@ -29,6 +33,7 @@ public enum AnswerRules {
 
     /// Decides what to do with an already parsed ARP frame.
     public static func decide(_ frame: ARPFrame, view: AnswerView) -> AnswerDecision {
+        guard isUntagged(frame.ethernet.tags) else { return .ignore(.otherVLAN) }
         let arp = frame.arp
         let senderIsOurs = view.ownMACs.contains(arp.senderMAC)
         switch frame.kind {
@@ -57,7 +62,7 @@ public enum AnswerRules {
                 vip: arp.targetIP,
                 requesterMAC: arp.senderMAC,
                 requesterIP: arp.senderIP,
-                tags: frame.ethernet.tags
+                tags: VLANTags()
             )
             let observation: ARPObservation? =
                 frame.kind == .probe ? .probe(vip: arp.targetIP, from: arp.senderMAC) : nil
@@ -68,6 +73,13 @@ public enum AnswerRules {
     /// Decides on a frame held in an array (tests and tools).
     public static func decide(_ frame: [UInt8], view: AnswerView) -> AnswerDecision {
         frame.withUnsafeBytes { decide($0, view: view) }
+    }
+
+    /// No tag, or only priority tags (VLAN ID 0).
+    @inline(__always)
+    private static func isUntagged(_ tags: VLANTags) -> Bool {
+        for index in 0..<tags.count where tags[index].vlanID != 0 { return false }
+        return true
     }
 
     @inline(__always)

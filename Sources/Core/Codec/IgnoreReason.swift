@@ -21,12 +21,14 @@ public enum IgnoreReason: Hashable, Sendable, CaseIterable {
     case announcementNotOurs
     /// Our own gratuitous ARP for a VIP that is not awaiting confirmation: nothing to report.
     case announcementNotAwaited
+    /// Tagged with a VLAN ID other than 0: not this adapter's (untagged) segment.
+    case otherVLAN
 
     /// Every reason, malformed ones expanded: one per counter.
     public static let allCases: [IgnoreReason] =
         [.notARP] + MalformedFrameReason.allCases.map { .malformed($0) }
         + [.notARequest, .targetNotOurs, .senderNotUnicast, .notForUs, .ownFrame, .announcementNotOurs,
-            .announcementNotAwaited]
+            .announcementNotAwaited, .otherVLAN]
 
     /// A dense index into ``allCases``, for an array of counters.
     public var counterIndex: Int {
@@ -48,6 +50,7 @@ public enum IgnoreReason: Hashable, Sendable, CaseIterable {
         case .ownFrame: return 5 + malformedCount
         case .announcementNotOurs: return 6 + malformedCount
         case .announcementNotAwaited: return 7 + malformedCount
+        case .otherVLAN: return 8 + malformedCount
         }
     }
 
@@ -63,6 +66,7 @@ public enum IgnoreReason: Hashable, Sendable, CaseIterable {
         case .ownFrame: "own_frame"
         case .announcementNotOurs: "announcement_not_ours"
         case .announcementNotAwaited: "announcement_not_awaited"
+        case .otherVLAN: "other_vlan"
         }
     }
 }
