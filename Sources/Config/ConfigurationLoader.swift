@@ -14,7 +14,7 @@ import Yams
 /// document; the document cannot be walked after them, so they are reported alone.
 public enum ConfigurationLoader {
     /// The top-level keys of the file.
-    static let keys = ["adapters", "vips", "timers", "control", "metrics", "daemon", "selection"]
+    static let keys = ["adapters", "vips", "timers", "control", "metrics", "daemon", "selection", "conflicts"]
 
     /// Parses and validates `yaml`; `fileName` is only used in error messages.
     ///
@@ -50,6 +50,7 @@ public enum ConfigurationLoader {
         let metrics = MetricsSection.read(reader["metrics"], &diagnostics)
         let daemon = DaemonSection.read(reader["daemon"], &diagnostics)
         let selection = SelectionSection.read(reader["selection"], &diagnostics)
+        let conflicts = ConflictsSection.read(reader["conflicts"], &diagnostics)
 
         guard diagnostics.isEmpty else { throw ConfigurationErrors(diagnostics.errors) }
         return DaemonConfiguration(
@@ -59,7 +60,8 @@ public enum ConfigurationLoader {
             control: control,
             metrics: metrics,
             daemon: daemon,
-            selection: selection)
+            selection: selection,
+            conflicts: conflicts)
     }
 
     /// Reads the file at `path` and loads it; errors name the file as `path` was given.

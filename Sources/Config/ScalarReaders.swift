@@ -68,4 +68,27 @@ enum ScalarReaders {
         }
         return value
     }
+
+    /// A duration scalar; `off` only where `allowOff` (read as zero).
+    static func duration(
+        _ node: Node, _ path: String, allowOff: Bool = false, _ diagnostics: inout Diagnostics
+    ) -> Duration? {
+        guard case .scalar(let scalar) = node, !node.isNull else {
+            diagnostics.report(node, path, "expected a duration such as \"1200ms\", \"2s\" or \"5m\", got \(node.kindDescription)")
+            return nil
+        }
+        let text = scalar.string
+        if text == "off" {
+            if allowOff { return .zero }
+            diagnostics.report(node, path, "\"off\" is only allowed for refresh_interval; use a duration such as \"2s\" or 0")
+            return nil
+        }
+        guard let value = DurationText.parse(text) else {
+            diagnostics.report(
+                node, path,
+                "\"\(text)\" is not a duration: write a number and a unit (ms, s, m, h), e.g. \"1200ms\", \"1.5s\", \"5m\"")
+            return nil
+        }
+        return value
+    }
 }

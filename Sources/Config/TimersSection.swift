@@ -32,7 +32,7 @@ enum TimersSection {
             }
         }
         if let value = reader["announce_interval"] {
-            if let interval = duration(value, path("announce_interval"), &diagnostics) {
+            if let interval = ScalarReaders.duration(value, path("announce_interval"), &diagnostics) {
                 if interval <= linuxLocktime {
                     diagnostics.report(
                         value, path("announce_interval"),
@@ -48,7 +48,7 @@ enum TimersSection {
                 intervalOK = false
             }
         }
-        if let value = reader["confirm_timeout"], let timeout = duration(value, path("confirm_timeout"), &diagnostics) {
+        if let value = reader["confirm_timeout"], let timeout = ScalarReaders.duration(value, path("confirm_timeout"), &diagnostics) {
             if timeout <= .zero {
                 diagnostics.report(value, path("confirm_timeout"), "must be more than 0")
             } else if intervalOK && timeout >= timers.announceInterval {
@@ -65,7 +65,7 @@ enum TimersSection {
             timers.confirmRetries = retries
         }
         if let value = reader["refresh_interval"],
-            let refresh = duration(value, path("refresh_interval"), allowOff: true, &diagnostics)
+            let refresh = ScalarReaders.duration(value, path("refresh_interval"), allowOff: true, &diagnostics)
         {
             let minimum = timers.announceInterval * timers.announceCount
             if refresh == .zero {
@@ -78,39 +78,16 @@ enum TimersSection {
                 timers.refreshInterval = refresh
             }
         }
-        if let value = reader["hold_down"], let holdDown = duration(value, path("hold_down"), &diagnostics) {
+        if let value = reader["hold_down"], let holdDown = ScalarReaders.duration(value, path("hold_down"), &diagnostics) {
             if holdDown > .seconds(600) {
                 diagnostics.report(value, path("hold_down"), "\(DurationText.format(holdDown)) must be at most 10m")
             } else {
                 timers.holdDown = holdDown
             }
         }
-        if let value = reader["preempt_delay"], let delay = duration(value, path("preempt_delay"), &diagnostics) {
+        if let value = reader["preempt_delay"], let delay = ScalarReaders.duration(value, path("preempt_delay"), &diagnostics) {
             timers.preemptDelay = delay
         }
         return timers
-    }
-
-    /// A duration scalar; `off` only where `allowOff` (read as zero).
-    private static func duration(
-        _ node: Node, _ path: String, allowOff: Bool = false, _ diagnostics: inout Diagnostics
-    ) -> Duration? {
-        guard case .scalar(let scalar) = node, !node.isNull else {
-            diagnostics.report(node, path, "expected a duration such as \"1200ms\", \"2s\" or \"5m\", got \(node.kindDescription)")
-            return nil
-        }
-        let text = scalar.string
-        if text == "off" {
-            if allowOff { return .zero }
-            diagnostics.report(node, path, "\"off\" is only allowed for refresh_interval; use a duration such as \"2s\" or 0")
-            return nil
-        }
-        guard let value = DurationText.parse(text) else {
-            diagnostics.report(
-                node, path,
-                "\"\(text)\" is not a duration: write a number and a unit (ms, s, m, h), e.g. \"1200ms\", \"1.5s\", \"5m\"")
-            return nil
-        }
-        return value
     }
 }

@@ -15,6 +15,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var daemon: DaemonSettings
     /// How VIPs are grouped on agents (and so bound in the kernel).
     public var selection: SelectionConfiguration
+    /// What to do when another host claims a VIP.
+    public var conflicts: ConflictConfiguration
 
     /// Creates a configuration; every section but adapters and VIPs has defaults.
     public init(
@@ -24,7 +26,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         control: ControlConfiguration = .init(),
         metrics: MetricsConfiguration = .init(),
         daemon: DaemonSettings = .init(),
-        selection: SelectionConfiguration = .init()
+        selection: SelectionConfiguration = .init(),
+        conflicts: ConflictConfiguration = .init()
     ) {
         self.adapters = adapters
         self.vips = vips
@@ -33,6 +36,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         self.metrics = metrics
         self.daemon = daemon
         self.selection = selection
+        self.conflicts = conflicts
     }
 }
 

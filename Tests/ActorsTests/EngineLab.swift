@@ -25,7 +25,10 @@ struct EngineLab {
     private let shutdown = ShutdownTrigger()
     var expectedVIPs: Int
 
-    init(vips: [VIPConfiguration], timers: TimerConfiguration = TimerConfiguration(), daemon: DaemonSettings = DaemonSettings()) {
+    init(
+        vips: [VIPConfiguration], timers: TimerConfiguration = TimerConfiguration(), daemon: DaemonSettings = DaemonSettings(),
+        conflicts: ConflictConfiguration = ConflictConfiguration()
+    ) {
         expectedVIPs = vips.count
         wire = InMemoryWire(clock: clock)
         trace = TraceLog(capacity: 1_000_000, clock: clock)
@@ -33,7 +36,8 @@ struct EngineLab {
         logger.logLevel = .critical
         let environment = EngineEnvironment(io: wire, host: host, clock: clock, trace: trace, logger: logger)
         let configuration = DaemonConfiguration(
-            adapters: Self.adapters.map { AdapterConfiguration(name: $0.0) }, vips: vips, timers: timers, daemon: daemon
+            adapters: Self.adapters.map { AdapterConfiguration(name: $0.0) }, vips: vips, timers: timers, daemon: daemon,
+            conflicts: conflicts
         )
         engine = Engine(configuration: configuration, environment: environment, links: links)
         for (name, mac, _) in Self.adapters { wire.attach(name, mac: mac, segment: Self.lan) }

@@ -92,6 +92,11 @@ let brokenCases: [BrokenCase] = [
     BrokenCase(name: "state_directory relative", yaml: withVIP("daemon:\n  state_directory: var/lib/proxyarpd"), line: 8, phrase: "not an absolute path"),
     BrokenCase(name: "remove_vips_on_exit not a bool", yaml: withVIP("daemon:\n  remove_vips_on_exit: 1"), line: 8, phrase: "expected true or false"),
     BrokenCase(name: "section is a scalar", yaml: withVIP("daemon: yes"), line: 7, phrase: "expected a mapping with keys user, state_directory"),
+    // Conflicts
+    BrokenCase(name: "unknown conflict policy", yaml: withVIP("conflicts:\n  policy: fight"), line: 8, phrase: "\"fight\" is not a policy: use one of defend, yield, alarm"),
+    BrokenCase(name: "defend_interval too short", yaml: withVIP("conflicts:\n  defend_interval: 500ms"), line: 8, phrase: "500ms must be between 1s and 5m"),
+    BrokenCase(name: "retry_after not a duration", yaml: withVIP("conflicts:\n  retry_after: soon"), line: 8, phrase: "\"soon\" is not a duration"),
+    BrokenCase(name: "conflicts unknown key", yaml: withVIP("conflicts:\n  probe: true"), line: 8, phrase: "unknown key \"probe\"; allowed keys: policy, defend_interval, retry_after"),
 ]
 
 @Suite struct BrokenConfigurationTests {

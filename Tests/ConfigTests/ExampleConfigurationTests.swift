@@ -74,6 +74,10 @@ import Testing
               trace_capacity: 1_000_000
             selection:
               block_prefix_length: 26
+            conflicts:
+              policy: yield
+              defend_interval: 5s
+              retry_after: 2m
             """, fileName: "spellings.yaml")
         #expect(configuration.timers.announceInterval == .milliseconds(1500))
         #expect(configuration.timers.refreshInterval == .seconds(300))
@@ -82,6 +86,7 @@ import Testing
         #expect(configuration.metrics == MetricsConfiguration(host: "::1", port: 0))
         #expect(configuration.daemon.traceCapacity == 1_000_000)
         #expect(configuration.selection.blockPrefixLength == 26)
+        #expect(configuration.conflicts == ConflictConfiguration(policy: .yield, defendInterval: .seconds(5), retryAfter: .seconds(120)))
     }
 
     @Test func unreadableFileGivesOneErrorWithoutLine() {

@@ -10,7 +10,7 @@ let sampleEngineStatusJSON = """
     {"adapters":[{"adminUp":true,"carrier":true,"eligible":true,"mac":"02:00:00:00:00:01","name":"eth0","state":"eligible(txerr 0)","vipCount":1}],\
     "conflicts":0,\
     "vips":[{"agent":"eth0","agentMAC":"02:00:00:00:00:01","announcementsConfirmed":3,"announcementsSent":3,\
-    "confirmation":"heard by eth1","detail":"active(eth0 epoch 1 rounds 3)","failovers":0,"localAddress":"198.18.0.10",\
+    "confirmation":"heard by eth1","detail":"active(eth0 epoch 1 rounds 3)","failovers":0,"conflicts":0,"localAddress":"198.18.0.10",\
     "since":5000000000,"state":"active","vip":"198.18.0.100"}]}
     """
 

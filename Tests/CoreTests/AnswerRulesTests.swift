@@ -32,9 +32,9 @@ let linuxDecisions: [DecisionRow] = [
     DecisionRow(linux, 4, .ignore(.ownFrame)),  // the kernel's reply from B itself
     DecisionRow(linux, 6, .ignore(.ownFrame)),
     DecisionRow(linux, 7, .ignore(.targetNotOurs)),
-    DecisionRow(linux, 8, .observe(.conflict(vip: Lab.ipA, claimedBy: Lab.hostA))),
+    DecisionRow(linux, 8, .ignore(.announcementNotOurs)),
     DecisionRow(linux, 9, .ignore(.notARP)), DecisionRow(linux, 10, .ignore(.notARP)),
-    DecisionRow(linux, 11, .observe(.conflict(vip: Lab.ipA, claimedBy: Lab.hostA))),
+    DecisionRow(linux, 11, .ignore(.announcementNotOurs)),
     DecisionRow(linux, 13, .ignore(.ownFrame)),
     DecisionRow(linux, 14, .ignore(.notARP)), DecisionRow(linux, 15, .ignore(.notARP)),
     DecisionRow(linux, 16, .ignore(.notARP)), DecisionRow(linux, 17, .ignore(.notARP)),
@@ -120,6 +120,18 @@ struct AnswerRulesTests {
         #expect(AnswerRules.decide(tagged, view: Lab.hostBView) == .ignore(.otherVLAN))
         let foreign = ARPFrames.gratuitousRequest(mac: Lab.foreign, vip: Lab.vip100)
         #expect(AnswerRules.decide(foreign, view: Lab.hostBView) == .observe(.conflict(vip: Lab.vip100, claimedBy: Lab.foreign)))
+    }
+
+    @Test("Another host using one of our VIPs is a claim: its gratuitous ARPs (8, 11), its requests (3, 5) and its probe answer (13 is B's own reply: ours)",
+          arguments: [(3, true), (5, true), (7, true), (8, true), (11, true), (13, false)])
+    func claims(frame number: Int, isClaim: Bool) throws {
+        let frame = try TestData.frame(number, of: linux)
+        let decision = AnswerRules.decide(frame, view: Lab.claimView)
+        if isClaim {
+            #expect(decision == .observe(.conflict(vip: Lab.ipA, claimedBy: Lab.hostA)))
+        } else {
+            #expect(decision == .ignore(.ownFrame))
+        }
     }
 
     @Test("A request from a MAC of ours is not answered")

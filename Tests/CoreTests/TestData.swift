@@ -47,6 +47,15 @@ enum Lab {
     static let hostBView = AnswerView(
         adapterMAC: hostB,
         proxyList: [ipB, vip100, vlanVIP],
+        watchedVIPs: [ipB, vip100, vlanVIP],
+        ownMACs: [hostB]
+    )
+
+    /// As ``hostBView``, but host A's own address 198.18.0.1 is one of our VIPs: everything
+    /// A sends with it as sender address is a claim.
+    static let claimView = AnswerView(
+        adapterMAC: hostB,
+        proxyList: hostBView.proxyList,
         watchedVIPs: [ipA, ipB, vip100, vlanVIP],
         ownMACs: [hostB]
     )
@@ -55,7 +64,7 @@ enum Lab {
     static let siblingView = AnswerView(
         adapterMAC: hostB,
         proxyList: hostBView.proxyList,
-        watchedVIPs: hostBView.watchedVIPs,
+        watchedVIPs: claimView.watchedVIPs,
         ownMACs: [hostA, hostB]
     )
 }

@@ -11,9 +11,9 @@ struct StatusTableTests {
         {"ok":true,"status":{"engine":{"vips":[\#
         {"vip":"198.18.0.100","state":"active","detail":"active(h0 epoch 1 rounds 3)","agent":"h0",\#
         "agentMAC":"02:a0:00:00:00:10","localAddress":"198.18.0.10","confirmation":"heard by h1",\#
-        "since":1000000000,"announcementsSent":3,"announcementsConfirmed":1,"failovers":0},\#
+        "since":1000000000,"announcementsSent":3,"announcementsConfirmed":1,"failovers":0,"conflicts":0CONTEST},\#
         {"vip":"198.18.1.100","state":"pending","detail":"pending(no eligible adapter)",\#
-        "since":2250000000,"announcementsSent":0,"announcementsConfirmed":0,"failovers":0}],\#
+        "since":2250000000,"announcementsSent":0,"announcementsConfirmed":0,"failovers":0,"conflicts":0}],\#
         "adapters":[\#
         {"name":"h0","state":"eligible(txerr 0)","eligible":true,"carrier":true,"adminUp":true,"mac":"02:a0:00:00:00:10","vipCount":1},\#
         {"name":"h2","state":"down","eligible":false,"carrier":false,"adminUp":false,"vipCount":0}],\#
@@ -22,8 +22,8 @@ struct StatusTableTests {
         "repliesByVIP":{"198.18.0.100":2},"monotonicNanoseconds":2500000000,"wallNanoseconds":0}}
         """#
 
-    static func render(conflicts: Int) throws -> String {
-        let line = reply.replacingOccurrences(of: "CONFLICTS", with: "\(conflicts)")
+    static func render(conflicts: Int, contest: String = "") throws -> String {
+        let line = reply.replacingOccurrences(of: "CONFLICTS", with: "\(conflicts)").replacingOccurrences(of: "CONTEST", with: contest)
         let decoded = try ControlCodec.decode(ControlReply.self, from: line)
         return StatusTable.render(try #require(decoded.status))
     }
@@ -39,6 +39,14 @@ struct StatusTableTests {
             h0       eligible(txerr 0)  yes      1     6              2
             h2       down               no       0     -              -
             """)
+    }
+
+    @Test("A contested VIP says who claims it and since when, in its STATE column")
+    func contested() throws {
+        let text = try Self.render(conflicts: 3, contest: #","conflict":{"claimedBy":"02:00:00:00:0c:01","since":2000000000}"#)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("198.18.0.100") })
+        #expect(line.contains("active conflict(claimed by 02:00:00:00:0c:01, since 500ms)"), "\(line)")
+        #expect(text.hasSuffix("address conflicts seen: 3"))
     }
 
     @Test("Address conflicts are counted under the tables, only when there were any")

@@ -30,7 +30,7 @@ extension Fixture {
 
 /// The states a test can ask for by name.
 enum VIPStateName: String, CaseIterable, Codable, Sendable, CustomTestStringConvertible {
-    case pending, broadcast, enqueued, active, withdrawn, failed
+    case pending, broadcast, enqueued, active, conflict, withdrawn, failed
     var testDescription: String { rawValue }
 }
 
@@ -43,6 +43,8 @@ enum VIPStateName: String, CaseIterable, Codable, Sendable, CustomTestStringConv
 /// - broadcast: selected eth0 at t0 (decision 1) -> broadcast(eth0 epoch 1)
 /// - enqueued:  + heard on sibling eth1 at t0+10ms
 /// - active:    + outbound path bound at t0+20ms
+/// - conflict:  active under policy `yield`, claimed by a foreign MAC at t0+30ms (defended)
+///              and again at t0+100ms (yielded)
 /// - withdrawn: active + withdraw
 /// - failed:    active, then isolated by a bug (see `isolate`)
 func vipMachine(
@@ -51,6 +53,8 @@ func vipMachine(
 ) -> VIPActivationStateMachine {
     let t0 = Fixture.t0
     let agent = Fixture.agent("eth0", confirmation: confirmation)
+    var settings = settings
+    if target == .conflict { settings.conflicts.policy = .yield }
     var machine = VIPActivationStateMachine(vip: Fixture.vip, settings: settings, now: t0)
     do {
         _ = try machine.agentSelected(agent, decision: 1, now: t0)
@@ -68,6 +72,10 @@ func vipMachine(
         _ = try machine.outboundPathBound(agent: "eth0", epoch: 1, now: t0 + .milliseconds(20))
         switch target {
         case .active: return machine
+        case .conflict:
+            _ = machine.claimSeen(by: Fixture.foreignMAC, now: t0 + .milliseconds(30))
+            _ = machine.claimSeen(by: Fixture.foreignMAC, now: t0 + .milliseconds(100))
+            return machine
         case .withdrawn:
             _ = machine.withdraw(keepLocalAddress: false, now: t0 + .milliseconds(30))
             return machine
@@ -100,6 +108,7 @@ enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConverti
     case confirmFiredCurrent, confirmFiredStale, announceFiredCurrent, announceFiredStale
     case pathBoundMatching, pathBoundOther
     case withdraw, withdrawKeepingLocal
+    case claimForeign, conflictFired
 
     var testDescription: String { rawValue }
 
@@ -127,6 +136,8 @@ enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConverti
         case .pathBoundOther: .outboundPathBound(agent: "eth1", epoch: 1, now: now)
         case .withdraw: .withdraw(keepLocalAddress: false, now: now)
         case .withdrawKeepingLocal: .withdraw(keepLocalAddress: true, now: now)
+        case .claimForeign: .claimSeen(by: Fixture.foreignMAC, now: now)
+        case .conflictFired: .timerFired(VIPTimerID(kind: .conflict, epoch: 0), now: now)
         }
     }
 }
@@ -153,12 +164,50 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
     func release(_ unbind: AdapterName?, removes: Bool, cancel: [VIPTimerKind]) -> VIPActivationStateMachine.Action {
         .release(Release(unbind: unbind, removesLocalAddress: removes, cancel: cancel))
     }
+    func defended(_ agent: Agent) -> VIPExpectation {
+        .transition(
+            to: state,
+            action: .conflict(
+                ConflictResponse(
+                    claimedBy: Fixture.foreignMAC,
+                    defend: Announcement(vip: Fixture.vip, agent: agent, round: 0, retransmission: 0, epoch: 1),
+                    contested: false, logSuppressed: 0, timer: nil, yield: nil)),
+            unchanged: false)
+    }
+    func conflictTimer(_ deadline: Instant) -> ScheduledTimer {
+        ScheduledTimer(id: VIPTimerID(kind: .conflict, epoch: 0), deadline: deadline)
+    }
     func move(cancel: [VIPTimerKind]) -> VIPExpectation {
         .transition(to: .broadcast, action: .move(round1(Fixture.eth1, epoch: 2), timer: confirm2, cancel: cancel), unchanged: false)
     }
     switch state {
     case .failed:
         return .ignored(state)
+
+    case .conflict:
+        switch probe {
+        case .pathBoundMatching:
+            return .transition(to: .conflict, action: release("eth0", removes: false, cancel: []), unchanged: true)
+        case .pathBoundOther:
+            return .transition(to: .conflict, action: release("eth1", removes: false, cancel: []), unchanged: true)
+        case .withdraw, .withdrawKeepingLocal:
+            return .transition(to: .withdrawn, action: release(nil, removes: false, cancel: [.conflict]), unchanged: false)
+        case .claimForeign:
+            // Logged at t0+30ms: this claim falls in the same interval and is not logged.
+            return .transition(
+                to: .conflict,
+                action: .conflict(
+                    ConflictResponse(
+                        claimedBy: Fixture.foreignMAC, defend: nil, contested: true, logSuppressed: nil,
+                        timer: conflictTimer(now + .seconds(60)), yield: nil)),
+                unchanged: false)
+        case .conflictFired:
+            // The last claim was at t0+100ms: it retries 60 s after that.
+            return .transition(
+                to: .conflict, action: .schedule(conflictTimer(Fixture.t0 + .milliseconds(100) + .seconds(60))), unchanged: true)
+        default:
+            return .ignored(.conflict)
+        }
 
     case .withdrawn:
         switch probe {
@@ -189,8 +238,18 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
             return .transition(to: .pending, action: .none, unchanged: false)
         case .withdraw, .withdrawKeepingLocal:
             return .transition(to: .withdrawn, action: release(nil, removes: false, cancel: []), unchanged: false)
+        case .claimForeign:
+            // No agent to defend with: contested, reported.
+            return .transition(
+                to: .pending,
+                action: .conflict(
+                    ConflictResponse(
+                        claimedBy: Fixture.foreignMAC, defend: nil, contested: true, logSuppressed: 0,
+                        timer: conflictTimer(now + .seconds(10)), yield: nil)),
+                unchanged: false)
         case .selectedStale, .agentLostStale, .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent,
-            .transmittedStale, .confirmFiredCurrent, .confirmFiredStale, .announceFiredCurrent, .announceFiredStale:
+            .transmittedStale, .confirmFiredCurrent, .confirmFiredStale, .announceFiredCurrent, .announceFiredStale,
+            .conflictFired:
             return .ignored(.pending)
         }
 
@@ -220,8 +279,10 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
                 unchanged: false)
         case .withdraw, .withdrawKeepingLocal:
             return .transition(to: .withdrawn, action: release(nil, removes: false, cancel: [.confirm]), unchanged: false)
+        case .claimForeign:
+            return defended(Fixture.eth0)
         case .selectedStale, .agentLostStale, .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale,
-            .announceFiredStale:
+            .announceFiredStale, .conflictFired:
             return .ignored(.broadcast)
         }
 
@@ -246,8 +307,10 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
             return .transition(to: .withdrawn, action: release("eth0", removes: true, cancel: []), unchanged: false)
         case .withdrawKeepingLocal:
             return .transition(to: .withdrawn, action: release("eth0", removes: false, cancel: []), unchanged: false)
+        case .claimForeign:
+            return defended(Fixture.eth0)
         case .selectedStale, .agentLostStale, .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent,
-            .transmittedStale, .confirmFiredStale, .announceFiredStale:
+            .transmittedStale, .confirmFiredStale, .announceFiredStale, .conflictFired:
             return .ignored(.enqueued)
         }
 
@@ -273,8 +336,10 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
             return .transition(to: .withdrawn, action: release("eth0", removes: true, cancel: [.announce]), unchanged: false)
         case .withdrawKeepingLocal:
             return .transition(to: .withdrawn, action: release("eth0", removes: false, cancel: [.announce]), unchanged: false)
+        case .claimForeign:
+            return defended(Fixture.eth0)
         case .selectedStale, .agentLostStale, .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale,
-            .announceFiredStale:
+            .announceFiredStale, .conflictFired:
             return .ignored(.active)
         }
     }
@@ -304,10 +369,10 @@ struct VIPActivationMatrixTests {
         }
     }
 
-    @Test("the matrix covers 114 cells, 12 of them bug-class")
+    @Test("the matrix covers 147 cells, 12 of them bug-class")
     func matrixShape() {
         #expect(allVIPCells.count == VIPStateName.allCases.count * VIPProbe.allCases.count)
-        #expect(allVIPCells.count == 114)
+        #expect(allVIPCells.count == 147)
         #expect(vipUnreachableCells.count == 12)
     }
 

@@ -28,7 +28,6 @@ public actor Engine: Service {
     private let vipContext: VIPActorContext
     private var configuration: DaemonConfiguration
     private var managed: Set<AdapterName>
-    private var conflicts = 0
     private var reported: Set<AdapterName> = []
     private var learnedSegments: Set<[AdapterName]> = []
     private var lastHeard: [AdapterName: Instant] = [:]
@@ -112,7 +111,7 @@ public actor Engine: Service {
         vips.sort { $0.vip < $1.vip }  // in place: at 100,000 VIPs a sorted copy is 14 MB more
         return EngineStatus(
             vips: vips, adapters: adapters.sorted { $0.name < $1.name },
-            conflicts: conflicts
+            conflicts: vips.reduce(0) { $0 + $1.conflicts }
         )
     }
 
@@ -224,7 +223,7 @@ public actor Engine: Service {
     /// Creates the VIPs' actors and hands them to the selector, which gives them agents
     /// at the pace of its permits (the others queue there, holding no task).
     private func startVIPs(_ configs: [VIPConfiguration]) async {
-        let settings = SharedVIPActivationSettings(VIPActivationSettings(configuration.timers))
+        let settings = SharedVIPActivationSettings(VIPActivationSettings(configuration.timers, conflicts: configuration.conflicts))
         for config in configs {
             directory.register(VIPActor(vip: config.address, settings: settings, context: vipContext))
         }
@@ -242,7 +241,13 @@ public actor Engine: Service {
         case .observations(let batch):
             for (actor, heard) in await handle(batch) {
                 group.addTask {
-                    for (adapter, mac, at) in heard { await actor.announcementSeen(on: adapter, mac: mac, at: at) }
+                    for sighting in heard {
+                        switch sighting.observation {
+                        case .ownAnnouncement(_, let mac): await actor.announcementSeen(on: sighting.adapter, mac: mac, at: sighting.at)
+                        case .conflict(_, let claimant): await actor.claimSeen(by: claimant, at: sighting.at)
+                        case .probe: break
+                        }
+                    }
                 }
             }
         case .decisions(let decisions):
@@ -294,15 +299,16 @@ public actor Engine: Service {
         if reported.isSuperset(of: managed) { await startConfiguredVIPs(reason: "every adapter reported") }
     }
 
-    /// One capture batch: our own announcements are returned for their VIPs (one delivery
-    /// per VIP, MAC and listening adapter, however many forms were heard); conflicts and
-    /// probes are logged and counted here.
-    private func handle(_ batch: [HeardObservation]) async -> [(VIPActor, [(AdapterName, MACAddress, Instant)])] {
-        var deliveries: [IPv4Address: [(AdapterName, MACAddress, Instant)]] = [:]
+    /// One capture batch: what each VIP must hear of it, in order: our own announcements
+    /// (one per VIP, MAC and listening adapter, however many forms were heard) and foreign
+    /// claims (one per VIP and claimant: the machine also merges sightings of one frame by
+    /// several adapters across batches, and rate-limits the log). Probes are logged at debug.
+    private func handle(_ batch: [HeardObservation]) async -> [(VIPActor, [HeardObservation])] {
+        var deliveries: [IPv4Address: [HeardObservation]] = [:]
         struct Heard: Hashable {
             var vip: IPv4Address
             var mac: MACAddress
-            var listener: AdapterName
+            var listener: AdapterName?
         }
         var seen: Set<Heard> = []
         for heard in batch {
@@ -312,15 +318,12 @@ public actor Engine: Service {
                     await noteHeard(speaker, by: heard.adapter, at: heard.at)
                 }
                 if seen.insert(Heard(vip: vip, mac: mac, listener: heard.adapter)).inserted {
-                    deliveries[vip, default: []].append((heard.adapter, mac, heard.at))
+                    deliveries[vip, default: []].append(heard)
                 }
-            case .conflict(let vip, let claimedBy):
-                conflicts += 1
-                ControlPlaneMetrics.conflict()
-                environment.logger.warning(
-                    "address conflict: another host claims a VIP",
-                    metadata: ["vip": "\(vip)", "claimedBy": "\(claimedBy)", "heardOn": "\(heard.adapter)"]
-                )
+            case .conflict(let vip, let claimant):
+                if seen.insert(Heard(vip: vip, mac: claimant, listener: nil)).inserted {
+                    deliveries[vip, default: []].append(heard)
+                }
             case .probe(let vip, let from):
                 environment.logger.debug("probe for a VIP", metadata: ["vip": "\(vip)", "from": "\(from)"])
             }
@@ -346,7 +349,7 @@ public struct EngineStatus: Sendable, Equatable, Codable {
     public var vips: [VIPStatus]
     /// Every adapter, by name.
     public var adapters: [AdapterStatus]
-    /// Address conflicts seen since start.
+    /// Foreign claims counted since start, over the VIPs configured now.
     public var conflicts: Int
 }
 

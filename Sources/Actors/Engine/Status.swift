@@ -26,6 +26,10 @@ public struct VIPStatus: Sendable, Equatable, Codable {
     public var announcementsConfirmed: Int
     /// Agent changes after the first activation.
     public var failovers: Int
+    /// Set while another host keeps claiming the VIP (contested, or yielded).
+    public var conflict: VIPConflictStatus?
+    /// Foreign claims counted for this VIP since start.
+    public var conflicts: Int
 }
 
 /// One adapter as `status` shows it.
@@ -44,4 +48,18 @@ public struct AdapterStatus: Sendable, Equatable, Codable {
     public var mac: MACAddress?
     /// VIPs on its proxy list.
     public var vipCount: Int
+}
+
+/// Another host's claim on a VIP, as `status` shows it.
+public struct VIPConflictStatus: Sendable, Equatable, Codable {
+    /// The claimant's MAC (the latest one).
+    public var claimedBy: MACAddress
+    /// Since when (monotonic, like ``VIPStatus/since``).
+    public var since: Instant
+
+    /// Creates the status.
+    public init(claimedBy: MACAddress, since: Instant) {
+        self.claimedBy = claimedBy
+        self.since = since
+    }
 }

@@ -118,6 +118,15 @@ public actor SelectorActor {
     /// `vip` was withdrawn (or isolated after a bug): forget it everywhere.
     func release(_ vip: IPv4Address) {
         if watched.remove(vip) { tableChanged = true }
+        forget(vip)
+        preferences[vip] = nil
+        preempting.remove(vip)
+        grantPermits()
+        endPass()
+    }
+
+    /// Takes `vip` off every proxy list, its permit, its queue entry and its assignment.
+    private func forget(_ vip: IPv4Address) {
         if announcing.remove(vip) { tableChanged = true }
         for name in proxyLists.keys where proxyLists[name]?.contains(vip) == true {
             proxyLists[name]?.remove(vip)
@@ -125,10 +134,22 @@ public actor SelectorActor {
         }
         if queued.remove(vip) { exclusions[vip] = nil }  // its queue entry is skipped when reached
         waiting.remove(vip)
-        preferences[vip] = nil
-        preempting.remove(vip)
         if let token = preemptChecks.removeValue(forKey: vip) { timers.cancel(token) }
         trace(.release(vip))
+    }
+
+    /// `vip` yielded to another host that claims it: off every proxy list, no agent, no
+    /// permit, not queued; still watched, so later claims are still seen.
+    func yield(_ vip: IPv4Address) {
+        forget(vip)
+        grantPermits()
+        endPass()
+    }
+
+    /// The yielded `vip` heard no claim for a while: queued for an agent again.
+    func rejoin(_ vip: IPv4Address) {
+        guard watched.contains(vip) else { return }
+        enqueueForPermit(vip, excluding: nil)
         grantPermits()
         endPass()
     }

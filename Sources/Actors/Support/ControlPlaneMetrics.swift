@@ -5,7 +5,7 @@ import ProxyARPCore
 /// failover, announcements, conflicts): never per packet. The answer path's counters are
 /// atomics in the I/O layer, exported by the daemon at scrape time.
 ///
-/// Labels are bounded: `adapter` (the configured adapters) and `state` (six names). No
+/// Labels are bounded: `adapter` (the configured adapters) and `state` (seven names). No
 /// per-VIP label. Without `MetricsSystem.bootstrap` every call is a no-op.
 enum ControlPlaneMetrics {
     /// Names, shared with the daemon's exporter (which sets the histogram buckets).
@@ -40,14 +40,30 @@ enum ControlPlaneMetrics {
             .increment()
     }
 
-    /// Another host claimed one of our VIPs.
+    /// Another host claimed one of our VIPs (one counted claim, however many adapters heard it).
     static func conflict() {
         Counter(label: "proxyarpd_address_conflicts_total").increment()
     }
 
+    /// A VIP was defended against a claim (both gratuitous forms sent).
+    static func defended() {
+        Counter(label: "proxyarpd_conflict_defences_total").increment()
+    }
+
+    /// A VIP yielded to another host (policy `yield`).
+    static func yielded() {
+        Counter(label: "proxyarpd_conflict_yields_total").increment()
+    }
+
+    /// A VIP became contested (+1) or stopped being so (-1): the `proxyarpd_vips_contested` gauge.
+    static func contested(_ delta: Int) {
+        let meter = Meter(label: "proxyarpd_vips_contested")
+        if delta > 0 { meter.increment() } else { meter.decrement() }
+    }
+
     /// The states counted by the `proxyarpd_vips{state}` gauge. A withdrawn VIP is gone
     /// from the configuration (or the daemon stops), so it leaves the gauge.
-    static let gaugedStates: Set<String> = ["pending", "broadcast", "enqueued", "active", "failed"]
+    static let gaugedStates: Set<String> = ["pending", "broadcast", "enqueued", "active", "conflict", "failed"]
 
     /// Moves one VIP from state `from` to state `to` in the gauge (nil: not counted before/after).
     static func vipState(from: String?, to: String?) {

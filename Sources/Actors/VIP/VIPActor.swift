@@ -18,8 +18,12 @@ public actor VIPActor {
     private var machine: VIPActivationStateMachine
     private var timers = ArmedTimers()
     private var announcementsSent: UInt32 = 0
+    private var conflictsSeen: UInt32 = 0
     private var announcementsConfirmed: UInt32 = 0
     private var failovers: UInt32 = 0
+    /// Whether this VIP counts in the contested gauge (a mirror of the machine's contest,
+    /// kept so the gauge moves exactly once each way).
+    private var wasContested = false
     /// The VIP.
     public nonisolated let vip: IPv4Address
 
@@ -52,6 +56,11 @@ public actor VIPActor {
         await deliver(.announcementSeen(on: adapter, mac: mac, now: now))
     }
 
+    /// A capture saw another host claim this VIP (`mac` is not ours).
+    func claimSeen(by mac: MACAddress, at now: Instant) async {
+        await deliver(.claimSeen(by: mac, now: now))
+    }
+
     /// The configuration dropped this VIP, or the daemon stops: give everything back.
     /// `keepLocalAddress` leaves the VIP on `lo` (the daemon's `remove_vips_on_exit: false`).
     public func withdraw(keepLocalAddress: Bool = false) async {
@@ -80,15 +89,17 @@ public actor VIPActor {
         case .active(let s):
             since = s.since
             confirmation = s.confirmation.description
+        case .conflict(let s): since = s.since
         case .withdrawn(let s): since = s.since
         case .failed: break
         }
+        let contest = machine.conflicts.contest.map { VIPConflictStatus(claimedBy: $0.claimedBy, since: $0.since) }
         let agent = state.agent
         return VIPStatus(
             vip: vip, state: state.name, detail: state.description, agent: agent?.name, agentMAC: agent?.mac,
             localAddress: agent?.localAddress, confirmation: confirmation, since: since,
             announcementsSent: Int(announcementsSent), announcementsConfirmed: Int(announcementsConfirmed),
-            failovers: Int(failovers)
+            failovers: Int(failovers), conflict: contest, conflicts: Int(conflictsSeen)
         )
     }
 
@@ -156,9 +167,55 @@ public actor VIPActor {
             kinds.forEach(cancelTimer)
         case .release(let release):
             release.cancel.forEach(cancelTimer)
+            if machine.conflicts.contest != nil || wasContested { setContested(false) }
             await context.selector.release(vip)
             await releaseHost(release)
+        case .schedule(let timer):
+            schedule(timer)
+        case .conflict(let response):
+            await respond(to: response)
+        case .conflictCleared:
+            setContested(false)
+            environment.logger.info("address conflict over: no claim for a defend interval", metadata: ["vip": "\(vip)"])
+        case .rejoin:
+            setContested(false)
+            environment.logger.info("no claim since the VIP yielded: activating it again", metadata: ["vip": "\(vip)"])
+            await context.selector.rejoin(vip)
         }
+    }
+
+    /// One counted foreign claim: defend, report, or yield, as the machine decided.
+    private func respond(to response: ConflictResponse) async {
+        conflictsSeen += 1
+        ControlPlaneMetrics.conflict()
+        if let timer = response.timer { schedule(timer) }
+        setContested(response.contested)
+        let outcome = response.yield != nil ? "yielded" : response.defend != nil ? "defended" : response.contested ? "contested" : "noted"
+        if let suppressed = response.logSuppressed {
+            environment.logger.warning(
+                "address conflict: another host claims a VIP",
+                metadata: [
+                    "vip": "\(vip)", "claimedBy": "\(response.claimedBy)", "outcome": "\(outcome)",
+                    "policy": "\(machine.settings.conflicts.policy.rawValue)", "suppressed": "\(suppressed)",
+                ])
+        }
+        if let defence = response.defend {
+            ControlPlaneMetrics.defended()
+            await send(defence)
+        }
+        if let release = response.yield {
+            ControlPlaneMetrics.yielded()
+            release.cancel.forEach(cancelTimer)
+            await context.selector.yield(vip)
+            await releaseHost(release)
+        }
+    }
+
+    /// Keeps the `proxyarpd_vips_contested` gauge in step with this VIP.
+    private func setContested(_ contested: Bool) {
+        guard contested != wasContested else { return }
+        wasContested = contested
+        ControlPlaneMetrics.contested(contested ? 1 : -1)
     }
 
     /// Steps 5 and 6: publish on the proxy list, make the VIP local, bind its outbound

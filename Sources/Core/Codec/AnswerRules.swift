@@ -14,7 +14,9 @@
 ///    `.announcementNotOurs`.
 /// 3. A non-gratuitous reply: from one of our MACs → ignore `.ownFrame`; claiming one of
 ///    our addresses from another MAC → `.conflict`; else ignore `.notARequest`.
-/// 4. A request (broadcast, unicast, or RFC 5227 probe) is answered when: its sender MAC
+/// 4. A request (broadcast, unicast, or RFC 5227 probe) whose sender IP is one of our
+///    addresses, from another MAC, is a `.conflict` (that host uses our VIP), never
+///    answered. Otherwise it is answered when: its sender MAC
 ///    is not one of ours (`.ownFrame`), its target IP is on the proxy list
 ///    (`.targetNotOurs`), its Ethernet destination is broadcast or the adapter's MAC
 ///    (`.notForUs`), and its sender MAC is unicast (`.senderNotUnicast`). The reply goes
@@ -53,6 +55,8 @@ public enum AnswerRules {
 
         case .request, .unicastRequest, .probe:
             if senderIsOurs { return .ignore(.ownFrame) }
+            // Another host using one of our VIPs as its own address: a claim, not answered.
+            if isOurs(arp.senderIP, view) { return .observe(.conflict(vip: arp.senderIP, claimedBy: arp.senderMAC)) }
             guard view.proxyList.contains(arp.targetIP) else { return .ignore(.targetNotOurs) }
             let destination = frame.ethernet.destination
             guard destination.isBroadcast || destination == view.adapterMAC else { return .ignore(.notForUs) }

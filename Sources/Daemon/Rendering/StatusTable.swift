@@ -1,3 +1,4 @@
+import ProxyARPActors
 import ProxyARPControl
 
 /// The text `proxyarpd status` prints: a table of the VIPs, a blank line, a table of the
@@ -9,7 +10,7 @@ public enum StatusTable {
         var vipRows = [["VIP", "STATE", "AGENT", "AGENT MAC", "LOCAL IP", "SINCE", "ANNOUNCED", "CONFIRMED", "REPLIES"]]
         for vip in report.engine.vips {
             vipRows.append([
-                vip.vip.description, vip.state, vip.agent?.rawValue ?? "-", vip.agentMAC?.description ?? "-",
+                vip.vip.description, stateText(vip, now: now), vip.agent?.rawValue ?? "-", vip.agentMAC?.description ?? "-",
                 vip.localAddress?.description ?? "-", TimelineSVG.duration(max(0, now - vip.since.nanoseconds)),
                 "\(vip.announcementsSent)", "\(vip.announcementsConfirmed)",
                 report.repliesByVIP.map { "\($0[vip.vip.description] ?? 0)" } ?? "-",
@@ -29,5 +30,13 @@ public enum StatusTable {
         out += TextTable.render(adapterRows)
         if report.engine.conflicts > 0 { out += "\naddress conflicts seen: \(report.engine.conflicts)" }
         return out
+    }
+
+    /// The state, and while another host claims the VIP, `conflict(claimed by MAC, since T)`
+    /// with T how long ago the contest began.
+    static func stateText(_ vip: VIPStatus, now: Int64) -> String {
+        guard let conflict = vip.conflict else { return vip.state }
+        let ago = TimelineSVG.duration(max(0, now - conflict.since.nanoseconds))
+        return "\(vip.state) conflict(claimed by \(conflict.claimedBy), since \(ago))"
     }
 }

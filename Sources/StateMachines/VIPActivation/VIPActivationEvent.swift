@@ -17,6 +17,9 @@ public enum VIPActivationEvent: Sendable, Equatable, Codable {
     case timerFired(VIPTimerID, now: Instant)
     /// The actor finished publishing and binding the outbound path to `agent`.
     case outboundPathBound(agent: AdapterName, epoch: UInt64, now: Instant)
+    /// Another host claims the VIP: a gratuitous ARP, a reply or a request with the VIP as
+    /// sender address, from a MAC that is not ours.
+    case claimSeen(by: MACAddress, now: Instant)
     /// The configuration no longer has this VIP, or the daemon stops; `keepLocalAddress`
     /// leaves it on `lo`.
     case withdraw(keepLocalAddress: Bool, now: Instant)
@@ -31,6 +34,7 @@ public enum VIPActivationEvent: Sendable, Equatable, Codable {
         case .announcementTransmitted: "announcementTransmitted"
         case .timerFired(let id, _): "\(id.kind.rawValue)TimerFired"
         case .outboundPathBound: "outboundPathBound"
+        case .claimSeen: "claimSeen"
         case .withdraw: "withdraw"
         }
     }

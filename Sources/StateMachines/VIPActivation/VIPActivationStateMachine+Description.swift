@@ -8,6 +8,7 @@ extension VIPActivationStateMachine.State: CustomStringConvertible {
         case .broadcast: "broadcast"
         case .enqueued: "enqueued"
         case .active: "active"
+        case .conflict: "conflict"
         case .withdrawn: "withdrawn"
         case .failed: "failed"
         }
@@ -20,6 +21,7 @@ extension VIPActivationStateMachine.State: CustomStringConvertible {
         case .broadcast(let s): "broadcast(\(s.agent.name) epoch \(s.epoch) retx \(s.retransmissions))"
         case .enqueued(let s): "enqueued(\(s.agent.name) epoch \(s.epoch) \(s.confirmation))"
         case .active(let s): "active(\(s.agent.name) epoch \(s.epoch) rounds \(s.roundsSent))"
+        case .conflict(let s): "conflict(claimed by \(s.claimedBy))"
         case .withdrawn: "withdrawn"
         case .failed(let s): "failed(\(s.error.event) in \(s.error.state))"
         }
@@ -31,7 +33,7 @@ extension VIPActivationStateMachine.State: CustomStringConvertible {
         case .broadcast(let s): s.agent
         case .enqueued(let s): s.agent
         case .active(let s): s.agent
-        case .pending, .withdrawn, .failed: nil
+        case .pending, .conflict, .withdrawn, .failed: nil
         }
     }
 }

@@ -13,6 +13,7 @@ extension VIPActivationStateMachine {
         case .timerFired(let id, let now): return try timerFired(id, now: now)
         case .outboundPathBound(let agent, let epoch, let now):
             return try outboundPathBound(agent: agent, epoch: epoch, now: now)
+        case .claimSeen(let mac, let now): return claimSeen(by: mac, now: now)
         case .withdraw(let keep, let now): return withdraw(keepLocalAddress: keep, now: now)
         }
     }
@@ -39,7 +40,8 @@ extension VIPActivationStateMachine {
 
         case .broadcast, .enqueued, .active:
             throw unreachable("agentSelected(\(agent.name)) for the agent it already has")
-        case .withdrawn, .failed:
+        case .conflict, .withdrawn, .failed:
+            // A yielded VIP rejoins on its own; a decision made before it yielded is stale.
             return .none
         }
     }
@@ -77,7 +79,7 @@ extension VIPActivationStateMachine {
             active.announcementsConfirmed += 1
             state = .active(active)
             return .none
-        case .pending, .enqueued, .withdrawn, .failed:
+        case .pending, .enqueued, .conflict, .withdrawn, .failed:
             return .none
         }
     }
@@ -94,6 +96,7 @@ extension VIPActivationStateMachine {
 
     /// A timer fired. Fires of an earlier epoch are stale and ignored.
     public mutating func timerFired(_ id: VIPTimerID, now: Instant) throws(UnreachableTransition) -> Action {
+        if id.kind == .conflict { return conflictTimerFired(now: now) }
         guard id.epoch == currentEpoch else { return .none }
         switch (id.kind, state) {
         case (.confirm, .broadcast(var broadcast)):
@@ -128,8 +131,10 @@ extension VIPActivationStateMachine {
             throw unreachable("confirm timer fired after confirmation cancelled it")
         case (.announce, .broadcast), (.announce, .enqueued):
             throw unreachable("announce timer fired before activation armed it")
-        case (_, .withdrawn), (_, .failed):
+        case (_, .conflict), (_, .withdrawn), (_, .failed):
             return .none
+        case (.conflict, _):
+            return .none  // handled above
         }
     }
 
@@ -138,6 +143,12 @@ extension VIPActivationStateMachine {
         if case .withdrawn(let withdrawn) = state {
             // The bind finished after the release ran: undo what the release could not see.
             let removes = isLocalAddress && !withdrawn.keepsLocalAddress
+            if removes { isLocalAddress = false }
+            return .release(Release(unbind: agent, removesLocalAddress: removes, cancel: []))
+        }
+        if case .conflict = state {
+            // The same after yielding to another host.
+            let removes = isLocalAddress
             if removes { isLocalAddress = false }
             return .release(Release(unbind: agent, removesLocalAddress: removes, cancel: []))
         }
@@ -169,7 +180,7 @@ extension VIPActivationStateMachine {
             return .none
         case .enqueued, .broadcast, .active:
             throw unreachable("outboundPathBound(\(agent)) without a matching publish")
-        case .withdrawn, .failed:
+        case .conflict, .withdrawn, .failed:
             return .none
         }
     }
@@ -178,14 +189,16 @@ extension VIPActivationStateMachine {
     /// `keepLocalAddress` leaves the VIP on `lo`. Idempotent.
     public mutating func withdraw(keepLocalAddress: Bool, now: Instant) -> Action {
         let unbind: AdapterName?
-        let cancel: [VIPTimerKind]
+        var cancel: [VIPTimerKind]
         switch state {
         case .pending(let pending): (unbind, cancel) = (pending.boundAgent, [])
         case .broadcast(let broadcast): (unbind, cancel) = (broadcast.boundAgent, [.confirm])
         case .enqueued(let enqueued): (unbind, cancel) = (enqueued.agent.name, [])
         case .active(let active): (unbind, cancel) = (active.agent.name, [.announce])
+        case .conflict: (unbind, cancel) = (nil, [])
         case .withdrawn, .failed: return .none
         }
+        if conflicts.contest != nil || isConflict { cancel.append(.conflict) }
         let removes = isLocalAddress && !keepLocalAddress
         if removes { isLocalAddress = false }
         state = .withdrawn(Withdrawn(since: now, keepsLocalAddress: keepLocalAddress))
@@ -201,8 +214,14 @@ extension VIPActivationStateMachine {
         case .broadcast(let s): s.epoch
         case .enqueued(let s): s.epoch
         case .active(let s): s.epoch
+        case .conflict(let s): s.epoch
         case .withdrawn, .failed: 0
         }
+    }
+
+    private var isConflict: Bool {
+        if case .conflict = state { return true }
+        return false
     }
 
     private mutating func confirm(_ broadcast: Broadcast, by confirmation: Confirmation, now: Instant) -> Action {
@@ -226,8 +245,10 @@ extension VIPActivationStateMachine {
     /// Takes selector decision `decision` if it is newer than the last one taken.
     private mutating func take(_ decision: UInt64) -> Bool {
         guard decision > lastDecision else { return false }
-        if case .withdrawn = state { return false }
-        if case .failed = state { return false }
+        switch state {
+        case .conflict, .withdrawn, .failed: return false  // decided before it yielded or left
+        case .pending, .broadcast, .enqueued, .active: break
+        }
         lastDecision = decision
         return true
     }
@@ -264,7 +285,7 @@ extension VIPActivationStateMachine {
                 Pending(reason: reason, epoch: active.epoch, boundAgent: active.agent.name, since: now, failoverStartedAt: now)
             )
             return .cancelTimers([.announce])
-        case .withdrawn, .failed:
+        case .conflict, .withdrawn, .failed:
             return .none
         }
     }

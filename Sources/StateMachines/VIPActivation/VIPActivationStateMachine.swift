@@ -59,6 +59,9 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
         case enqueued(Enqueued)
         /// Answering through the agent, outbound path bound.
         case active(Active)
+        /// Yielded to another host that claims the VIP (policy `yield`); holds nothing
+        /// and answers nothing until the claims stop.
+        case conflict(Conflicted)
         /// Removed by configuration; holds nothing.
         case withdrawn(Withdrawn)
         /// Isolated after a bug in our own code.
@@ -172,6 +175,14 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
         case cancelTimers([VIPTimerKind])
         /// Give everything back: leave the selector, unbind, leave `lo`, cancel timers.
         case release(Release)
+        /// Arm a timer.
+        case schedule(ScheduledTimer)
+        /// Another host claims the VIP: count it, and defend, report or yield.
+        case conflict(ConflictResponse)
+        /// The VIP is no longer contested.
+        case conflictCleared
+        /// The yielded VIP heard no claim for `retryAfter`: ask the selector for an agent.
+        case rejoin
 
         /// Text used by the trace; two actions are the same exactly when their texts are.
         public var description: String {
@@ -192,6 +203,17 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
                 return "cancelTimers(\(Self.text(kinds)))"
             case .release(let r):
                 return "release(unbind \(r.unbind?.rawValue ?? "-") removeLocal \(r.removesLocalAddress) cancel \(Self.text(r.cancel)))"
+            case .schedule(let timer):
+                return "schedule(\(Self.text(timer).dropFirst(2)))"
+            case .conflict(let c):
+                let defend = c.defend.map { "defend via \($0.agent.name)" } ?? "no defence"
+                let yield = c.yield.map { " yield(unbind \($0.unbind?.rawValue ?? "-") removeLocal \($0.removesLocalAddress))" } ?? ""
+                let log = c.logSuppressed.map { " log(suppressed \($0))" } ?? ""
+                return "conflict(claimed by \(c.claimedBy) \(defend) contested \(c.contested)\(log)\(Self.text(c.timer))\(yield))"
+            case .conflictCleared:
+                return "conflictCleared"
+            case .rejoin:
+                return "rejoin"
             }
         }
 
@@ -217,6 +239,8 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
     public internal(set) var lastDecision: UInt64 = 0
     /// Whether a publish made the VIP a local address that no release has removed yet.
     public internal(set) var isLocalAddress = false
+    /// Foreign claims for the VIP: last defence, contest, log rate limit.
+    public internal(set) var conflicts = ConflictWatch()
     /// When the machine was created: the start of the first activation's clock.
     public let createdAt: Instant
     /// Whether a bug-class event also trips `assertionFailure` (debug builds). True in the

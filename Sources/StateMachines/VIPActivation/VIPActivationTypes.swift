@@ -51,12 +51,15 @@ public enum PendingReason: Sendable, Hashable, Codable {
     case agentUnconfirmed(AdapterName)
 }
 
-/// The two timers a VIP arms.
+/// The timers a VIP arms.
 public enum VIPTimerKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// Waits for the first round's confirmation.
     case confirm
     /// The next announcement round, then the periodic refresh.
     case announce
+    /// Ends a conflict: a contest clears, or a yielded VIP tries again, once claims stop.
+    /// Not tied to an attempt: armed with epoch 0, it outlives a move to another agent.
+    case conflict
 }
 
 /// A timer of one activation attempt. The epoch makes fires of an earlier attempt stale.
@@ -122,6 +125,8 @@ public struct VIPActivationSettings: Sendable, Hashable, Codable {
     public var confirmRetries: Int
     /// Period of refresh announcements while active; nil is off.
     public var refreshInterval: Duration?
+    /// What to do when another host claims the VIP.
+    public var conflicts: ConflictConfiguration
 
     /// Creates settings.
     public init(
@@ -129,23 +134,26 @@ public struct VIPActivationSettings: Sendable, Hashable, Codable {
         announceInterval: Duration,
         confirmTimeout: Duration,
         confirmRetries: Int,
-        refreshInterval: Duration?
+        refreshInterval: Duration?,
+        conflicts: ConflictConfiguration = ConflictConfiguration()
     ) {
         self.announceCount = announceCount
         self.announceInterval = announceInterval
         self.confirmTimeout = confirmTimeout
         self.confirmRetries = confirmRetries
         self.refreshInterval = refreshInterval
+        self.conflicts = conflicts
     }
 
-    /// The settings a ``TimerConfiguration`` implies.
-    public init(_ timers: TimerConfiguration) {
+    /// The settings a ``TimerConfiguration`` and a ``ConflictConfiguration`` imply.
+    public init(_ timers: TimerConfiguration, conflicts: ConflictConfiguration = ConflictConfiguration()) {
         self.init(
             announceCount: timers.announceCount,
             announceInterval: timers.announceInterval,
             confirmTimeout: timers.confirmTimeout,
             confirmRetries: timers.confirmRetries,
-            refreshInterval: timers.refreshInterval
+            refreshInterval: timers.refreshInterval,
+            conflicts: conflicts
         )
     }
 }
