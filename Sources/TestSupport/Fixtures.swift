@@ -13,8 +13,10 @@ public enum Fixtures {
     /// ARP edge cases built with scapy: VLAN tags, truncation, bad lengths, probes, claims.
     public static let craftedCapture = "crafted-arp-edge-cases.pcap"
     /// Requests for 198.18.0.100 tagged with VLAN 10, a priority tag, QinQ, and a foreign
-    /// claim on VLAN 10 (scapy, `make-vlan-scope.py`).
+    /// claim on VLAN 10 (scapy, `make-crafted-captures.py`).
     public static let vlanScopeCapture = "vlan-scope.pcap"
+    /// Another host using 198.18.0.100 as its own address (scapy, `make-crafted-captures.py`).
+    public static let foreignClaimsCapture = "foreign-claims.pcap"
 
     /// The full path of the fixture `name`.
     public static func path(_ name: String) -> String { directory + "/" + name }

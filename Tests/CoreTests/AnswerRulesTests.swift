@@ -57,6 +57,12 @@ let craftedDecisions: [DecisionRow] = [
     DecisionRow(crafted, 12, .reply(hex: replyVIP100ToA, observation: nil)),
 ]
 
+/// Another host using 198.18.0.100 (Tests/Fixtures/foreign-claims.pcap): claims, never answered.
+let foreignClaimDecisions: [DecisionRow] = [
+    DecisionRow(TestData.foreignClaimsCapture, 1, .observe(.conflict(vip: Lab.vip100, claimedBy: Lab.foreign))),
+    DecisionRow(TestData.foreignClaimsCapture, 2, .observe(.conflict(vip: Lab.vip100, claimedBy: Lab.foreign))),
+]
+
 /// VLAN scope (Tests/Fixtures/vlan-scope.pcap): only untagged and priority-tagged (VID 0)
 /// frames belong to the adapter's segment; the reply to a priority-tagged request is untagged.
 let vlanScopeDecisions: [DecisionRow] = [
@@ -69,7 +75,7 @@ let vlanScopeDecisions: [DecisionRow] = [
 
 @Suite("Answer rules")
 struct AnswerRulesTests {
-    @Test("Captured frames get the expected decision from host B", arguments: linuxDecisions + craftedDecisions + vlanScopeDecisions)
+    @Test("Captured frames get the expected decision from host B", arguments: linuxDecisions + craftedDecisions + vlanScopeDecisions + foreignClaimDecisions)
     func decision(_ row: DecisionRow) throws {
         let frame = try TestData.frame(row.number, of: row.file)
         let decision = AnswerRules.decide(frame, view: Lab.hostBView)

@@ -8,6 +8,7 @@ enum TestData {
     static let linuxCapture = Fixtures.linuxCapture
     static let craftedCapture = Fixtures.craftedCapture
     static let vlanScopeCapture = Fixtures.vlanScopeCapture
+    static let foreignClaimsCapture = Fixtures.foreignClaimsCapture
 
     /// All frames of a capture in `directory`.
     static func frames(_ name: String) throws -> [[UInt8]] {

@@ -146,7 +146,7 @@ struct ClientCapture {
         try? FileManager.default.removeItem(atPath: path)
         let process = try LabProcess(
             binary: "tcpdump", namespace: lab.client,
-            arguments: ["-i", lab.clientDevice, "--immediate-mode", "-U", "-n", "-w", path, "arp"],
+            arguments: ["-i", lab.clientDevice, "--immediate-mode", "-U", "-n", "-w", path, "arp or (vlan and arp)"],
             logPath: "\(directory)/\(name).log"
         )
         // tcpdump needs a moment to open the capture (bounded).

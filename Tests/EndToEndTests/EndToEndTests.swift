@@ -58,15 +58,21 @@ struct EndToEndTests {
             }
             // Crafted 4-7: truncated, bad lengths, RARP opcode, bad hardware type; 12: unicast to another
             // MAC; kernel capture 7: request for 198.18.0.77 (not a VIP); 1: an ICMPv6 router solicitation.
+            // VLAN scope 1 and 3: requests for the VIP tagged VLAN 10 and QinQ 20/10, on an untagged adapter.
             let ignored = try await repliesFromUs("ignored", after: [
                 "--frames 4,5,6,7,12 \(testdata)/crafted-arp-edge-cases.pcap",
                 "--frames 1,7 \(testdata)/linux-arp-ndp.pcap",
+                "--frames 1,3 \(testdata)/vlan-scope.pcap",
             ])
             #expect(ignored.isEmpty, "replied to: \(ignored)")
             // Crafted 2: a valid request for 198.18.0.100 padded to 60 bytes: exactly one reply.
             let answered = try await repliesFromUs("answered", after: ["--frames 2 \(testdata)/crafted-arp-edge-cases.pcap"])
             #expect(answered.count == 1, "replies: \(answered)")
             #expect(answered.first?.arp.senderIP == vip)
+            // VLAN scope 2: the same request behind a priority tag (VLAN ID 0) is answered, untagged.
+            let priority = try await repliesFromUs("priority", after: ["--frames 2 \(testdata)/vlan-scope.pcap"])
+            #expect(priority.count == 1, "replies: \(priority)")
+            #expect(priority.first?.ethernet.tags.isEmpty == true)
         }
     }
 

@@ -10,3 +10,13 @@ frames = [
         / ARP(op=2, hwsrc="02:00:00:00:0c:01", psrc="198.18.0.100", hwdst="02:00:00:00:0c:01", pdst="198.18.0.100"),  # 4: GARP reply on VID 10
 ]
 wrpcap("vlan-scope.pcap", frames)
+
+# foreign-claims.pcap: another host (02:00:00:00:0c:01) using 198.18.0.100 as its own.
+rogue = "02:00:00:00:0c:01"
+claims = [
+    Ether(src=rogue, dst="ff:ff:ff:ff:ff:ff")
+        / ARP(op=1, hwsrc=rogue, psrc="198.18.0.100", hwdst="00:00:00:00:00:00", pdst="198.18.0.1"),   # 1: request with the VIP as sender
+    Ether(src=rogue, dst="ff:ff:ff:ff:ff:ff")
+        / ARP(op=1, hwsrc=rogue, psrc="198.18.0.100", hwdst="00:00:00:00:00:00", pdst="198.18.0.100"), # 2: gratuitous request
+]
+wrpcap("foreign-claims.pcap", claims)
