@@ -3,7 +3,7 @@ import Yams
 
 /// The `conflicts:` mapping: what to do when another host claims a VIP (RFC 5227 §2.4).
 enum ConflictsSection {
-    static let keys = ["policy", "defend_interval", "retry_after"]
+    static let keys = ["policy", "defend_interval", "retry_after", "probe_wait"]
 
     /// Reads the section; absent keys keep the defaults of ``ConflictConfiguration``.
     static func read(_ node: Node?, _ diagnostics: inout Diagnostics) -> ConflictConfiguration {
@@ -33,6 +33,13 @@ enum ConflictsSection {
                 diagnostics.report(value, "conflicts.retry_after", "\(DurationText.format(retry)) must be between 1s and 1h")
             } else {
                 conflicts.retryAfter = retry
+            }
+        }
+        if let value = reader["probe_wait"], let wait = ScalarReaders.duration(value, "conflicts.probe_wait", &diagnostics) {
+            if wait < .zero || wait > .seconds(5) {
+                diagnostics.report(value, "conflicts.probe_wait", "\(DurationText.format(wait)) must be between 0 (no probe) and 5s")
+            } else {
+                conflicts.probeWait = wait
             }
         }
         return conflicts

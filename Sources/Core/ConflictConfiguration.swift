@@ -20,11 +20,19 @@ public struct ConflictConfiguration: Sendable, Hashable, Codable {
     public var defendInterval: Duration
     /// How long a yielded VIP waits without claims before it is activated again. Default 60 s.
     public var retryAfter: Duration
+    /// Before VIPs are activated for the first time (start, reload), one RFC 5227 probe per
+    /// VIP goes out of the adapter that would serve it, and the VIPs another host answers
+    /// for in this time are not claimed. Zero: no probe. Failover never probes. Default 200 ms.
+    public var probeWait: Duration
 
     /// Creates the settings with the documented defaults.
-    public init(policy: ConflictPolicy = .defend, defendInterval: Duration = .seconds(10), retryAfter: Duration = .seconds(60)) {
+    public init(
+        policy: ConflictPolicy = .defend, defendInterval: Duration = .seconds(10), retryAfter: Duration = .seconds(60),
+        probeWait: Duration = .milliseconds(200)
+    ) {
         self.policy = policy
         self.defendInterval = defendInterval
         self.retryAfter = retryAfter
+        self.probeWait = probeWait
     }
 }

@@ -65,7 +65,7 @@ struct EngineConflictTests {
     @Test("yield: the second claim within 10 s gives the VIP up (off the proxy list, off lo, unbound); it comes back 60 s after the last claim")
     func yield() async throws {
         let vips = vipRange("198.18.0.95", count: 2)
-        let lab = EngineLab(vips: vips, conflicts: ConflictConfiguration(policy: .yield))
+        let lab = EngineLab(vips: vips, conflicts: ConflictConfiguration(policy: .yield, probeWait: .zero))
         lab.allLinksUp()
         #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" } })
         let vip = vips[0].address
@@ -85,6 +85,44 @@ struct EngineConflictTests {
         #expect(await lab.eventually { await lab.status().vips.first { $0.vip == vip }?.state == "active" })
         #expect(lab.host.loopback.contains(vip))
         #expect(lab.wire.clientSends(request, on: EngineLab.lan).count == 1)
+        await lab.stop()
+    }
+}
+
+@Suite("Engine: probing before the first activation")
+struct EngineProbeTests {
+    @Test("one probe per VIP from the adapter that would serve it, one wait for the whole round; a VIP another host answers for is never claimed")
+    func probeRound() async throws {
+        let vips = vipRange("198.18.0.40", count: 20)
+        let lab = EngineLab(vips: vips, conflicts: ConflictConfiguration(probeWait: .milliseconds(200)))
+        lab.allLinksUp()
+        // The probes go out at once; nothing is announced before the wait is over.
+        #expect(await lab.eventually { lab.wire.sentFrames.count == vips.count })
+        let probes = lab.wire.sentFrames.compactMap { sent -> ARPFrame? in
+            guard case .arp(let frame) = FrameParser.parse(sent.bytes) else { return nil }
+            return frame
+        }
+        #expect(probes.allSatisfy { $0.kind == .probe && $0.arp.senderIP == .any })
+        #expect(Set(probes.map(\.arp.targetIP)) == Set(vips.map(\.address)))
+        // Another host answers for one of them during the wait.
+        let taken = vips[7].address
+        lab.wire.deliver([
+            HeardObservation(observation: .conflict(vip: taken, claimedBy: EngineConflictTests.foreign), adapter: "eth0", at: lab.clock.now())
+        ])
+        #expect(await lab.eventually { await lab.status().conflicts == 1 })
+        #expect(await lab.status().vips.allSatisfy { $0.state == "pending" }, "still probing")
+        await lab.advance(.milliseconds(250))
+        #expect(await lab.eventually {
+            let status = await lab.status()
+            return status.vips.filter { $0.vip != taken }.allSatisfy { $0.state == "active" }
+                && status.vips.first { $0.vip == taken }?.state == "conflict"
+        })
+        #expect(!lab.host.loopback.contains(taken))
+        #expect(lab.wire.answerTable.current.proxyLists.values.allSatisfy { !$0.contains(taken) })
+        #expect(!lab.wire.sentFrames.contains { sent in
+            guard case .arp(let frame) = FrameParser.parse(sent.bytes) else { return false }
+            return frame.isGratuitous && frame.arp.senderIP == taken
+        }, "never announced")
         await lab.stop()
     }
 }

@@ -27,7 +27,7 @@ struct EngineLab {
 
     init(
         vips: [VIPConfiguration], timers: TimerConfiguration = TimerConfiguration(), daemon: DaemonSettings = DaemonSettings(),
-        conflicts: ConflictConfiguration = ConflictConfiguration()
+        conflicts: ConflictConfiguration = ConflictConfiguration(probeWait: .zero)
     ) {
         expectedVIPs = vips.count
         wire = InMemoryWire(clock: clock)

@@ -283,9 +283,11 @@ struct EngineTests {
             adapters: EngineLab.adapters.map { AdapterConfiguration(name: $0.0) }, vips: kept + [added]
         )
         configuration.timers = TimerConfiguration()
+        configuration.conflicts = ConflictConfiguration(probeWait: .milliseconds(200))  // the daemon's default
         let summary = await lab.engine.apply(configuration)
         #expect(summary == ReloadSummary(added: 1, removed: 1, changed: 0))
         #expect(await lab.eventually { await lab.engine.actor(for: added.address) != nil })
+        await lab.advance(.milliseconds(250))  // the added VIP's probe round
         #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" } })
         let after = await lab.status()
         #expect(!after.vips.contains { $0.vip == original[0].address })
@@ -294,12 +296,13 @@ struct EngineTests {
         for vip in kept {
             #expect(after.vips.first { $0.vip == vip.address }?.agent == before.vips.first { $0.vip == vip.address }?.agent)
         }
-        // Only the added VIP was announced.
-        let announced = Set(lab.wire.sentFrames.dropFirst(sentBefore).compactMap { frame -> IPv4Address? in
+        // Only the added VIP was probed for, then announced.
+        let sent = lab.wire.sentFrames.dropFirst(sentBefore).compactMap { frame -> ARPFrame? in
             guard case .arp(let parsed) = FrameParser.parse(frame.bytes) else { return nil }
-            return parsed.arp.senderIP
-        })
-        #expect(announced == [added.address])
+            return parsed
+        }
+        #expect(Set(sent.filter { $0.kind == .probe }.map(\.arp.targetIP)) == [added.address])
+        #expect(Set(sent.filter { $0.kind != .probe }.map(\.arp.senderIP)) == [added.address])
         await lab.stop()
     }
 

@@ -96,7 +96,8 @@ let brokenCases: [BrokenCase] = [
     BrokenCase(name: "unknown conflict policy", yaml: withVIP("conflicts:\n  policy: fight"), line: 8, phrase: "\"fight\" is not a policy: use one of defend, yield, alarm"),
     BrokenCase(name: "defend_interval too short", yaml: withVIP("conflicts:\n  defend_interval: 500ms"), line: 8, phrase: "500ms must be between 1s and 5m"),
     BrokenCase(name: "retry_after not a duration", yaml: withVIP("conflicts:\n  retry_after: soon"), line: 8, phrase: "\"soon\" is not a duration"),
-    BrokenCase(name: "conflicts unknown key", yaml: withVIP("conflicts:\n  probe: true"), line: 8, phrase: "unknown key \"probe\"; allowed keys: policy, defend_interval, retry_after"),
+    BrokenCase(name: "conflicts unknown key", yaml: withVIP("conflicts:\n  probe: true"), line: 8, phrase: "unknown key \"probe\"; allowed keys: policy, defend_interval, retry_after, probe_wait"),
+    BrokenCase(name: "probe_wait too long", yaml: withVIP("conflicts:\n  probe_wait: 6s"), line: 8, phrase: "6s must be between 0 (no probe) and 5s"),
 ]
 
 @Suite struct BrokenConfigurationTests {

@@ -78,6 +78,7 @@ import Testing
               policy: yield
               defend_interval: 5s
               retry_after: 2m
+              probe_wait: 0
             """, fileName: "spellings.yaml")
         #expect(configuration.timers.announceInterval == .milliseconds(1500))
         #expect(configuration.timers.refreshInterval == .seconds(300))
@@ -86,7 +87,7 @@ import Testing
         #expect(configuration.metrics == MetricsConfiguration(host: "::1", port: 0))
         #expect(configuration.daemon.traceCapacity == 1_000_000)
         #expect(configuration.selection.blockPrefixLength == 26)
-        #expect(configuration.conflicts == ConflictConfiguration(policy: .yield, defendInterval: .seconds(5), retryAfter: .seconds(120)))
+        #expect(configuration.conflicts == ConflictConfiguration(policy: .yield, defendInterval: .seconds(5), retryAfter: .seconds(120), probeWait: .zero))
     }
 
     @Test func unreadableFileGivesOneErrorWithoutLine() {

@@ -108,7 +108,7 @@ enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConverti
     case confirmFiredCurrent, confirmFiredStale, announceFiredCurrent, announceFiredStale
     case pathBoundMatching, pathBoundOther
     case withdraw, withdrawKeepingLocal
-    case claimForeign, conflictFired
+    case claimForeign, conflictFired, probeLost
 
     var testDescription: String { rawValue }
 
@@ -138,6 +138,7 @@ enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConverti
         case .withdrawKeepingLocal: .withdraw(keepLocalAddress: true, now: now)
         case .claimForeign: .claimSeen(by: Fixture.foreignMAC, now: now)
         case .conflictFired: .timerFired(VIPTimerID(kind: .conflict, epoch: 0), now: now)
+        case .probeLost: .probeLost(now: now)
         }
     }
 }
@@ -249,7 +250,7 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
                 unchanged: false)
         case .selectedStale, .agentLostStale, .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent,
             .transmittedStale, .confirmFiredCurrent, .confirmFiredStale, .announceFiredCurrent, .announceFiredStale,
-            .conflictFired:
+            .conflictFired, .probeLost:
             return .ignored(.pending)
         }
 
@@ -282,7 +283,7 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
         case .claimForeign:
             return defended(Fixture.eth0)
         case .selectedStale, .agentLostStale, .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale,
-            .announceFiredStale, .conflictFired:
+            .announceFiredStale, .conflictFired, .probeLost:
             return .ignored(.broadcast)
         }
 
@@ -310,7 +311,7 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
         case .claimForeign:
             return defended(Fixture.eth0)
         case .selectedStale, .agentLostStale, .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent,
-            .transmittedStale, .confirmFiredStale, .announceFiredStale, .conflictFired:
+            .transmittedStale, .confirmFiredStale, .announceFiredStale, .conflictFired, .probeLost:
             return .ignored(.enqueued)
         }
 
@@ -339,7 +340,7 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
         case .claimForeign:
             return defended(Fixture.eth0)
         case .selectedStale, .agentLostStale, .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale,
-            .announceFiredStale, .conflictFired:
+            .announceFiredStale, .conflictFired, .probeLost:
             return .ignored(.active)
         }
     }
@@ -369,10 +370,10 @@ struct VIPActivationMatrixTests {
         }
     }
 
-    @Test("the matrix covers 147 cells, 12 of them bug-class")
+    @Test("the matrix covers 154 cells, 12 of them bug-class")
     func matrixShape() {
         #expect(allVIPCells.count == VIPStateName.allCases.count * VIPProbe.allCases.count)
-        #expect(allVIPCells.count == 147)
+        #expect(allVIPCells.count == 154)
         #expect(vipUnreachableCells.count == 12)
     }
 

@@ -112,6 +112,19 @@ struct VIPConflictTests {
         #expect(response(machine.claimSeen(by: Fixture.macC, now: t0 + .seconds(9) + .milliseconds(1))) != nil)
     }
 
+    @Test("a probe answered before the first activation: never claimed, waits like a yielded VIP, then activates")
+    func probeAnswered() throws {
+        var machine = VIPActivationStateMachine(vip: Fixture.vip, settings: Fixture.vipSettings, now: t0)
+        #expect(machine.probeLost(now: t0) == .none, "no claim seen: nothing lost")
+        let claim = try #require(response(machine.claimSeen(by: claimant, now: t0 + .milliseconds(50))))
+        #expect(claim.defend == nil, "nothing to defend with before activation")
+        #expect(machine.probeLost(now: t0 + .milliseconds(200)) == .schedule(
+            ScheduledTimer(id: VIPTimerID(kind: .conflict, epoch: 0), deadline: t0 + .milliseconds(50) + .seconds(60))))
+        #expect(machine.state.description == "conflict(claimed by \(claimant))")
+        #expect(machine.timerFired(at: t0 + .milliseconds(50) + .seconds(60)) == .rejoin)
+        #expect(machine.state.name == "pending")
+    }
+
     @Test("withdrawn and failed machines ignore claims")
     func ignoredWhenGone() {
         var machine = active(.defend)

@@ -32,6 +32,12 @@ public actor Engine: Service {
     private var learnedSegments: Set<[AdapterName]> = []
     private var lastHeard: [AdapterName: Instant] = [:]
     private var vipsStarted = false
+    /// Probe rounds under way: the VIPs of each, waiting to be admitted.
+    private var probeRounds: [UInt64: [VIPConfiguration]] = [:]
+    private var nextProbeRound: UInt64 = 0
+    /// VIPs of a round under way, and those of them another host answered for.
+    private var probing = AddressSet()
+    private var probeAnswered: Set<IPv4Address> = []
 
     /// How long VIP activation waits for the first report of every managed adapter.
     /// Selecting before all adapters are known would pick agents without knowing their
@@ -221,13 +227,49 @@ public actor Engine: Service {
     }
 
     /// Creates the VIPs' actors and hands them to the selector, which gives them agents
-    /// at the pace of its permits (the others queue there, holding no task).
+    /// at the pace of its permits (the others queue there, holding no task). First, unless
+    /// `conflicts.probe_wait` is 0, one probe round: an RFC 5227 probe per VIP out of the
+    /// adapter that would serve it, one wait for the whole round (not per VIP: 100,000
+    /// VIPs probe in one wait), and only the VIPs nobody answered for are admitted.
     private func startVIPs(_ configs: [VIPConfiguration]) async {
         let settings = SharedVIPActivationSettings(VIPActivationSettings(configuration.timers, conflicts: configuration.conflicts))
         for config in configs {
             directory.register(VIPActor(vip: config.address, settings: settings, context: vipContext))
         }
-        await selector.admit(configs)
+        guard configuration.conflicts.probeWait > .zero, !configs.isEmpty else {
+            await selector.admit(configs)
+            return
+        }
+        let plan = await selector.watchForProbing(configs)
+        nextProbeRound += 1
+        probeRounds[nextProbeRound] = configs
+        for config in configs { probing.insert(config.address) }
+        mailbox.post(
+            .probe(round: nextProbeRound, plan: plan.map { ProbePlanEntry(adapter: $0.key, mac: $0.value.mac, vips: $0.value.vips) })
+        )
+    }
+
+    /// A probe round's wait is over: the VIPs nobody answered for go to the selector; the
+    /// others learn that their probe was answered.
+    private func probeRoundElapsed(_ round: UInt64, in group: inout DiscardingTaskGroup) async {
+        guard let configs = probeRounds.removeValue(forKey: round) else { return }
+        var clean: [VIPConfiguration] = []
+        var answered: [VIPActor] = []
+        for config in configs {
+            probing.remove(config.address)
+            guard directory.vip(config.address) != nil else { continue }  // withdrawn by a reload meanwhile
+            if probeAnswered.remove(config.address) != nil {
+                if let actor = directory.vip(config.address) { answered.append(actor) }
+            } else {
+                clean.append(config)
+            }
+        }
+        if !answered.isEmpty {
+            environment.logger.warning(
+                "probe answered by another host: VIPs not claimed", metadata: ["count": "\(answered.count)"])
+            group.addTask { await forEachConcurrently(answered) { await $0.probeLost() } }
+        }
+        await selector.admit(clean)
     }
 
     // MARK: Inputs
@@ -268,6 +310,21 @@ public actor Engine: Service {
             for due in timers.fireDue(now: environment.clock.now()) { fire(due, in: &group) }
         case .startupGraceElapsed:
             await startConfiguredVIPs(reason: "startup grace passed")
+        case .probe(let round, let plan):
+            let io = environment.io
+            let clock = environment.clock
+            let mailbox = self.mailbox
+            let wait = configuration.conflicts.probeWait
+            group.addTask {
+                for entry in plan {
+                    let frames = entry.vips.map { ARPFrames.probe(mac: entry.mac, vip: $0) }
+                    try? await io.send(frames, on: entry.adapter)
+                }
+                do { try await clock.sleep(until: clock.now().advanced(by: wait)) } catch { return }
+                mailbox.post(.probeRoundElapsed(round: round))
+            }
+        case .probeRoundElapsed(let round):
+            await probeRoundElapsed(round, in: &group)
         }
     }
 
@@ -321,6 +378,7 @@ public actor Engine: Service {
                     deliveries[vip, default: []].append(heard)
                 }
             case .conflict(let vip, let claimant):
+                if probing.contains(vip) { probeAnswered.insert(vip) }
                 if seen.insert(Heard(vip: vip, mac: claimant, listener: nil)).inserted {
                     deliveries[vip, default: []].append(heard)
                 }

@@ -14,7 +14,21 @@ enum EngineInput: Sendable {
     case sleep(until: Instant)
     /// A sleeper woke: fire what is due.
     case timersDue
+    /// Send the probes of round `id` (VIPs before their first activation), then wait.
+    case probe(round: UInt64, plan: [ProbePlanEntry])
+    /// The probe wait of round `id` is over: admit the VIPs nobody answered for.
+    case probeRoundElapsed(round: UInt64)
     /// The startup grace passed: activate the configured VIPs even if an adapter never
     /// reported.
     case startupGraceElapsed
+}
+
+/// The probes one adapter sends in a probe round.
+struct ProbePlanEntry: Sendable {
+    /// The adapter.
+    var adapter: AdapterName
+    /// Its MAC: the probes' sender hardware address.
+    var mac: MACAddress
+    /// The VIPs to probe for.
+    var vips: [IPv4Address]
 }

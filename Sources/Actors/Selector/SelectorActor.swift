@@ -85,6 +85,21 @@ public actor SelectorActor {
         endPass()
     }
 
+    /// New VIPs that probe before their first activation: watched from now on (so claims
+    /// for them are reported), not queued yet. Returns, per adapter that would serve them
+    /// now, its MAC and the VIPs to probe through it.
+    func watchForProbing(_ configs: [VIPConfiguration]) -> [AdapterName: (mac: MACAddress, vips: [IPv4Address])] {
+        var plan: [AdapterName: (mac: MACAddress, vips: [IPv4Address])] = [:]
+        for config in configs {
+            remember(config)
+            if watched.insert(config.address) { tableChanged = true }
+            guard let candidate = selection.bestCandidate(for: configuration(of: config.address)) else { continue }
+            plan[candidate.name, default: (candidate.mac, [])].vips.append(config.address)
+        }
+        endPass()
+        return plan
+    }
+
     /// A VIP's preferences changed: kept for its next selection; its agent stays.
     func update(_ config: VIPConfiguration) {
         remember(config)

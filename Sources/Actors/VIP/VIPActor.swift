@@ -61,6 +61,11 @@ public actor VIPActor {
         await deliver(.claimSeen(by: mac, now: now))
     }
 
+    /// Another host answered the probe sent before this VIP's first activation.
+    func probeLost() async {
+        await deliver(.probeLost(now: environment.clock.now()))
+    }
+
     /// The configuration dropped this VIP, or the daemon stops: give everything back.
     /// `keepLocalAddress` leaves the VIP on `lo` (the daemon's `remove_vips_on_exit: false`).
     public func withdraw(keepLocalAddress: Bool = false) async {

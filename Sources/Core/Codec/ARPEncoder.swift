@@ -84,6 +84,15 @@ public enum ARPFrames {
         }
     }
 
+    /// An RFC 5227 probe for `vip` from `mac`: a broadcast request with sender IP 0.0.0.0,
+    /// which a host using `vip` answers without updating anyone's cache.
+    public static func probe(mac: MACAddress, vip: IPv4Address) -> [UInt8] {
+        ARPFrame(
+            ethernet: EthernetHeader(destination: .broadcast, source: mac, tags: VLANTags(), etherType: EtherType.arp),
+            arp: ARPPacket(operation: .request, senderMAC: mac, senderIP: .any, targetMAC: .zero, targetIP: vip)
+        ).bytes
+    }
+
     private static func build(tags: VLANTags, _ write: (UnsafeMutableRawBufferPointer) -> Int) -> [UInt8] {
         let length = EthernetHeader.untaggedLength + tags.byteCount + ARPPacket.length
         return [UInt8](unsafeUninitializedCapacity: length) { storage, initialized in

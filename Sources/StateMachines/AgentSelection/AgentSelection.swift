@@ -141,6 +141,17 @@ public struct AgentSelection: Sendable, Equatable {
         return count > (members[agent]?.contains(vip) == true ? 1 : 0)
     }
 
+    /// The candidate ``select(_:excluding:)`` would choose for `vip` now, without recording
+    /// anything (the adapter that probes for a VIP before its first activation).
+    public func bestCandidate(for vip: VIPConfiguration) -> AgentCandidate? {
+        var best: (AgentCandidate, AgentRank)?
+        for candidate in candidates.values where candidate.eligible {
+            let rank = rank(candidate, for: vip)
+            if best == nil || rank < best!.1 { best = (candidate, rank) }
+        }
+        return best?.0
+    }
+
     /// Chooses the best eligible candidate for `vip`, not in `excluding`, and records the
     /// assignment. A VIP already assigned is released first.
     public mutating func select(_ vip: VIPConfiguration, excluding: Set<AdapterName> = []) -> Choice {

@@ -20,6 +20,9 @@ public enum VIPActivationEvent: Sendable, Equatable, Codable {
     /// Another host claims the VIP: a gratuitous ARP, a reply or a request with the VIP as
     /// sender address, from a MAC that is not ours.
     case claimSeen(by: MACAddress, now: Instant)
+    /// Another host answered the probe sent before the VIP's first activation: it must not
+    /// be claimed.
+    case probeLost(now: Instant)
     /// The configuration no longer has this VIP, or the daemon stops; `keepLocalAddress`
     /// leaves it on `lo`.
     case withdraw(keepLocalAddress: Bool, now: Instant)
@@ -35,6 +38,7 @@ public enum VIPActivationEvent: Sendable, Equatable, Codable {
         case .timerFired(let id, _): "\(id.kind.rawValue)TimerFired"
         case .outboundPathBound: "outboundPathBound"
         case .claimSeen: "claimSeen"
+        case .probeLost: "probeLost"
         case .withdraw: "withdraw"
         }
     }

@@ -12,6 +12,8 @@ import ProxyARPCore
 //             else  -> conflict(m) / yield: give back proxy list, binding and lo; retry after retryAfter
 //   pending + claimSeen(m)       -> contested (nothing to defend with)
 //   conflict + claimSeen(m)      -> conflict, retry pushed to retryAfter after this claim
+//   pending + probeLost          -> conflict(last claimant) / arm the retry (the probe before the
+//                                   first activation was answered: never claimed)
 //   conflictTimerFired: contest older than defendInterval -> cleared; conflict quiet for retryAfter
 //                       -> pending(awaiting selection) / rejoin; otherwise the timer is armed again
 //   withdrawn|failed + anything  -> none
@@ -99,6 +101,15 @@ extension VIPActivationStateMachine {
                 claimedBy: claimant, defend: nil, contested: true, logSuppressed: log,
                 timer: conflictTimer(at: now.advanced(by: policy.retryAfter)),
                 yield: Release(unbind: bound, removesLocalAddress: removes, cancel: cancel)))
+    }
+
+    /// A host answered the probe sent before this VIP's first activation: do not claim it;
+    /// wait as a yielded VIP does, until no claim came for `retryAfter`.
+    public mutating func probeLost(now: Instant) -> Action {
+        guard case .pending(let pending) = state, let claimant = conflicts.lastClaimBy else { return .none }
+        let last = conflicts.lastClaimAt ?? now
+        state = .conflict(Conflicted(claimedBy: claimant, since: now, lastClaimAt: last, epoch: pending.epoch))
+        return .schedule(conflictTimer(at: last.advanced(by: settings.conflicts.retryAfter)))
     }
 
     /// The conflict timer fired: clear a contest that went quiet, or let a yielded VIP

@@ -14,6 +14,7 @@ extension VIPActivationStateMachine {
         case .outboundPathBound(let agent, let epoch, let now):
             return try outboundPathBound(agent: agent, epoch: epoch, now: now)
         case .claimSeen(let mac, let now): return claimSeen(by: mac, now: now)
+        case .probeLost(let now): return probeLost(now: now)
         case .withdraw(let keep, let now): return withdraw(keepLocalAddress: keep, now: now)
         }
     }
