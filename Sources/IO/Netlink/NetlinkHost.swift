@@ -2,6 +2,7 @@ import CLinuxNet
 import Glibc
 import Logging
 import ProxyARPCore
+import ProxyARPStateMachines
 import Synchronization
 
 /// The host-side effects of activation over rtnetlink and `/proc/sys` (ARCHITECTURE.md §2).
