@@ -95,12 +95,14 @@ let package = Package(
             path: "Sources/TestSupport"
         ),
         // The control socket (status, trace, reload), its client and the SVG timeline.
+        // IO for the one thread and wake mechanism (IO/Threads).
         .target(
             name: "ProxyARPControl",
             dependencies: [
                 "ProxyARPCore",
                 "ProxyARPStateMachines",
                 "ProxyARPActors",
+                "ProxyARPIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
