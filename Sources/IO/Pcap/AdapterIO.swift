@@ -107,8 +107,8 @@ public actor AdapterIO {
             pcap_dispatch(pcap, Self.batchSize, CaptureBatch.callback, UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self))
         }
         counters.record(batch)
-        vipReplies.merge(batch.repliesByVIP)
-        swap(&replyTally, &batch.repliesByVIP)
+        vipReplies.merge(batch.kernel.repliesByVIP)
+        swap(&replyTally, &batch.kernel.repliesByVIP)
         replyTally.removeAll(keepingCapacity: true)
         observations.deliver(batch.observations)
         guard status >= 0 else {
@@ -118,7 +118,7 @@ public actor AdapterIO {
             }
             return .failed
         }
-        return .handled(batch.frames)
+        return .handled(batch.kernel.frames)
     }
 
     /// Sends `frames` in order (the control plane's gratuitous ARPs).
