@@ -73,7 +73,8 @@ public func answerBatch(
 ) -> Int {
     var scratch: [IPv4Address: UInt32] = [:]
     swap(&scratch, &repliesByVIP)
-    var kernel = AnswerKernel(view: view, reply: reply, repliesByVIP: scratch)
+    // `consume`: the kernel's table must be the only reference, or its first update copies it.
+    var kernel = AnswerKernel(view: view, reply: reply, repliesByVIP: consume scratch)
     var observations = 0
     batch.storage.withUnsafeBytes { all in
         for offset in batch.offsets {

@@ -102,7 +102,7 @@ public actor AdapterIO {
         swap(&scratch, &replyTally)
         var batch = CaptureBatch(
             pcap: pcap, view: view, reply: replyBuffer.bytes, adapter: name, now: MonotonicClock.now(),
-            repliesByVIP: scratch)
+            repliesByVIP: consume scratch)
         let status = withUnsafeMutablePointer(to: &batch) { pointer in
             pcap_dispatch(pcap, Self.batchSize, CaptureBatch.callback, UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self))
         }

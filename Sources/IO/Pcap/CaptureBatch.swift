@@ -22,7 +22,7 @@ struct CaptureBatch: ~Copyable {
         self.pcap = pcap
         self.adapter = adapter
         self.now = now
-        self.kernel = AnswerKernel(view: view, reply: reply, repliesByVIP: repliesByVIP)
+        self.kernel = AnswerKernel(view: view, reply: reply, repliesByVIP: consume repliesByVIP)
     }
 
     /// Decides one frame and acts on the decision.
