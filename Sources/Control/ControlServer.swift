@@ -120,13 +120,13 @@ public final class ControlServer: Service, Sendable {
                     atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]
                 )
             } catch {
-                throw ControlSocketError("cannot create \(parent): \(error)")
+                throw ControlSocketError(.misconfigured, "cannot create \(parent): \(error)")
             }
         }
         var info = stat()
         if lstat(path, &info) == 0 {
             guard info.st_mode & S_IFMT == S_IFSOCK else {
-                throw ControlSocketError("\(path) exists and is not a socket; not removing it")
+                throw ControlSocketError(.misconfigured, "\(path) exists and is not a socket; not removing it")
             }
             unlink(path)  // stale socket from an earlier run
         }
@@ -185,12 +185,12 @@ public final class ControlServer: Service, Sendable {
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         guard let peer = PeerAccess.peerCredentials(of: fd) else {
-            _ = send(fd, reply: .failure("permission denied: cannot read peer credentials"))
+            _ = send(fd, reply: .failure("permission denied: cannot read peer credentials", code: .permissionDenied))
             return
         }
         if let refusal = access.refusal(uid: peer.uid, gid: peer.gid) {
             logger.warning("control connection refused", metadata: ["uid": "\(peer.uid)", "gid": "\(peer.gid)", "pid": "\(peer.pid)"])
-            _ = send(fd, reply: .failure(refusal))
+            _ = send(fd, reply: .failure(refusal, code: .permissionDenied))
             return
         }
         var buffer: [UInt8] = []
@@ -203,7 +203,7 @@ public final class ControlServer: Service, Sendable {
                 guard handle(line, on: fd, wake: wake, peer: peer) else { return }
             }
             guard buffer.count <= Self.maximumLine else {
-                _ = send(fd, reply: .failure("request line longer than \(Self.maximumLine) bytes"))
+                _ = send(fd, reply: .failure("request line longer than \(Self.maximumLine) bytes", code: .requestTooLong))
                 return
             }
             guard waitReadable(fd, wake: wake, milliseconds: -1) else { return }
@@ -220,7 +220,7 @@ public final class ControlServer: Service, Sendable {
         do {
             request = try ControlCodec.decode(ControlRequest.self, from: line)
         } catch {
-            return send(fd, reply: .failure("bad request: \(error)"))
+            return send(fd, reply: .failure("bad request: \(error)", code: .badRequest))
         }
         logger.debug("control request", metadata: ["command": "\(request.command.rawValue)", "uid": "\(peer.uid)"])
         switch request.command {

@@ -122,22 +122,22 @@ public actor AdapterIO {
     }
 
     /// Sends `frames` in order (the control plane's gratuitous ARPs).
-    /// - Throws: ``TransmitError`` with libpcap's message at the first frame refused, or
-    ///   when the capture is closed.
+    /// - Throws: ``TransmitError`` `.refused` with libpcap's message at the first frame
+    ///   refused, or `.closed` when the capture is closed.
     public func send(_ frames: [[UInt8]]) throws(TransmitError) {
         for frame in frames {
-            let failure = frame.withUnsafeBytes { (bytes) -> String? in
-                guard handle != nil else { return "capture closed" }
+            let failure = frame.withUnsafeBytes { (bytes) -> TransmitError? in
+                guard handle != nil else { return TransmitError(adapter: name, code: .closed, reason: "capture closed") }
                 do throws(PcapError) {
                     try handle?.inject(bytes)
                     return nil
                 } catch {
-                    return error.message
+                    return TransmitError(adapter: name, code: .refused, reason: error.message)
                 }
             }
             if let failure {
                 counters.controlSendErrors.wrappingAdd(1, ordering: .relaxed)
-                throw TransmitError(adapter: name, reason: failure)
+                throw failure
             }
             counters.controlFramesSent.wrappingAdd(1, ordering: .relaxed)
         }
