@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Logging
 import ProxyARPActors
@@ -226,12 +225,14 @@ public final class ControlServer: Service, Sendable {
         switch request.command {
         case .status:
             let handlers = self.handlers
-            let report = Self.wait { await handlers.status() }
+            guard let report = Self.wait({ await handlers.status() }) else {
+                return send(fd, reply: .failure("status unavailable: no file descriptor left"))
+            }
             return send(fd, reply: ControlReply(ok: true, status: report))
         case .reload:
             logger.info("control socket: reloading configuration", metadata: ["uid": "\(peer.uid)"])
             let handlers = self.handlers
-            return send(fd, reply: Self.wait { await handlers.reload() })
+            return send(fd, reply: Self.wait({ await handlers.reload() }) ?? .failure("reload unavailable: no file descriptor left"))
         case .trace:
             return streamTrace(request, to: fd, wake: wake)
         }
@@ -278,16 +279,17 @@ public final class ControlServer: Service, Sendable {
     // MARK: Helpers
 
     /// Waits (this dedicated thread, not the cooperative pool) for `body` run as a task.
-    private static func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    /// `nil` when no wake signal could be made (no file descriptor left).
+    private static func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T? {
+        guard let done = try? WakeSignal(name: "control-wait") else { return nil }
         let box = ResultBox<T>()
-        let done = DispatchSemaphore(value: 0)
         Task {
             let value = await body()
             box.value.withLock { $0 = value }
             done.signal()
         }
         done.wait()
-        return box.value.withLock { $0! }
+        return box.value.withLock { $0 }
     }
 
     /// Waits until `fd` has input or the server stops; false on stop.

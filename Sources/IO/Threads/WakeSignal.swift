@@ -34,6 +34,13 @@ public final class WakeSignal: Sendable {
         _ = read(descriptor, &value, MemoryLayout<UInt64>.size)
     }
 
+    /// Blocks the calling thread (one of the daemon's own, never the cooperative pool) in
+    /// `poll(2)` until ``signal()`` is called; does not consume the signal.
+    public func wait() {
+        var descriptors = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        while poll(&descriptors, 1, -1) <= 0 {}  // EINTR: poll again
+    }
+
     /// True once ``signal()`` was called and not drained (does not consume it).
     public var isSignalled: Bool {
         var descriptors = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
