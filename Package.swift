@@ -71,11 +71,14 @@ let package = Package(
         .systemLibrary(name: "CLinuxNet", path: "Sources/CLinuxNet"),
         // The bench runner's traffic generator: AF_PACKET + sendmmsg/recvmmsg (header only, lab only).
         .systemLibrary(name: "CPacketFlood", path: "Sources/CPacketFlood"),
-        // libpcap and rtnetlink.
+        // Pcap/ (batched capture + inject), Netlink/ (link monitor, host networking),
+        // Threads/ (the one thread executor, wake signal and monotonic clock).
+        // StateMachines for the pure `BlockBindings` machine that Netlink/ applies.
         .target(
             name: "ProxyARPIO",
             dependencies: [
                 "ProxyARPCore",
+                "ProxyARPStateMachines",
                 "CPcap",
                 "CLinuxNet",
                 .product(name: "Logging", package: "swift-log"),
@@ -95,12 +98,14 @@ let package = Package(
             path: "Sources/TestSupport"
         ),
         // The control socket (status, trace, reload), its client and the SVG timeline.
+        // IO for the one thread and wake mechanism (IO/Threads).
         .target(
             name: "ProxyARPControl",
             dependencies: [
                 "ProxyARPCore",
                 "ProxyARPStateMachines",
                 "ProxyARPActors",
+                "ProxyARPIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Instructions per frame of the answer path (parse + decide + encode: answerBatch), counted
+# Instructions per frame of the answer path (Core's AnswerKernel, run by answerBatch), counted
 # by callgrind (no perf counters needed), checked against the value stored for this
 # toolchain and architecture in Thresholds/swift-X.Y/instructions-per-frame.json.
 #

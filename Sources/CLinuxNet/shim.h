@@ -17,6 +17,10 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 
+// Thread names for IO/Threads (PlatformThread), a GNU extension: declared here as glibc
+// declares it under _GNU_SOURCE. The eventfd of WakeSignal comes from <sys/eventfd.h> above.
+extern int pthread_setname_np(pthread_t thread, const char *name);
+
 // setns(2) is declared by <sched.h> only under _GNU_SOURCE; declare it here instead.
 extern int setns(int fd, int nstype);
 

@@ -54,7 +54,7 @@ public final class ControlClient {
     /// Sends `request` and returns the single reply (for `status` and `reload`).
     public func request(_ request: ControlRequest) throws -> ControlReply {
         try send(request)
-        guard let line = readLine() else { throw ControlSocketError("the daemon closed the connection without a reply") }
+        guard let line = readLine() else { throw ControlSocketError(.noReply, "the daemon closed the connection without a reply") }
         return try ControlCodec.decode(ControlReply.self, from: line)
     }
 
@@ -64,7 +64,7 @@ public final class ControlClient {
         try send(request)
         while let line = readLine() {
             if let reply = ControlCodec.reply(line) {
-                if !reply.ok { throw ControlSocketError(reply.error ?? "trace refused") }
+                if !reply.ok { throw ControlSocketError(.refused(reply.code ?? .failed), reply.error ?? "trace refused") }
                 if reply.end != nil { return }
                 continue
             }

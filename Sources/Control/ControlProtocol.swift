@@ -116,6 +116,8 @@ public struct ControlReply: Sendable, Equatable, Codable {
     public var ok: Bool
     /// Why not, when `ok` is false.
     public var error: String?
+    /// The cause, when `ok` is false: what a client branches on (`error` is for people).
+    public var code: ControlErrorCode?
     /// Every problem, for a refused reload (`file:line: reason`).
     public var errors: [String]?
     /// `status`.
@@ -140,19 +142,20 @@ public struct ControlReply: Sendable, Equatable, Codable {
     }
 
     /// Creates a reply.
-    public init(ok: Bool, error: String? = nil, errors: [String]? = nil, status: StatusReport? = nil,
-                reload: ReloadSummary? = nil, end: TraceEnd? = nil) {
+    public init(ok: Bool, error: String? = nil, code: ControlErrorCode? = nil, errors: [String]? = nil,
+                status: StatusReport? = nil, reload: ReloadSummary? = nil, end: TraceEnd? = nil) {
         self.ok = ok
         self.error = error
+        self.code = code
         self.errors = errors
         self.status = status
         self.reload = reload
         self.end = end
     }
 
-    /// A failure.
-    public static func failure(_ message: String, errors: [String]? = nil) -> ControlReply {
-        ControlReply(ok: false, error: message, errors: errors)
+    /// A failure, with its cause.
+    public static func failure(_ message: String, code: ControlErrorCode = .failed, errors: [String]? = nil) -> ControlReply {
+        ControlReply(ok: false, error: message, code: code, errors: errors)
     }
 }
 
@@ -172,18 +175,25 @@ public enum ControlCodec {
         return encoder
     }
 
-    /// `value` as one line of JSON, newline included.
+    /// `value` as one line of JSON, newline included (``JSONLines`` framing).
     public static func line<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encoder().encode(value), as: UTF8.self) + "\n"
+        let encoder = encoder()
+        return String(decoding: try JSONLines.encode([value]) { value throws in Array(try encoder.encode(value)) }, as: UTF8.self)
     }
 
     /// Decodes one line (without its newline).
     public static func decode<T: Decodable>(_ type: T.Type, from line: some StringProtocol) throws(BadLine) -> T {
+        let decoder = JSONDecoder()
+        let values: [T]
         do {
-            return try JSONDecoder().decode(type, from: Data(line.utf8))
+            values = try JSONLines.decode(line.utf8) { try decoder.decode(type, from: Data($0)) }
         } catch {
-            throw BadLine(reason: "\(error)")
+            throw BadLine(reason: error.reason)
         }
+        guard values.count == 1, let value = values.first else {
+            throw BadLine(reason: values.isEmpty ? "empty line" : "more than one line")
+        }
+        return value
     }
 
     /// The line as a ``ControlReply``, or nil when it is something else (a trace record:

@@ -1,7 +1,7 @@
-import Dispatch
 import Foundation
 import Logging
 import ProxyARPActors
+import ProxyARPIO
 import ProxyARPStateMachines
 import ServiceLifecycle
 import Synchronization
@@ -29,7 +29,7 @@ public struct ControlHandlers: Sendable {
 ///
 /// Plain sockets on dedicated threads rather than swift-nio: a handful of operator
 /// connections at most, and the package would otherwise add a large dependency for one
-/// listener. The accept loop and every connection run on their own `Thread`, never on the
+/// listener. The accept loop and every connection run on their own `PlatformThread`, never on the
 /// cooperative pool; a request that needs the engine (`status`, `reload`) starts a task
 /// and the connection's thread waits for it. `trace --follow` polls
 /// ``TraceLog/records(after:limit:)`` every 200 ms while watching the client for hang-up.
@@ -75,42 +75,36 @@ public final class ControlServer: Service, Sendable {
         let access = try PeerAccess.resolve(group: group)
         let listener = try Self.listen(at: path, access: access)
         listening()
-        // A pipe whose read end becomes readable, for good, when the server stops: every
-        // thread polls it next to its own socket.
-        var pipeEnds: [Int32] = [-1, -1]
-        guard pipe(&pipeEnds) == 0 else {
+        // Signalled, and never drained, when the server stops: every thread polls it next
+        // to its own socket.
+        let stop: WakeSignal
+        let acceptThread: PlatformThread
+        do {
+            stop = try WakeSignal(name: "control")
+            acceptThread = try PlatformThread.start(name: "control-accept") { [self] in
+                acceptLoop(listener: listener, wake: stop, access: access)
+            }
+        } catch {
             close(listener)
-            throw ControlSocketError.system("pipe")
+            unlink(path)
+            throw ControlSocketError.system(error.operation, error.code)
         }
-        let wake = pipeEnds[0]
-        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         logger.info(
             "control socket listening",
             metadata: ["path": "\(path)", "group": "\(group ?? "(root only)")", "mode": "0660"]
         )
-        let (finished, finishedContinuation) = AsyncStream.makeStream(of: Void.self)
-        let thread = Thread { [self] in
-            acceptLoop(listener: listener, wake: wake, access: access)
-            finishedContinuation.finish()
-        }
-        thread.name = "control-accept"
-        thread.start()
 
         try? await gracefulShutdown()
         stopping.store(true, ordering: .releasing)
-        var one: UInt8 = 1
-        _ = write(pipeEnds[1], &one, 1)
-        for await _ in finished {}
+        stop.signal()
+        // The accept loop ends within one poll of the signal.
+        acceptThread.join()
         // Connection threads notice the wake-up within one poll; bounded wait.
         for _ in 0..<100 where connections.load(ordering: .acquiring) > 0 {
             try? await Task.sleep(for: .milliseconds(20))
         }
         close(listener)
         unlink(path)
-        if connections.load(ordering: .acquiring) == 0 {
-            close(wake)
-            close(pipeEnds[1])
-        }
         logger.info("control socket closed", metadata: ["path": "\(path)"])
     }
 
@@ -125,13 +119,13 @@ public final class ControlServer: Service, Sendable {
                     atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]
                 )
             } catch {
-                throw ControlSocketError("cannot create \(parent): \(error)")
+                throw ControlSocketError(.misconfigured, "cannot create \(parent): \(error)")
             }
         }
         var info = stat()
         if lstat(path, &info) == 0 {
             guard info.st_mode & S_IFMT == S_IFSOCK else {
-                throw ControlSocketError("\(path) exists and is not a socket; not removing it")
+                throw ControlSocketError(.misconfigured, "\(path) exists and is not a socket; not removing it")
             }
             unlink(path)  // stale socket from an earlier run
         }
@@ -154,9 +148,9 @@ public final class ControlServer: Service, Sendable {
 
     // MARK: Threads
 
-    private func acceptLoop(listener: Int32, wake: Int32, access: PeerAccess) {
+    private func acceptLoop(listener: Int32, wake: WakeSignal, access: PeerAccess) {
         while !stopping.load(ordering: .acquiring) {
-            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.descriptor, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&fds, 2, -1)
             if ready < 0 {
                 if errno == EINTR { continue }
@@ -169,27 +163,33 @@ public final class ControlServer: Service, Sendable {
             guard client >= 0 else { continue }
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             connections.add(1, ordering: .acquiringAndReleasing)
-            let thread = Thread { [self] in
-                serve(client, wake: wake, access: access)
+            do {
+                // Detached: the thread ends with its connection; `run()` waits for the count
+                // of open connections, not for each thread.
+                try PlatformThread.start(name: "control-conn") { [self] in
+                    serve(client, wake: wake, access: access)
+                    close(client)
+                    connections.subtract(1, ordering: .acquiringAndReleasing)
+                }.detach()
+            } catch {
+                logger.error("control connection refused: \(error)")
                 close(client)
                 connections.subtract(1, ordering: .acquiringAndReleasing)
             }
-            thread.name = "control-connection"
-            thread.start()
         }
     }
 
     /// One connection: check the peer, then answer its request lines until it hangs up.
-    private func serve(_ fd: Int32, wake: Int32, access: PeerAccess) {
+    private func serve(_ fd: Int32, wake: WakeSignal, access: PeerAccess) {
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         guard let peer = PeerAccess.peerCredentials(of: fd) else {
-            _ = send(fd, reply: .failure("permission denied: cannot read peer credentials"))
+            _ = send(fd, reply: .failure("permission denied: cannot read peer credentials", code: .permissionDenied))
             return
         }
         if let refusal = access.refusal(uid: peer.uid, gid: peer.gid) {
             logger.warning("control connection refused", metadata: ["uid": "\(peer.uid)", "gid": "\(peer.gid)", "pid": "\(peer.pid)"])
-            _ = send(fd, reply: .failure(refusal))
+            _ = send(fd, reply: .failure(refusal, code: .permissionDenied))
             return
         }
         var buffer: [UInt8] = []
@@ -202,7 +202,7 @@ public final class ControlServer: Service, Sendable {
                 guard handle(line, on: fd, wake: wake, peer: peer) else { return }
             }
             guard buffer.count <= Self.maximumLine else {
-                _ = send(fd, reply: .failure("request line longer than \(Self.maximumLine) bytes"))
+                _ = send(fd, reply: .failure("request line longer than \(Self.maximumLine) bytes", code: .requestTooLong))
                 return
             }
             guard waitReadable(fd, wake: wake, milliseconds: -1) else { return }
@@ -214,23 +214,25 @@ public final class ControlServer: Service, Sendable {
     }
 
     /// Answers one request line; false when the connection must close.
-    private func handle(_ line: String, on fd: Int32, wake: Int32, peer: PeerCredentials) -> Bool {
+    private func handle(_ line: String, on fd: Int32, wake: WakeSignal, peer: PeerCredentials) -> Bool {
         let request: ControlRequest
         do {
             request = try ControlCodec.decode(ControlRequest.self, from: line)
         } catch {
-            return send(fd, reply: .failure("bad request: \(error)"))
+            return send(fd, reply: .failure("bad request: \(error)", code: .badRequest))
         }
         logger.debug("control request", metadata: ["command": "\(request.command.rawValue)", "uid": "\(peer.uid)"])
         switch request.command {
         case .status:
             let handlers = self.handlers
-            let report = Self.wait { await handlers.status() }
+            guard let report = Self.wait({ await handlers.status() }) else {
+                return send(fd, reply: .failure("status unavailable: no file descriptor left"))
+            }
             return send(fd, reply: ControlReply(ok: true, status: report))
         case .reload:
             logger.info("control socket: reloading configuration", metadata: ["uid": "\(peer.uid)"])
             let handlers = self.handlers
-            return send(fd, reply: Self.wait { await handlers.reload() })
+            return send(fd, reply: Self.wait({ await handlers.reload() }) ?? .failure("reload unavailable: no file descriptor left"))
         case .trace:
             return streamTrace(request, to: fd, wake: wake)
         }
@@ -238,7 +240,7 @@ public final class ControlServer: Service, Sendable {
 
     /// Sends the matching records held now, then either an end marker or, with follow,
     /// every new matching record until the client hangs up or the daemon stops.
-    private func streamTrace(_ request: ControlRequest, to fd: Int32, wake: Int32) -> Bool {
+    private func streamTrace(_ request: ControlRequest, to fd: Int32, wake: WakeSignal) -> Bool {
         var after: UInt64 = 0
         var sent = 0
         func drain() -> Bool {
@@ -260,7 +262,7 @@ public final class ControlServer: Service, Sendable {
         }
         var scratch = [UInt8](repeating: 0, count: 512)
         while !stopping.load(ordering: .acquiring) {
-            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.descriptor, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&fds, 2, Self.followInterval)
             if ready < 0, errno != EINTR { return false }
             if fds[1].revents != 0 { return false }
@@ -277,22 +279,23 @@ public final class ControlServer: Service, Sendable {
     // MARK: Helpers
 
     /// Waits (this dedicated thread, not the cooperative pool) for `body` run as a task.
-    private static func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    /// `nil` when no wake signal could be made (no file descriptor left).
+    private static func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T? {
+        guard let done = try? WakeSignal(name: "control-wait") else { return nil }
         let box = ResultBox<T>()
-        let done = DispatchSemaphore(value: 0)
         Task {
             let value = await body()
             box.value.withLock { $0 = value }
             done.signal()
         }
         done.wait()
-        return box.value.withLock { $0! }
+        return box.value.withLock { $0 }
     }
 
     /// Waits until `fd` has input or the server stops; false on stop.
-    private func waitReadable(_ fd: Int32, wake: Int32, milliseconds: Int32) -> Bool {
+    private func waitReadable(_ fd: Int32, wake: WakeSignal, milliseconds: Int32) -> Bool {
         while true {
-            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.descriptor, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&fds, 2, milliseconds)
             if ready < 0 {
                 if errno == EINTR { continue }

@@ -31,7 +31,7 @@ public struct PeerAccess: Sendable, Equatable {
         var buffer = [CChar](repeating: 0, count: 16_384)
         let status = getgrnam_r(group, &entry, &buffer, buffer.count, &result)
         guard status == 0, result != nil else {
-            throw ControlSocketError("control group \(group) does not exist")
+            throw ControlSocketError(.misconfigured, "control group \(group) does not exist")
         }
         return PeerAccess(groupID: entry.gr_gid, groupName: group)
     }
@@ -82,18 +82,4 @@ public struct PeerCredentials: Sendable, Equatable {
     public var uid: uid_t
     /// Effective gid.
     public var gid: gid_t
-}
-
-/// The control socket could not be set up or used.
-public struct ControlSocketError: Error, CustomStringConvertible, Equatable {
-    /// What went wrong.
-    public var description: String
-
-    /// Creates an error.
-    public init(_ description: String) { self.description = description }
-
-    /// `what: strerror(errno)`.
-    static func system(_ what: String, _ code: Int32 = errno) -> ControlSocketError {
-        ControlSocketError("\(what): \(String(cString: strerror(code)))")
-    }
 }

@@ -16,7 +16,7 @@ enum UnixStreamSocket {
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw ControlSocketError("socket path too long: \(path)")
+            throw ControlSocketError(.misconfigured, "socket path too long: \(path)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)

@@ -18,7 +18,7 @@ extension Daemon {
             for problem in error.errors {
                 logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(problem)"])
             }
-            return .failure("reload refused; keeping the running configuration", errors: error.errors.map { "\($0)" })
+            return .failure("reload refused; keeping the running configuration", code: .reloadRefused, errors: error.errors.map { "\($0)" })
         }
         notifier?.notify(.reloading(monotonicMicroseconds: clock.now().nanoseconds / 1_000))
         let summary = await engine.apply(newConfiguration)

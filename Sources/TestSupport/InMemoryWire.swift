@@ -91,8 +91,8 @@ public final class InMemoryWire: FrameIO {
             }
             return (port, siblings.sorted { $0.key < $1.key })
         }
-        guard let port else { throw TransmitError(adapter: adapter, reason: "not attached") }
-        if port.transmitFails { throw TransmitError(adapter: adapter, reason: "simulated transmit error") }
+        guard let port else { throw TransmitError(adapter: adapter, code: .noSuchAdapter, reason: "not attached") }
+        if port.transmitFails { throw TransmitError(adapter: adapter, code: .refused, reason: "simulated transmit error") }
         if keepsSentFrames {
             state.withLock { state in
                 state.sent += frames.map { SentFrame(adapter: adapter, bytes: $0, at: now) }

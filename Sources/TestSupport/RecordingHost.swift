@@ -32,17 +32,17 @@ public final class RecordingHost: HostNetworking {
     /// Moves where the old binding was gone before the new one was made.
     public var breakBeforeMakeCount: Int { state.withLock { $0.breakBeforeMake } }
 
-    public func prepare(adapter: AdapterName) async throws {
+    public func prepare(adapter: AdapterName) async throws(HostNetworkingError) {
         guard records else { return }
         _ = state.withLock { $0.prepared.insert(adapter) }
     }
 
-    public func addLocalAddress(_ vip: IPv4Address) async throws {
+    public func addLocalAddress(_ vip: IPv4Address) async throws(HostNetworkingError) {
         guard records else { return }
         _ = state.withLock { $0.loopback.insert(vip) }
     }
 
-    public func removeLocalAddress(_ vip: IPv4Address) async throws {
+    public func removeLocalAddress(_ vip: IPv4Address) async throws(HostNetworkingError) {
         guard records else { return }
         let hook = state.withLock { state in
             state.loopback.remove(vip)
@@ -57,7 +57,7 @@ public final class RecordingHost: HostNetworking {
         state.withLock { $0.onRemoveLocalAddress = hook }
     }
 
-    public func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) async throws {
+    public func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) async throws(HostNetworkingError) {
         guard records else { return }
         state.withLock { state in
             if let replacing, state.bindings[vip] != replacing { state.breakBeforeMake += 1 }
@@ -65,7 +65,7 @@ public final class RecordingHost: HostNetworking {
         }
     }
 
-    public func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) async throws {
+    public func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) async throws(HostNetworkingError) {
         guard records else { return }
         state.withLock { state in
             if state.bindings[vip] == agent { state.bindings[vip] = nil }

@@ -204,9 +204,14 @@ struct PcapFrameIOTests {
             #expect(PcapHandle.openCount == before)
             await io.shutdown()
             #expect(PcapHandle.openCount == before)
-            await #expect(throws: TransmitError.self) {
+            // The cause is a code: closed, not a device refusal (which would count against
+            // the adapter's health), nor an unknown adapter.
+            await #expect {
                 try await io.send([ARPFrames.gratuitousRequest(mac: MACAddress(2, 0, 0, 0, 0, 1), vip: Self.vip)], on: AdapterName(lab.adapterA))
-            }
+            } throws: { ($0 as? TransmitError)?.code == .closed }
+            await #expect {
+                try await io.send([], on: "nosuch0")
+            } throws: { ($0 as? TransmitError)?.code == .noSuchAdapter }
         }
     }
 

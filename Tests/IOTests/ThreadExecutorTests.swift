@@ -114,3 +114,18 @@ struct ThreadExecutorTests {
         #expect(single.calls > 10 * busy.calls, "single \(single.calls) vs busy \(busy.calls)")
     }
 }
+
+@Suite("Thread executor adopting its caller's thread")
+struct AdoptedThreadExecutorTests {
+    @Test("jobs run on the thread that calls runOnCurrentThread, until shutdown")
+    func adoptsCaller() async throws {
+        let executor = try ThreadExecutor(adoptingCallerNamed: "adopt-test")
+        #expect(!executor.isRunning)
+        let loop = try PlatformThread.start(name: "adopter") { executor.runOnCurrentThread() }
+        let probe = Probe(executor: executor)
+        #expect(await probe.onExecutorThread())
+        #expect(executor.isRunning)
+        executor.shutdown()
+        loop.join()
+    }
+}

@@ -61,22 +61,28 @@ public struct RequestBatch: @unchecked Sendable {
     public var count: Int { offsets.count }
 }
 
-/// The answer path's inner loop, as `CaptureBatch.handle` runs it per frame: parse,
-/// decide, and encode the reply into `reply` (allocated once by the caller). Returns the
-/// number of replies (and sums their lengths into a checksum so nothing is optimised away).
+/// One capture batch through Core's ``AnswerKernel``, the production per-frame code
+/// (`CaptureBatch` runs it with `pcap_inject` as the send; here every send succeeds):
+/// parse, decide, encode into `reply` (allocated once by the caller), tally, count the
+/// reply per VIP in `repliesByVIP` (handed in empty and emptied again with its capacity
+/// kept, as `AdapterIO` does). Returns the number of replies.
 @inline(never)
-public func answerBatch(_ batch: RequestBatch, view: AnswerView, reply: UnsafeMutableRawBufferPointer) -> Int {
-    var replies = 0
-    var bytes = 0
+public func answerBatch(
+    _ batch: RequestBatch, view: AnswerView, reply: UnsafeMutableRawBufferPointer,
+    repliesByVIP: inout [IPv4Address: UInt32]
+) -> Int {
+    var scratch: [IPv4Address: UInt32] = [:]
+    swap(&scratch, &repliesByVIP)
+    // `consume`: the kernel's table must be the only reference, or its first update copies it.
+    var kernel = AnswerKernel(view: view, reply: reply, repliesByVIP: consume scratch)
+    var observations = 0
     batch.storage.withUnsafeBytes { all in
         for offset in batch.offsets {
             let frame = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + batch.frameLength)])
-            guard case .arp(let parsed) = FrameParser.parse(frame) else { continue }
-            if case .reply(let plan, _) = AnswerRules.decide(parsed, view: view) {
-                bytes &+= plan.encode(into: reply)
-                replies += 1
-            }
+            if kernel.answer(frame, send: { _ in true }) != nil { observations &+= 1 }
         }
     }
-    return replies &+ (bytes & 0)
+    swap(&repliesByVIP, &kernel.repliesByVIP)
+    repliesByVIP.removeAll(keepingCapacity: true)
+    return kernel.replies &+ (observations & 0)
 }

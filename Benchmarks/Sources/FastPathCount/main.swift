@@ -7,13 +7,15 @@ import ProxyARPCore
 //     valgrind --tool=callgrind --toggle-collect='*answerBatch*' \
 //         .build/release/FastPathCount [VIPS] [BATCHES]
 //
-// Ir collected / (BATCHES × 256) = instructions per frame (parse + decide + encode).
+// Ir collected / (BATCHES × 256) = instructions per frame of Core's AnswerKernel, the
+// production per-frame code (parse + decide + encode + tallies, per-VIP reply count).
 let arguments = CommandLine.arguments
 let vipCount = arguments.count > 1 ? Int(arguments[1]) ?? 1 : 1
 let batches = arguments.count > 2 ? Int(arguments[2]) ?? 100 : 100
 let view = Fixtures.view(vipCount: vipCount)
 let batch = Fixtures.batch(count: 256, vipCount: vipCount)
 let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: ARPEncoder.maximumLength, alignment: 8)
+var repliesByVIP: [IPv4Address: UInt32] = [:]
 var replies = 0
-for _ in 0..<batches { replies += answerBatch(batch, view: view, reply: reply) }
+for _ in 0..<batches { replies += answerBatch(batch, view: view, reply: reply, repliesByVIP: &repliesByVIP) }
 print("\(replies) replies to \(batches) batches of 256 at \(vipCount) VIPs")

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ProxyARPCore
 import ProxyARPStateMachines
 
 /// Reads and writes state-trace dumps: JSON Lines, one ``MachineTraceRecord`` per line.
@@ -27,7 +28,7 @@ public enum TraceFile {
     public static func encode(_ records: [MachineTraceRecord]) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return try records.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n") + "\n"
+        return String(decoding: try JSONLines.encode(records) { record throws in Array(try encoder.encode(record)) }, as: UTF8.self)
     }
 
     /// Writes `records` to `path` (mode 0640).
@@ -40,14 +41,10 @@ public enum TraceFile {
     public static func read(_ path: String) throws -> [MachineTraceRecord] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let decoder = JSONDecoder()
-        var records: [MachineTraceRecord] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            do {
-                records.append(try decoder.decode(MachineTraceRecord.self, from: Data(line.utf8)))
-            } catch {
-                throw BadLine(path: path, line: index + 1, reason: "\(error)")
-            }
+        do {
+            return try JSONLines.decode(text.utf8) { try decoder.decode(MachineTraceRecord.self, from: Data($0)) }
+        } catch {
+            throw BadLine(path: path, line: error.line, reason: error.reason)
         }
-        return records
     }
 }

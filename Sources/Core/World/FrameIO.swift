@@ -12,20 +12,3 @@ public protocol FrameIO: Sendable {
     /// Observations heard on any adapter, one element per capture batch.
     func observations() -> AsyncStream<[HeardObservation]>
 }
-
-/// A frame could not be sent.
-public struct TransmitError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The adapter that refused it.
-    public var adapter: AdapterName
-    /// What the I/O layer said.
-    public var reason: String
-
-    /// Creates the error.
-    public init(adapter: AdapterName, reason: String) {
-        self.adapter = adapter
-        self.reason = reason
-    }
-
-    /// `transmit on eth0 failed: ...`.
-    public var description: String { "transmit on \(adapter) failed: \(reason)" }
-}

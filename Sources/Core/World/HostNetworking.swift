@@ -1,26 +1,18 @@
 /// The host-side effects of activation (ARCHITECTURE.md §2): the VIP as a local
 /// address on `lo`, and its outbound path bound to its agent by a policy rule.
+/// Every call throws a ``HostNetworkingError`` whose ``HostNetworkingError/code`` names the
+/// cause.
 public protocol HostNetworking: Sendable {
     /// Prepares a managed adapter: `arp_ignore=1`, `arp_announce=2`,
     /// `ignore_routes_with_linkdown=1`.
-    func prepare(adapter: AdapterName) async throws
+    func prepare(adapter: AdapterName) async throws(HostNetworkingError)
     /// Adds `vip/32` to `lo` so the kernel accepts traffic for it. Idempotent.
-    func addLocalAddress(_ vip: IPv4Address) async throws
+    func addLocalAddress(_ vip: IPv4Address) async throws(HostNetworkingError)
     /// Removes `vip/32` from `lo`. Idempotent.
-    func removeLocalAddress(_ vip: IPv4Address) async throws
+    func removeLocalAddress(_ vip: IPv4Address) async throws(HostNetworkingError)
     /// Routes traffic from `vip` out of `agent`, adding the new rule before removing the
     /// one for `replacing` (make-before-break).
-    func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) async throws
+    func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) async throws(HostNetworkingError)
     /// Removes the rule that routes `vip` out of `agent`.
-    func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) async throws
-}
-
-/// The daemon's clock: monotonic time for machines and timers, wall time for the trace.
-public protocol EngineClock: Sendable {
-    /// Monotonic now.
-    func now() -> Instant
-    /// Wall-clock now, nanoseconds since the Unix epoch.
-    func wallNanoseconds() -> Int64
-    /// Suspends until `deadline`; throws `CancellationError` when the task is cancelled.
-    func sleep(until deadline: Instant) async throws
+    func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) async throws(HostNetworkingError)
 }

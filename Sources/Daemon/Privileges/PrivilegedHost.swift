@@ -15,24 +15,24 @@ actor PrivilegedHost: HostNetworking {
         self.netlink = netlink
     }
 
-    func prepare(adapter: AdapterName) throws {
-        try netlink.prepareSynchronously(adapter: adapter)
+    func prepare(adapter: AdapterName) throws(HostNetworkingError) {
+        try netlink.prepare(adapter: adapter)
     }
 
-    func addLocalAddress(_ vip: IPv4Address) throws {
-        try netlink.addLocalAddressSynchronously(vip)
+    func addLocalAddress(_ vip: IPv4Address) throws(HostNetworkingError) {
+        try netlink.addLocalAddress(vip)
     }
 
-    func removeLocalAddress(_ vip: IPv4Address) throws {
-        try netlink.removeLocalAddressSynchronously(vip)
+    func removeLocalAddress(_ vip: IPv4Address) throws(HostNetworkingError) {
+        try netlink.removeLocalAddress(vip)
     }
 
-    func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) throws {
-        try netlink.bindOutboundPathSynchronously(of: vip, to: agent, replacing: replacing)
+    func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) throws(HostNetworkingError) {
+        try netlink.bindOutboundPath(of: vip, to: agent, replacing: replacing)
     }
 
-    func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) throws {
-        try netlink.unbindOutboundPathSynchronously(of: vip, from: agent)
+    func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) throws(HostNetworkingError) {
+        try netlink.unbindOutboundPath(of: vip, from: agent)
     }
 
     /// Removes every rule and route this process installed.

@@ -2,10 +2,10 @@ import ProxyARPCore
 
 /// What the kernel should hold for VIPs grouped in aligned blocks: per block, the policy
 /// rules that send each bound VIP's traffic to its agent's table, and the local routes
-/// that cover exactly the block's local VIPs. A pure value; ``NetlinkHost`` applies the
+/// that cover exactly the block's local VIPs. A pure value; the IO module's netlink host applies the
 /// changes it returns.
 ///
-/// Rules are matched longest prefix first (``NetlinkHost`` gives a `/n` rule priority
+/// Rules are matched longest prefix first (the netlink host gives a `/n` rule priority
 /// `base + 32 - n`), so a block can hold one broad rule and a few narrower exceptions.
 /// The invariant, for every bound VIP: the longest installed rule covering it points at
 /// its table. A rule may also cover VIPs that are not bound (withdrawn or pending) and

@@ -96,14 +96,14 @@ public final class PcapFrameIO: FrameIO {
     /// Sends `frames` out of `adapter`, in order, on that adapter's thread.
     public func send(_ frames: [[UInt8]], on adapter: AdapterName) async throws(TransmitError) {
         guard let io = adapters[adapter] else {
-            throw TransmitError(adapter: adapter, reason: "not a managed adapter")
+            throw TransmitError(adapter: adapter, code: .noSuchAdapter, reason: "not a managed adapter")
         }
         let admitted = state.withLock { state in
             guard state.phase != .stopped else { return false }
             state.sendsInFlight += 1
             return true
         }
-        guard admitted else { throw TransmitError(adapter: adapter, reason: "frame I/O is shut down") }
+        guard admitted else { throw TransmitError(adapter: adapter, code: .closed, reason: "frame I/O is shut down") }
         defer { state.withLock { $0.sendsInFlight -= 1 } }
         try await io.send(frames)
     }

@@ -2,7 +2,7 @@ import CLinuxNet
 import Glibc
 import Synchronization
 
-/// Dedicated POSIX threads and network-namespace entry for the netlink code.
+/// Network-namespace entry for the netlink code, on ``PlatformThread``s.
 ///
 /// A netlink socket, and a `/proc/sys/net` file, belong to the network namespace of
 /// the thread that creates/opens them, for the rest of their life. So to work inside a
@@ -10,20 +10,13 @@ import Synchronization
 /// with `setns(2)` on a short-lived helper thread, creates the descriptor there, and
 /// lets the thread exit: the descriptor keeps the namespace.
 enum NetworkNamespace {
-    /// Starts a joinable POSIX thread running `body`.
-    static func startThread(_ body: @escaping @Sendable () -> Void) throws(NetlinkError) -> pthread_t {
-        let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { context in
-            guard let context else { return nil }
-            Unmanaged<ThreadBody>.fromOpaque(context).takeRetainedValue().run()
-            return nil
-        }, box)
-        guard status == 0 else {
-            Unmanaged<ThreadBody>.fromOpaque(box).release()
-            throw NetlinkError(operation: "pthread_create", code: status)
+    /// Starts a ``PlatformThread`` running `body`.
+    static func startThread(named name: String, _ body: @escaping @Sendable () -> Void) throws(NetlinkError) -> PlatformThread {
+        do {
+            return try PlatformThread.start(name: name, body)
+        } catch {
+            throw NetlinkError(operation: "pthread_create", code: error.code)
         }
-        return thread
     }
 
     /// Moves the calling thread into the network namespace at `path` (`/var/run/netns/NAME`).
@@ -44,7 +37,7 @@ enum NetworkNamespace {
     ) throws(NetlinkError) -> T {
         guard let path else { return try body() }
         let box = ResultBox<T>()
-        let thread = try startThread {
+        let thread = try startThread(named: "netns-helper") {
             let outcome: Result<T, NetlinkError>
             do throws(NetlinkError) {
                 try join(path)
@@ -54,18 +47,12 @@ enum NetworkNamespace {
             }
             box.value.withLock { $0 = outcome }
         }
-        pthread_join(thread, nil)
+        thread.join()
         guard let outcome = box.value.withLock({ $0 }) else {
             throw NetlinkError(operation: "namespace thread for \(path)", code: EPROTO)
         }
         return try outcome.get()
     }
-}
-
-/// A thread's entry closure, passed through `pthread_create`'s context pointer.
-private final class ThreadBody: Sendable {
-    let run: @Sendable () -> Void
-    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
 }
 
 /// Hands a helper thread's result back to the joining thread.

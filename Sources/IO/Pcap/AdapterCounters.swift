@@ -40,19 +40,19 @@ public final class AdapterCounters: Sendable {
 
     /// Adds one batch's tallies (called by the capture thread at the end of a batch).
     func record(_ batch: borrowing CaptureBatch) {
-        guard batch.frames > 0 else { return }
+        guard batch.kernel.frames > 0 else { return }
         batches.wrappingAdd(1, ordering: .relaxed)
-        framesSeen.wrappingAdd(UInt64(batch.frames), ordering: .relaxed)
-        _ = largestBatch.max(UInt64(batch.frames), ordering: .relaxed)
-        batchSizes[Self.batchSizeSlot(Int(batch.frames))].wrappingAdd(1, ordering: .relaxed)
-        if batch.requests > 0 { requestsSeen.wrappingAdd(UInt64(batch.requests), ordering: .relaxed) }
-        if batch.replies > 0 { repliesSent.wrappingAdd(UInt64(batch.replies), ordering: .relaxed) }
-        if batch.injectErrors > 0 { injectErrors.wrappingAdd(UInt64(batch.injectErrors), ordering: .relaxed) }
+        framesSeen.wrappingAdd(UInt64(batch.kernel.frames), ordering: .relaxed)
+        _ = largestBatch.max(UInt64(batch.kernel.frames), ordering: .relaxed)
+        batchSizes[Self.batchSizeSlot(Int(batch.kernel.frames))].wrappingAdd(1, ordering: .relaxed)
+        if batch.kernel.requests > 0 { requestsSeen.wrappingAdd(UInt64(batch.kernel.requests), ordering: .relaxed) }
+        if batch.kernel.replies > 0 { repliesSent.wrappingAdd(UInt64(batch.kernel.replies), ordering: .relaxed) }
+        if batch.kernel.sendErrors > 0 { injectErrors.wrappingAdd(UInt64(batch.kernel.sendErrors), ordering: .relaxed) }
         if !batch.observations.isEmpty {
             observations.wrappingAdd(UInt64(batch.observations.count), ordering: .relaxed)
         }
-        for index in 0..<Self.ignoreSlots where batch.ignored[index] > 0 {
-            ignored[index].wrappingAdd(UInt64(batch.ignored[index]), ordering: .relaxed)
+        for index in 0..<Self.ignoreSlots where batch.kernel.ignored[index] > 0 {
+            ignored[index].wrappingAdd(UInt64(batch.kernel.ignored[index]), ordering: .relaxed)
         }
     }
 

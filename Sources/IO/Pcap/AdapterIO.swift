@@ -102,13 +102,13 @@ public actor AdapterIO {
         swap(&scratch, &replyTally)
         var batch = CaptureBatch(
             pcap: pcap, view: view, reply: replyBuffer.bytes, adapter: name, now: MonotonicClock.now(),
-            repliesByVIP: scratch)
+            repliesByVIP: consume scratch)
         let status = withUnsafeMutablePointer(to: &batch) { pointer in
             pcap_dispatch(pcap, Self.batchSize, CaptureBatch.callback, UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self))
         }
         counters.record(batch)
-        vipReplies.merge(batch.repliesByVIP)
-        swap(&replyTally, &batch.repliesByVIP)
+        vipReplies.merge(batch.kernel.repliesByVIP)
+        swap(&replyTally, &batch.kernel.repliesByVIP)
         replyTally.removeAll(keepingCapacity: true)
         observations.deliver(batch.observations)
         guard status >= 0 else {
@@ -118,26 +118,26 @@ public actor AdapterIO {
             }
             return .failed
         }
-        return .handled(batch.frames)
+        return .handled(batch.kernel.frames)
     }
 
     /// Sends `frames` in order (the control plane's gratuitous ARPs).
-    /// - Throws: ``TransmitError`` with libpcap's message at the first frame refused, or
-    ///   when the capture is closed.
+    /// - Throws: ``TransmitError`` `.refused` with libpcap's message at the first frame
+    ///   refused, or `.closed` when the capture is closed.
     public func send(_ frames: [[UInt8]]) throws(TransmitError) {
         for frame in frames {
-            let failure = frame.withUnsafeBytes { (bytes) -> String? in
-                guard handle != nil else { return "capture closed" }
+            let failure = frame.withUnsafeBytes { (bytes) -> TransmitError? in
+                guard handle != nil else { return TransmitError(adapter: name, code: .closed, reason: "capture closed") }
                 do throws(PcapError) {
                     try handle?.inject(bytes)
                     return nil
                 } catch {
-                    return error.message
+                    return TransmitError(adapter: name, code: .refused, reason: error.message)
                 }
             }
             if let failure {
                 counters.controlSendErrors.wrappingAdd(1, ordering: .relaxed)
-                throw TransmitError(adapter: name, reason: failure)
+                throw failure
             }
             counters.controlFramesSent.wrappingAdd(1, ordering: .relaxed)
         }

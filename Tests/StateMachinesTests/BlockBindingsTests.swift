@@ -1,5 +1,5 @@
 import ProxyARPCore
-import ProxyARPIO
+import ProxyARPStateMachines
 import Testing
 
 @Suite("Block bindings (what the kernel should hold)")

@@ -7,8 +7,8 @@ import Synchronization
 /// Link state from rtnetlink (ARCHITECTURE.md §2): a dump of links and IPv4 addresses at
 /// start, then the `RTMGRP_LINK` and `RTMGRP_IPV4_IFADDR` multicast groups.
 ///
-/// The socket is read on a dedicated POSIX thread blocked in `poll(2)` on the netlink
-/// socket and an eventfd (for ``stop()``), never on Swift's cooperative pool. Each
+/// The socket is read on a dedicated ``PlatformThread`` blocked in `poll(2)` on the netlink
+/// socket and a ``WakeSignal`` (for ``stop()``), never on Swift's cooperative pool. Each
 /// change is yielded as soon as its message arrives, so a carrier loss reaches the
 /// stream within about a millisecond.
 ///
@@ -24,14 +24,14 @@ public final class NetlinkLinkMonitor: LinkEvents {
     private let names: Set<AdapterName>?
     private let namespacePath: String?
     private let logger: Logger
-    private let stopSignal: EventSignal?
+    private let stopSignal: WakeSignal?
     private let receiveBufferSize: Int32
     private let counters = MonitorCounters()
     private let control = Mutex<Control>(Control())
 
     private struct Control {
         var started = false
-        var thread: pthread_t?
+        var thread: PlatformThread?
     }
 
     /// Creates a monitor of the links named in `names` (every link when nil), in the
@@ -45,7 +45,7 @@ public final class NetlinkLinkMonitor: LinkEvents {
         self.receiveBufferSize = receiveBufferSize
         self.namespacePath = namespacePath
         self.logger = logger
-        self.stopSignal = EventSignal()
+        self.stopSignal = try? WakeSignal(name: "link-monitor")
     }
 
     deinit {
@@ -75,7 +75,7 @@ public final class NetlinkLinkMonitor: LinkEvents {
             names: names, namespacePath: namespacePath, receiveBufferSize: receiveBufferSize, logger: logger,
             stopSignal: stopSignal, counters: counters, continuation: continuation)
         do {
-            let thread = try NetworkNamespace.startThread { worker.run() }
+            let thread = try NetworkNamespace.startThread(named: "link-monitor") { worker.run() }
             control.withLock { $0.thread = thread }
         } catch {
             logger.error("link monitor: cannot start its thread: \(error)")
@@ -88,30 +88,9 @@ public final class NetlinkLinkMonitor: LinkEvents {
     /// Idempotent.
     public func stop() {
         stopSignal?.signal()
-        let thread = control.withLock { control -> pthread_t? in
-            defer { control.thread = nil }
-            return control.thread
-        }
-        if let thread { pthread_join(thread, nil) }
+        let thread = control.withLock { $0.thread.take() }
+        thread?.join()
     }
-}
-
-/// An eventfd that wakes the monitor thread's `poll`.
-private final class EventSignal: Sendable {
-    let descriptor: Int32
-
-    init?() {
-        let fd = eventfd(0, Int32(EFD_CLOEXEC) | Int32(EFD_NONBLOCK))
-        guard fd >= 0 else { return nil }
-        descriptor = fd
-    }
-
-    func signal() {
-        var one: UInt64 = 1
-        _ = write(descriptor, &one, 8)
-    }
-
-    deinit { close(descriptor) }
 }
 
 /// Counters shared by the monitor and its thread.
@@ -125,12 +104,12 @@ private final class MonitorWorker: Sendable {
     let namespacePath: String?
     let receiveBufferSize: Int32
     let logger: Logger
-    let stopSignal: EventSignal
+    let stopSignal: WakeSignal
     let counters: MonitorCounters
     let continuation: AsyncStream<LinkEvent>.Continuation
 
     init(names: Set<AdapterName>?, namespacePath: String?, receiveBufferSize: Int32, logger: Logger,
-         stopSignal: EventSignal, counters: MonitorCounters, continuation: AsyncStream<LinkEvent>.Continuation) {
+         stopSignal: WakeSignal, counters: MonitorCounters, continuation: AsyncStream<LinkEvent>.Continuation) {
         self.names = names
         self.namespacePath = namespacePath
         self.receiveBufferSize = receiveBufferSize

@@ -1,12 +1,12 @@
-import CLinuxNet
-import CPcap
 import Glibc
 import ProxyARPCore
 import Synchronization
 
-/// A `SerialExecutor` backed by one dedicated thread, never the cooperative pool.
+/// A `SerialExecutor` backed by one dedicated thread, never the cooperative pool: the one
+/// thread executor of the daemon. It starts its own ``PlatformThread``, or adopts a thread
+/// that calls ``runOnCurrentThread()`` (the main thread, for the privileged work).
 ///
-/// The thread's loop polls an `eventfd` (written by ``enqueue(_:)`` to wake it) and, when
+/// The thread's loop polls a ``WakeSignal`` (signalled by ``enqueue(_:)``) and, when
 /// one is registered, a readable source such as a pcap selectable descriptor. Each turn it
 /// runs every queued job, then, when the source polls readable, calls the source's
 /// handler (which runs one capture batch through `assumeIsolated`, without a hop).
@@ -50,40 +50,45 @@ public final class ThreadExecutor: SerialExecutor, Sendable {
     /// The pause before polling again after a busy handler call (zero: never pause).
     public let coalescing: Duration
     private let state = Mutex(State())
-    private let wakeDescriptor: Int32
-    /// The loop thread's `pthread_t`, stored by the thread itself before it runs any job.
+    private let wakeSignal: WakeSignal
+    /// The loop thread's `pthread_t`, stored by the thread itself before it runs any job
+    /// (0 until the loop runs).
     private let loopThread = Atomic<UInt>(0)
-    /// The thread to join, stored by the creator.
-    private let joinThread = Atomic<UInt>(0)
-    private let joined = Atomic<Bool>(false)
+    /// The thread to join: the one ``init(name:coalescing:)`` started (nil for an
+    /// executor that adopts its caller's thread, and once joined).
+    private let joinThread = Mutex<PlatformThread?>(nil)
 
     /// Creates the executor and starts its thread. `coalescing` (under one second) is the
     /// pause after a busy handler call; see the type comment.
-    /// - Throws: ``ThreadExecutorError`` when the eventfd or the thread cannot be created.
-    public init(name: String, coalescing: Duration = .zero) throws(ThreadExecutorError) {
+    /// - Throws: ``ThreadError`` when the eventfd or the thread cannot be created.
+    public init(name: String, coalescing: Duration = .zero) throws(ThreadError) {
         self.name = name
         self.coalescing = min(max(coalescing, .zero), .milliseconds(999))
-        let descriptor = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
-        guard descriptor >= 0 else { throw ThreadExecutorError(name: name, operation: "eventfd", code: errno) }
-        wakeDescriptor = descriptor
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let status = pthread_create(&thread, nil, { context in
-            // The thread owns one reference until its loop ends.
-            Unmanaged<ThreadExecutor>.fromOpaque(context!).takeRetainedValue().runLoop()
-            return nil
-        }, context)
-        guard status == 0 else {
-            Unmanaged<ThreadExecutor>.fromOpaque(context).release()
-            close(descriptor)
-            throw ThreadExecutorError(name: name, operation: "pthread_create", code: status)
-        }
-        joinThread.store(UInt(thread), ordering: .releasing)
+        wakeSignal = try WakeSignal(name: name)
+        // The thread holds the executor until its loop ends (``shutdown()``).
+        let thread = try PlatformThread.start(name: name) { [self] in runLoop() }
+        joinThread.withLock { $0 = thread }
     }
 
-    deinit {
-        close(wakeDescriptor)
+    /// Creates an executor that starts no thread: its jobs run once a thread calls
+    /// ``runOnCurrentThread()``, typically the process's main thread (which must run the
+    /// privileged work after a privilege drop, as `LeaderThreadExecutor` does).
+    /// - Throws: ``ThreadError`` when the eventfd cannot be created.
+    public init(adoptingCallerNamed name: String) throws(ThreadError) {
+        self.name = name
+        self.coalescing = .zero
+        wakeSignal = try WakeSignal(name: name)
     }
+
+    /// Runs the executor's loop on the calling thread until ``shutdown()``: for an
+    /// executor made with ``init(adoptingCallerNamed:)``. Call once.
+    public func runOnCurrentThread() {
+        precondition(loopThread.load(ordering: .acquiring) == 0, "executor \(name) already runs its loop")
+        runLoop()
+    }
+
+    /// True once a thread runs the executor's loop.
+    public var isRunning: Bool { loopThread.load(ordering: .acquiring) != 0 }
 
     /// Queues `job` and wakes the thread.
     public func enqueue(_ job: consuming ExecutorJob) {
@@ -127,19 +132,16 @@ public final class ThreadExecutor: SerialExecutor, Sendable {
     public func shutdown() {
         state.withLock { $0.stopping = true }
         wake()
-        guard !isCurrentThread, !joined.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let thread = pthread_t(joinThread.load(ordering: .acquiring))
-        pthread_join(thread, nil)
+        guard !isCurrentThread, let thread = joinThread.withLock({ $0.take() }) else { return }
+        thread.join()
     }
 
     private func wake() {
-        var one: UInt64 = 1
-        _ = write(wakeDescriptor, &one, MemoryLayout<UInt64>.size)
+        wakeSignal.signal()
     }
 
     private func runLoop() {
-        loopThread.store(UInt(pthread_self()), ordering: .releasing)
-        _ = pthread_setname_np(pthread_self(), String(name.utf8.prefix(15)) ?? "executor")
+        loopThread.store(UInt(PlatformThread.current.id), ordering: .releasing)
         let executor = asUnownedSerialExecutor()
         var jobs: [UnownedJob] = []
         jobs.reserveCapacity(64)
@@ -154,7 +156,7 @@ public final class ThreadExecutor: SerialExecutor, Sendable {
             let (source, stopping, moreJobs) = state.withLock { ($0.source, $0.stopping, !$0.jobs.isEmpty) }
             if stopping && !moreJobs { break }
 
-            descriptors[0] = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
+            descriptors[0] = pollfd(fd: wakeSignal.descriptor, events: Int16(POLLIN), revents: 0)
             var count = 1
             var timeout: Int32 = moreJobs ? 0 : -1
             if let source {
@@ -169,10 +171,7 @@ public final class ThreadExecutor: SerialExecutor, Sendable {
             }
             let ready = descriptors.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t(count), timeout) }
             guard ready > 0 else { continue }  // timeout, or EINTR: go round again
-            if descriptors[0].revents != 0 {
-                var value: UInt64 = 0
-                _ = read(wakeDescriptor, &value, MemoryLayout<UInt64>.size)
-            }
+            if descriptors[0].revents != 0 { wakeSignal.drain() }
             guard count == 2, descriptors[1].revents != 0, let source else { continue }
             switch source.handler() {
             case .failed:
@@ -185,24 +184,4 @@ public final class ThreadExecutor: SerialExecutor, Sendable {
             }
         }
     }
-}
-
-/// A ``ThreadExecutor`` could not be created.
-public struct ThreadExecutorError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The executor's name.
-    public let name: String
-    /// The call that failed (`eventfd`, `pthread_create`).
-    public let operation: String
-    /// The `errno` or status code.
-    public let code: Int32
-
-    /// Creates an error.
-    public init(name: String, operation: String, code: Int32) {
-        self.name = name
-        self.operation = operation
-        self.code = code
-    }
-
-    /// `executor pio-eth0: pthread_create failed: Resource temporarily unavailable`.
-    public var description: String { "executor \(name): \(operation) failed: \(String(cString: strerror(code)))" }
 }

@@ -1,0 +1,183 @@
+import Glibc
+import Logging
+import ProxyARPCore
+import ProxyARPStateMachines
+import Synchronization
+
+/// The host-side effects of activation over rtnetlink and `/proc/sys` (ARCHITECTURE.md §2),
+/// one synchronous API whose calls each are a few netlink round trips under a mutex
+/// (microseconds), run on the caller's thread. Its jobs, one file each:
+///
+/// - ``AdapterSysctls``: `prepare(adapter:)` writes `arp_ignore=1`, `arp_announce=2` and
+///   `ignore_routes_with_linkdown=1`.
+/// - ``LocalAddresses``: a VIP made local, as a `/32` on `lo` (``blockPrefixLength`` 32,
+///   the default) or by `local` routes on `lo` covering its block's local VIPs.
+/// - ``RuleSections``: the VIP's outbound path as a policy rule `from SUBNET lookup
+///   T(agent)` in the rule section of its `/20`, most specific first; which rules a block
+///   needs is decided by the pure ``BlockBindings`` (one `/32` rule per VIP with blocks of
+///   one address, one rule per run of VIPs on one agent otherwise).
+/// - ``AgentTables``: `T(agent) = tableBase + ifindex(agent)`, the agent's connected routes
+///   and default route, rewritten when its inputs change.
+///
+/// Routes and rules carry the protocol number ``routeProtocol`` so ``cleanup()`` finds
+/// exactly ours. With `namespacePath` the socket and the sysctl files are opened inside
+/// that network namespace (see ``NetworkNamespace``). Every call throws a
+/// ``HostNetworkingError`` with a code.
+public final class NetlinkHost: HostNetworking {
+    /// The first priority of the VIP rules: the `/32` rules of the first `/20` section;
+    /// all of proxyarpd's rules sit between this minus 10 and ``endPriority``.
+    public let rulePriority: UInt32
+    /// `T(agent) = tableBase + ifindex`.
+    public let tableBase: UInt32
+    /// VIPs are bound in aligned blocks of this prefix length (see ``BlockBindings``).
+    public let blockPrefixLength: Int
+    /// `rtm_protocol` / `FRA_PROTOCOL` of everything proxyarpd installs.
+    public static let routeProtocol: UInt8 = 0x9a
+    /// The tables ``cleanup()`` considers ours: `tableBase ..< tableBase + tableSpan`.
+    public static let tableSpan: UInt32 = 1 << 20
+    /// The granularity of the rule sections: one per `/20` holding bound VIPs.
+    public static let guardPrefixLength = RuleSections.guardPrefixLength
+    /// The sysctls `prepare(adapter:)` writes, in order.
+    public static let adapterSysctls = AdapterSysctls.values
+
+    private let namespacePath: String?
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    private struct State: ~Copyable {
+        var socket: NetlinkSocket
+        /// What the kernel should hold, per block (local VIPs tracked in block mode only).
+        var bindings: BlockBindings
+        var local: LocalAddresses
+        var rules: RuleSections
+        var tables: AgentTables
+    }
+
+    /// Opens the netlink socket (inside the network namespace at `namespacePath`,
+    /// e.g. `/var/run/netns/lab`, when given).
+    /// - Throws: `.invalidArgument` for a block prefix length outside 0...32 or a rule
+    ///   priority outside 11...32663; the socket's error otherwise.
+    public init(logger: Logger = Logger(label: "proxyarpd.netlink"), namespacePath: String? = nil,
+                rulePriority: UInt32 = 1000, tableBase: UInt32 = 20000, blockPrefixLength: Int = 32) throws(HostNetworkingError) {
+        guard (0...32).contains(blockPrefixLength) else {
+            throw NetlinkError(operation: "block prefix length \(blockPrefixLength) out of 0...32", code: EINVAL).hostNetworkingError
+        }
+        guard rulePriority > 10, rulePriority + 36 < RuleSections.endPriority else {
+            throw NetlinkError(operation: "rule priority \(rulePriority): the guard needs 11...32663", code: EINVAL).hostNetworkingError
+        }
+        self.logger = logger
+        self.namespacePath = namespacePath
+        self.rulePriority = rulePriority
+        self.tableBase = tableBase
+        self.blockPrefixLength = blockPrefixLength
+        let fd: Int32
+        do {
+            fd = try NetworkNamespace.run(in: namespacePath) { () throws(NetlinkError) -> Int32 in
+                try NetlinkSocket.openDescriptor(groups: 0, receiveBufferSize: nil)
+            }
+        } catch {
+            throw error.hostNetworkingError
+        }
+        state = Mutex(State(
+            socket: NetlinkSocket(adopting: fd), bindings: BlockBindings(prefixLength: blockPrefixLength),
+            local: LocalAddresses(blockPrefixLength: blockPrefixLength), rules: RuleSections(rulePriority: rulePriority),
+            tables: AgentTables(tableBase: tableBase)))
+    }
+
+    /// The routing table that holds `ifindex`'s routes.
+    public func table(forInterfaceIndex index: Int32) -> UInt32 { tableBase + UInt32(bitPattern: index) }
+
+    /// The priority every skip and section exit jumps to: the end of proxyarpd's rules.
+    public var endPriority: UInt32 { RuleSections.endPriority }
+    /// How many `/20` sections fit between ``rulePriority`` and ``endPriority``.
+    public var maximumSections: Int { RuleSections(rulePriority: rulePriority).maximumSections }
+
+    /// Writes the adapter's sysctls (see ``adapterSysctls``).
+    public func prepare(adapter: AdapterName) throws(HostNetworkingError) {
+        do {
+            try AdapterSysctls.write(adapter: adapter, namespacePath: namespacePath, logger: logger)
+        } catch {
+            throw error.hostNetworkingError
+        }
+    }
+
+    /// Makes `vip` local: `vip/32` on `lo`, or (larger blocks) its block's local routes
+    /// updated to cover it. Already local is fine.
+    public func addLocalAddress(_ vip: IPv4Address) throws(HostNetworkingError) {
+        try setLocal(vip, true)
+    }
+
+    /// Makes `vip` no longer local; not local is fine.
+    public func removeLocalAddress(_ vip: IPv4Address) throws(HostNetworkingError) {
+        try setLocal(vip, false)
+    }
+
+    /// Refreshes `T(agent)` if its inputs changed, binds `vip` to `T(agent)`, then adds the
+    /// rules its block now needs before deleting those it no longer does (make before
+    /// break; see ``BlockBindings``). With blocks of one address, a rule of `replacing`
+    /// this process did not install (say, left by an earlier run) is deleted too.
+    public func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) throws(HostNetworkingError) {
+        try withState { state throws(NetlinkError) in
+            let link = try state.socket.link(named: agent.rawValue)
+            let table = try state.tables.refreshIfChanged(of: link, socket: &state.socket, logger: logger)
+            try state.rules.installGuard(for: vip, socket: &state.socket, logger: logger)
+            var changes = state.bindings.bind(vip, to: table)
+            if blockPrefixLength == 32, let replacing, replacing != agent,
+                let old = try? state.socket.link(named: replacing.rawValue)
+            {
+                let stale = BlockBindings.Rule(source: state.bindings.block(of: vip), table: self.table(forInterfaceIndex: old.index))
+                if !changes.removed.contains(stale) { changes.removed.append(stale) }
+            }
+            try state.rules.apply(changes, socket: &state.socket)
+            logger.debug("bound \(vip) to \(agent)", metadata: [
+                "table": "\(table)", "added": "\(changes.added)", "removed": "\(changes.removed)",
+            ])
+        }
+    }
+
+    /// Unbinds `vip`: rules left covering no VIP bound to their table are deleted.
+    /// Unbound is fine.
+    public func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) throws(HostNetworkingError) {
+        try withState { state throws(NetlinkError) in
+            let wasBound = state.bindings.table(of: vip) != nil
+            var changes = state.bindings.bind(vip, to: nil)
+            if !wasBound, blockPrefixLength == 32, let link = try? state.socket.link(named: agent.rawValue) {
+                changes.removed.append(.init(source: state.bindings.block(of: vip), table: table(forInterfaceIndex: link.index)))
+            }
+            try state.rules.apply(changes, socket: &state.socket)
+            logger.debug("unbound \(vip) from \(agent)", metadata: ["removed": "\(changes.removed)"])
+        }
+    }
+
+    /// Removes every rule at ``rulePriority`` - 10 ... ``endPriority`` (the VIP rules and
+    /// their guard) that points into our tables or carries our protocol, and every route
+    /// of our protocol in our tables (not the local routes that make VIPs local:
+    /// withdrawing a VIP removes those). For shutdown.
+    /// Returns how many rules and routes were deleted.
+    @discardableResult
+    public func cleanup() throws(HostNetworkingError) -> (rules: Int, routes: Int) {
+        try withState { state throws(NetlinkError) in
+            let rules = try state.rules.removeAll(pointingInto: state.tables.ours, socket: &state.socket)
+            let routes = try state.tables.removeAll(socket: &state.socket)
+            // Local VIPs (addresses or local routes) stay: the engine's withdrawals decide them.
+            state.bindings.removeAllRules()
+            logger.info("removed proxyarpd rules and routes", metadata: ["rules": "\(rules)", "routes": "\(routes)"])
+            return (rules, routes)
+        }
+    }
+
+    private func setLocal(_ vip: IPv4Address, _ local: Bool) throws(HostNetworkingError) {
+        try withState { state throws(NetlinkError) in
+            try state.local.set(vip, local: local, bindings: &state.bindings, socket: &state.socket, logger: logger)
+        }
+    }
+
+    /// Runs `body` under the lock; its netlink error leaves as a host-networking error.
+    private func withState<T: Sendable>(_ body: (inout State) throws(NetlinkError) -> T) throws(HostNetworkingError) -> T {
+        do {
+            return try state.withLock { state throws(NetlinkError) in try body(&state) }
+        } catch {
+            throw error.hostNetworkingError
+        }
+    }
+}
