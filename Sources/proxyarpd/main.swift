@@ -2,7 +2,7 @@ import ArgumentParser
 import ProxyARPDaemon
 
 // The entry point of `proxyarpd`. The command runs in a detached task while the main
-// thread (the thread-group leader) serves ``LeaderThreadExecutor``: after the privilege
+// thread (the thread-group leader) serves ``LeaderThread``: after the privilege
 // drop it is the one thread that keeps CAP_NET_RAW and CAP_NET_ADMIN (see there why).
 // Otherwise as `AsyncParsableCommand.main()`: errors print and exit as ArgumentParser does.
 Task.detached {
@@ -18,4 +18,4 @@ Task.detached {
     }
     ProxyARPD.exit()
 }
-LeaderThreadExecutor.shared.runLoop()
+LeaderThread.run()

@@ -75,31 +75,42 @@ struct PcapFrameIOTests {
         }
     }
 
-    @Test("Answers a VLAN-tagged request with a reply carrying the same tag")
-    func answersTaggedRequest() async throws {
+    @Test("VLAN scope on the wire: a request tagged VLAN 7 is ignored and counted; the same behind a priority tag is answered, untagged")
+    func vlanScope() async throws {
         // No 8021q module in a container, so B plays the tagged client: a raw handle on B
-        // injects a request behind VLAN 7 and reads A's reply from the wire.
+        // injects the requests and reads A's replies from the wire.
         try await SegmentLab.with { lab in
             let a = AdapterName(lab.adapterA)
             try await withFrameIO(lab, onlyA: true) { io in
                 let macA = try #require(io.mac(of: a))
-                let taggedVIP = IPv4Address(198, 18, 78, 10)
-                publish(taggedVIP, answeredBy: a, mac: macA, in: io)  // only A is open: ownMACs = [macA]
+                let vip = IPv4Address(198, 18, 78, 10)
+                publish(vip, answeredBy: a, mac: macA, in: io)  // only A is open: ownMACs = [macA]
                 let client = try PcapHandle.openLive(device: lab.adapterB)
                 let clientMAC = MACAddress(0x02, 0x00, 0x00, 0x00, 0x78, 0x01)
                 let clientIP = IPv4Address(198, 18, 78, 1)
-                let tag = VLANTags(VLANTag(vlanID: 7))
-                let request = ARPFrame(
-                    ethernet: EthernetHeader(destination: .broadcast, source: clientMAC, tags: tag, etherType: EtherType.arp),
-                    arp: ARPPacket(operation: .request, senderMAC: clientMAC, senderIP: clientIP, targetMAC: .zero, targetIP: taggedVIP)
-                ).bytes
-                let expected = ARPFrames.reply(from: macA, vip: taggedVIP, to: clientMAC, requesterIP: clientIP, tags: tag)
+                func request(_ tags: VLANTags) -> [UInt8] {
+                    ARPFrame(
+                        ethernet: EthernetHeader(destination: .broadcast, source: clientMAC, tags: tags, etherType: EtherType.arp),
+                        arp: ARPPacket(operation: .request, senderMAC: clientMAC, senderIP: clientIP, targetMAC: .zero, targetIP: vip)
+                    ).bytes
+                }
+                let untaggedReply = ARPFrames.reply(from: macA, vip: vip, to: clientMAC, requesterIP: clientIP)
+                func isReply(_ frame: [UInt8]) -> Bool {
+                    guard case .arp(let parsed) = FrameParser.parse(frame) else { return false }
+                    return parsed.arp.operation == .reply && parsed.arp.senderMAC == macA && parsed.arp.senderIP == vip
+                }
+
+                try request(VLANTags(VLANTag(vlanID: 7))).withUnsafeBytes { try client.inject($0) }
+                let afterTagged = readFrames(from: client, for: .seconds(1))
+                #expect(!afterTagged.contains(where: isReply), "a request of VLAN 7 was answered")
+                #expect(io.counters(for: a)?.ignored[.otherVLAN] ?? 0 >= 1)
+
                 var heard: [[UInt8]] = []
-                for _ in 0..<3 where !heard.contains(where: { $0.starts(with: expected) }) {
-                    try request.withUnsafeBytes { try client.inject($0) }
+                for _ in 0..<3 where !heard.contains(where: { $0.starts(with: untaggedReply) }) {
+                    try request(VLANTags(VLANTag(vlanID: 0, priority: 5))).withUnsafeBytes { try client.inject($0) }
                     heard += readFrames(from: client, for: .seconds(1))
                 }
-                #expect(heard.contains(where: { $0.starts(with: expected) }), "heard \(heard.count) frames")
+                #expect(heard.contains(where: { $0.starts(with: untaggedReply) }), "heard \(heard.count) frames")
                 #expect(io.counters(for: a)?.repliesSent ?? 0 >= 1)
                 client.close()
             }

@@ -35,7 +35,7 @@ enum PrivilegeDrop {
 
     /// Looks `user` up and carries out its ``PrivilegePlan``.
     static func perform(user: String, stateDirectory: String) throws(PrivilegeDropError) -> Identity {
-        guard LeaderThreadExecutor.isLeaderThread else {
+        guard LeaderThread.isLeaderThread else {
             throw PrivilegeDropError(step: "thread", message: "the privilege drop must run on the main thread", code: 0)
         }
         let plan = PrivilegePlan(account: try lookUp(user), stateDirectory: stateDirectory)

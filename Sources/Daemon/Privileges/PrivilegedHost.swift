@@ -2,13 +2,13 @@ import ProxyARPCore
 import ProxyARPIO
 
 /// The host side of activation (rtnetlink, sysctls), run on the leader thread: the one
-/// thread that keeps CAP_NET_ADMIN after ``PrivilegeDrop`` (see ``LeaderThreadExecutor``).
+/// thread that keeps CAP_NET_ADMIN after ``PrivilegeDrop`` (see ``LeaderThread``).
 /// Each call is a few synchronous netlink round trips (microseconds).
 actor PrivilegedHost: HostNetworking {
     private let netlink: NetlinkHost
 
     nonisolated var unownedExecutor: UnownedSerialExecutor {
-        LeaderThreadExecutor.shared.asUnownedSerialExecutor()
+        LeaderThread.executor.asUnownedSerialExecutor()
     }
 
     init(netlink: NetlinkHost) {

@@ -72,7 +72,7 @@ public final class ThreadExecutor: SerialExecutor, Sendable {
 
     /// Creates an executor that starts no thread: its jobs run once a thread calls
     /// ``runOnCurrentThread()``, typically the process's main thread (which must run the
-    /// privileged work after a privilege drop, as `LeaderThreadExecutor` does).
+    /// privileged work after a privilege drop, as `LeaderThread` in the daemon does).
     /// - Throws: ``ThreadError`` when the eventfd cannot be created.
     public init(adoptingCallerNamed name: String) throws(ThreadError) {
         self.name = name
