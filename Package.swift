@@ -71,14 +71,22 @@ let package = Package(
         .systemLibrary(name: "CLinuxNet", path: "Sources/CLinuxNet"),
         // The bench runner's traffic generator: AF_PACKET + sendmmsg/recvmmsg (header only, lab only).
         .systemLibrary(name: "CPacketFlood", path: "Sources/CPacketFlood"),
-        // Pcap/ (batched capture + inject), Netlink/ (link monitor, host networking),
-        // Threads/ (the one thread executor, wake signal and monotonic clock).
-        // StateMachines for the pure `BlockBindings` machine that Netlink/ applies.
+        // The one place for threads, wake signals and the monotonic clock: every thread of the
+        // daemon starts, waits and tells time through it (IO's captures and netlink, the
+        // control server, the leader thread).
+        .target(
+            name: "ProxyARPPlatform",
+            dependencies: ["ProxyARPCore", "CLinuxNet"],
+            path: "Sources/Platform"
+        ),
+        // Pcap/ (batched capture + inject), Netlink/ (link monitor, host networking); re-exports
+        // ProxyARPPlatform. StateMachines for the pure `BlockBindings` machine that Netlink/ applies.
         .target(
             name: "ProxyARPIO",
             dependencies: [
                 "ProxyARPCore",
                 "ProxyARPStateMachines",
+                "ProxyARPPlatform",
                 "CPcap",
                 "CLinuxNet",
                 .product(name: "Logging", package: "swift-log"),
@@ -105,7 +113,7 @@ let package = Package(
                 "ProxyARPCore",
                 "ProxyARPStateMachines",
                 "ProxyARPActors",
-                "ProxyARPIO",
+                "ProxyARPPlatform",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ProxyARPActors
-import ProxyARPIO
+import ProxyARPPlatform
 import ProxyARPStateMachines
 import ServiceLifecycle
 import Synchronization
