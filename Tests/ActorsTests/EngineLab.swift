@@ -27,14 +27,15 @@ struct EngineLab {
 
     init(
         vips: [VIPConfiguration], timers: TimerConfiguration = TimerConfiguration(), daemon: DaemonSettings = DaemonSettings(),
-        conflicts: ConflictConfiguration = ConflictConfiguration(probeWait: .zero)
+        conflicts: ConflictConfiguration = ConflictConfiguration(probeWait: .zero), wakesEarly: Bool = false
     ) {
         expectedVIPs = vips.count
         wire = InMemoryWire(clock: clock)
         trace = TraceLog(capacity: 1_000_000, clock: clock)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let environment = EngineEnvironment(io: wire, host: host, clock: clock, trace: trace, logger: logger)
+        let engineClock: any EngineClock = wakesEarly ? EarlyWakingClock(base: clock) : clock
+        let environment = EngineEnvironment(io: wire, host: host, clock: engineClock, trace: trace, logger: logger)
         let configuration = DaemonConfiguration(
             adapters: Self.adapters.map { AdapterConfiguration(name: $0.0) }, vips: vips, timers: timers, daemon: daemon,
             conflicts: conflicts
@@ -102,6 +103,22 @@ struct EngineLab {
         for _ in 0..<1_000 where shutdown.trigger.withLock({ $0 == nil }) { try? await Task.sleep(for: .milliseconds(1)) }
         shutdown.trigger.withLock { $0 }?.triggerGracefulShutdown()
         _ = await runTask.result
+    }
+}
+
+/// A clock whose first sleep to each deadline returns 1 ms early, as a task sleep on a
+/// different clock than the one `now()` reads may; later sleeps to it are exact.
+private final class EarlyWakingClock: EngineClock {
+    let base: ManualClock
+    private let seen = Mutex<Set<Instant>>([])
+
+    init(base: ManualClock) { self.base = base }
+
+    func now() -> Instant { base.now() }
+    func wallNanoseconds() -> Int64 { base.wallNanoseconds() }
+    func sleep(until deadline: Instant) async throws {
+        let first = seen.withLock { $0.insert(deadline).inserted }
+        try await base.sleep(until: first ? deadline.advanced(by: .milliseconds(-1)) : deadline)
     }
 }
 

@@ -93,4 +93,22 @@ struct EngineLifecycleTests {
         #expect(lab.wire.sentFrames.count == frames, "no announcement after run() returned")
         #expect(clock.sleeperCount == 0, "no sleeping task of the engine is left")
     }
+
+    @Test("a timer sleep that returns early (another clock than `now`) still fires the timer at its deadline: no stall")
+    func earlyWakeDoesNotStallTimers() async throws {
+        let lab = EngineLab(vips: vipRange("198.18.0.70", count: 1), wakesEarly: true)
+        lab.allLinksUp()
+        #expect(await lab.eventually { await lab.vipsSatisfy { $0.state == "active" } })
+        // Round 2 is due one interval after round 1; wake the sleeper 0.5 ms before it.
+        let firstRound = try #require(lab.wire.sentFrames.first?.at)
+        let due = firstRound.advanced(by: .milliseconds(1200))
+        lab.clock.advance(by: due.duration(since: lab.clock.now()) - .microseconds(500))
+        for _ in 0..<20 { try? await Task.sleep(for: .milliseconds(1)) }
+        #expect(lab.wire.sentFrames.count == 2, "nothing due yet")
+        lab.clock.advance(by: .milliseconds(1))
+        #expect(await lab.eventually { lab.wire.sentFrames.count == 4 }, "round 2 went out at its deadline")
+        await lab.advance(.seconds(2))
+        #expect(lab.wire.sentFrames.count == 6, "and round 3 after it")
+        await lab.stop()
+    }
 }

@@ -304,10 +304,10 @@ public actor Engine: Service {
             let mailbox = self.mailbox
             group.addTask {
                 do { try await clock.sleep(until: deadline) } catch { return }
-                mailbox.post(.timersDue)
+                mailbox.post(.timersDue(sleeperDeadline: deadline))
             }
-        case .timersDue:
-            for due in timers.fireDue(now: environment.clock.now()) { fire(due, in: &group) }
+        case .timersDue(let deadline):
+            for due in timers.fireDue(sleeperDeadline: deadline, now: environment.clock.now()) { fire(due, in: &group) }
         case .startupGraceElapsed:
             await startConfiguredVIPs(reason: "startup grace passed")
         case .probe(let round, let plan):

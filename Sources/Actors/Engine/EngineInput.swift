@@ -12,8 +12,8 @@ enum EngineInput: Sendable {
     case decisions([VIPDecision])
     /// A timer wants a sleeper until `deadline` (``EngineTimers``).
     case sleep(until: Instant)
-    /// A sleeper woke: fire what is due.
-    case timersDue
+    /// The sleeper for `sleeperDeadline` woke: fire what is due.
+    case timersDue(sleeperDeadline: Instant)
     /// Send the probes of round `id` (VIPs before their first activation), then wait.
     case probe(round: UInt64, plan: [ProbePlanEntry])
     /// The probe wait of round `id` is over: admit the VIPs nobody answered for.

@@ -28,7 +28,7 @@ struct DueTimer: Sendable {
 /// refresh on, that was hundreds of MB. Here an armed timer is one heap entry, and the
 /// engine keeps one sleeping child task per distinct earliest deadline: when a timer is
 /// armed earlier than every sleeper, the mailbox is asked for a sleeper
-/// (``EngineInput/sleep(until:)``); a woken sleeper posts ``EngineInput/timersDue``.
+/// (``EngineInput/sleep(until:)``); a woken sleeper posts ``EngineInput/timersDue(sleeperDeadline:)``.
 /// A sleeper made obsolete by an earlier one simply wakes later and finds nothing due.
 ///
 /// Owners drop fires whose token they no longer hold; cancelled timers are not fired at
@@ -86,10 +86,15 @@ final class EngineTimers: Sendable {
         _ = state.withLock { $0.armed.remove(token) }
     }
 
-    /// A sleeper woke at `now`: returns the timers due, in deadline order, and asks for a
-    /// sleeper for the next deadline if none sleeps until then.
-    func fireDue(now: Instant) -> [DueTimer] {
+    /// The sleeper for `deadline` woke at `now`: returns the timers due, in deadline order,
+    /// and asks for a sleeper for the next deadline if none sleeps until then. The woken
+    /// sleeper is forgotten whatever `now` says: a sleep that returns a little early (the
+    /// task sleep's clock is not the one `now` reads) must not leave its deadline looking
+    /// covered by a sleeper that no longer exists, or every later timer would wait for an
+    /// unrelated earlier one.
+    func fireDue(sleeperDeadline deadline: Instant, now: Instant) -> [DueTimer] {
         let (due, next) = state.withLock { state -> ([DueTimer], Instant?) in
+            if let index = state.sleepers.firstIndex(of: deadline) { state.sleepers.remove(at: index) }
             state.sleepers.removeAll { $0 <= now }
             var due: [DueTimer] = []
             while let first = state.heap.first, first.deadline <= now {
