@@ -13,9 +13,10 @@ import ProxyARPStateMachines
 ///
 /// Both carry proxyarpd's mark so that a later instance finds them (``found(socket:)``):
 /// the local routes route protocol 154, the `/32` addresses `IFA_PROTO` 154 (Linux 6.1
-/// and later keep and report it; `ip -d addr show dev lo` shows `proto 0x9a`). Older
-/// kernels ignore the attribute: the addresses are then unmarked and a restart cannot
-/// tell them from an operator's.
+/// and later keep and report it in `RTM_GETADDR` dumps; the iproute2 6.1 installed here
+/// can neither set nor show it, newer ones show `proto`). Older kernels ignore the
+/// attribute: the addresses are then unmarked and a restart cannot tell them from an
+/// operator's, so it leaves them.
 struct LocalAddresses {
     /// The block prefix length (32: one address per VIP).
     let blockPrefixLength: Int
@@ -94,8 +95,12 @@ struct LocalAddresses {
                 label: isAddress ? "RTM_DELADDR found address on lo" : "RTM_DELROUTE found local route", echoing: message)
             if try socket.execute(delete, tolerating: [EADDRNOTAVAIL, ENOENT, ESRCH]) == 0 { removed += 1 }
         }
-        installedRoutes = [:]
         return removed
+    }
+
+    /// Forgets the local routes installed (after ``remove(_:socket:)`` took them all).
+    mutating func forgetInstalledRoutes() {
+        installedRoutes = [:]
     }
 
     /// Takes over local routes an earlier instance left (block mode): their VIPs are local
@@ -108,6 +113,18 @@ struct LocalAddresses {
             }
             installedRoutes[bindings.block(of: route.network).network, default: []].insert(route)
         }
+    }
+
+    /// Block mode, before a found route that also made unconfigured VIPs local is deleted:
+    /// its configured VIPs (`keeping`) stay local by routes that cover exactly them, added
+    /// first (make before break).
+    mutating func replace(
+        _ route: IPv4Subnet, keeping: [IPv4Address], bindings: inout BlockBindings, socket: inout NetlinkSocket
+    ) throws(NetlinkError) {
+        guard blockPrefixLength < 32, !keeping.isEmpty else { return }
+        let lo = try loopback(&socket)
+        for vip in keeping { bindings.setLocal(vip, true) }
+        try syncRoutes(inBlockOf: route.network, loopback: lo, bindings: bindings, socket: &socket)
     }
 
     private mutating func loopback(_ socket: inout NetlinkSocket) throws(NetlinkError) -> Int32 {

@@ -176,11 +176,16 @@ public final class NetlinkHost: HostNetworking {
             // Local VIPs and tables of adapters gone.
             let removedAddresses = Set(plan.removedAddresses)
             let removedRoutes = Set(plan.removedLocalRoutes)
+            state.local.adopt(routes: plan.keptLocalRoutes, bindings: &state.bindings)
+            for route in plan.removedLocalRoutes where route.prefixLength >= blockPrefixLength {
+                let keeping = (route.network.rawValue...route.lastAddress.rawValue).map { IPv4Address(rawValue: $0) }
+                    .filter { vips.contains($0) }
+                try state.local.replace(route, keeping: keeping, bindings: &state.bindings, socket: &state.socket)
+            }
             let removedLocal = try state.local.remove(
                 local.addresses.filter { removedAddresses.contains($0.0) }.map(\.1)
                     + local.routes.filter { removedRoutes.contains($0.0) }.map(\.1),
                 socket: &state.socket)
-            state.local.adopt(routes: plan.keptLocalRoutes, bindings: &state.bindings)
             let tableRoutes = try state.tables.removeAll(in: plan.removedTables, socket: &state.socket)
             let result = HostReconciliation(
                 previousAgents: plan.previousTables.compactMapValues { owners[$0] }, keptRules: plan.keptRules.count,
@@ -258,6 +263,7 @@ public final class NetlinkHost: HostNetworking {
             if removingLocal {
                 let found = try state.local.found(socket: &state.socket)
                 local = try state.local.remove(found.addresses.map(\.1) + found.routes.map(\.1), socket: &state.socket)
+                state.local.forgetInstalledRoutes()
             }
             logger.info("removed proxyarpd rules and routes", metadata: [
                 "rules": "\(rules)", "routes": "\(routes)", "local": "\(local)",
