@@ -108,9 +108,7 @@ struct LocalAddresses {
     /// blocks replace them.
     mutating func adopt(routes: [IPv4Subnet], bindings: inout BlockBindings) {
         for route in routes {
-            for raw in route.network.rawValue...route.lastAddress.rawValue {
-                bindings.setLocal(IPv4Address(rawValue: raw), true)
-            }
+            for vip in route.addresses { bindings.setLocal(vip, true) }
             installedRoutes[bindings.block(of: route.network).network, default: []].insert(route)
         }
     }

@@ -178,8 +178,7 @@ public final class NetlinkHost: HostNetworking {
             let removedRoutes = Set(plan.removedLocalRoutes)
             state.local.adopt(routes: plan.keptLocalRoutes, bindings: &state.bindings)
             for route in plan.removedLocalRoutes where route.prefixLength >= blockPrefixLength {
-                let keeping = (route.network.rawValue...route.lastAddress.rawValue).map { IPv4Address(rawValue: $0) }
-                    .filter { vips.contains($0) }
+                let keeping = Array(route.addresses.filter { vips.contains($0) })
                 try state.local.replace(route, keeping: keeping, bindings: &state.bindings, socket: &state.socket)
             }
             let removedLocal = try state.local.remove(

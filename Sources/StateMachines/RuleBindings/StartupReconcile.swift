@@ -208,15 +208,11 @@ public enum StartupReconcile {
     /// Whether `subnet` holds a configured VIP (looked up address by address up to a
     /// `/20`: 4,096 look-ups at most).
     private static func holdsConfigured(_ subnet: IPv4Subnet, _ configured: AddressSet) -> Bool {
-        addresses(of: subnet).contains { configured.contains($0) }
+        subnet.addresses.contains { configured.contains($0) }
     }
 
     private static func covers(_ subnet: IPv4Subnet, onlyConfigured configured: AddressSet) -> Bool {
-        subnet.prefixLength >= 20 && addresses(of: subnet).allSatisfy { configured.contains($0) }
-    }
-
-    private static func addresses(of subnet: IPv4Subnet) -> LazyMapSequence<ClosedRange<UInt32>, IPv4Address> {
-        (subnet.network.rawValue...subnet.lastAddress.rawValue).lazy.map { IPv4Address(rawValue: $0) }
+        subnet.prefixLength >= 20 && subnet.addresses.allSatisfy { configured.contains($0) }
     }
 
     /// Each configured VIP's table: from the most specific kept rule covering it.
@@ -227,7 +223,7 @@ public enum StartupReconcile {
             return (source, table)
         }
         for (source, table) in lookups.sorted(by: { $0.0.prefixLength > $1.0.prefixLength }) {
-            for vip in addresses(of: source) where configured.contains(vip) && result[vip] == nil {
+            for vip in source.addresses where configured.contains(vip) && result[vip] == nil {
                 result[vip] = table
             }
         }
