@@ -158,7 +158,8 @@ public final class NetlinkHost: HostNetworking {
             let keptStructure = Set(plan.keptRules)
             state.rules.adopt(
                 sections: plan.sections,
-                guardInstalled: keptStructure.contains(.init(priority: RuleSections.endPriority, source: nil, action: .nop)))
+                guardInstalled: keptStructure.contains(.init(priority: RuleSections.endPriority, source: nil, action: .nop))
+                    && keptStructure.contains(.init(priority: rulePriority - 1, source: nil, action: .goto(RuleSections.endPriority))))
             // Bindings: each kept VIP bound where its rule points; in block mode the rules the
             // bindings then want are made to match the kept ones.
             var wanted: Set<BlockBindings.Rule> = []
