@@ -9,6 +9,12 @@ extension IPv4Subnet {
         return block
     }
 
+    /// Every address of the block, lowest first, computed as iterated (a `/0` is 2^32 of them:
+    /// callers bound what they enumerate).
+    public var addresses: LazyMapSequence<ClosedRange<UInt32>, IPv4Address> {
+        (network.rawValue...lastAddress.rawValue).lazy.map { IPv4Address(rawValue: $0) }
+    }
+
     /// The fewest subnets whose union is exactly `addresses`: every run of consecutive
     /// addresses split into the largest aligned blocks that fit in it. Sorted by address.
     public static func exactCover(of addresses: some Sequence<IPv4Address>) -> [IPv4Subnet] {

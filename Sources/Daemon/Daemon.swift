@@ -82,7 +82,7 @@ public struct Daemon {
             )
         )
         try await group.run()
-        await world.close(logger: logger)
+        await world.close(removingLocal: configuration.daemon.removeVIPsOnExit, logger: logger)
         logger.info("stopped")
     }
 }

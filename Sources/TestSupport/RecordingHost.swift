@@ -12,6 +12,8 @@ public final class RecordingHost: HostNetworking {
         var bindings: [IPv4Address: AdapterName] = [:]
         var breakBeforeMake = 0
         var onRemoveLocalAddress: (@Sendable (IPv4Address) async -> Void)?
+        var leftovers: [IPv4Address: AdapterName] = [:]
+        var reconciled: [AddressSet] = []
     }
 
     private let state = Mutex(State())
@@ -62,6 +64,29 @@ public final class RecordingHost: HostNetworking {
         state.withLock { state in
             if let replacing, state.bindings[vip] != replacing { state.breakBeforeMake += 1 }
             state.bindings[vip] = agent
+        }
+    }
+
+    /// Makes the next ``reconcile(vips:adapters:)`` report these bindings as left by an
+    /// earlier instance (those of configured VIPs and managed adapters become previous agents
+    /// and current bindings).
+    public func leaveBehind(_ bindings: [IPv4Address: AdapterName]) {
+        state.withLock { $0.leftovers = bindings }
+    }
+
+    /// The VIP sets reconcile was called with, in order.
+    public var reconciledVIPs: [AddressSet] { state.withLock { $0.reconciled } }
+
+    public func reconcile(vips: AddressSet, adapters: [AdapterName]) async throws(HostNetworkingError) -> HostReconciliation {
+        guard records else { return HostReconciliation() }
+        return state.withLock { state in
+            state.reconciled.append(vips)
+            let managed = Set(adapters)
+            let kept = state.leftovers.filter { vips.contains($0.key) && managed.contains($0.value) }
+            for (vip, agent) in kept { state.bindings[vip] = agent }
+            defer { state.leftovers = [:] }
+            return HostReconciliation(
+                previousAgents: kept, keptRules: kept.count, removedRules: state.leftovers.count - kept.count)
         }
     }
 

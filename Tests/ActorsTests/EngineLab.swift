@@ -27,9 +27,11 @@ struct EngineLab {
 
     init(
         vips: [VIPConfiguration], timers: TimerConfiguration = TimerConfiguration(), daemon: DaemonSettings = DaemonSettings(),
-        conflicts: ConflictConfiguration = ConflictConfiguration(probeWait: .zero), wakesEarly: Bool = false
+        conflicts: ConflictConfiguration = ConflictConfiguration(probeWait: .zero),
+        leftovers: [IPv4Address: AdapterName] = [:], wakesEarly: Bool = false
     ) {
         expectedVIPs = vips.count
+        host.leaveBehind(leftovers)
         wire = InMemoryWire(clock: clock)
         trace = TraceLog(capacity: 1_000_000, clock: clock)
         var logger = Logger(label: "test")

@@ -37,7 +37,7 @@ struct EngineLifecycleTests {
         var selected: [IPv4Address] = []
         var lastSelect = 0
         for (index, record) in records.enumerated() {
-            if case .selection(.select(let vip, _, _, _)) = record.event, onEth0.contains(vip) {
+            if case .selection(.select(let vip, _, _, _, _)) = record.event, onEth0.contains(vip) {
                 selected.append(vip)
                 lastSelect = index
             }

@@ -257,3 +257,34 @@ struct AgentSelectionTests {
         #expect(a.description == "subnet=0 pref=- load=9 eth9")
     }
 }
+
+@Suite("AgentSelection: the previous agent found at start")
+struct AgentSelectionPreviousAgentTests {
+    @Test("The previous agent outranks load, block and name, but not subnet or preference")
+    func previousAgentHint() {
+        var selection = AgentSelection()
+        for name: AdapterName in ["eth0", "eth1", "eth2"] { selection.candidateChanged(Fixture.candidate(name)) }
+        let vip = VIPConfiguration(address: IPv4Address("198.18.1.7")!)
+        // eth0 serves more VIPs than eth1; the previous agent eth0 still wins.
+        _ = selection.select(VIPConfiguration(address: IPv4Address("198.18.1.1")!))
+        guard case .agent(let kept, let rank) = selection.select(vip, previous: "eth0") else {
+            Issue.record("no agent")
+            return
+        }
+        #expect(kept.name == "eth0" && rank.previous == 0 && rank.description.contains("previous"))
+        // Without the hint, load decides: eth1.
+        guard case .agent(let fresh, _) = selection.select(vip) else { return }
+        #expect(fresh.name == "eth1")
+        // eth2 is not on the VIP's subnet: subnet beats the hint.
+        guard case .agent(let bySubnet, _) = selection.select(vip, previous: "eth2") else { return }
+        #expect(bySubnet.name != "eth2")
+        // A preference for eth1 beats the hint for eth0.
+        let preferring = VIPConfiguration(address: vip.address, preferred: ["eth1"])
+        guard case .agent(let byPreference, _) = selection.select(preferring, previous: "eth0") else { return }
+        #expect(byPreference.name == "eth1")
+        // A previous agent that is not eligible is no hint at all.
+        selection.candidateChanged(Fixture.candidate("eth0", eligible: false))
+        guard case .agent(let ineligible, _) = selection.select(vip, previous: "eth0") else { return }
+        #expect(ineligible.name == "eth1")
+    }
+}

@@ -38,6 +38,9 @@ public actor Engine: Service {
     /// VIPs of a round under way, and those of them another host answered for.
     private var probing = AddressSet()
     private var probeAnswered: Set<IPv4Address> = []
+    /// Agents an earlier instance left VIPs bound to (found by the reconcile at start), for
+    /// the first activation of those VIPs: they skip the probe and prefer that agent.
+    private var previousAgents: [IPv4Address: AdapterName] = [:]
 
     /// How long VIP activation waits for the first report of every managed adapter.
     /// Selecting before all adapters are known would pick agents without knowing their
@@ -187,6 +190,20 @@ public actor Engine: Service {
     private func start() async {
         await selector.groupVIPs(blockPrefixLength: configuration.selection.blockPrefixLength)
         for adapter in configuration.adapters { await addAdapter(adapter.name) }
+        await reconcileHost()
+    }
+
+    /// Takes over what an earlier instance left in the kernel (see
+    /// ``HostNetworking/reconcile(vips:adapters:)``): the VIPs whose rule was kept remember
+    /// their agent. A failure is logged; the VIPs then start as on a clean host.
+    private func reconcileHost() async {
+        do {
+            let found = try await environment.host.reconcile(
+                vips: AddressSet(configuration.vips.lazy.map(\.address)), adapters: configuration.adapters.map(\.name))
+            previousAgents = found.previousAgents
+        } catch {
+            environment.logger.error("reconciling what an earlier instance left failed", metadata: ["error": "\(error)"])
+        }
     }
 
     private func startConfiguredVIPs(reason: String) async {
@@ -230,11 +247,21 @@ public actor Engine: Service {
     /// at the pace of its permits (the others queue there, holding no task). First, unless
     /// `conflicts.probe_wait` is 0, one probe round: an RFC 5227 probe per VIP out of the
     /// adapter that would serve it, one wait for the whole round (not per VIP: 100,000
-    /// VIPs probe in one wait), and only the VIPs nobody answered for are admitted.
+    /// VIPs probe in one wait), and only the VIPs nobody answered for are admitted. VIPs an
+    /// earlier instance left bound (a restart) are ours already: admitted at once, with
+    /// their previous agent as the selection's hint, and not probed.
     private func startVIPs(_ configs: [VIPConfiguration]) async {
         let settings = SharedVIPActivationSettings(VIPActivationSettings(configuration.timers, conflicts: configuration.conflicts))
         for config in configs {
             directory.register(VIPActor(vip: config.address, settings: settings, context: vipContext))
+        }
+        var configs = configs
+        if !previousAgents.isEmpty {
+            let hints = previousAgents
+            previousAgents = [:]
+            let adopted = configs.filter { hints[$0.address] != nil }
+            configs.removeAll { hints[$0.address] != nil }
+            await selector.admit(adopted, previousAgents: hints)
         }
         guard configuration.conflicts.probeWait > .zero, !configs.isEmpty else {
             await selector.admit(configs)

@@ -42,6 +42,9 @@ public actor SelectorActor {
     /// configuration is its address alone, so nothing more is kept for 100,000 VIPs.
     private var preferences: [IPv4Address: [AdapterName]] = [:]
     private var preempting: Set<IPv4Address> = []
+    /// Agents found at start for VIPs not selected yet: each is used once, at the VIP's
+    /// first selection.
+    private var previousAgents: [IPv4Address: AdapterName] = [:]
     private var preemptChecks: [IPv4Address: UInt64] = [:]
     private var preemptDelay: Duration
     private var generation: UInt64 = 0
@@ -74,8 +77,11 @@ public actor SelectorActor {
 
     // MARK: VIPs
 
-    /// New VIPs: watched from now on, and queued for their first agent in order.
-    func admit(_ configs: [VIPConfiguration]) {
+    /// New VIPs: watched from now on, and queued for their first agent in order. A VIP in
+    /// `previousAgents` (its rule, found at start, binds it there) prefers that agent at its
+    /// first selection (see ``AgentRank/previous``).
+    func admit(_ configs: [VIPConfiguration], previousAgents: [IPv4Address: AdapterName] = [:]) {
+        self.previousAgents.merge(previousAgents) { _, new in new }
         for config in configs {
             remember(config)
             if watched.insert(config.address) { tableChanged = true }
@@ -349,9 +355,11 @@ public actor SelectorActor {
     /// Selects for `config` and records the transition with the same text a replay gives.
     private func tracedSelect(_ config: VIPConfiguration, excluding: Set<AdapterName>) -> AgentSelection.Choice {
         let from = selection.summary
-        let choice = selection.select(config, excluding: excluding)
+        let previous = previousAgents.removeValue(forKey: config.address)
+        let choice = selection.select(config, excluding: excluding, previous: previous)
         let event = SelectionEvent.select(
-            vip: config.address, preferred: config.preferred, preempt: config.preempt, excluding: excluding.sorted()
+            vip: config.address, preferred: config.preferred, preempt: config.preempt, excluding: excluding.sorted(),
+            previous: previous
         )
         environment.trace.record(
             .selector, event: .selection(event), at: environment.clock.now(), from: from, to: selection.summary,

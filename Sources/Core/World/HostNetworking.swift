@@ -13,6 +13,12 @@ public protocol HostNetworking: Sendable {
     /// Routes traffic from `vip` out of `agent`, adding the new rule before removing the
     /// one for `replacing` (make-before-break).
     func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) async throws(HostNetworkingError)
+    /// At start, before any VIP is bound: reads back what an earlier instance left in the
+    /// kernel (rules, routes and `lo` addresses carrying proxyarpd's marks), keeps what
+    /// still matches the configured `vips` and managed `adapters` (at most one rule per VIP,
+    /// into the table of an adapter that exists), removes the rest, and returns each kept
+    /// VIP's previous agent.
+    func reconcile(vips: AddressSet, adapters: [AdapterName]) async throws(HostNetworkingError) -> HostReconciliation
     /// Removes the rule that routes `vip` out of `agent`.
     func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) async throws(HostNetworkingError)
 }

@@ -35,9 +35,19 @@ actor PrivilegedHost: HostNetworking {
         try netlink.unbindOutboundPath(of: vip, from: agent)
     }
 
-    /// Removes every rule and route this process installed.
-    func cleanup() throws -> (rules: Int, routes: Int) {
-        try netlink.cleanup()
+    func reconcile(vips: AddressSet, adapters: [AdapterName]) throws(HostNetworkingError) -> HostReconciliation {
+        try netlink.reconcile(vips: vips, adapters: adapters)
+    }
+
+    /// Removes every proxyarpd rule and route (and, with `removingLocal`, every marked local
+    /// address or route), whichever instance installed them.
+    func cleanup(removingLocal: Bool) throws -> (rules: Int, routes: Int, local: Int) {
+        try netlink.cleanup(removingLocal: removingLocal)
+    }
+
+    /// Writes back the adapters' sysctls as found at start.
+    func restoreAdapterSysctls() throws -> Int {
+        try netlink.restoreAdapterSysctls()
     }
 
     /// Switches the process to `user` keeping CAP_NET_RAW and CAP_NET_ADMIN on this (the

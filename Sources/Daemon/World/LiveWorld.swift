@@ -25,15 +25,25 @@ struct LiveWorld {
         return LiveWorld(io: io, links: links, host: host, ioService: FrameIOService(io: io))
     }
 
-    /// After the group stopped: stop the link monitor and remove every rule and route we
-    /// added (VIPs were already taken off `lo` by the engine's withdrawals).
-    func close(logger: Logger) async {
+    /// After the group stopped: stop the link monitor, remove every proxyarpd rule and route
+    /// (the engine's withdrawals took this instance's VIPs off `lo`; with `removingLocal`,
+    /// marked local addresses or routes some earlier instance left go too), and write back
+    /// the adapters' sysctls as found at start.
+    func close(removingLocal: Bool, logger: Logger) async {
         links.stop()
         do {
-            let removed = try await host.cleanup()
-            logger.info("host cleanup", metadata: ["rules": "\(removed.rules)", "routes": "\(removed.routes)"])
+            let removed = try await host.cleanup(removingLocal: removingLocal)
+            logger.info("host cleanup", metadata: [
+                "rules": "\(removed.rules)", "routes": "\(removed.routes)", "local": "\(removed.local)",
+            ])
         } catch {
             logger.error("host cleanup failed", metadata: ["error": "\(error)"])
+        }
+        do {
+            let restored = try await host.restoreAdapterSysctls()
+            logger.info("adapter sysctls restored", metadata: ["count": "\(restored)"])
+        } catch {
+            logger.error("restoring adapter sysctls failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -12,19 +12,55 @@ enum AdapterSysctls {
     ]
 
     /// Writes ``values`` for `adapter`, in the network namespace at `namespacePath` (the
-    /// caller's when nil), logging each.
-    static func write(adapter: AdapterName, namespacePath: String?, logger: Logger) throws(NetlinkError) {
+    /// caller's when nil), logging each. Returns the values found before, for ``restore``.
+    @discardableResult
+    static func write(adapter: AdapterName, namespacePath: String?, logger: Logger) throws(NetlinkError) -> [(key: String, value: String)] {
         let name = adapter.rawValue
         guard !name.isEmpty, name.utf8.count < Int(IFNAMSIZ), name != ".", name != "..", !name.contains("/") else {
             throw NetlinkError(operation: "prepare \(name): not an interface name", code: ENODEV)
         }
+        var found: [(key: String, value: String)] = []
         for (key, value) in values {
             let path = "/proc/sys/net/ipv4/conf/\(name)/\(key)"
-            try NetworkNamespace.run(in: namespacePath) { () throws(NetlinkError) in
+            let before = try NetworkNamespace.run(in: namespacePath) { () throws(NetlinkError) -> String in
+                let before = try readFile(path: path)
                 try writeFile(path: path, value: value)
+                return before
             }
-            logger.info("set \(key)=\(value) on \(name)", metadata: ["sysctl": "\(path)"])
+            found.append((key, before))
+            logger.info("set \(key)=\(value) on \(name)", metadata: ["sysctl": "\(path)", "was": "\(before)"])
         }
+        return found
+    }
+
+    /// Writes back `values` (as returned by ``write``) for `adapter`. An adapter gone is
+    /// fine (its sysctls went with it). Returns how many were written.
+    @discardableResult
+    static func restore(
+        _ values: [(key: String, value: String)], adapter: AdapterName, namespacePath: String?, logger: Logger
+    ) throws(NetlinkError) -> Int {
+        var restored = 0
+        for (key, value) in values {
+            let path = "/proc/sys/net/ipv4/conf/\(adapter.rawValue)/\(key)"
+            do {
+                try NetworkNamespace.run(in: namespacePath) { () throws(NetlinkError) in try writeFile(path: path, value: value) }
+            } catch where error.code == ENODEV {
+                return restored
+            }
+            restored += 1
+            logger.info("restored \(key)=\(value) on \(adapter.rawValue)", metadata: ["sysctl": "\(path)"])
+        }
+        return restored
+    }
+
+    private static func readFile(path: String) throws(NetlinkError) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw NetlinkError(operation: "open \(path)", code: errno == ENOENT ? ENODEV : errno) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard count >= 0 else { throw NetlinkError(operation: "read \(path)", code: errno) }
+        return String(decoding: buffer[..<count].filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: " ") }, as: UTF8.self)
     }
 
     private static func writeFile(path: String, value: String) throws(NetlinkError) {

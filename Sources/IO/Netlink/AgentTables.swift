@@ -46,20 +46,31 @@ struct AgentTables {
         return table
     }
 
-    /// Deletes every route of our protocol in our tables and forgets what was written.
-    /// Returns how many.
-    mutating func removeAll(socket: inout NetlinkSocket) throws(NetlinkError) -> Int {
+    /// Deletes every route of our protocol in our tables (only in `tables` when given) and
+    /// forgets what was written there. Returns how many.
+    mutating func removeAll(in tables: Set<UInt32>? = nil, socket: inout NetlinkSocket) throws(NetlinkError) -> Int {
         var routes = 0
-        for message in try socket.dump(Self.routeDump(table: 0)) where message.type == UInt16(RTM_NEWROUTE) {
-            guard let header = message.familyHeader(rtmsg.self), header.rtm_protocol == NetlinkHost.routeProtocol else { continue }
-            let attributes = message.attributes(afterHeaderOf: MemoryLayout<rtmsg>.size)
-            let table = Self.table(of: header, attributes)
-            guard ours.contains(table) else { continue }
+        for (table, message) in try ourRoutes(socket: &socket) where tables?.contains(table) ?? true {
             let delete = NetlinkRequest(
                 type: UInt16(RTM_DELROUTE), flags: 0, label: "RTM_DELROUTE table \(table)", echoing: message)
             if try socket.execute(delete, tolerating: [ESRCH, ENOENT]) == 0 { routes += 1 }
         }
-        written = [:]
+        written = written.filter { index, _ in tables.map { !$0.contains(table(forInterfaceIndex: index)) } ?? false }
+        return routes
+    }
+
+    /// The tables in our range that hold routes of our protocol (an earlier instance's too).
+    func found(socket: inout NetlinkSocket) throws(NetlinkError) -> Set<UInt32> {
+        Set(try ourRoutes(socket: &socket).map(\.table))
+    }
+
+    private func ourRoutes(socket: inout NetlinkSocket) throws(NetlinkError) -> [(table: UInt32, message: NetlinkMessage)] {
+        var routes: [(table: UInt32, message: NetlinkMessage)] = []
+        for message in try socket.dump(Self.routeDump(table: 0)) where message.type == UInt16(RTM_NEWROUTE) {
+            guard let header = message.familyHeader(rtmsg.self), header.rtm_protocol == NetlinkHost.routeProtocol else { continue }
+            let table = Self.table(of: header, message.attributes(afterHeaderOf: MemoryLayout<rtmsg>.size))
+            if ours.contains(table) { routes.append((table, message)) }
+        }
         return routes
     }
 

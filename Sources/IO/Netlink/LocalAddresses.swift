@@ -10,6 +10,13 @@ import ProxyARPStateMachines
 /// local VIPs (the kernel inserts addresses in a list, routes in a trie: 100,000 `/32`
 /// addresses took 2 min 50 s of kernel time here). Which VIPs are local in block mode is
 /// held by ``BlockBindings``; this value holds what is installed.
+///
+/// Both carry proxyarpd's mark so that a later instance finds them (``found(socket:)``):
+/// the local routes route protocol 154, the `/32` addresses `IFA_PROTO` 154 (Linux 6.1
+/// and later keep and report it in `RTM_GETADDR` dumps; the iproute2 6.1 installed here
+/// can neither set nor show it, newer ones show `proto`). Older kernels ignore the
+/// attribute: the addresses are then unmarked and a restart cannot tell them from an
+/// operator's, so it leaves them.
 struct LocalAddresses {
     /// The block prefix length (32: one address per VIP).
     let blockPrefixLength: Int
@@ -42,6 +49,80 @@ struct LocalAddresses {
             let code = try socket.execute(request, tolerating: [EADDRNOTAVAIL, ENOENT])
             logger.debug("\(code == 0 ? "removed" : "did not have") \(vip)/32 on lo")
         }
+    }
+
+    /// The marked `/32` addresses on `lo` and the marked `local` routes in the local table,
+    /// whoever installed them, with the messages that delete them.
+    mutating func found(
+        socket: inout NetlinkSocket
+    ) throws(NetlinkError) -> (addresses: [(IPv4Address, NetlinkMessage)], routes: [(IPv4Subnet, NetlinkMessage)]) {
+        let lo = try loopback(&socket)
+        var addresses: [(IPv4Address, NetlinkMessage)] = []
+        for message in try socket.dump(RouteRequests.dumpIPv4Addresses(index: lo)) {
+            guard let record = AddressRecord(message), record.index == lo, record.interface.subnet.prefixLength == 32,
+                message.attributes(afterHeaderOf: MemoryLayout<ifaddrmsg>.size).uint8(Int(IFA_PROTO))
+                    == NetlinkHost.routeProtocol
+            else { continue }
+            addresses.append((record.interface.address, message))
+        }
+        var request = NetlinkRequest(type: UInt16(RTM_GETROUTE), flags: 0, label: "RTM_GETROUTE dump table local")
+        var header = rtmsg()
+        header.rtm_family = UInt8(AF_INET)
+        request.append(header: header)
+        request.appendAttribute(Int(RTA_TABLE.rawValue), uint32: UInt32(RT_TABLE_LOCAL.rawValue))
+        var routes: [(IPv4Subnet, NetlinkMessage)] = []
+        for message in try socket.dump(request) where message.type == UInt16(RTM_NEWROUTE) {
+            guard let route = message.familyHeader(rtmsg.self), route.rtm_protocol == NetlinkHost.routeProtocol,
+                route.rtm_type == UInt8(RTN_LOCAL)
+            else { continue }
+            let attributes = message.attributes(afterHeaderOf: MemoryLayout<rtmsg>.size)
+            guard (attributes.uint32(Int(RTA_TABLE.rawValue)) ?? UInt32(route.rtm_table)) == UInt32(RT_TABLE_LOCAL.rawValue),
+                let subnet = IPv4Subnet(address: attributes.ipv4(Int(RTA_DST.rawValue)) ?? .any, prefixLength: Int(route.rtm_dst_len))
+            else { continue }
+            routes.append((subnet, message))
+        }
+        return (addresses, routes)
+    }
+
+    /// Deletes dumped addresses or routes (`RTM_DELADDR` or `RTM_DELROUTE` echoing each).
+    /// Returns how many were there.
+    mutating func remove(_ messages: [NetlinkMessage], socket: inout NetlinkSocket) throws(NetlinkError) -> Int {
+        var removed = 0
+        for message in messages {
+            let isAddress = message.type == UInt16(RTM_NEWADDR)
+            let delete = NetlinkRequest(
+                type: UInt16(isAddress ? RTM_DELADDR : RTM_DELROUTE), flags: 0,
+                label: isAddress ? "RTM_DELADDR found address on lo" : "RTM_DELROUTE found local route", echoing: message)
+            if try socket.execute(delete, tolerating: [EADDRNOTAVAIL, ENOENT, ESRCH]) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
+    /// Forgets the local routes installed (after ``remove(_:socket:)`` took them all).
+    mutating func forgetInstalledRoutes() {
+        installedRoutes = [:]
+    }
+
+    /// Takes over local routes an earlier instance left (block mode): their VIPs are local
+    /// in `bindings`, and the routes are known as installed, so later changes of their
+    /// blocks replace them.
+    mutating func adopt(routes: [IPv4Subnet], bindings: inout BlockBindings) {
+        for route in routes {
+            for vip in route.addresses { bindings.setLocal(vip, true) }
+            installedRoutes[bindings.block(of: route.network).network, default: []].insert(route)
+        }
+    }
+
+    /// Block mode, before a found route that also made unconfigured VIPs local is deleted:
+    /// its configured VIPs (`keeping`) stay local by routes that cover exactly them, added
+    /// first (make before break).
+    mutating func replace(
+        _ route: IPv4Subnet, keeping: [IPv4Address], bindings: inout BlockBindings, socket: inout NetlinkSocket
+    ) throws(NetlinkError) {
+        guard blockPrefixLength < 32, !keeping.isEmpty else { return }
+        let lo = try loopback(&socket)
+        for vip in keeping { bindings.setLocal(vip, true) }
+        try syncRoutes(inBlockOf: route.network, loopback: lo, bindings: bindings, socket: &socket)
     }
 
     private mutating func loopback(_ socket: inout NetlinkSocket) throws(NetlinkError) -> Int32 {
@@ -99,6 +180,9 @@ struct LocalAddresses {
         request.append(header: header)
         request.appendAttribute(Int(IFA_LOCAL), ipv4: vip)
         request.appendAttribute(Int(IFA_ADDRESS), ipv4: vip)
+        if type == UInt16(RTM_NEWADDR) {
+            request.appendAttribute(Int(IFA_PROTO), uint8: NetlinkHost.routeProtocol)
+        }
         return request
     }
 }

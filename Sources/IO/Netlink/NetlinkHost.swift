@@ -51,6 +51,8 @@ public final class NetlinkHost: HostNetworking {
         var local: LocalAddresses
         var rules: RuleSections
         var tables: AgentTables
+        /// Each prepared adapter's sysctls as found before the first `prepare`.
+        var originalSysctls: [AdapterName: [(key: String, value: String)]] = [:]
     }
 
     /// Opens the netlink socket (inside the network namespace at `namespacePath`,
@@ -92,12 +94,108 @@ public final class NetlinkHost: HostNetworking {
     /// How many `/20` sections fit between ``rulePriority`` and ``endPriority``.
     public var maximumSections: Int { RuleSections(rulePriority: rulePriority).maximumSections }
 
-    /// Writes the adapter's sysctls (see ``adapterSysctls``).
+    /// Writes the adapter's sysctls (see ``adapterSysctls``), remembering the values found
+    /// the first time for ``restoreAdapterSysctls()``.
     public func prepare(adapter: AdapterName) throws(HostNetworkingError) {
+        let found: [(key: String, value: String)]
         do {
-            try AdapterSysctls.write(adapter: adapter, namespacePath: namespacePath, logger: logger)
+            found = try AdapterSysctls.write(adapter: adapter, namespacePath: namespacePath, logger: logger)
         } catch {
             throw error.hostNetworkingError
+        }
+        state.withLock { state in
+            if state.originalSysctls[adapter] == nil { state.originalSysctls[adapter] = found }
+        }
+    }
+
+    /// Writes back the sysctls every prepared adapter had before its first `prepare` (for
+    /// exit). After a `kill -9` the next instance finds proxyarpd's own values and restores
+    /// those: the originals died with the killed process. Returns how many were written.
+    @discardableResult
+    public func restoreAdapterSysctls() throws(HostNetworkingError) -> Int {
+        let originals = state.withLock { state in
+            defer { state.originalSysctls = [:] }
+            return state.originalSysctls.map { ($0.key, $0.value) }
+        }
+        var restored = 0
+        do {
+            for (adapter, values) in originals.sorted(by: { $0.0 < $1.0 }) {
+                restored += try AdapterSysctls.restore(values, adapter: adapter, namespacePath: namespacePath, logger: logger)
+            }
+        } catch {
+            throw error.hostNetworkingError
+        }
+        return restored
+    }
+
+    /// Reconciles what an earlier instance left (see ``HostNetworking/reconcile(vips:adapters:)``
+    /// and the pure ``StartupReconcile``): unwanted rules, local addresses or routes and
+    /// tables of adapters gone are deleted; kept sections, bindings and local routes are
+    /// taken over, so later binds replace them instead of adding a second rule.
+    public func reconcile(vips: AddressSet, adapters: [AdapterName]) throws(HostNetworkingError) -> HostReconciliation {
+        try withState { state throws(NetlinkError) in
+            var owners: [UInt32: AdapterName] = [:]
+            for name in adapters {
+                if let link = try? state.socket.link(named: name.rawValue) { owners[table(forInterfaceIndex: link.index)] = name }
+            }
+            let rules = try state.rules.found(pointingInto: state.tables.ours, socket: &state.socket)
+            let local = try state.local.found(socket: &state.socket)
+            let found = StartupReconcile.Found(
+                rules: rules.map(\.rule), localAddresses: local.addresses.map(\.0), localRoutes: local.routes.map(\.0),
+                tables: try state.tables.found(socket: &state.socket))
+            let plan = StartupReconcile.plan(
+                found: found, configured: vips, agentTables: Set(owners.keys),
+                layout: .init(rulePriority: rulePriority, sectionSpan: RuleSections.sectionSpan,
+                              endPriority: RuleSections.endPriority, guardPrefixLength: RuleSections.guardPrefixLength),
+                blockPrefixLength: blockPrefixLength)
+            // Rules: delete what the plan drops (both lists keep the found order).
+            var kept = plan.keptRules[...]
+            var dropped: [NetlinkMessage] = []
+            for (rule, message) in rules {
+                if kept.first == rule { kept.removeFirst() } else { dropped.append(message) }
+            }
+            let removedRules = try state.rules.remove(dropped, socket: &state.socket)
+            let keptStructure = Set(plan.keptRules)
+            state.rules.adopt(
+                sections: plan.sections,
+                guardInstalled: keptStructure.contains(.init(priority: RuleSections.endPriority, source: nil, action: .nop))
+                    && keptStructure.contains(.init(priority: rulePriority - 1, source: nil, action: .goto(RuleSections.endPriority))))
+            // Bindings: each kept VIP bound where its rule points; in block mode the rules the
+            // bindings then want are made to match the kept ones.
+            var wanted: Set<BlockBindings.Rule> = []
+            for (vip, table) in plan.previousTables {
+                _ = state.bindings.bind(vip, to: table)
+            }
+            for vip in plan.previousTables.keys { wanted.formUnion(state.bindings.rules(inBlockOf: vip)) }
+            let keptLookups = Set(plan.keptRules.compactMap { rule -> BlockBindings.Rule? in
+                guard let source = rule.source, case .lookup(let table) = rule.action else { return nil }
+                return .init(source: source, table: table)
+            })
+            try state.rules.apply(
+                .init(added: wanted.subtracting(keptLookups).sorted(), removed: keptLookups.subtracting(wanted).sorted()),
+                socket: &state.socket)
+            // Local VIPs and tables of adapters gone.
+            let removedAddresses = Set(plan.removedAddresses)
+            let removedRoutes = Set(plan.removedLocalRoutes)
+            state.local.adopt(routes: plan.keptLocalRoutes, bindings: &state.bindings)
+            for route in plan.removedLocalRoutes where route.prefixLength >= blockPrefixLength {
+                let keeping = Array(route.addresses.filter { vips.contains($0) })
+                try state.local.replace(route, keeping: keeping, bindings: &state.bindings, socket: &state.socket)
+            }
+            let removedLocal = try state.local.remove(
+                local.addresses.filter { removedAddresses.contains($0.0) }.map(\.1)
+                    + local.routes.filter { removedRoutes.contains($0.0) }.map(\.1),
+                socket: &state.socket)
+            let tableRoutes = try state.tables.removeAll(in: plan.removedTables, socket: &state.socket)
+            let result = HostReconciliation(
+                previousAgents: plan.previousTables.compactMapValues { owners[$0] }, keptRules: plan.keptRules.count,
+                removedRules: removedRules, removedLocal: removedLocal, removedRoutes: tableRoutes)
+            logger.info("reconciled what an earlier instance left", metadata: [
+                "keptRules": "\(result.keptRules)", "removedRules": "\(result.removedRules)",
+                "adoptedVIPs": "\(result.previousAgents.count)", "removedLocal": "\(result.removedLocal)",
+                "removedRoutes": "\(result.removedRoutes)",
+            ])
+            return result
         }
     }
 
@@ -151,18 +249,26 @@ public final class NetlinkHost: HostNetworking {
 
     /// Removes every rule at ``rulePriority`` - 10 ... ``endPriority`` (the VIP rules and
     /// their guard) that points into our tables or carries our protocol, and every route
-    /// of our protocol in our tables (not the local routes that make VIPs local:
-    /// withdrawing a VIP removes those). For shutdown.
-    /// Returns how many rules and routes were deleted.
+    /// of our protocol in our tables, whichever instance installed them. With
+    /// `removingLocal`, also every marked `/32` on `lo` and marked `local` route (the
+    /// engine's withdrawals removed this instance's; these are what an earlier one left).
+    /// For shutdown. Returns how many rules, routes and local addresses or routes were deleted.
     @discardableResult
-    public func cleanup() throws(HostNetworkingError) -> (rules: Int, routes: Int) {
+    public func cleanup(removingLocal: Bool = false) throws(HostNetworkingError) -> (rules: Int, routes: Int, local: Int) {
         try withState { state throws(NetlinkError) in
             let rules = try state.rules.removeAll(pointingInto: state.tables.ours, socket: &state.socket)
             let routes = try state.tables.removeAll(socket: &state.socket)
-            // Local VIPs (addresses or local routes) stay: the engine's withdrawals decide them.
             state.bindings.removeAllRules()
-            logger.info("removed proxyarpd rules and routes", metadata: ["rules": "\(rules)", "routes": "\(routes)"])
-            return (rules, routes)
+            var local = 0
+            if removingLocal {
+                let found = try state.local.found(socket: &state.socket)
+                local = try state.local.remove(found.addresses.map(\.1) + found.routes.map(\.1), socket: &state.socket)
+                state.local.forgetInstalledRoutes()
+            }
+            logger.info("removed proxyarpd rules and routes", metadata: [
+                "rules": "\(rules)", "routes": "\(routes)", "local": "\(local)",
+            ])
+            return (rules, routes, local)
         }
     }
 

@@ -62,7 +62,10 @@ struct RuleSections {
             throw NetlinkError(
                 operation: "bind \(vip): more than \(maximumSections) /\(Self.guardPrefixLength)s hold VIPs", code: ENOSPC)
         }
-        let base = rulePriority + UInt32(sections.count) * Self.sectionSpan
+        // The first free base: adopted sections (see `adopt`) need not be contiguous.
+        let used = Set(sections.values)
+        var base = rulePriority
+        while used.contains(base) { base += Self.sectionSpan }
         try Self.addRule(priority: base, action: UInt8(FR_ACT_NOP), socket: &socket)
         try Self.addRule(priority: base + 33, action: UInt8(FR_ACT_GOTO), goto: Self.endPriority, socket: &socket)
         try Self.addRule(priority: rulePriority - 10, source: prefix, action: UInt8(FR_ACT_GOTO), goto: base, socket: &socket)
@@ -88,11 +91,22 @@ struct RuleSections {
     /// Deletes every rule at ``rulePriority`` - 10 ... ``endPriority`` that points into
     /// `tables` or carries our protocol, and forgets the sections. Returns how many.
     mutating func removeAll(pointingInto tables: Range<UInt32>, socket: inout NetlinkSocket) throws(NetlinkError) -> Int {
+        let rules = try remove(found(pointingInto: tables, socket: &socket).map(\.message), socket: &socket)
+        guardInstalled = false
+        sections = [:]
+        return rules
+    }
+
+    /// Every rule at ``rulePriority`` - 10 ... ``endPriority`` that points into `tables` or
+    /// carries our protocol, in the kernel's order, with the message that deletes it.
+    func found(
+        pointingInto tables: Range<UInt32>, socket: inout NetlinkSocket
+    ) throws(NetlinkError) -> [(rule: StartupReconcile.FoundRule, message: NetlinkMessage)] {
         var request = NetlinkRequest(type: UInt16(RTM_GETRULE), flags: 0, label: "RTM_GETRULE dump")
         var dumpHeader = fib_rule_hdr()
         dumpHeader.family = UInt8(AF_INET)
         request.append(header: dumpHeader)
-        var rules = 0
+        var found: [(rule: StartupReconcile.FoundRule, message: NetlinkMessage)] = []
         for message in try socket.dump(request) where message.type == UInt16(RTM_NEWRULE) {
             guard let header = message.familyHeader(fib_rule_hdr.self) else { continue }
             let attributes = message.attributes(afterHeaderOf: MemoryLayout<fib_rule_hdr>.size)
@@ -101,14 +115,35 @@ struct RuleSections {
                 (rulePriority - 10...Self.endPriority).contains(priority),
                 tables.contains(table) || attributes.uint8(Int(CLN_FRA_PROTOCOL)) == NetlinkHost.routeProtocol
             else { continue }
-            let delete = NetlinkRequest(
-                type: UInt16(RTM_DELRULE), flags: 0, label: "RTM_DELRULE pref \(priority) table \(table)",
-                echoing: message)
+            let source = header.src_len == 0
+                ? nil : IPv4Subnet(address: attributes.ipv4(Int(FRA_SRC)) ?? .any, prefixLength: Int(header.src_len))
+            let action: StartupReconcile.FoundRule.Action
+            switch Int(header.action) {
+            case Int(FR_ACT_TO_TBL): action = .lookup(table)
+            case Int(FR_ACT_GOTO): action = attributes.uint32(Int(FRA_GOTO)).map { .goto($0) } ?? .other
+            case Int(FR_ACT_NOP): action = .nop
+            default: action = .other
+            }
+            found.append((StartupReconcile.FoundRule(priority: priority, source: source, action: action), message))
+        }
+        return found
+    }
+
+    /// Deletes the dumped rules `messages`. Returns how many were there.
+    func remove(_ messages: [NetlinkMessage], socket: inout NetlinkSocket) throws(NetlinkError) -> Int {
+        var rules = 0
+        for message in messages {
+            let delete = NetlinkRequest(type: UInt16(RTM_DELRULE), flags: 0, label: "RTM_DELRULE found rule", echoing: message)
             if try socket.execute(delete, tolerating: [ENOENT]) == 0 { rules += 1 }
         }
-        guardInstalled = false
-        sections = [:]
         return rules
+    }
+
+    /// Takes over the sections an earlier instance left (kept at start): later VIPs of
+    /// those `/20`s join them, new sections take bases none of them uses.
+    mutating func adopt(sections found: [IPv4Subnet: UInt32], guardInstalled: Bool) {
+        sections = found
+        self.guardInstalled = guardInstalled && !found.isEmpty
     }
 
     /// A VIP rule's priority: its section's base for `/32`, one more per shorter prefix, so

@@ -41,6 +41,12 @@ public struct AgentRank: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public var subnet: Int
     /// Position in the VIP's preferred list; `Int.max` when not listed.
     public var preference: Int
+    /// 0 when the candidate is the VIP's previous agent (the one an earlier instance left
+    /// it bound to, found at start), else 1. After subnet and preference, which the
+    /// configuration states, before block, load and name, which are only tie-breaks: a
+    /// restart keeps a VIP where it was (no move, no new MAC for the clients) unless the
+    /// configuration now asks for another adapter.
+    public var previous: Int
     /// 0 when the candidate already serves another VIP of the VIP's block (see
     /// ``AgentSelection/blockPrefixLength``), else 1. Always 1 with blocks of one address.
     public var block: Int
@@ -50,9 +56,10 @@ public struct AgentRank: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public var name: AdapterName
 
     /// Creates a rank.
-    public init(subnet: Int, preference: Int, block: Int = 1, load: Int, name: AdapterName) {
+    public init(subnet: Int, preference: Int, previous: Int = 1, block: Int = 1, load: Int, name: AdapterName) {
         self.subnet = subnet
         self.preference = preference
+        self.previous = previous
         self.block = block
         self.load = load
         self.name = name
@@ -65,13 +72,14 @@ public struct AgentRank: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     public static func < (lhs: AgentRank, rhs: AgentRank) -> Bool {
-        (lhs.subnet, lhs.preference, lhs.block, lhs.load, lhs.name)
-            < (rhs.subnet, rhs.preference, rhs.block, rhs.load, rhs.name)
+        (lhs.subnet, lhs.preference, lhs.previous, lhs.block, lhs.load, lhs.name)
+            < (rhs.subnet, rhs.preference, rhs.previous, rhs.block, rhs.load, rhs.name)
     }
 
-    /// `subnet=0 pref=1 load=3 eth1`, with `block` when the block decided.
+    /// `subnet=0 pref=1 load=3 eth1`, with `previous` for the previous agent and `block`
+    /// when the block decided.
     public var description: String {
         let pref = preference == .max ? "-" : String(preference)
-        return "subnet=\(subnet) pref=\(pref)\(block == 0 ? " block" : "") load=\(load) \(name)"
+        return "subnet=\(subnet) pref=\(pref)\(previous == 0 ? " previous" : "")\(block == 0 ? " block" : "") load=\(load) \(name)"
     }
 }

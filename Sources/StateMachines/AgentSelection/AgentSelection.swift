@@ -4,8 +4,9 @@ import ProxyARPCore
 //
 //   candidateChanged(c)      -> record the candidate (addresses, MAC, eligibility)
 //   candidateRemoved(name)   -> forget it (its VIPs are released by the caller first)
-//   select(vip, excluding)   -> best eligible candidate not excluded, by AgentRank
-//                               (subnet, preference, block, load, name); the
+//   select(vip, excluding, previous)
+//                            -> best eligible candidate not excluded, by AgentRank
+//                               (subnet, preference, previous agent, block, load, name); the
 //                               assignment is recorded (load + 1); or no agent
 //   release(vip)             -> drop the assignment (load - 1)
 //   preemptionTarget(vip)    -> for `preempt: true` VIPs, a candidate that outranks the
@@ -124,11 +125,12 @@ public struct AgentSelection: Sendable, Equatable {
         return hasSibling ? .sibling : .transmit
     }
 
-    /// How `candidate` ranks for `vip`.
-    public func rank(_ candidate: AgentCandidate, for vip: VIPConfiguration) -> AgentRank {
+    /// How `candidate` ranks for `vip`, whose previous agent (found at start) is `previous`.
+    public func rank(_ candidate: AgentCandidate, for vip: VIPConfiguration, previous: AdapterName? = nil) -> AgentRank {
         AgentRank(
             subnet: candidate.interface(containing: vip.address) == nil ? 1 : 0,
             preference: vip.preferred.firstIndex(of: candidate.name) ?? .max,
+            previous: candidate.name == previous ? 0 : 1,
             block: servesBlock(of: vip.address, candidate.name) ? 0 : 1,
             load: load(of: candidate.name),
             name: candidate.name
@@ -153,12 +155,13 @@ public struct AgentSelection: Sendable, Equatable {
     }
 
     /// Chooses the best eligible candidate for `vip`, not in `excluding`, and records the
-    /// assignment. A VIP already assigned is released first.
-    public mutating func select(_ vip: VIPConfiguration, excluding: Set<AdapterName> = []) -> Choice {
+    /// assignment; `previous` is the agent an earlier instance left it on (see
+    /// ``AgentRank/previous``). A VIP already assigned is released first.
+    public mutating func select(_ vip: VIPConfiguration, excluding: Set<AdapterName> = [], previous: AdapterName? = nil) -> Choice {
         release(vip.address)
         var best: (AgentCandidate, AgentRank)?
         for candidate in candidates.values where candidate.eligible && !excluding.contains(candidate.name) {
-            let rank = rank(candidate, for: vip)
+            let rank = rank(candidate, for: vip, previous: previous)
             if best == nil || rank < best!.1 { best = (candidate, rank) }
         }
         guard let (candidate, rank) = best else { return .noAgent }

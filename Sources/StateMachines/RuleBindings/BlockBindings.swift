@@ -42,6 +42,12 @@ public struct BlockBindings: Sendable, Equatable {
         public var added: [Rule] = []
         /// Rules to delete.
         public var removed: [Rule] = []
+
+        /// Creates a change set.
+        public init(added: [Rule] = [], removed: [Rule] = []) {
+            self.added = added
+            self.removed = removed
+        }
     }
 
     /// The rules and bound VIPs of one block.

@@ -30,8 +30,9 @@ public enum SelectionEvent: Sendable, Equatable, Codable {
     case candidateChanged(AgentCandidate)
     /// `candidateRemoved(_:)`.
     case candidateRemoved(AdapterName)
-    /// `select(_:excluding:)` for a VIP with these settings.
-    case select(vip: IPv4Address, preferred: [AdapterName], preempt: Bool, excluding: [AdapterName])
+    /// `select(_:excluding:previous:)` for a VIP with these settings (`previous`: the agent
+    /// found at start; absent in older dumps).
+    case select(vip: IPv4Address, preferred: [AdapterName], preempt: Bool, excluding: [AdapterName], previous: AdapterName? = nil)
     /// `release(_:)`.
     case release(IPv4Address)
     /// `learnSegment(_:heard:)`.
@@ -65,9 +66,9 @@ extension AgentSelection {
         case .candidateRemoved(let name):
             candidateRemoved(name)
             return "none"
-        case .select(let vip, let preferred, let preempt, let excluding):
+        case .select(let vip, let preferred, let preempt, let excluding, let previous):
             let config = VIPConfiguration(address: vip, preferred: preferred, preempt: preempt)
-            return select(config, excluding: Set(excluding)).description
+            return select(config, excluding: Set(excluding), previous: previous).description
         case .release(let vip):
             release(vip)
             return "none"
