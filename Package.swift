@@ -187,7 +187,11 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["ProxyARPCore", "ProxyARPConfig"], path: "Tests/ConfigTests"),
         .testTarget(
             name: "ControlTests",
-            dependencies: ["ProxyARPCore", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPControl"],
+            dependencies: [
+                "ProxyARPCore", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPControl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/ControlTests"
         ),
         .testTarget(
