@@ -81,6 +81,14 @@ public actor Engine: Service {
             group.addTask {
                 for await batch in io.observations() { mailbox.post(.observations(batch)) }
             }
+            let (activations, logger) = (environment.activations, environment.logger)
+            group.addTask {
+                // The tail of each second's activations (bounded: ends with the group's cancellation).
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: activations.interval)
+                    activations.flush(logger: logger)
+                }
+            }
             group.addTask {
                 do { try await clock.sleep(until: clock.now().advanced(by: Self.startupGrace)) } catch { return }
                 mailbox.post(.startupGraceElapsed)

@@ -250,7 +250,8 @@ public actor VIPActor {
         } else {
             ControlPlaneMetrics.activated(took: activation.took)
         }
-        environment.logger.info(
+        environment.activations.record(failover: activation.isFailover, logger: environment.logger)
+        environment.logger.debug(
             activation.isFailover ? "VIP failed over" : "VIP active",
             metadata: [
                 "vip": "\(vip)", "agent": "\(activation.agent.name)", "mac": "\(activation.agent.mac)",
