@@ -34,11 +34,12 @@ public struct Daemon {
         let path = configurationPath
         let logger = self.logger
         let stateDirectory = configuration.daemon.stateDirectory
-        let reload: @Sendable () async -> ControlReply = {
+        let reloads = ReloadCoalescer(logger: logger) {
             await Self.reload(engine: engine, path: path, notifier: notifier, clock: clock, logger: logger)
         }
+        let reload: @Sendable () async -> ControlReply = { await reloads.requestAndWait() }
         let signals = SignalService(
-            reload: { _ = await reload() },
+            reloads: reloads,
             dumpTrace: {
                 Self.dumpTrace(trace, to: stateDirectory, clock: clock, logger: logger)
             },
