@@ -45,6 +45,16 @@ public struct Daemon {
             },
             logger: logger
         )
+        if let hardening = ProcessHardening.outcome {
+            logger.info(
+                "process hardened",
+                metadata: [
+                    "no_new_privs": "\(hardening.noNewPrivileges ? 1 : 0)",
+                    "capability_bounding_set": "0x\(String(hardening.boundingSet, radix: 16))",
+                    "not_dropped": "\(hardening.notDropped.isEmpty ? "none" : "\(hardening.notDropped) (no CAP_SETPCAP)")",
+                ]
+            )
+        }
         logger.info(
             "starting",
             metadata: [
