@@ -202,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "ProxyARPCore", "ProxyARPIO", "ProxyARPControl", "ProxyARPDaemon", "CCap",
+                "ProxyARPCore", "ProxyARPIO", "ProxyARPActors", "ProxyARPControl", "ProxyARPDaemon", "CCap",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -292,8 +292,7 @@ final class ControlEventLoop {
         case .status:
             connection.busySince = now
             Task {
-                let report = await handlers.status()
-                completions.finish(id, ControlReply(ok: true, status: report.selecting(request)))
+                completions.finish(id, ControlReply(ok: true, status: await handlers.status(request)))
             }
         case .reload:
             logger.info("control socket: reloading configuration", metadata: ["uid": "\(connection.peer.uid)"])

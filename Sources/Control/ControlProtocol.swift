@@ -27,7 +27,7 @@ public struct ControlRequest: Sendable, Equatable, Codable {
     /// `trace`: keep streaming new records until the client disconnects.
     public var follow: Bool?
     /// `status`: list every VIP, however many (the default lists them only up to
-    /// ``StatusReport/listingThreshold``, and summarizes above it).
+    /// ``StatusSelection/listingThreshold``, and summarizes above it).
     public var all: Bool?
     /// `status`: list at most this many VIPs (by address, from ``offset``).
     public var limit: Int?

@@ -11,13 +11,14 @@ import Glibc
 
 /// What the control socket asks of the daemon.
 public struct ControlHandlers: Sendable {
-    /// The engine's status with the I/O counters.
-    public var status: @Sendable () async -> StatusReport
+    /// The engine's status with the I/O counters, for a `status` request (which VIPs it
+    /// lists: ``StatusSelection``).
+    public var status: @Sendable (ControlRequest) async -> StatusReport
     /// The same reload as SIGHUP: the summary, or the configuration errors.
     public var reload: @Sendable () async -> ControlReply
 
     /// Creates handlers.
-    public init(status: @escaping @Sendable () async -> StatusReport, reload: @escaping @Sendable () async -> ControlReply) {
+    public init(status: @escaping @Sendable (ControlRequest) async -> StatusReport, reload: @escaping @Sendable () async -> ControlReply) {
         self.status = status
         self.reload = reload
     }

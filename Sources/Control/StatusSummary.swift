@@ -22,20 +22,17 @@ public struct StatusSummary: Sendable, Equatable, Codable {
     /// The most VIPs ``notActive`` holds.
     public static let notActiveLimit = 100
 
-    /// Creates a summary of `vips`, `listed` of them from `offset` listed in full.
-    public init(of vips: [VIPStatus], offset: Int, listed: Int) {
-        self.vips = vips.count
+    /// Counts `briefs` (every VIP); `notActive` are the full statuses of the first VIPs not
+    /// active; `listed` VIPs from `offset` are listed in full beside it.
+    public init(counting briefs: [VIPBrief], notActive: [VIPStatus], offset: Int, listed: Int) {
+        vips = briefs.count
         var byState: [String: Int] = [:]
         var byAgent: [String: Int] = [:]
-        var notActive: [VIPStatus] = []
         var notActiveCount = 0
-        for vip in vips {
-            byState[vip.state, default: 0] += 1
-            if let agent = vip.agent { byAgent[agent.rawValue, default: 0] += 1 }
-            if vip.state != "active" {
-                notActiveCount += 1
-                if notActive.count < Self.notActiveLimit { notActive.append(vip) }
-            }
+        for brief in briefs {
+            byState[brief.state, default: 0] += 1
+            if let agent = brief.agent { byAgent[agent.rawValue, default: 0] += 1 }
+            if brief.state != "active" { notActiveCount += 1 }
         }
         self.byState = byState
         self.byAgent = byAgent

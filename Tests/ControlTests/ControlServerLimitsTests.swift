@@ -31,7 +31,7 @@ struct ControlServerLimitsTests {
     /// its socket path, then shuts it down and removes the directory.
     static func withServer(
         _ limits: ControlLimits, trace: TraceLog = TraceLog(capacity: 16, clock: FixedClock()),
-        status: @escaping @Sendable () async -> StatusReport,
+        status: @escaping @Sendable (ControlRequest) async -> StatusReport,
         _ body: (String, ControlServer) async throws -> Void
     ) async throws {
         let directory = NSTemporaryDirectory() + "proxyarpd-control-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -75,7 +75,7 @@ struct ControlServerLimitsTests {
     func clientCap() async throws {
         let report = try Self.emptyStatus()
         let slow = SlowGate()
-        try await Self.withServer(ControlLimits(maximumClients: 4), status: {
+        try await Self.withServer(ControlLimits(maximumClients: 4), status: { _ in
             await slow.pass()
             return report
         }) { path, server in
@@ -112,7 +112,7 @@ struct ControlServerLimitsTests {
         let slow = SlowGate()
         slow.close()
         let limits = ControlLimits(idleTimeout: .milliseconds(400), requestTimeout: .milliseconds(400))
-        try await Self.withServer(limits, status: {
+        try await Self.withServer(limits, status: { _ in
             await slow.pass()
             return report
         }) { path, server in
@@ -132,7 +132,7 @@ struct ControlServerLimitsTests {
     func followBacklog() async throws {
         let trace = TraceLog(capacity: 200_000, clock: FixedClock())
         let limits = ControlLimits(followBacklogBytes: 16 * 1024)
-        try await Self.withServer(limits, trace: trace, status: { try! Self.emptyStatus() }) { path, server in
+        try await Self.withServer(limits, trace: trace, status: { _ in try! Self.emptyStatus() }) { path, server in
             let follower = try ControlClient(path: path)
             try follower.send(ControlRequest(command: .trace, follow: true))
             try await Task.sleep(for: .milliseconds(300))

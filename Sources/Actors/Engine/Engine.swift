@@ -113,11 +113,7 @@ public actor Engine: Service {
 
     /// Every VIP and adapter, for `status`.
     public func status() async -> EngineStatus {
-        let counts = await selector.proxyListCounts()
-        var adapters: [AdapterStatus] = []
-        for actor in directory.allAdapters {
-            await adapters.append(actor.status(vipCount: counts[actor.name] ?? 0))
-        }
+        let adapters = await adapterStatuses()
         let actors = directory.allVIPs
         var vips: [VIPStatus] = []
         vips.reserveCapacity(actors.count)
@@ -126,6 +122,32 @@ public actor Engine: Service {
         return EngineStatus(
             vips: vips, adapters: adapters.sorted { $0.name < $1.name },
             conflicts: vips.reduce(0) { $0 + $1.conflicts }
+        )
+    }
+
+    private func adapterStatuses() async -> [AdapterStatus] {
+        let counts = await selector.proxyListCounts()
+        var adapters: [AdapterStatus] = []
+        for actor in directory.allAdapters {
+            await adapters.append(actor.status(vipCount: counts[actor.name] ?? 0))
+        }
+        return adapters
+    }
+
+    /// Every VIP's state name and agent, by address: what a `status` summary counts. Read
+    /// from the board the VIP actors publish to, in one lock (no hop per VIP).
+    public func briefs() -> [VIPBrief] { vipContext.board.all }
+
+    /// Every adapter, and the VIPs given (those configured, in the order given), for a
+    /// `status` that lists some VIPs only. `conflicts` counts over the VIPs given.
+    public func status(of addresses: [IPv4Address]) async -> EngineStatus {
+        let adapters = await adapterStatuses()
+        var vips: [VIPStatus] = []
+        for address in addresses {
+            if let actor = directory.vip(address) { await vips.append(actor.status()) }
+        }
+        return EngineStatus(
+            vips: vips, adapters: adapters.sorted { $0.name < $1.name }, conflicts: vips.reduce(0) { $0 + $1.conflicts }
         )
     }
 
@@ -176,7 +198,10 @@ public actor Engine: Service {
         managed = newAdapters
 
         let withdrawn = removed.compactMap { vip -> VIPActor? in
-            defer { directory.unregisterVIP(vip) }
+            defer {
+                directory.unregisterVIP(vip)
+                vipContext.board.remove(vip)
+            }
             return directory.vip(vip)
         }
         await forEachConcurrently(withdrawn) { await $0.withdraw() }

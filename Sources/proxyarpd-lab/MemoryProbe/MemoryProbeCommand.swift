@@ -123,8 +123,10 @@ struct MemoryProbeCommand: AsyncParsableCommand {
             let requests = [("status", ControlRequest.status), ("status --all", ControlRequest(command: .status, all: true))]
             for (name, request) in requests {
                 let started = ContinuousClock.now
-                let full = StatusReport(engine: await engine.status(), io: [], monotonicNanoseconds: 0, wallNanoseconds: 0)
-                let line = try ControlCodec.lineBytes(ControlReply(ok: true, status: full.selecting(request)))
+                let (engineStatus, summary) = await StatusSelection.engineStatus(for: request, engine: engine)
+                var reply = StatusReport(engine: engineStatus, io: [], monotonicNanoseconds: 0, wallNanoseconds: 0)
+                reply.summary = summary
+                let line = try ControlCodec.lineBytes(ControlReply(ok: true, status: reply))
                 let took = ContinuousClock.now - started
                 report("\(name) reply (\(line.count) bytes in \(took))", since: configured)
             }
