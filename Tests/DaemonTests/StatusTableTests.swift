@@ -82,12 +82,4 @@ struct StatusTableTests {
             ADAPTER
             """), "\(text)")
     }
-
-    @Test("durations of a hold-down read like 850ms, 1.5s, 2m5s")
-    func holdDownDurations() {
-        #expect(AdapterStatus.durationText(nanoseconds: 850_000_000) == "850ms")
-        #expect(AdapterStatus.durationText(nanoseconds: 1_500_000_000) == "1.5s")
-        #expect(AdapterStatus.durationText(nanoseconds: 2_000_000_000) == "2s")
-        #expect(AdapterStatus.durationText(nanoseconds: 125_000_000_000) == "2m5s")
-    }
 }

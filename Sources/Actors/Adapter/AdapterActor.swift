@@ -95,7 +95,7 @@ public actor AdapterActor {
         if case .holdDown(let hold) = machine.state {
             // A duration, not the raw monotonic deadline (issue 11, failure 8).
             let left = max(0, hold.until.nanoseconds - environment.clock.now().nanoseconds)
-            state = "holdDown(\(hold.cause.rawValue), eligible in \(AdapterStatus.durationText(nanoseconds: left)))"
+            state = "holdDown(\(hold.cause.rawValue), eligible in \(DurationDisplay.text(nanoseconds: left)))"
         } else {
             state = machine.state.description
         }

@@ -48,18 +48,6 @@ public struct AdapterStatus: Sendable, Equatable, Codable {
     public var mac: MACAddress?
     /// VIPs on its proxy list.
     public var vipCount: Int
-
-    /// `nanoseconds` as an operator reads it: `850ms`, `1.5s`, `2m5s`.
-    public static func durationText(nanoseconds: Int64) -> String {
-        let milliseconds = nanoseconds / 1_000_000
-        if milliseconds < 1_000 { return "\(milliseconds)ms" }
-        if milliseconds < 60_000 {
-            let tenths = milliseconds / 100
-            return tenths % 10 == 0 ? "\(tenths / 10)s" : "\(tenths / 10).\(tenths % 10)s"
-        }
-        let seconds = milliseconds / 1_000
-        return seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds / 60)m\(seconds % 60)s"
-    }
 }
 
 /// Another host's claim on a VIP, as `status` shows it.
