@@ -5,7 +5,8 @@ import ProxyARPStateMachines
 
 /// One request on the control socket: a JSON object on one line.
 ///
-/// `{"command":"status"}`, `{"command":"reload"}`, or
+/// `{"command":"status"}` (optionally `"all":true`, `"vip":"198.18.0.1"`, or `"limit":N,"offset":N`),
+/// `{"command":"reload"}`, or
 /// `{"command":"trace","vip":"198.18.0.1","adapter":"eth0","sinceNanoseconds":N,"follow":true}`
 /// (every trace field optional).
 public struct ControlRequest: Sendable, Equatable, Codable {
