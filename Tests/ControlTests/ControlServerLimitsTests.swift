@@ -75,7 +75,7 @@ struct ControlServerLimitsTests {
     func clientCap() async throws {
         let report = try Self.emptyStatus()
         let slow = SlowGate()
-        try await Self.withServer(ControlLimits(maximumClients: 4), status: { _ in
+        try await Self.withServer(ControlLimits(maximumClients: 4, requestTimeout: .seconds(60)), status: { _ in
             await slow.pass()
             return report
         }) { path, server in
@@ -83,26 +83,32 @@ struct ControlServerLimitsTests {
             let idle = try (0..<10).map { _ in try ControlClient(path: path) }
             var evicted = 0
             for client in idle.prefix(6) {
-                if let reply = Self.reply(client, milliseconds: 5_000), reply.code == .tooManyClients { evicted += 1 }
+                if let reply = Self.reply(client, milliseconds: 30_000), reply.code == .tooManyClients { evicted += 1 }
             }
             #expect(evicted == 6)
             #expect(server.counters.openClients <= 4)
             // status from a fresh client still answers.
             let operator1 = try ControlClient(path: path)
             try operator1.send(.status)
-            #expect(Self.reply(operator1, milliseconds: 5_000)?.ok == true)
+            #expect(Self.reply(operator1, milliseconds: 30_000)?.ok == true)
             // Four clients busy (their status waits): the fifth is refused itself.
             slow.close()
-            let busy = try (0..<4).map { _ in try ControlClient(path: path) }
-            for client in busy { try client.send(.status) }
+            // One at a time: a client that has not sent its request yet is idle, and evictable.
+            var busy: [ControlClient] = []
+            for _ in 0..<4 {
+                let client = try ControlClient(path: path)
+                try client.send(.status)
+                busy.append(client)
+                try await Task.sleep(for: .milliseconds(100))
+            }
             try await Task.sleep(for: .milliseconds(300))
             let refused = try ControlClient(path: path)
-            let reply = Self.reply(refused, milliseconds: 5_000)
+            let reply = Self.reply(refused, milliseconds: 30_000)
             #expect(reply?.ok == false)
             #expect(reply?.code == .tooManyClients)
             #expect(reply?.error?.contains("too many control clients") == true)
             slow.open()
-            for client in busy { #expect(Self.reply(client, milliseconds: 5_000)?.ok == true) }
+            for client in busy { #expect(Self.reply(client, milliseconds: 30_000)?.ok == true) }
         }
     }
 
@@ -160,12 +166,14 @@ struct ControlServerLimitsTests {
     }
 }
 
-/// A gate `status` handlers wait on while closed (bounded: 5 s at most).
+/// A gate `status` handlers wait on while closed (bounded: 30 s at most). The replies are
+/// awaited for up to 30 s: in a full parallel test run the cooperative pool that runs the
+/// handlers can be busy for seconds (the server's own thread never is).
 final class SlowGate: Sendable {
     private let closed = Mutex(false)
     func close() { closed.withLock { $0 = true } }
     func open() { closed.withLock { $0 = false } }
     func pass() async {
-        for _ in 0..<250 where closed.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+        for _ in 0..<1_500 where closed.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
     }
 }
