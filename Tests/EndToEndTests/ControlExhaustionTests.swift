@@ -52,7 +52,8 @@ struct ControlExhaustionTests {
 
             let clock = ContinuousClock()
             let started = clock.now
-            let status = try await Command.run("env", [DaemonLab.binary, "status", "--socket", daemon.socketPath], check: false)
+            // Bounded: before the fix this hung for good (the test then failed instead of hanging).
+            let status = try await Command.run("timeout", ["5", DaemonLab.binary, "status", "--socket", daemon.socketPath], check: false)
             let took = clock.now - started
             print("status with 65 idle clients took \(took)")
             #expect(status.succeeded, "\(status.output)")
