@@ -195,7 +195,11 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["ProxyARPCore", "ProxyARPConfig"], path: "Tests/ConfigTests"),
         .testTarget(
             name: "ControlTests",
-            dependencies: ["ProxyARPCore", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPControl"],
+            dependencies: [
+                "ProxyARPCore", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPControl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/ControlTests"
         ),
         .testTarget(
@@ -206,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "ProxyARPCore", "ProxyARPIO", "ProxyARPControl", "ProxyARPDaemon", "CCap",
+                "ProxyARPCore", "ProxyARPIO", "ProxyARPActors", "ProxyARPControl", "ProxyARPDaemon", "CCap",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

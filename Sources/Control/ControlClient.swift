@@ -30,6 +30,18 @@ public final class ControlClient {
         }
     }
 
+    /// Waits at most `milliseconds` for a line or the end of the stream to be ready for
+    /// ``readLine()``; false when nothing came (a monitor that must not hang on a stuck daemon).
+    public func waitReadable(milliseconds: Int32) -> Bool {
+        if buffer.contains(UInt8(ascii: "\n")) { return true }
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready < 0, errno == EINTR { continue }
+            return ready > 0
+        }
+    }
+
     /// The next line (without its newline), or nil at end of stream.
     public func readLine() -> String? {
         var chunk = [UInt8](repeating: 0, count: 65_536)
@@ -60,12 +72,14 @@ public final class ControlClient {
 
     /// Sends a trace request and calls `body` with each record line (JSON) until the end
     /// marker or, with follow, until the daemon closes. Throws the daemon's error reply.
-    public func trace(_ request: ControlRequest, _ body: (String) throws -> Void) throws {
+    /// `dropped` hears the daemon's count of records this follower missed (it read too slowly).
+    public func trace(_ request: ControlRequest, dropped: (UInt64) -> Void = { _ in }, _ body: (String) throws -> Void) throws {
         try send(request)
         while let line = readLine() {
             if let reply = ControlCodec.reply(line) {
                 if !reply.ok { throw ControlSocketError(.refused(reply.code ?? .failed), reply.error ?? "trace refused") }
                 if reply.end != nil { return }
+                if let count = reply.followDropped { dropped(count) }
                 continue
             }
             try body(line)

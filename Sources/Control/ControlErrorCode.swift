@@ -9,6 +9,14 @@ public enum ControlErrorCode: String, Sendable, Hashable, Codable {
     case requestTooLong
     /// `reload`: the new file has errors; the running configuration is kept.
     case reloadRefused
+    /// The server already serves its maximum number of clients; try again later.
+    case tooManyClients
+    /// The daemon cannot serve the connection now (out of file descriptors).
+    case unavailable
+    /// The client sent nothing for the idle timeout.
+    case idleTimeout
+    /// The request was not answered, or its reply not read, within the request timeout.
+    case timedOut
     /// Anything else.
     case failed
 }

@@ -5,7 +5,8 @@ import ProxyARPStateMachines
 
 /// One request on the control socket: a JSON object on one line.
 ///
-/// `{"command":"status"}`, `{"command":"reload"}`, or
+/// `{"command":"status"}` (optionally `"all":true`, `"vip":"198.18.0.1"`, or `"limit":N,"offset":N`),
+/// `{"command":"reload"}`, or
 /// `{"command":"trace","vip":"198.18.0.1","adapter":"eth0","sinceNanoseconds":N,"follow":true}`
 /// (every trace field optional).
 public struct ControlRequest: Sendable, Equatable, Codable {
@@ -26,14 +27,27 @@ public struct ControlRequest: Sendable, Equatable, Codable {
     public var sinceNanoseconds: Int64?
     /// `trace`: keep streaming new records until the client disconnects.
     public var follow: Bool?
+    /// `status`: list every VIP, however many (the default lists them only up to
+    /// ``StatusSelection/listingThreshold``, and summarizes above it).
+    public var all: Bool?
+    /// `status`: list at most this many VIPs (by address, from ``offset``).
+    public var limit: Int?
+    /// `status`: skip this many VIPs (by address) before listing.
+    public var offset: Int?
 
     /// Creates a request.
-    public init(command: Command, vip: String? = nil, adapter: String? = nil, sinceNanoseconds: Int64? = nil, follow: Bool? = nil) {
+    public init(
+        command: Command, vip: String? = nil, adapter: String? = nil, sinceNanoseconds: Int64? = nil, follow: Bool? = nil,
+        all: Bool? = nil, limit: Int? = nil, offset: Int? = nil
+    ) {
         self.command = command
         self.vip = vip
         self.adapter = adapter
         self.sinceNanoseconds = sinceNanoseconds
         self.follow = follow
+        self.all = all
+        self.limit = limit
+        self.offset = offset
     }
 
     /// `status`.
@@ -89,8 +103,12 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var engine: EngineStatus
     /// Per-adapter I/O counters.
     public var io: [AdapterIOCounters]
-    /// ARP replies sent per VIP (text form of the address → count), over all adapters.
+    /// ARP replies sent per VIP (text form of the address → count), over all adapters;
+    /// only for the VIPs listed.
     public var repliesByVIP: [String: UInt64]?
+    /// Counts over every VIP, and the VIPs that are not active (capped); set when the
+    /// reply lists only some VIPs or none.
+    public var summary: StatusSummary?
     /// The daemon's monotonic clock when the status was taken (same scale as `since`).
     public var monotonicNanoseconds: Int64
     /// The daemon's wall clock then, nanoseconds since the epoch.
@@ -126,6 +144,9 @@ public struct ControlReply: Sendable, Equatable, Codable {
     public var reload: ReloadSummary?
     /// `trace` without follow: the end of the records, with their count.
     public var end: TraceEnd?
+    /// `trace --follow`: records this client missed so far because it read too slowly
+    /// (its backlog was full); sent between records, once there is room again.
+    public var followDropped: UInt64?
 
     /// The end of a trace reply.
     public struct TraceEnd: Sendable, Equatable, Codable {
@@ -143,7 +164,7 @@ public struct ControlReply: Sendable, Equatable, Codable {
 
     /// Creates a reply.
     public init(ok: Bool, error: String? = nil, code: ControlErrorCode? = nil, errors: [String]? = nil,
-                status: StatusReport? = nil, reload: ReloadSummary? = nil, end: TraceEnd? = nil) {
+                status: StatusReport? = nil, reload: ReloadSummary? = nil, end: TraceEnd? = nil, followDropped: UInt64? = nil) {
         self.ok = ok
         self.error = error
         self.code = code
@@ -151,6 +172,7 @@ public struct ControlReply: Sendable, Equatable, Codable {
         self.status = status
         self.reload = reload
         self.end = end
+        self.followDropped = followDropped
     }
 
     /// A failure, with its cause.

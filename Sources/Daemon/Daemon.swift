@@ -34,16 +34,27 @@ public struct Daemon {
         let path = configurationPath
         let logger = self.logger
         let stateDirectory = configuration.daemon.stateDirectory
-        let reload: @Sendable () async -> ControlReply = {
+        let reloads = ReloadCoalescer(logger: logger) {
             await Self.reload(engine: engine, path: path, notifier: notifier, clock: clock, logger: logger)
         }
+        let reload: @Sendable () async -> ControlReply = { await reloads.requestAndWait() }
         let signals = SignalService(
-            reload: { _ = await reload() },
+            reloads: reloads,
             dumpTrace: {
                 Self.dumpTrace(trace, to: stateDirectory, clock: clock, logger: logger)
             },
             logger: logger
         )
+        if let hardening = ProcessHardening.outcome {
+            logger.info(
+                "process hardened",
+                metadata: [
+                    "no_new_privs": "\(hardening.noNewPrivileges ? 1 : 0)",
+                    "capability_bounding_set": "0x\(String(hardening.boundingSet, radix: 16))",
+                    "not_dropped": "\(hardening.notDropped.isEmpty ? "none" : "\(hardening.notDropped) (no CAP_SETPCAP)")",
+                ]
+            )
+        }
         logger.info(
             "starting",
             metadata: [

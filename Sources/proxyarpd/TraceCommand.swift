@@ -63,7 +63,10 @@ struct TraceCommand: ParsableCommand {
         guard let timeline else {
             let client = try socket.connect()
             do {
-                try client.trace(request) { line in
+                let dropped: (UInt64) -> Void = { count in
+                    FileHandle.standardError.write(Data("proxyarpd trace: \(count) records dropped so far (reading too slowly)\n".utf8))
+                }
+                try client.trace(request, dropped: dropped) { line in
                     print(line)
                     if follow { fflush(nil) }
                 }

@@ -5,6 +5,8 @@ import ProxyARPDaemon
 // thread (the thread-group leader) serves ``LeaderThread``: after the privilege
 // drop it is the one thread that keeps CAP_NET_RAW and CAP_NET_ADMIN (see there why).
 // Otherwise as `AsyncParsableCommand.main()`: errors print and exit as ArgumentParser does.
+// Still one thread here: NoNewPrivs and the reduced bounding set reach every thread.
+if CommandLine.arguments.dropFirst().first == "run" { ProcessHardening.apply() }
 Task.detached {
     do {
         var command = try ProxyARPD.parseAsRoot()

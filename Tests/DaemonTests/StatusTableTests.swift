@@ -1,5 +1,7 @@
 import Foundation
+import ProxyARPActors
 import ProxyARPControl
+import ProxyARPCore
 import ProxyARPDaemon
 import Testing
 
@@ -53,5 +55,31 @@ struct StatusTableTests {
     func conflicts() throws {
         #expect(try Self.render(conflicts: 2).hasSuffix("\nh2       down               no       0     -              -\naddress conflicts seen: 2"))
         #expect(!(try Self.render(conflicts: 0).contains("conflicts")))
+    }
+
+    @Test("a summary reply: counts per state and per agent, the VIPs not active with their reasons, how to list the rest")
+    func summary() throws {
+        let line = Self.reply.replacingOccurrences(of: "CONFLICTS", with: "0").replacingOccurrences(of: "CONTEST", with: "")
+        var report = try #require(try ControlCodec.decode(ControlReply.self, from: line).status)
+        let pending = report.engine.vips[1]
+        report.engine.vips = []
+        report.summary = StatusSummary(
+            counting: [
+                VIPBrief(vip: report.engine.vips.first?.vip ?? pending.vip, state: "pending", agent: nil, conflicts: 0),
+                VIPBrief(vip: IPv4Address("198.18.0.100")!, state: "active", agent: "h0", conflicts: 0),
+                VIPBrief(vip: IPv4Address("198.18.0.101")!, state: "active", agent: "h0", conflicts: 0),
+            ],
+            notActive: [pending], offset: 0, listed: 0
+        )
+        let text = StatusTable.render(report)
+        #expect(text.hasPrefix("""
+            VIPs: 3 (2 active, 1 pending)
+            per agent: h0 2
+            NOT ACTIVE    STATE                         AGENT  SINCE
+            198.18.1.100  pending(no eligible adapter)  -      250ms
+            (VIPs not listed: --all, --vip ADDR or --limit N [--offset N] lists them)
+
+            ADAPTER
+            """), "\(text)")
     }
 }

@@ -12,8 +12,10 @@ let endToEndEnabled = getuid() == 0 && FileManager.default.isExecutableFile(atPa
 /// The real daemon running in a fresh ``HostLab``, with its config, log and state in a
 /// temporary directory. ``with(_:vips:timers:prepare:_:)`` always tears it all down.
 struct DaemonLab {
-    /// `.build/<triple>/debug/proxyarpd`, next to the test bundle.
+    /// `.build/<triple>/debug/proxyarpd`, next to the test bundle, or `PROXYARPD_E2E_DAEMON`
+    /// (e.g. a release build, or an older build to show a test failing before a fix).
     static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["PROXYARPD_E2E_DAEMON"] { return path }
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("proxyarpd").path
     }()

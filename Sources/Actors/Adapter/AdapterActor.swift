@@ -91,8 +91,16 @@ public actor AdapterActor {
 
     /// The adapter as `status` shows it.
     public func status(vipCount: Int) -> AdapterStatus {
-        AdapterStatus(
-            name: name, state: machine.state.description, eligible: machine.isEligible,
+        let state: String
+        if case .holdDown(let hold) = machine.state {
+            // A duration, not the raw monotonic deadline (issue 11, failure 8).
+            let left = max(0, hold.until.nanoseconds - environment.clock.now().nanoseconds)
+            state = "holdDown(\(hold.cause.rawValue), eligible in \(DurationDisplay.text(nanoseconds: left)))"
+        } else {
+            state = machine.state.description
+        }
+        return AdapterStatus(
+            name: name, state: state, eligible: machine.isEligible,
             carrier: link?.carrier ?? false, adminUp: link?.adminUp ?? false, mac: link?.mac, vipCount: vipCount
         )
     }

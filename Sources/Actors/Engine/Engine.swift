@@ -84,6 +84,14 @@ public actor Engine: Service {
             group.addTask {
                 for await batch in io.observations() { mailbox.post(.observations(batch)) }
             }
+            let (activations, logger) = (environment.activations, environment.logger)
+            group.addTask {
+                // The tail of each second's activations (bounded: ends with the group's cancellation).
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: activations.interval)
+                    activations.flush(logger: logger)
+                }
+            }
             group.addTask {
                 do { try await clock.sleep(until: clock.now().advanced(by: Self.startupGrace)) } catch { return }
                 mailbox.post(.startupGraceElapsed)
@@ -108,11 +116,7 @@ public actor Engine: Service {
 
     /// Every VIP and adapter, for `status`.
     public func status() async -> EngineStatus {
-        let counts = await selector.proxyListCounts()
-        var adapters: [AdapterStatus] = []
-        for actor in directory.allAdapters {
-            await adapters.append(actor.status(vipCount: counts[actor.name] ?? 0))
-        }
+        let adapters = await adapterStatuses()
         let actors = directory.allVIPs
         var vips: [VIPStatus] = []
         vips.reserveCapacity(actors.count)
@@ -121,6 +125,32 @@ public actor Engine: Service {
         return EngineStatus(
             vips: vips, adapters: adapters.sorted { $0.name < $1.name },
             conflicts: vips.reduce(0) { $0 + $1.conflicts }
+        )
+    }
+
+    private func adapterStatuses() async -> [AdapterStatus] {
+        let counts = await selector.proxyListCounts()
+        var adapters: [AdapterStatus] = []
+        for actor in directory.allAdapters {
+            await adapters.append(actor.status(vipCount: counts[actor.name] ?? 0))
+        }
+        return adapters
+    }
+
+    /// Every VIP's state name and agent, by address: what a `status` summary counts. Read
+    /// from the board the VIP actors publish to, in one lock (no hop per VIP).
+    public func briefs() -> [VIPBrief] { vipContext.board.all }
+
+    /// Every adapter, and the VIPs given (those configured, in the order given), for a
+    /// `status` that lists some VIPs only. `conflicts` counts over the VIPs given.
+    public func status(of addresses: [IPv4Address]) async -> EngineStatus {
+        let adapters = await adapterStatuses()
+        var vips: [VIPStatus] = []
+        for address in addresses {
+            if let actor = directory.vip(address) { await vips.append(actor.status()) }
+        }
+        return EngineStatus(
+            vips: vips, adapters: adapters.sorted { $0.name < $1.name }, conflicts: vips.reduce(0) { $0 + $1.conflicts }
         )
     }
 
@@ -171,7 +201,10 @@ public actor Engine: Service {
         managed = newAdapters
 
         let withdrawn = removed.compactMap { vip -> VIPActor? in
-            defer { directory.unregisterVIP(vip) }
+            defer {
+                directory.unregisterVIP(vip)
+                vipContext.board.remove(vip)
+            }
             return directory.vip(vip)
         }
         await forEachConcurrently(withdrawn) { await $0.withdraw() }

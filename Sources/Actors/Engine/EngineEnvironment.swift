@@ -14,6 +14,8 @@ public struct EngineEnvironment: Sendable {
     public var trace: TraceLog
     /// Structured logging.
     public var logger: Logger
+    /// Activations logged as one summary line a second (per-VIP lines at debug).
+    public var activations = ActivationLog()
 
     /// Creates an environment.
     public init(io: any FrameIO, host: any HostNetworking, clock: any EngineClock, trace: TraceLog, logger: Logger) {

@@ -41,6 +41,7 @@ public actor VIPActor {
             to: machine.state.description, action: "none"
         )
         ControlPlaneMetrics.vipState(from: nil, to: machine.state.name)
+        context.board.add(VIPBrief(vip: vip, state: machine.state.name, agent: machine.state.agent?.name, conflicts: 0))
     }
 
     // MARK: Inputs
@@ -108,6 +109,11 @@ public actor VIPActor {
         )
     }
 
+    /// The state's name and the agent, for a `status` summary (no text built).
+    public func brief() -> VIPBrief {
+        VIPBrief(vip: vip, state: machine.state.name, agent: machine.state.agent?.name, conflicts: Int(conflictsSeen))
+    }
+
     /// The current state, for tests and status.
     public var state: VIPActivationStateMachine.State { machine.state }
 
@@ -122,6 +128,7 @@ public actor VIPActor {
             action = try machine.handle(event)
         } catch {
             ControlPlaneMetrics.vipState(from: fromName, to: machine.state.name)
+            context.board.publish(brief())
             environment.trace.record(
                 .vip(vip), event: .vip(event), at: now, from: from, to: machine.state.description,
                 action: "unreachable(\(error.event))"
@@ -132,6 +139,7 @@ public actor VIPActor {
         }
         // Counted before any suspension: nested deliveries then count their own moves.
         ControlPlaneMetrics.vipState(from: fromName, to: machine.state.name)
+        context.board.publish(brief())
         environment.trace.record(
             .vip(vip), event: .vip(event), at: now, from: from, to: machine.state.description,
             action: action.description
@@ -192,6 +200,7 @@ public actor VIPActor {
     /// One counted foreign claim: defend, report, or yield, as the machine decided.
     private func respond(to response: ConflictResponse) async {
         conflictsSeen += 1
+        context.board.publish(brief())
         ControlPlaneMetrics.conflict()
         if let timer = response.timer { schedule(timer) }
         setContested(response.contested)
@@ -250,7 +259,8 @@ public actor VIPActor {
         } else {
             ControlPlaneMetrics.activated(took: activation.took)
         }
-        environment.logger.info(
+        environment.activations.record(failover: activation.isFailover, logger: environment.logger)
+        environment.logger.debug(
             activation.isFailover ? "VIP failed over" : "VIP active",
             metadata: [
                 "vip": "\(vip)", "agent": "\(activation.agent.name)", "mac": "\(activation.agent.mac)",

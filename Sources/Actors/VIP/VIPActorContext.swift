@@ -10,6 +10,8 @@ final class VIPActorContext: Sendable {
     let directory: ActorDirectory
     /// Every timer of the engine.
     let timers: EngineTimers
+    /// Where the VIP publishes its brief at each transition (for `status` summaries).
+    let board = VIPBoard()
 
     /// Creates the context of one engine.
     init(environment: EngineEnvironment, selector: SelectorActor, directory: ActorDirectory, timers: EngineTimers) {

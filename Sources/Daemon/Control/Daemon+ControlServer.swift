@@ -13,19 +13,26 @@ extension Daemon {
     ) -> ControlServer {
         let io = world.io
         let handlers = ControlHandlers(
-            status: {
-                let status = await engine.status()
+            status: { request in
+                let (status, summary) = await StatusSelection.engineStatus(for: request, engine: engine)
                 let counters = io.counters().map {
                     AdapterIOCounters(
                         adapter: $0.adapter, framesSeen: $0.framesSeen, requestsSeen: $0.requestsSeen,
                         repliesSent: $0.repliesSent, injectErrors: $0.injectErrors, controlFramesSent: $0.controlFramesSent
                     )
                 }
-                let replies = Dictionary(uniqueKeysWithValues: io.repliesPerVIP().map { ($0.key.description, $0.value) })
-                return StatusReport(
+                // Reply counts for the VIPs the reply shows only.
+                let shown = Set((status.vips + (summary?.notActive ?? [])).map(\.vip))
+                var replies: [String: UInt64] = [:]
+                for (vip, count) in io.repliesPerVIP() where summary == nil || shown.contains(vip) {
+                    replies[vip.description] = count
+                }
+                var report = StatusReport(
                     engine: status, io: counters, repliesByVIP: replies, monotonicNanoseconds: clock.now().nanoseconds,
                     wallNanoseconds: clock.wallNanoseconds()
                 )
+                report.summary = summary
+                return report
             },
             reload: reload
         )

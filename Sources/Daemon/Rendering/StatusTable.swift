@@ -25,18 +25,52 @@ public enum StatusTable {
                 io.map { "\($0.requestsSeen)" } ?? "-", io.map { "\($0.repliesSent)" } ?? "-",
             ])
         }
-        var out = TextTable.render(vipRows)
-        out += "\n\n"
+        var out = ""
+        if let summary = report.summary {
+            out += summaryText(summary, report: report, now: now) + "\n\n"
+        }
+        if vipRows.count > 1 || report.summary == nil {
+            out += TextTable.render(vipRows)
+            out += "\n\n"
+        }
         out += TextTable.render(adapterRows)
         if report.engine.conflicts > 0 { out += "\naddress conflicts seen: \(report.engine.conflicts)" }
         return out
     }
 
+    /// The summary of a reply that lists only some VIPs: counts, then the VIPs not active.
+    static func summaryText(_ summary: StatusSummary, report: StatusReport, now: Int64) -> String {
+        let states = summary.byState.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        let agents = summary.byAgent.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        var lines = ["VIPs: \(summary.vips) (\(states.isEmpty ? "none" : states))"]
+        if !agents.isEmpty { lines.append("per agent: \(agents)") }
+        if summary.notActiveCount > 0 {
+            var rows = [["NOT ACTIVE", "STATE", "AGENT", "SINCE"]]
+            for vip in summary.notActive {
+                rows.append([
+                    vip.vip.description, stateText(vip, now: now, detail: true), vip.agent?.rawValue ?? "-",
+                    TimelineSVG.duration(max(0, now - vip.since.nanoseconds)),
+                ])
+            }
+            lines.append(TextTable.render(rows))
+            if summary.notActiveCount > summary.notActive.count {
+                lines.append("… and \(summary.notActiveCount - summary.notActive.count) more not active")
+            }
+        }
+        if summary.listed == 0 {
+            lines.append("(VIPs not listed: --all, --vip ADDR or --limit N [--offset N] lists them)")
+        } else {
+            lines.append("listing VIPs \(summary.offset + 1)–\(summary.offset + summary.listed) of \(summary.vips)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// The state, and while another host claims the VIP, `conflict(claimed by MAC, since T)`
     /// with T how long ago the contest began.
-    static func stateText(_ vip: VIPStatus, now: Int64) -> String {
-        guard let conflict = vip.conflict else { return vip.state }
+    static func stateText(_ vip: VIPStatus, now: Int64, detail: Bool = false) -> String {
+        let state = detail ? vip.detail : vip.state
+        guard let conflict = vip.conflict else { return state }
         let ago = TimelineSVG.duration(max(0, now - conflict.since.nanoseconds))
-        return "\(vip.state) conflict(claimed by \(conflict.claimedBy), since \(ago))"
+        return "\(state) conflict(claimed by \(conflict.claimedBy), since \(ago))"
     }
 }

@@ -85,7 +85,7 @@ struct BenchReport: Codable, Sendable {
         }
         if !activations.isEmpty {
             lines.append("")
-            lines.append("activation: daemon start -> N-th \"VIP active\" log line")
+            lines.append("activation: daemon start -> \"VIPs activated\" log line with total=N")
             for activation in activations {
                 lines.append("  \(activation.vips) VIPs, blocks /\(activation.blockPrefixLength): \(activation.seconds.map { String(format: "%.2f s", $0) } ?? "not all active") (\(activation.active) active)")
             }

@@ -99,7 +99,8 @@ struct BenchRunner: Sendable {
         return try LabProcess(binary: daemon, namespace: lab.host, arguments: ["run", "--config", config], logPath: "\(folder)/daemon.log")
     }
 
-    /// Polls the daemon's log every 50 ms until it holds `count` "VIP active" lines.
+    /// Polls the daemon's log every 50 ms until its `VIPs activated` summary lines (one a
+    /// second at most; per-VIP `VIP active` lines are debug) report `total` ≥ `count`.
     /// Returns how many it saw and the seconds from the call (≈ the daemon's start) to the last.
     private func waitActive(_ process: LabProcess, count: Int, timeout: Duration) async throws -> (Int, Double?) {
         let clock = ContinuousClock()
@@ -109,7 +110,7 @@ struct BenchRunner: Sendable {
         while clock.now - start < timeout {
             try Task.checkCancellation()
             let log = (try? Data(contentsOf: URL(fileURLWithPath: process.logPath))) ?? Data()
-            seen = Self.count(of: Array("VIP active".utf8), in: log)
+            seen = Self.activatedTotal(in: log)
             progress("waiting for \(count) VIPs to be active: \(seen)")
             if seen >= count {
                 let elapsed = clock.now - start
@@ -285,22 +286,15 @@ struct BenchRunner: Sendable {
         return kib / 1024
     }
 
-    static func count(of needle: [UInt8], in data: Data) -> Int {
-        var found = 0
-        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            guard bytes.count >= needle.count, let first = needle.first else { return }
-            var index = 0
-            let last = bytes.count - needle.count
-            while index <= last {
-                if bytes[index] == first && needle.indices.allSatisfy({ bytes[index + $0] == needle[$0] }) {
-                    found += 1
-                    index += needle.count
-                } else {
-                    index += 1
-                }
-            }
+    /// The largest `total=N` of the log's `VIPs activated` lines: activations since start.
+    static func activatedTotal(in data: Data) -> Int {
+        var total = 0
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.contains("VIPs activated") {
+            guard let range = line.range(of: " total=") else { continue }
+            let digits = line[range.upperBound...].prefix { $0.isNumber }
+            total = max(total, Int(digits) ?? 0)
         }
-        return found
+        return total
     }
 
     static func machine() -> String {

@@ -13,7 +13,7 @@ struct ActivationCounter: LogHandler {
     static let moving = Atomic<Int>(0)
 
     var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .info
+    var logLevel: Logger.Level = .debug  // `VIP active` is a debug line
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }

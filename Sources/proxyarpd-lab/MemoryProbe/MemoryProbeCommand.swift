@@ -118,13 +118,17 @@ struct MemoryProbeCommand: AsyncParsableCommand {
             report("settled \(settle) s", since: configured)
         }
         if status {
-            for round in 1...2 {
-                let reply = ControlReply(
-                    ok: true,
-                    status: StatusReport(engine: await engine.status(), io: [], monotonicNanoseconds: 0, wallNanoseconds: 0)
-                )
-                let line = try ControlCodec.lineBytes(reply)  // as the control server sends it
-                report("status reply \(round) (\(line.count) bytes)", since: configured)
+            // The default reply (a summary above 1,000 VIPs), then `status --all`; each timed
+            // from asking the engine to the encoded line, as the control server does it.
+            let requests = [("status", ControlRequest.status), ("status --all", ControlRequest(command: .status, all: true))]
+            for (name, request) in requests {
+                let started = ContinuousClock.now
+                let (engineStatus, summary) = await StatusSelection.engineStatus(for: request, engine: engine)
+                var reply = StatusReport(engine: engineStatus, io: [], monotonicNanoseconds: 0, wallNanoseconds: 0)
+                reply.summary = summary
+                let line = try ControlCodec.lineBytes(ControlReply(ok: true, status: reply))
+                let took = ContinuousClock.now - started
+                report("\(name) reply (\(line.count) bytes in \(took))", since: configured)
             }
             try await Task.sleep(for: .seconds(1))
             report("after status", since: configured)

@@ -1,0 +1,84 @@
+import Foundation
+import ProxyARPControl
+import ProxyARPCore
+import ProxyARPTestSupport
+import Testing
+
+/// Issue 11, failures 5 and 8, against the real daemon: the control socket under a low
+/// descriptor limit and many idle clients, and the process hardening outside systemd.
+@Suite("End to end: a bounded control socket and a hardened process", .serialized, .enabled(if: endToEndEnabled))
+struct ControlExhaustionTests {
+    static func field(_ name: String, in status: String) -> String? {
+        status.split(separator: "\n").first { $0.hasPrefix("\(name):") }
+            .map { $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces) }
+    }
+
+    @Test("outside systemd, as root: NoNewPrivs 1 and CapBnd 0x3000 for the process and every thread")
+    func hardenedOutsideSystemd() async throws {
+        try await DaemonLab.with("e2eh", vips: ["198.18.0.100"]) { daemon in
+            _ = try await daemon.waitForAnswers(daemon.vips)
+            let pid = try #require(daemon.daemon.processIdentifier)
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            print("/proc/\(pid)/status: NoNewPrivs \(Self.field("NoNewPrivs", in: status) ?? "?"), CapBnd \(Self.field("CapBnd", in: status) ?? "?"), CapEff \(Self.field("CapEff", in: status) ?? "?")")
+            #expect(Self.field("NoNewPrivs", in: status) == "1")
+            #expect(Self.field("CapBnd", in: status) == "0000000000003000")
+            for task in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
+                guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+                #expect(Self.field("NoNewPrivs", in: text) == "1", "thread \(task)")
+                #expect(Self.field("CapBnd", in: text) == "0000000000003000", "thread \(task)")
+            }
+            #expect(daemon.log.contains("process hardened"))
+        }
+    }
+
+    @Test("at a descriptor limit of 80 with 65 idle clients: status answers within a second, SIGUSR1 dumps, the extra clients are told tooManyClients")
+    func exhaustion() async throws {
+        try await DaemonLab.with("e2ex", vips: ["198.18.0.100", "198.18.0.101"]) { daemon in
+            _ = try await daemon.waitForAnswers(daemon.vips)
+            let pid = try #require(daemon.daemon.processIdentifier)
+            try await Command.run("prlimit", ["--pid", "\(pid)", "--nofile=80:80"])
+            let descriptorsBefore = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+
+            let idle = try (0..<65).map { _ in try ControlClient(path: daemon.socketPath) }
+            try await Task.sleep(for: .milliseconds(500))
+            var toldTooMany = 0
+            for client in idle where client.waitReadable(milliseconds: 0) {
+                if let line = client.readLine(), ControlCodec.reply(line)?.code == .tooManyClients { toldTooMany += 1 }
+            }
+            let descriptorsAfter = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+            print("descriptors: \(descriptorsBefore) before, \(descriptorsAfter) with 65 idle clients; \(toldTooMany) told tooManyClients")
+            #expect(toldTooMany >= 65 - ControlLimits.standard.maximumClients)
+            #expect(descriptorsAfter <= descriptorsBefore + ControlLimits.standard.maximumClients)
+
+            let clock = ContinuousClock()
+            let started = clock.now
+            // Bounded: before the fix this hung for good (the test then failed instead of hanging).
+            let status = try await Command.run("timeout", ["5", DaemonLab.binary, "status", "--socket", daemon.socketPath], check: false)
+            let took = clock.now - started
+            print("status with 65 idle clients took \(took)")
+            #expect(status.succeeded, "\(status.output)")
+            #expect(status.output.contains("198.18.0.100"))
+            #expect(took < .seconds(1))
+
+            let stateDirectory = "\(daemon.directory)/state"
+            daemon.daemon.send(SIGUSR1)
+            var dumped = false
+            for _ in 0..<50 where !dumped {
+                try await Task.sleep(for: .milliseconds(100))
+                dumped = ((try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []).contains { $0.hasPrefix("trace-") }
+            }
+            #expect(dumped, "SIGUSR1 still writes the trace dump")
+            #expect(!daemon.log.contains("trace dump failed"))
+            // The accept loop does not spin: the daemon's CPU time stays low over a second.
+            let ticks = { () -> Int in
+                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+                let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+                return fields.count > 12 ? (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0) : 0
+            }
+            let before = ticks()
+            try await Task.sleep(for: .seconds(1))
+            #expect(ticks() - before < 30, "CPU ticks in one second: \(ticks() - before)")
+            withExtendedLifetime(idle) {}
+        }
+    }
+}
