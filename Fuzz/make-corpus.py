@@ -23,6 +23,12 @@ def put(target, name, data):
     (directory / name).write_bytes(data)
 
 
+def put_lines(target, prefix, lines):
+    """One seed per line: PREFIX-1, PREFIX-2, ..., each with its newline."""
+    for number, line in enumerate(lines, start=1):
+        put(target, f"{prefix}-{number}", line + "\n")
+
+
 def pcap_frames(path):
     data = path.read_bytes()
     magic = data[:4]
@@ -64,8 +70,7 @@ def main():
         '{"adapter":"h0","command":"trace","follow":true}',
         '{"command":"trace","follow":true,"sinceNanoseconds":42,"vip":"198.18.0.100"}',
     ]
-    for number, line in enumerate(requests, start=1):
-        put("control", f"request-{number}", line + "\n")
+    put_lines("control", "request", requests)
     engine = ('{"adapters":[{"adminUp":true,"carrier":true,"eligible":true,"mac":"02:00:00:00:00:01","name":"eth0",'
               '"state":"eligible(txerr 0)","vipCount":1}],"conflicts":0,"vips":[{"agent":"eth0",'
               '"agentMAC":"02:00:00:00:00:01","announcementsConfirmed":3,"announcementsSent":3,'
@@ -79,16 +84,14 @@ def main():
         '{"error":"reload refused","errors":["f.yaml:3: bad"],"ok":false}',
         '{"end":{"dropped":0,"records":3},"ok":true}',
     ]
-    for number, line in enumerate(replies, start=1):
-        put("control", f"reply-{number}", line + "\n")
+    put_lines("control", "reply", replies)
 
     dump = (FUZZ / "Seeds/trace-demo.jsonl").read_text().splitlines(keepends=True)
     put("trace", "trace-demo.jsonl", "".join(dump))
     for size in (1, 4, 16):
         put("trace", f"trace-demo-first-{size}.jsonl", "".join(dump[:size]))
     put("control", "trace-stream", "".join(dump[:6]) + replies[3] + "\n")
-    for number, line in enumerate(dump[:8], start=1):
-        put("control", f"trace-record-{number}", line)
+    put_lines("control", "trace-record", [line.rstrip("\n") for line in dump[:8]])
 
 
 if __name__ == "__main__":
