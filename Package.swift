@@ -11,6 +11,10 @@ let package = Package(
         // For the separate Benchmarks/ package (ordo-one/benchmark), which depends on this one by path.
         .library(name: "ProxyARPCore", targets: ["ProxyARPCore"]),
         .library(name: "ProxyARPStateMachines", targets: ["ProxyARPStateMachines"]),
+        // For the separate Fuzz/ package (libFuzzer targets over the loaders and decoders).
+        .library(name: "ProxyARPConfig", targets: ["ProxyARPConfig"]),
+        .library(name: "ProxyARPActors", targets: ["ProxyARPActors"]),
+        .library(name: "ProxyARPControl", targets: ["ProxyARPControl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -26,4 +26,8 @@ status=0
 Benchmarks/scripts/check-thresholds.sh || status=$?
 if ((status == 2)); then echo "thresholds: none stored for this toolchain, not checked"; elif ((status != 0)); then exit "$status"; fi
 
+# The libFuzzer targets (a separate package, Fuzz/): a release build with
+# -sanitize=fuzzer,address, then each target 20 s over its seed corpus; a crash fails.
+Fuzz/run.sh --smoke
+
 swift test --disable-xctest
