@@ -1,4 +1,4 @@
-import ProxyARPIO
+import ProxyARPPlatform
 import Synchronization
 
 /// Replies finished by tasks (`status`, `reload` wait for the engine) on their way back

@@ -1,6 +1,6 @@
 import Logging
 import ProxyARPActors
-import ProxyARPIO
+import ProxyARPPlatform
 
 #if canImport(Glibc)
 import Glibc

@@ -25,6 +25,21 @@ public struct PlatformThread: Sendable, Hashable {
         return PlatformThread(id: thread)
     }
 
+    /// Runs `body` on a new thread named `name` and returns its result; the caller is
+    /// suspended meanwhile, so blocking work (opening a capture, joining a thread) never
+    /// holds a thread of Swift's cooperative pool.
+    /// - Throws: ``ThreadError`` when no thread could start (then `body` never ran).
+    public static func run<T: Sendable>(name: String, _ body: @escaping @Sendable () -> T) async throws(ThreadError) -> T {
+        let outcome: Result<T, ThreadError> = await withCheckedContinuation { continuation in
+            do throws(ThreadError) {
+                try start(name: name) { continuation.resume(returning: .success(body())) }.detach()
+            } catch {
+                continuation.resume(returning: .failure(error))
+            }
+        }
+        return try outcome.get()
+    }
+
     /// The calling thread.
     public static var current: PlatformThread { PlatformThread(id: pthread_self()) }
 

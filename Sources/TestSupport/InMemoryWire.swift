@@ -16,6 +16,10 @@ public final class InMemoryWire: FrameIO {
         public var segment: String?
         /// When true, sends fail with a transmit error.
         public var transmitFails: Bool
+        /// False after ``closeCapture(on:)``: the port neither sends nor hears.
+        public var captureOpen = true
+        /// Times ``openCapture(on:)`` opened it again.
+        public var reopenings = 0
     }
 
     /// A frame that left an adapter.
@@ -54,6 +58,23 @@ public final class InMemoryWire: FrameIO {
         state.withLock { $0.ports[adapter] = Port(mac: mac, segment: segment, transmitFails: false) }
     }
 
+    /// The port of `adapter`, if attached.
+    public func port(_ adapter: AdapterName) -> Port? { state.withLock { $0.ports[adapter] } }
+
+    public func openCapture(on adapter: AdapterName) async throws(CaptureError) {
+        let opened = state.withLock { state -> Bool in
+            guard state.ports[adapter] != nil else { return false }
+            state.ports[adapter]?.captureOpen = true
+            state.ports[adapter]?.reopenings += 1
+            return true
+        }
+        guard opened else { throw CaptureError(adapter: adapter, reason: "not attached") }
+    }
+
+    public func closeCapture(on adapter: AdapterName) async {
+        state.withLock { $0.ports[adapter]?.captureOpen = false }
+    }
+
     /// Moves `adapter` to another segment, or cuts it off (nil).
     public func setSegment(_ adapter: AdapterName, _ segment: String?) {
         state.withLock { $0.ports[adapter]?.segment = segment }
@@ -87,11 +108,12 @@ public final class InMemoryWire: FrameIO {
         let (port, siblings) = state.withLock { state -> (Port?, [(AdapterName, Port)]) in
             let port = state.ports[adapter]
             let siblings = state.ports.filter { name, other in
-                name != adapter && other.segment != nil && other.segment == port?.segment
+                name != adapter && other.captureOpen && other.segment != nil && other.segment == port?.segment
             }
             return (port, siblings.sorted { $0.key < $1.key })
         }
         guard let port else { throw TransmitError(adapter: adapter, code: .noSuchAdapter, reason: "not attached") }
+        guard port.captureOpen else { throw TransmitError(adapter: adapter, code: .closed, reason: "capture closed") }
         if port.transmitFails { throw TransmitError(adapter: adapter, code: .refused, reason: "simulated transmit error") }
         if keepsSentFrames {
             state.withLock { state in
@@ -116,7 +138,7 @@ public final class InMemoryWire: FrameIO {
     /// A client on `segment` sends `request`; returns each adapter's reply, as the answer
     /// path would send it.
     public func clientSends(_ request: [UInt8], on segment: String) -> [(adapter: AdapterName, reply: [UInt8])] {
-        let ports = state.withLock { $0.ports.filter { $0.value.segment == segment } }
+        let ports = state.withLock { $0.ports.filter { $0.value.segment == segment && $0.value.captureOpen } }
         let table = answerTable.current
         return ports.sorted { $0.key < $1.key }.compactMap { name, port in
             guard let plan = AnswerRules.decide(request, view: table.view(for: name, mac: port.mac)).replyPlan else {

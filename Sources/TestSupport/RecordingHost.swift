@@ -8,6 +8,8 @@ import Synchronization
 public final class RecordingHost: HostNetworking {
     private struct State {
         var prepared: Set<AdapterName> = []
+        var preparations: [AdapterName: Int] = [:]
+        var tableRefreshes: [AdapterName: Int] = [:]
         var loopback: Set<IPv4Address> = []
         var bindings: [IPv4Address: AdapterName] = [:]
         var breakBeforeMake = 0
@@ -27,6 +29,10 @@ public final class RecordingHost: HostNetworking {
 
     /// Adapters prepared (sysctls set).
     public var prepared: Set<AdapterName> { state.withLock { $0.prepared } }
+    /// How many times each adapter was prepared (at start, and again when re-created).
+    public var preparations: [AdapterName: Int] { state.withLock { $0.preparations } }
+    /// How many times each adapter's agent table was rewritten.
+    public var agentTableRefreshes: [AdapterName: Int] { state.withLock { $0.tableRefreshes } }
     /// VIPs currently on `lo`.
     public var loopback: Set<IPv4Address> { state.withLock { $0.loopback } }
     /// Outbound binding per VIP.
@@ -36,7 +42,15 @@ public final class RecordingHost: HostNetworking {
 
     public func prepare(adapter: AdapterName) async throws(HostNetworkingError) {
         guard records else { return }
-        _ = state.withLock { $0.prepared.insert(adapter) }
+        state.withLock { state in
+            state.prepared.insert(adapter)
+            state.preparations[adapter, default: 0] += 1
+        }
+    }
+
+    public func refreshAgentTable(of adapter: AdapterName) async throws(HostNetworkingError) {
+        guard records else { return }
+        state.withLock { $0.tableRefreshes[adapter, default: 0] += 1 }
     }
 
     public func addLocalAddress(_ vip: IPv4Address) async throws(HostNetworkingError) {

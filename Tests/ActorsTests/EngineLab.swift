@@ -56,11 +56,14 @@ struct EngineLab {
 
     static func mac(of adapter: AdapterName) -> MACAddress { adapters.first { $0.0 == adapter }!.1 }
 
-    /// Reports a link as rtnetlink would.
-    func link(_ name: AdapterName, adminUp: Bool = true, carrier: Bool = true) {
+    /// Reports a link as rtnetlink would: by default with its lab ifindex and address.
+    func link(
+        _ name: AdapterName, adminUp: Bool = true, carrier: Bool = true, index: Int32? = nil, interfaces: [IPv4Interface]? = nil
+    ) {
         let (_, mac, interface) = Self.adapters.first { $0.0 == name }!
-        let index = Int32(Self.adapters.firstIndex { $0.0 == name }! + 2)
-        links.emit(.changed(LinkState(name: name, index: index, mac: mac, adminUp: adminUp, carrier: carrier, interfaces: [interface])))
+        let index = index ?? Int32(Self.adapters.firstIndex { $0.0 == name }! + 2)
+        links.emit(.changed(LinkState(
+            name: name, index: index, mac: mac, adminUp: adminUp, carrier: carrier, interfaces: interfaces ?? [interface])))
     }
 
     func allLinksUp() {

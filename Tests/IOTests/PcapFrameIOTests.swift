@@ -226,6 +226,35 @@ struct PcapFrameIOTests {
         }
     }
 
+    @Test("One adapter's capture closes and opens again at run time: sends fail closed in between, it answers after, handles balance")
+    func closeAndReopenOneCapture() async throws {
+        try await SegmentLab.with { lab in
+            try await withFrameIO(lab) { io in
+                let a = AdapterName(lab.adapterA)
+                let b = AdapterName(lab.adapterB)
+                let before = PcapHandle.openCount
+                await io.closeCapture(on: a)
+                #expect(PcapHandle.openCount == before - 1)
+                #expect(io.mac(of: a) == nil)
+                await #expect {
+                    try await io.send([ARPFrames.gratuitousRequest(mac: MACAddress(2, 0, 0, 0, 0, 1), vip: Self.vip)], on: a)
+                } throws: { ($0 as? TransmitError)?.code == .closed }
+                try await io.send([], on: b)  // the other adapter is untouched
+                await io.closeCapture(on: a)  // closed already: fine
+
+                try await io.openCapture(on: a)
+                #expect(PcapHandle.openCount == before)
+                let macA = try #require(io.mac(of: a))
+                publish(Self.vip, answeredBy: a, mac: macA, in: io)
+                let answered = try await lab.inClient(["arping", "-c", "2", "-w", "5", "-I", "br0", "\(Self.vip)"])
+                #expect(answered.output.lowercased().contains("[\(macA)]"), "\(answered.output)")
+                await #expect {
+                    try await io.openCapture(on: "nosuch0")
+                } throws: { ($0 as? CaptureError)?.adapter == "nosuch0" }
+            }
+        }
+    }
+
     @Test("Opening a missing interface throws a clear error")
     func missingInterface() throws {
         let name = "pio\(getpid())nx"

@@ -132,8 +132,9 @@ func expectedAdapter(_ state: AdapterStateName, _ probe: AdapterProbe) -> Adapte
         return same
 
     case (.removed, .linkUp):
-        // One failure (t0+1s) inside the window: the base hold-down.
-        return holdDown(2, ineligible: nil, cause: .noCarrier)
+        // Two failures (t0+1s, the removal at t0+5s) inside the window: 2 s × 2, and a
+        // re-created adapter always holds down.
+        return holdDown(4, ineligible: nil, cause: .removed)
     case (.removed, _):
         return same
     }
@@ -337,13 +338,32 @@ struct AdapterHealthScenarioTests {
         #expect(machine.isEligible)
     }
 
-    @Test("removal: ineligible at once if it was eligible; a recreated link starts over")
-    func removal() {
+    @Test("removal: ineligible at once if it was eligible; a re-created link is eligible only after a hold-down")
+    func removal() throws {
         var machine = AdapterHealthStateMachine(adapter: "eth0", settings: Fixture.healthSettings, now: t0)
-        #expect(machine.linkRemoved(now: t0) == .none)
         _ = machine.linkChanged(adminUp: true, carrier: true, now: t0)
         #expect(machine.linkRemoved(now: t0 + .seconds(1)) == .becameIneligible(.removed))
         #expect(machine.ineligibleReason == .removed)
-        #expect(machine.linkChanged(adminUp: true, carrier: true, now: t0 + .seconds(2)) == .becameEligible)
+        let action = machine.linkChanged(adminUp: true, carrier: true, now: t0 + .seconds(2))
+        guard case .holdDown(let timer, ineligible: nil) = action else {
+            Issue.record("expected a hold-down, got \(action)")
+            return
+        }
+        #expect(machine.ineligibleReason == .holdDown)
+        #expect(try machine.holdDownExpired(epoch: timer.epoch, now: timer.deadline) == .becameEligible)
+    }
+
+    @Test("a re-created link that comes up long after its removal (past the flap window) still holds down")
+    func removalLongAgo() {
+        var machine = AdapterHealthStateMachine(adapter: "eth0", settings: Fixture.healthSettings, now: t0)
+        #expect(machine.linkRemoved(now: t0) == .none)
+        // Re-created without carrier first, then up after the flap window forgot the removal.
+        #expect(machine.linkChanged(adminUp: true, carrier: false, now: t0 + .seconds(1)) == .none)
+        let later = t0 + .seconds(600)
+        guard case .holdDown = machine.linkChanged(adminUp: true, carrier: true, now: later) else {
+            Issue.record("expected a hold-down")
+            return
+        }
+        #expect(!machine.isEligible)
     }
 }

@@ -341,6 +341,6 @@ struct VIPActivationScenarioTests {
         #expect(VIPProbe.confirmFiredCurrent.event.name == "confirmTimerFired")
         #expect(VIPProbe.announceFiredStale.event.name == "announceTimerFired")
         #expect(VIPProbe.pathBoundOther.event.name == "outboundPathBound")
-        #expect(Set(VIPProbe.allCases.map(\.event.name)).count == 12)
+        #expect(Set(VIPProbe.allCases.map(\.event.name)).count == 13)
     }
 }

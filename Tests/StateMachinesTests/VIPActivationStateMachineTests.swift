@@ -20,6 +20,8 @@ extension Fixture {
 
     static let eth0 = agent("eth0")
     static let eth1 = agent("eth1")
+    /// `eth0` after its address changed.
+    static let eth0Renumbered = Agent(name: "eth0", mac: eth0.mac, localAddress: IPv4Address("198.18.0.99"), confirmation: eth0.confirmation)
 
     /// The documented defaults: 3 rounds 1.2 s apart, 250 ms confirmation, 2 retries, no refresh.
     static let vipSettings = VIPActivationSettings(
@@ -109,6 +111,7 @@ enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConverti
     case pathBoundMatching, pathBoundOther
     case withdraw, withdrawKeepingLocal
     case claimForeign, conflictFired, probeLost
+    case addressChangedSame, addressChangedOther
 
     var testDescription: String { rawValue }
 
@@ -139,6 +142,8 @@ enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConverti
         case .claimForeign: .claimSeen(by: Fixture.foreignMAC, now: now)
         case .conflictFired: .timerFired(VIPTimerID(kind: .conflict, epoch: 0), now: now)
         case .probeLost: .probeLost(now: now)
+        case .addressChangedSame: .agentAddressChanged(Fixture.eth0Renumbered, now: now)
+        case .addressChangedOther: .agentAddressChanged(Fixture.eth1, now: now)
         }
     }
 }
@@ -181,6 +186,8 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
     func move(cancel: [VIPTimerKind]) -> VIPExpectation {
         .transition(to: .broadcast, action: .move(round1(Fixture.eth1, epoch: 2), timer: confirm2, cancel: cancel), unchanged: false)
     }
+    // Same agent, its new local address recorded; nothing to do.
+    let renumbered = VIPExpectation.transition(to: state, action: .none, unchanged: false)
     switch state {
     case .failed:
         return .ignored(state)
@@ -250,7 +257,7 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
                 unchanged: false)
         case .selectedStale, .agentLostStale, .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent,
             .transmittedStale, .confirmFiredCurrent, .confirmFiredStale, .announceFiredCurrent, .announceFiredStale,
-            .conflictFired, .probeLost:
+            .conflictFired, .probeLost, .addressChangedSame, .addressChangedOther:
             return .ignored(.pending)
         }
 
@@ -282,8 +289,10 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
             return .transition(to: .withdrawn, action: release(nil, removes: false, cancel: [.confirm]), unchanged: false)
         case .claimForeign:
             return defended(Fixture.eth0)
+        case .addressChangedSame:
+            return renumbered
         case .selectedStale, .agentLostStale, .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale,
-            .announceFiredStale, .conflictFired, .probeLost:
+            .announceFiredStale, .conflictFired, .probeLost, .addressChangedOther:
             return .ignored(.broadcast)
         }
 
@@ -310,8 +319,10 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
             return .transition(to: .withdrawn, action: release("eth0", removes: false, cancel: []), unchanged: false)
         case .claimForeign:
             return defended(Fixture.eth0)
+        case .addressChangedSame:
+            return renumbered
         case .selectedStale, .agentLostStale, .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent,
-            .transmittedStale, .confirmFiredStale, .announceFiredStale, .conflictFired, .probeLost:
+            .transmittedStale, .confirmFiredStale, .announceFiredStale, .conflictFired, .probeLost, .addressChangedOther:
             return .ignored(.enqueued)
         }
 
@@ -339,8 +350,10 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
             return .transition(to: .withdrawn, action: release("eth0", removes: false, cancel: [.announce]), unchanged: false)
         case .claimForeign:
             return defended(Fixture.eth0)
+        case .addressChangedSame:
+            return renumbered
         case .selectedStale, .agentLostStale, .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale,
-            .announceFiredStale, .conflictFired, .probeLost:
+            .announceFiredStale, .conflictFired, .probeLost, .addressChangedOther:
             return .ignored(.active)
         }
     }
@@ -370,10 +383,10 @@ struct VIPActivationMatrixTests {
         }
     }
 
-    @Test("the matrix covers 154 cells, 12 of them bug-class")
+    @Test("the matrix covers 168 cells, 12 of them bug-class")
     func matrixShape() {
         #expect(allVIPCells.count == VIPStateName.allCases.count * VIPProbe.allCases.count)
-        #expect(allVIPCells.count == 154)
+        #expect(allVIPCells.count == 168)
         #expect(vipUnreachableCells.count == 12)
     }
 

@@ -42,8 +42,9 @@ public actor AdapterActor {
         if after != before { await selector.candidateChanged(after) }
     }
 
-    /// The link disappeared.
+    /// The link disappeared: its state is forgotten (a re-created link is reported afresh).
     public func linkRemoved() async {
+        link = nil
         deliver(.linkRemoved(now: environment.clock.now()))
         await selector.candidateRemoved(name)
     }

@@ -29,6 +29,14 @@ public actor Engine: Service {
     private var configuration: DaemonConfiguration
     private var managed: Set<AdapterName>
     private var reported: Set<AdapterName> = []
+    /// The last link state of each managed adapter that exists: tells a re-created adapter
+    /// (a new ifindex) and an address change from other updates.
+    private var knownLinks: [AdapterName: LinkState] = [:]
+    /// Managed adapters deleted and not re-created yet.
+    private var deleted: Set<AdapterName> = []
+    /// Re-created adapters whose capture is not open yet: libpcap cannot open a link that
+    /// is down (a new link starts down), so it is tried at each report until it opens.
+    private var capturesToOpen: Set<AdapterName> = []
     private var learnedSegments: Set<[AdapterName]> = []
     private var lastHeard: [AdapterName: Instant] = [:]
     private var vipsStarted = false
@@ -196,6 +204,9 @@ public actor Engine: Service {
         for name in managed.subtracting(newAdapters) {
             await directory.adapter(name)?.linkRemoved()
             directory.unregisterAdapter(name)
+            knownLinks[name] = nil
+            deleted.remove(name)
+            capturesToOpen.remove(name)
         }
         for name in newAdapters.subtracting(managed) { await addAdapter(name) }
         managed = newAdapters
@@ -402,18 +413,93 @@ public actor Engine: Service {
         }
     }
 
+    /// One link event, in order. A deleted adapter gives its VIPs up at once (they fail over)
+    /// and its capture is closed; one that appears again (after a removal, or under a new
+    /// ifindex) is set up again from scratch before its actor hears of it, and its health
+    /// machine holds it down before it is eligible. An address change rewrites the agent
+    /// table its VIPs' rules point to.
     private func handle(_ event: LinkEvent) async {
         switch event {
         case .changed(let state):
             guard managed.contains(state.name) else { return }
+            let previous = knownLinks[state.name]
+            if let previous, previous.index != state.index, !deleted.contains(state.name) {
+                // A removal the monitor never reported (the old ifindex is gone all the same).
+                await adapterDeleted(state.name)
+            }
+            let recreated = deleted.contains(state.name)
+            if recreated { await setUpAgain(state) }
+            if capturesToOpen.contains(state.name), state.adminUp { await reopenCapture(of: state.name) }
+            knownLinks[state.name] = state
             await directory.adapter(state.name)?.linkChanged(state)
+            if !recreated, let previous, previous.interfaces != state.interfaces {
+                await addressesChanged(state, from: previous)
+            }
             reported.insert(state.name)
         case .removed(let name):
             guard managed.contains(name) else { return }
-            await directory.adapter(name)?.linkRemoved()
+            await adapterDeleted(name)
             reported.insert(name)
         }
         if reported.isSuperset(of: managed) { await startConfiguredVIPs(reason: "every adapter reported") }
+    }
+
+    /// `name` was deleted: its VIPs fail over now (the selector drops its proxy list and
+    /// publishes a table without it), then its capture is closed.
+    private func adapterDeleted(_ name: AdapterName) async {
+        deleted.insert(name)
+        capturesToOpen.remove(name)
+        knownLinks[name] = nil
+        environment.logger.warning("adapter deleted: its VIPs move, its capture is closed", metadata: ["adapter": "\(name)"])
+        await directory.adapter(name)?.linkRemoved()
+        await environment.io.closeCapture(on: name)
+    }
+
+    /// `state.name` exists again after a deletion: sysctls and agent table from scratch, as
+    /// at start, and its capture (MAC read again) as soon as the link is up. Each failure is
+    /// logged; the health machine still holds the adapter down before it may serve.
+    private func setUpAgain(_ state: LinkState) async {
+        let name = state.name
+        deleted.remove(name)
+        environment.logger.info(
+            "adapter re-created: setting it up again",
+            metadata: ["adapter": "\(name)", "index": "\(state.index)", "mac": "\(state.mac)"])
+        do {
+            try await environment.host.prepare(adapter: name)
+            try await environment.host.refreshAgentTable(of: name)
+        } catch {
+            environment.logger.error("preparing re-created adapter failed", metadata: ["adapter": "\(name)", "error": "\(error)"])
+        }
+        capturesToOpen.insert(name)
+    }
+
+    /// Opens the capture of the re-created `name`; on failure it is tried again at the
+    /// adapter's next link report.
+    private func reopenCapture(of name: AdapterName) async {
+        do {
+            try await environment.io.openCapture(on: name)
+            capturesToOpen.remove(name)
+        } catch {
+            environment.logger.warning(
+                "reopening the capture failed; trying again at the next link change",
+                metadata: ["adapter": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    /// `state.name`'s IPv4 addresses changed: its agent table is rewritten from them, so
+    /// the rules of the VIPs bound to it follow; the selector already saw the new
+    /// addresses through the actor (same-subnet preference) and tells its VIPs their new
+    /// local address.
+    private func addressesChanged(_ state: LinkState, from previous: LinkState) async {
+        environment.logger.info(
+            "adapter addresses changed: rebinding its VIPs",
+            metadata: ["adapter": "\(state.name)", "from": "\(previous.interfaces)", "to": "\(state.interfaces)"])
+        do {
+            try await environment.host.refreshAgentTable(of: state.name)
+        } catch {
+            environment.logger.error("rewriting the agent table failed", metadata: ["adapter": "\(state.name)", "error": "\(error)"])
+        }
+        await selector.agentAddressesChanged(state.name)
     }
 
     /// One capture batch: what each VIP must hear of it, in order: our own announcements

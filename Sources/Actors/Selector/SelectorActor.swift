@@ -192,9 +192,27 @@ public actor SelectorActor {
         endPass()
     }
 
-    /// An adapter disappeared.
+    /// `name`'s addresses changed (its candidate was already updated): the VIPs it serves
+    /// record their new local address, and preempting VIPs for which it is now a better
+    /// agent (same subnet) get their check.
+    func agentAddressesChanged(_ name: AdapterName) {
+        guard let candidate = selection.candidates[name] else { return }
+        for vip in (selection.members[name] ?? []).sorted() {
+            post(vip, .agentUpdated(agent(for: vip, candidate: candidate)))
+        }
+        schedulePreemptionChecks()
+        endPass()
+    }
+
+    /// An adapter disappeared: its VIPs move in this pass (it is made ineligible first, so
+    /// that the pass cannot pick it again), then it is forgotten.
     func candidateRemoved(_ name: AdapterName) {
-        if selection.candidates[name]?.eligible ?? false { agentFailed(name) }
+        if var candidate = selection.candidates[name], candidate.eligible {
+            candidate.eligible = false
+            candidate.linkUp = false
+            trace(.candidateChanged(candidate))
+            agentFailed(name)
+        }
         trace(.candidateRemoved(name))
         proxyLists[name] = nil
         tableChanged = true

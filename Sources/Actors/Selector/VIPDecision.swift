@@ -14,6 +14,9 @@ struct VIPDecision: Sendable {
         case agentLost(AdapterName)
         /// No adapter is eligible.
         case noAgent
+        /// The VIP's agent is unchanged but its addresses changed: record its new local
+        /// address (not a selection: the machine does not count it as a decision).
+        case agentUpdated(Agent)
     }
 
     /// The VIP.
@@ -29,6 +32,7 @@ struct VIPDecision: Sendable {
         case .agent(let agent): .agentSelected(agent, decision: number, now: now)
         case .agentLost(let lost): .agentLost(lost, decision: number, now: now)
         case .noAgent: .noAgentAvailable(decision: number, now: now)
+        case .agentUpdated(let agent): .agentAddressChanged(agent, now: now)
         }
     }
 }

@@ -11,4 +11,14 @@ public protocol FrameIO: Sendable {
 
     /// Observations heard on any adapter, one element per capture batch.
     func observations() -> AsyncStream<[HeardObservation]>
+
+    /// Opens `adapter`'s capture again from scratch (its MAC read again), closing any
+    /// capture still open on it: for an adapter that was deleted and re-created. The
+    /// capture answers and observes at once. Never blocks the caller's thread.
+    func openCapture(on adapter: AdapterName) async throws(CaptureError)
+
+    /// Closes `adapter`'s capture (the adapter was deleted): it stops answering and
+    /// observing, and sends on it throw ``TransmitError`` `.closed` until it is opened
+    /// again. Closed already is fine.
+    func closeCapture(on adapter: AdapterName) async
 }

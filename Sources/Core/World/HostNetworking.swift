@@ -6,6 +6,11 @@ public protocol HostNetworking: Sendable {
     /// Prepares a managed adapter: `arp_ignore=1`, `arp_announce=2`,
     /// `ignore_routes_with_linkdown=1`.
     func prepare(adapter: AdapterName) async throws(HostNetworkingError)
+    /// Rewrites the agent table `T(adapter)` from the adapter's current addresses (and the
+    /// main default gateway), whether or not they seem changed: after the adapter was
+    /// re-created (the kernel flushed the table's routes) or its addresses changed.
+    /// Rules pointing at it then follow the adapter's new connected routes.
+    func refreshAgentTable(of adapter: AdapterName) async throws(HostNetworkingError)
     /// Adds `vip/32` to `lo` so the kernel accepts traffic for it. Idempotent.
     func addLocalAddress(_ vip: IPv4Address) async throws(HostNetworkingError)
     /// Removes `vip/32` from `lo`. Idempotent.

@@ -19,6 +19,10 @@ actor PrivilegedHost: HostNetworking {
         try netlink.prepare(adapter: adapter)
     }
 
+    func refreshAgentTable(of adapter: AdapterName) throws(HostNetworkingError) {
+        try netlink.refreshAgentTable(of: adapter)
+    }
+
     func addLocalAddress(_ vip: IPv4Address) throws(HostNetworkingError) {
         try netlink.addLocalAddress(vip)
     }

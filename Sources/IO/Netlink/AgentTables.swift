@@ -46,6 +46,15 @@ struct AgentTables {
         return table
     }
 
+    /// Rewrites `link`'s table whatever was written before: the kernel flushed it when the
+    /// adapter was deleted, so a re-created adapter with the same ifindex and addresses
+    /// would otherwise look unchanged. Returns the table.
+    @discardableResult
+    mutating func rewrite(of link: LinkRecord, socket: inout NetlinkSocket, logger: Logger) throws(NetlinkError) -> UInt32 {
+        written[link.index] = nil
+        return try refreshIfChanged(of: link, socket: &socket, logger: logger)
+    }
+
     /// Deletes every route of our protocol in our tables (only in `tables` when given) and
     /// forgets what was written there. Returns how many.
     mutating func removeAll(in tables: Set<UInt32>? = nil, socket: inout NetlinkSocket) throws(NetlinkError) -> Int {

@@ -199,6 +199,16 @@ public final class NetlinkHost: HostNetworking {
         }
     }
 
+    /// Rewrites `T(adapter)` from the adapter's current addresses and the main default
+    /// gateway (see ``AgentTables``), even when they look unchanged.
+    public func refreshAgentTable(of adapter: AdapterName) throws(HostNetworkingError) {
+        try withState { state throws(NetlinkError) in
+            let link = try state.socket.link(named: adapter.rawValue)
+            let table = try state.tables.rewrite(of: link, socket: &state.socket, logger: logger)
+            logger.debug("agent table rewritten", metadata: ["adapter": "\(adapter)", "table": "\(table)"])
+        }
+    }
+
     /// Makes `vip` local: `vip/32` on `lo`, or (larger blocks) its block's local routes
     /// updated to cover it. Already local is fine.
     public func addLocalAddress(_ vip: IPv4Address) throws(HostNetworkingError) {

@@ -42,7 +42,8 @@ public actor AdapterIO {
     private let logger: Logger
 
     /// Opens `name`: reads its MAC, opens the capture and starts the executor thread.
-    /// Frames are not read until ``startCapture()``.
+    /// Frames are not read until ``startCapture()``. `counters` carries the tallies of an
+    /// earlier capture of the same adapter over (a re-created adapter's counters go on).
     /// - Throws: ``PcapError`` naming the failing step (`read MAC`, a pcap call, or
     ///   `thread` when the executor could not start).
     public init(
@@ -51,6 +52,7 @@ public actor AdapterIO {
         observations: ObservationBuffer,
         vipReplies: VIPReplyCounts = VIPReplyCounts(),
         options: PcapOptions = PcapOptions(),
+        counters: AdapterCounters = AdapterCounters(),
         logger: Logger
     ) throws(PcapError) {
         let device = name.rawValue
@@ -65,7 +67,7 @@ public actor AdapterIO {
         self.name = name
         self.vipReplies = vipReplies
         self.mac = mac
-        self.counters = AdapterCounters()
+        self.counters = counters
         self.executor = executor
         self.captureDescriptor = handle.selectableFileDescriptor
         self.handle = Optional(consume handle)

@@ -10,22 +10,33 @@ import Synchronization
 /// problem fails at once), ``start()`` begins answering, ``shutdown()`` stops every
 /// thread and closes every capture exactly once. Wrap it in a service for a
 /// `ServiceGroup`: `start()`, wait for graceful shutdown, `await shutdown()`.
+///
+/// Adapters come and go at run time: ``closeCapture(on:)`` closes a deleted adapter's
+/// capture and ends its thread, ``openCapture(on:)`` opens a re-created one from scratch
+/// (MAC read again, a new thread; its counters go on). Both do their blocking work (pcap
+/// open, thread join) on a short-lived thread of their own, never on the cooperative pool.
 public final class PcapFrameIO: FrameIO {
     private enum Phase { case opened, started, stopped }
     private struct State {
         var phase = Phase.opened
-        /// Sends between their phase check and their return: shutdown waits for them, so
-        /// no send hops onto an executor whose thread is already joined.
-        var sendsInFlight = 0
+        /// The open captures; an adapter whose capture is closed is absent.
+        var adapters: [AdapterName: AdapterIO] = [:]
+        /// Sends between their phase check and their return, per adapter: shutdown and
+        /// ``closeCapture(on:)`` wait for them, so no send hops onto an executor whose
+        /// thread is already joined.
+        var sendsInFlight: [AdapterName: Int] = [:]
+        /// Counters per adapter, kept across a close and reopen.
+        var counters: [AdapterName: AdapterCounters] = [:]
     }
 
     /// Where the engine publishes answer tables.
     public let answerTable: AnswerTablePublisher
     /// The managed adapters, in name order.
     public let adapterNames: [AdapterName]
-    private let adapters: [AdapterName: AdapterIO]
     private let buffer: ObservationBuffer
     private let vipReplies: VIPReplyCounts
+    private let options: PcapOptions
+    private let logger: Logger
     private let state = Mutex(State())
 
     /// Opens a capture on each of `adapters`.
@@ -53,9 +64,14 @@ public final class PcapFrameIO: FrameIO {
         }
         self.answerTable = publisher
         self.adapterNames = opened.keys.sorted()
-        self.adapters = opened
         self.buffer = buffer
         self.vipReplies = vipReplies
+        self.options = options
+        self.logger = logger
+        state.withLock { state in
+            state.adapters = opened
+            state.counters = opened.mapValues(\.counters)
+        }
     }
 
     /// Replies sent per VIP over all adapters, for `status`.
@@ -63,48 +79,102 @@ public final class PcapFrameIO: FrameIO {
 
     /// Begins answering on every adapter. Idempotent.
     public func start() {
-        let shouldStart = state.withLock { state in
-            guard state.phase == .opened else { return false }
+        let started = state.withLock { state -> [AdapterIO] in
+            guard state.phase == .opened else { return [] }
             state.phase = .started
-            return true
+            return state.adapters.sorted { $0.key < $1.key }.map(\.value)
         }
-        guard shouldStart else { return }
-        for name in adapterNames { adapters[name]?.startCapture() }
+        for adapter in started { adapter.startCapture() }
     }
 
     /// Stops answering, closes every capture, joins every thread and finishes the
     /// observation stream. Idempotent; sends afterwards throw ``TransmitError``.
     public func shutdown() async {
-        let wasRunning = state.withLock { state in
-            defer { state.phase = .stopped }
-            return state.phase != .stopped
+        let adapters = state.withLock { state -> [AdapterIO]? in
+            guard state.phase != .stopped else { return nil }
+            state.phase = .stopped
+            defer { state.adapters = [:] }
+            return state.adapters.sorted { $0.key < $1.key }.map(\.value)
         }
-        guard wasRunning else { return }
-        // Sends already past their check run on live threads; each takes microseconds.
-        // Bounded: 5,000 × 1 ms.
-        for _ in 0..<5_000 where state.withLock({ $0.sendsInFlight }) > 0 {
+        guard let adapters else { return }
+        for adapter in adapters { await retire(adapter) }
+        buffer.finish()
+    }
+
+    /// Opens `adapter`'s capture again from scratch, closing the one still open: a new
+    /// ``AdapterIO`` (MAC read again, a new thread), answering at once if the I/O is
+    /// started. The pcap open runs on a thread of its own.
+    public func openCapture(on adapter: AdapterName) async throws(CaptureError) {
+        guard adapterNames.contains(adapter) else { throw CaptureError(adapter: adapter, reason: "not a managed adapter") }
+        await closeCapture(on: adapter)
+        let counters = state.withLock { $0.counters[adapter] } ?? AdapterCounters()
+        let (answerTable, buffer, vipReplies, options, logger) = (answerTable, buffer, vipReplies, options, logger)
+        let opened: Result<AdapterIO, PcapError>
+        do throws(ThreadError) {
+            opened = try await PlatformThread.run(name: "pio-open") {
+                Result { () throws(PcapError) -> AdapterIO in
+                    try AdapterIO(
+                        name: adapter, answerTable: answerTable, observations: buffer, vipReplies: vipReplies,
+                        options: options, counters: counters, logger: logger)
+                }
+            }
+        } catch {
+            throw CaptureError(adapter: adapter, reason: error.description)
+        }
+        let io: AdapterIO
+        do throws(PcapError) { io = try opened.get() } catch { throw CaptureError(adapter: adapter, reason: error.description) }
+        let phase = state.withLock { state -> Phase in
+            if state.phase != .stopped { state.adapters[adapter] = io }
+            return state.phase
+        }
+        switch phase {
+        case .started: io.startCapture()
+        case .opened: break
+        case .stopped: await retire(io)  // shut down meanwhile: this capture never runs
+        }
+        logger.info("capture opened", metadata: ["adapter": "\(adapter)", "mac": "\(io.mac)"])
+    }
+
+    /// Closes `adapter`'s capture and ends its thread once the sends already on their way
+    /// to it returned; sends from now on throw ``TransmitError`` `.closed`.
+    public func closeCapture(on adapter: AdapterName) async {
+        guard let io = state.withLock({ $0.adapters.removeValue(forKey: adapter) }) else { return }
+        await retire(io)
+        logger.info("capture closed", metadata: ["adapter": "\(adapter)"])
+    }
+
+    /// Closes `io`'s capture, waits for its sends in flight (bounded: 5,000 × 1 ms; each
+    /// takes microseconds), then joins its thread on a thread of its own.
+    private func retire(_ io: AdapterIO) async {
+        await io.close()
+        for _ in 0..<5_000 where state.withLock({ $0.sendsInFlight[io.name] ?? 0 }) > 0 {
             try? await Task.sleep(for: .milliseconds(1))
         }
-        for name in adapterNames {
-            guard let adapter = adapters[name] else { continue }
-            await adapter.close()
-            adapter.executor.shutdown()
+        let executor = io.executor
+        do throws(ThreadError) {
+            try await PlatformThread.run(name: "pio-close") { executor.shutdown() }
+        } catch {
+            executor.shutdown()  // no thread to spare: join here (the loop ends within a poll)
         }
-        buffer.finish()
     }
 
     /// Sends `frames` out of `adapter`, in order, on that adapter's thread.
     public func send(_ frames: [[UInt8]], on adapter: AdapterName) async throws(TransmitError) {
-        guard let io = adapters[adapter] else {
+        guard adapterNames.contains(adapter) else {
             throw TransmitError(adapter: adapter, code: .noSuchAdapter, reason: "not a managed adapter")
         }
-        let admitted = state.withLock { state in
-            guard state.phase != .stopped else { return false }
-            state.sendsInFlight += 1
-            return true
+        let admitted = state.withLock { state -> Result<AdapterIO, TransmitError> in
+            guard state.phase != .stopped else {
+                return .failure(TransmitError(adapter: adapter, code: .closed, reason: "frame I/O is shut down"))
+            }
+            guard let io = state.adapters[adapter] else {
+                return .failure(TransmitError(adapter: adapter, code: .closed, reason: "capture closed"))
+            }
+            state.sendsInFlight[adapter, default: 0] += 1
+            return .success(io)
         }
-        guard admitted else { throw TransmitError(adapter: adapter, code: .closed, reason: "frame I/O is shut down") }
-        defer { state.withLock { $0.sendsInFlight -= 1 } }
+        let io = try admitted.get()
+        defer { state.withLock { $0.sendsInFlight[adapter, default: 1] -= 1 } }
         try await io.send(frames)
     }
 
@@ -112,15 +182,15 @@ public final class PcapFrameIO: FrameIO {
     /// something. The same single-consumer stream on every call.
     public func observations() -> AsyncStream<[HeardObservation]> { buffer.stream }
 
-    /// The MAC of a managed adapter (read at open).
-    public func mac(of adapter: AdapterName) -> MACAddress? { adapters[adapter]?.mac }
+    /// The MAC of a managed adapter whose capture is open (read at open).
+    public func mac(of adapter: AdapterName) -> MACAddress? { state.withLock { $0.adapters[adapter]?.mac } }
 
-    /// The MACs of all managed adapters: the `ownMACs` of every ``AnswerTable``.
-    public var macs: [AdapterName: MACAddress] { adapters.mapValues(\.mac) }
+    /// The MACs of the managed adapters whose captures are open.
+    public var macs: [AdapterName: MACAddress] { state.withLock { $0.adapters.mapValues(\.mac) } }
 
-    /// The counters of one adapter, without a hop.
+    /// The counters of one adapter, without a hop (kept while its capture is closed).
     public func counters(for adapter: AdapterName) -> AdapterCounterSnapshot? {
-        adapters[adapter].map { $0.counters.snapshot(adapter: adapter) }
+        state.withLock { $0.counters[adapter] }.map { $0.snapshot(adapter: adapter) }
     }
 
     /// The counters of every adapter, in name order.

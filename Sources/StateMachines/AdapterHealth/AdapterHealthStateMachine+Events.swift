@@ -19,16 +19,19 @@ extension AdapterHealthStateMachine {
         let downReason: IneligibleReason = adminUp ? .noCarrier : .adminDown
         switch state {
         case .down, .removed:
+            // A re-created adapter is set up again from scratch (sysctls, capture, agent
+            // table) and is not trusted before a hold-down, however long it was gone.
+            let recreated = isRecreated
             guard linkUp else {
-                state = .down(Down(reason: downReason, since: now))
+                state = .down(Down(reason: downReason, since: now, afterRemoval: recreated))
                 return .none
             }
             forgetOldFailures(now: now)
-            if recentFailures.isEmpty {
+            if recentFailures.isEmpty && !recreated {
                 state = .eligible(Eligible(since: now, transmitErrors: 0))
                 return .becameEligible
             }
-            return startHoldDown(cause: downReason, linkUp: true, now: now, ineligible: nil)
+            return startHoldDown(cause: recreated ? .removed : downReason, linkUp: true, now: now, ineligible: nil)
 
         case .eligible:
             guard !linkUp else { return .none }
@@ -55,6 +58,7 @@ extension AdapterHealthStateMachine {
     public mutating func linkRemoved(now: Instant) -> Action {
         let wasEligible = isEligible
         if case .failed = state { return .none }
+        recentFailures.append(now)
         state = .removed(Removed(since: now))
         return wasEligible ? .becameIneligible(.removed) : .none
     }
@@ -108,6 +112,15 @@ extension AdapterHealthStateMachine {
             state = .failed(Failed(error: error))
             if assertsOnUnreachable { assertionFailure("unreachable adapter transition: \(error)") }
             throw error
+        }
+    }
+
+    /// True in `removed`, and in `down` after a removal the link has not come up since.
+    private var isRecreated: Bool {
+        switch state {
+        case .removed: true
+        case .down(let down): down.afterRemoval
+        case .holdDown, .eligible, .failed: false
         }
     }
 

@@ -13,7 +13,11 @@ import ProxyARPCore
 //   holdDown  + linkChanged(not up or no carrier)           -> down      / none  (another failure counted)
 //   holdDown  + holdDownExpired(current epoch)              -> eligible  / becameEligible
 //   any       + linkRemoved                                 -> removed   / becameIneligible(removed) if it was eligible
-//   removed   + linkChanged                                 -> as from down
+//                                                              (a failure counted)
+//   removed   + linkChanged(up, carrier)                    -> holdDown  / holdDown(timer), cause removed: always,
+//                                                              a re-created adapter is set up again first
+//   removed   + linkChanged(otherwise)                      -> down(afterRemoval) / none; its first link up then
+//                                                              holds down as from removed
 //
 // Flap damping: every failure is remembered for `flapWindow`; the hold-down is
 // `holdDown * 2^(failures in window - 1)`, at most `holdDown * maxHoldDownFactor`.
@@ -50,6 +54,9 @@ public struct AdapterHealthStateMachine: Sendable, Equatable {
         public var reason: IneligibleReason
         /// Since when.
         public var since: Instant
+        /// The adapter was removed and re-created and its link has not been up since: the
+        /// next link up holds down whatever the recent failures.
+        public var afterRemoval = false
     }
 
     /// Payload of `holdDown`.

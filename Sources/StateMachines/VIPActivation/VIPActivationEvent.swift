@@ -26,6 +26,9 @@ public enum VIPActivationEvent: Sendable, Equatable, Codable {
     /// The configuration no longer has this VIP, or the daemon stops; `keepLocalAddress`
     /// leaves it on `lo`.
     case withdraw(keepLocalAddress: Bool, now: Instant)
+    /// The agent's addresses changed; `agent` is the same adapter with its new local
+    /// address for this VIP.
+    case agentAddressChanged(Agent, now: Instant)
 
     /// The event's name, for logs and metrics.
     public var name: String {
@@ -40,6 +43,7 @@ public enum VIPActivationEvent: Sendable, Equatable, Codable {
         case .claimSeen: "claimSeen"
         case .probeLost: "probeLost"
         case .withdraw: "withdraw"
+        case .agentAddressChanged: "agentAddressChanged"
         }
     }
 }

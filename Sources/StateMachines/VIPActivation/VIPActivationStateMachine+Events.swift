@@ -16,7 +16,29 @@ extension VIPActivationStateMachine {
         case .claimSeen(let mac, let now): return claimSeen(by: mac, now: now)
         case .probeLost(let now): return probeLost(now: now)
         case .withdraw(let keep, let now): return withdraw(keepLocalAddress: keep, now: now)
+        case .agentAddressChanged(let agent, let now): return agentAddressChanged(agent, now: now)
         }
+    }
+
+    /// The addresses of `agent.name` changed while it stays the VIP's agent: the VIP
+    /// records the agent's new local address (step 6); its rule already points at the
+    /// agent's table, which the host rewrote. Not a selection, so no decision number: a
+    /// VIP that is no longer on that agent (it moved meanwhile) ignores it.
+    public mutating func agentAddressChanged(_ agent: Agent, now: Instant) -> Action {
+        switch state {
+        case .broadcast(var broadcast) where broadcast.agent.name == agent.name:
+            broadcast.agent.localAddress = agent.localAddress
+            state = .broadcast(broadcast)
+        case .enqueued(var enqueued) where enqueued.agent.name == agent.name:
+            enqueued.agent.localAddress = agent.localAddress
+            state = .enqueued(enqueued)
+        case .active(var active) where active.agent.name == agent.name:
+            active.agent.localAddress = agent.localAddress
+            state = .active(active)
+        case .pending, .broadcast, .enqueued, .active, .conflict, .withdrawn, .failed:
+            break
+        }
+        return .none
     }
 
     /// The selector chose `agent` in its decision `decision`: announce through it (from

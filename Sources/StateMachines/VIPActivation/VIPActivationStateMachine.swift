@@ -24,6 +24,8 @@ import ProxyARPCore
 //                                               withdrew the VIP from x's proxy list and queued it)
 //   broadcast|enqueued|active + noAgent      -> pending(no eligible)  / cancel timers
 //   pending    + outboundPathBound(a)        -> pending(bound a)      / none (make-before-break keeps it)
+//   broadcast|enqueued|active + agentAddressChanged(a) -> same state, a's new local address recorded / none
+//   any other  + agentAddressChanged         -> unchanged             / none (the VIP left that agent meanwhile)
 //   any live   + withdraw                    -> withdrawn             / release everything held
 //   withdrawn  + outboundPathBound(a)        -> withdrawn             / release(unbind a): a bind that finished
 //                                               after the release is undone

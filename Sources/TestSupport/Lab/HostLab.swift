@@ -55,16 +55,7 @@ public struct HostLab: Sendable {
             let fabric = try await lab.addNamespace("sw")
             try await lab.ip(fabric, "link", "add", "br0", "type", "bridge", "stp_state", "0")
             try await lab.ip(fabric, "link", "set", "br0", "up")
-            for adapter in adapters {
-                try await Command.run(
-                    "ip",
-                    ["-n", host, "link", "add", adapter.name, "address", adapter.mac.description, "type", "veth",
-                     "peer", "name", adapter.switchPort, "netns", fabric]
-                )
-                try await lab.ip(host, "addr", "add", adapter.address.description, "dev", adapter.name)
-                try await lab.ip(host, "link", "set", adapter.name, "up")
-                try await lab.ip(fabric, "link", "set", adapter.switchPort, "master", "br0", "up")
-            }
+            for adapter in adapters { try await plug(adapter, lab: lab, host: host, fabric: fabric) }
             let result = HostLab(lab: lab, host: host, client: client, fabric: fabric, adapters: adapters)
             try await Command.run(
                 "ip",
@@ -81,6 +72,30 @@ public struct HostLab: Sendable {
             lab.destroy()
             throw error
         }
+    }
+
+    /// Makes `adapter` in `host`: a veth (its MAC, its address, up) whose peer is a port
+    /// of the fabric's bridge.
+    private static func plug(_ adapter: Adapter, lab: NetnsLab, host: String, fabric: String) async throws {
+        try await Command.run(
+            "ip",
+            ["-n", host, "link", "add", adapter.name, "address", adapter.mac.description, "type", "veth",
+             "peer", "name", adapter.switchPort, "netns", fabric]
+        )
+        try await lab.ip(host, "addr", "add", adapter.address.description, "dev", adapter.name)
+        try await lab.ip(host, "link", "set", adapter.name, "up")
+        try await lab.ip(fabric, "link", "set", adapter.switchPort, "master", "br0", "up")
+    }
+
+    /// Deletes the host adapter `name` (`ip link del`; its bridge port goes with it).
+    public func deleteAdapter(_ name: String) async throws {
+        try await lab.ip(host, "link", "del", name)
+    }
+
+    /// Makes the adapter `name` again as the lab first made it: same name, MAC, address
+    /// and bridge port (a new ifindex, and the kernel's default sysctls).
+    public func recreateAdapter(_ name: String) async throws {
+        try await Self.plug(adapter(name)!, lab: lab, host: host, fabric: fabric)
     }
 
     /// The adapter named `name`.
