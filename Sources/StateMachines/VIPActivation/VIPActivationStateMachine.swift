@@ -241,8 +241,14 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
     public internal(set) var lastDecision: UInt64 = 0
     /// Whether a publish made the VIP a local address that no release has removed yet.
     public internal(set) var isLocalAddress = false
-    /// Foreign claims for the VIP: last defence, contest, log rate limit.
-    public internal(set) var conflicts = ConflictWatch()
+    /// Foreign claims for the VIP: last defence, contest, log rate limit. Held in a record
+    /// that exists only once a claim was seen: inline, it cost about 90 bytes in every
+    /// VIP's machine (9 MB at 100,000 VIPs) for what most VIPs never meet.
+    public internal(set) var conflicts: ConflictWatch {
+        get { conflictRecord?.watch ?? ConflictWatch() }
+        set { conflictRecord = newValue == ConflictWatch() ? nil : ConflictRecord(newValue) }
+    }
+    private var conflictRecord: ConflictRecord?
     /// When the machine was created: the start of the first activation's clock.
     public let createdAt: Instant
     /// Whether a bug-class event also trips `assertionFailure` (debug builds). True in the

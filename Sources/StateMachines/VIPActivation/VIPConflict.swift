@@ -20,6 +20,19 @@ public struct ConflictWatch: Sendable, Equatable {
     public init() {}
 }
 
+/// A ``ConflictWatch`` by reference, immutable (a change makes a new record): the machine
+/// holds one only once a claim was seen. Equal when the watches are.
+final class ConflictRecord: Sendable, Equatable {
+    /// The watch.
+    let watch: ConflictWatch
+
+    init(_ watch: ConflictWatch) {
+        self.watch = watch
+    }
+
+    static func == (lhs: ConflictRecord, rhs: ConflictRecord) -> Bool { lhs.watch == rhs.watch }
+}
+
 /// A VIP another host keeps claiming.
 public struct Contest: Sendable, Equatable {
     /// The claimant's MAC (the latest one).
