@@ -27,7 +27,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("VIP-activation-happy-path-4-events") { benchmark in
         for _ in benchmark.scaledIterations {
             var machine = VIPActivationStateMachine(vip: vip, sharing: sharedSettings, now: t0)
-            blackHole(try machine.agentSelected(agent, now: t0))
+            blackHole(try machine.agentSelected(agent, decision: 1, now: t0))
             blackHole(machine.announcementSeen(on: "h1", mac: agent.mac, now: t0.advanced(by: .milliseconds(1))))
             blackHole(try machine.outboundPathBound(agent: "h0", epoch: 1, now: t0.advanced(by: .milliseconds(2))))
             blackHole(machine)

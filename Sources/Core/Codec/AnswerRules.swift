@@ -56,7 +56,11 @@ public enum AnswerRules {
         case .request, .unicastRequest, .probe:
             if senderIsOurs { return .ignore(.ownFrame) }
             // Another host using one of our VIPs as its own address: a claim, not answered.
-            if isOurs(arp.senderIP, view) { return .observe(.conflict(vip: arp.senderIP, claimedBy: arp.senderMAC)) }
+            // One look-up (the watched set holds every VIP of every proxy list): it is paid
+            // by every request, whatever its target.
+            if view.watchedVIPs.contains(arp.senderIP) {
+                return .observe(.conflict(vip: arp.senderIP, claimedBy: arp.senderMAC))
+            }
             guard view.proxyList.contains(arp.targetIP) else { return .ignore(.targetNotOurs) }
             let destination = frame.ethernet.destination
             guard destination.isBroadcast || destination == view.adapterMAC else { return .ignore(.notForUs) }
