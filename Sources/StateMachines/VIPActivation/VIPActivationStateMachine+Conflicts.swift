@@ -93,8 +93,7 @@ extension VIPActivationStateMachine {
                     timer: conflictTimer(at: now.advanced(by: policy.defendInterval)), yield: nil))
         }
         // Yield (RFC 5227 §2.4 (b)): stop answering and hold nothing.
-        let removes = isLocalAddress
-        isLocalAddress = false
+        let removes = releasesLocalAddress()
         state = .conflict(Conflicted(claimedBy: claimant, since: now, lastClaimAt: now, epoch: epoch))
         return .conflict(
             ConflictResponse(

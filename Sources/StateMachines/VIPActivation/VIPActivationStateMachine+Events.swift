@@ -163,17 +163,15 @@ extension VIPActivationStateMachine {
 
     /// The actor published the VIP and bound its outbound path to `agent`.
     public mutating func outboundPathBound(agent: AdapterName, epoch: UInt64, now: Instant) throws(UnreachableTransition) -> Action {
-        if case .withdrawn(let withdrawn) = state {
-            // The bind finished after the release ran: undo what the release could not see.
-            let removes = isLocalAddress && !withdrawn.keepsLocalAddress
-            if removes { isLocalAddress = false }
-            return .release(Release(unbind: agent, removesLocalAddress: removes, cancel: []))
-        }
-        if case .conflict = state {
-            // The same after yielding to another host.
-            let removes = isLocalAddress
-            if removes { isLocalAddress = false }
-            return .release(Release(unbind: agent, removesLocalAddress: removes, cancel: []))
+        // The bind finished after a release (withdrawn, or yielded to another host): undo
+        // what the release could not see.
+        switch state {
+        case .withdrawn(let withdrawn):
+            return .release(Release(unbind: agent, removesLocalAddress: releasesLocalAddress(keeping: withdrawn.keepsLocalAddress), cancel: []))
+        case .conflict:
+            return .release(Release(unbind: agent, removesLocalAddress: releasesLocalAddress(), cancel: []))
+        default:
+            break
         }
         guard epoch == currentEpoch else { return .none }
         switch state {
@@ -222,8 +220,7 @@ extension VIPActivationStateMachine {
         case .withdrawn, .failed: return .none
         }
         if conflicts.contest != nil || isConflict { cancel.append(.conflict) }
-        let removes = isLocalAddress && !keepLocalAddress
-        if removes { isLocalAddress = false }
+        let removes = releasesLocalAddress(keeping: keepLocalAddress)
         state = .withdrawn(Withdrawn(since: now, keepsLocalAddress: keepLocalAddress))
         return .release(Release(unbind: unbind, removesLocalAddress: removes, cancel: cancel))
     }
@@ -263,6 +260,14 @@ extension VIPActivationStateMachine {
                 cancel: VIPTimerID(kind: .confirm, epoch: broadcast.epoch)
             )
         )
+    }
+
+    /// Whether a release must take the VIP off `lo`: it is local and not `keeping` it. From
+    /// then on the machine counts it as not local.
+    mutating func releasesLocalAddress(keeping: Bool = false) -> Bool {
+        let removes = isLocalAddress && !keeping
+        if removes { isLocalAddress = false }
+        return removes
     }
 
     /// Takes selector decision `decision` if it is newer than the last one taken.
