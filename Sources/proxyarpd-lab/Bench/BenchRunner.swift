@@ -9,6 +9,8 @@ struct BenchRunner: Sendable {
     let flood: String
     let directory: String
     let plan: BenchPlan
+    /// `io.fast_path` of every daemon the bench starts (`pcap` or `xdp`).
+    var fastPath = "pcap"
 
     static let vip = IPv4Address(198, 18, 0, 100)
 
@@ -22,6 +24,7 @@ struct BenchRunner: Sendable {
         let lab = try await HostLab.build(prefix: NetnsLab.uniquePrefix("pab"))
         var running: LabProcess?
         do {
+            if fastPath == "xdp" { try await givePeersPassPrograms(lab) }
             let report = try await phases(lab) { running = $0 }
             if let running, running.isRunning { await running.stop() }
             lab.destroy()
@@ -87,13 +90,23 @@ struct BenchRunner: Sendable {
 
     // MARK: Daemon
 
+    /// XDP_TX on a veth (driver mode) reaches the peer only when the peer runs an XDP program
+    /// of its own: the bridge-side peers of the host adapters get the object's XDP_PASS one.
+    private func givePeersPassPrograms(_ lab: HostLab) async throws {
+        let object = "\(directory)/proxyarp.bpf.o"
+        try Data(XDPObject.bytes).write(to: URL(fileURLWithPath: object))
+        for adapter in lab.adapters {
+            try await lab.lab.ip(lab.fabric, "link", "set", "dev", adapter.switchPort, "xdpdrv", "object", object, "program", XDPObject.passProgramName)
+        }
+    }
+
     private func startDaemon(
         _ lab: HostLab, name: String, vips: [String], timers: [String: String] = [:], blockPrefixLength: Int = 32
     ) async throws -> LabProcess {
         let folder = "\(directory)/\(name)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let config = "\(folder)/proxyarpd.yaml"
-        let selection = "selection:\n  block_prefix_length: \(blockPrefixLength)\n"
+        let selection = "selection:\n  block_prefix_length: \(blockPrefixLength)\nio:\n  fast_path: \(fastPath)\n"
         try lab.configurationYAML(vips: vips, directory: folder, timers: timers, extra: selection)
             .write(toFile: config, atomically: true, encoding: .utf8)
         return try LabProcess(binary: daemon, namespace: lab.host, arguments: ["run", "--config", config], logPath: "\(folder)/daemon.log")

@@ -1,0 +1,40 @@
+import Foundation
+import PackagePlugin
+
+/// Compiles the XDP program (Sources/XDP/proxyarp.bpf.c) with the toolchain's clang
+/// (`-target bpf -O2 -g`: BTF for libbpf's map definitions) and embeds the object in the
+/// target as generated Swift (`XDPObjectBytes.swift`), so `swift build` alone produces it.
+@main
+struct XDPObjectPlugin: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: Target) async throws -> [Command] {
+        let source = context.package.directoryURL.appending(path: "Sources/XDP/proxyarp.bpf.c")
+        let object = context.pluginWorkDirectoryURL.appending(path: "proxyarp.bpf.o")
+        let generated = context.pluginWorkDirectoryURL.appending(path: "XDPObjectBytes.swift")
+        let clang = try context.tool(named: "clang").url
+        let embed = try context.tool(named: "xdp-embed").url
+        var arguments = ["-target", "bpf", "-O2", "-g", "-Wall", "-Werror"]
+        // <linux/bpf.h> includes <asm/types.h>, which Debian keeps under the host's multiarch
+        // directory: the BPF target does not search it by itself.
+        for triple in ["x86_64-linux-gnu", "aarch64-linux-gnu"] {
+            let directory = "/usr/include/\(triple)"
+            if FileManager.default.fileExists(atPath: directory) { arguments += ["-idirafter", directory] }
+        }
+        arguments += ["-c", source.path(percentEncoded: false), "-o", object.path(percentEncoded: false)]
+        return [
+            .buildCommand(
+                displayName: "Compiling XDP program proxyarp.bpf.c",
+                executable: clang,
+                arguments: arguments,
+                inputFiles: [source],
+                outputFiles: [object]
+            ),
+            .buildCommand(
+                displayName: "Embedding XDP object",
+                executable: embed,
+                arguments: [object.path(percentEncoded: false), generated.path(percentEncoded: false)],
+                inputFiles: [object],
+                outputFiles: [generated]
+            ),
+        ]
+    }
+}
