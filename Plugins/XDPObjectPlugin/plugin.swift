@@ -20,21 +20,17 @@ struct XDPObjectPlugin: BuildToolPlugin {
             if FileManager.default.fileExists(atPath: directory) { arguments += ["-idirafter", directory] }
         }
         arguments += ["-c", source.path(percentEncoded: false), "-o", object.path(percentEncoded: false)]
+        // One command: xdp-embed runs clang, then writes the Swift file (the only declared
+        // output; a declared .o would be copied into a resource bundle).
         return [
             .buildCommand(
-                displayName: "Compiling XDP program proxyarp.bpf.c",
-                executable: clang,
-                arguments: arguments,
-                inputFiles: [source],
-                outputFiles: [object]
-            ),
-            .buildCommand(
-                displayName: "Embedding XDP object",
+                displayName: "Compiling and embedding XDP program proxyarp.bpf.c",
                 executable: embed,
-                arguments: [object.path(percentEncoded: false), generated.path(percentEncoded: false)],
-                inputFiles: [object],
+                arguments: [generated.path(percentEncoded: false), object.path(percentEncoded: false), clang.path(percentEncoded: false)]
+                    + arguments,
+                inputFiles: [source],
                 outputFiles: [generated]
-            ),
+            )
         ]
     }
 }

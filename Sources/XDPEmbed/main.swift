@@ -1,14 +1,27 @@
 import Foundation
 
-// Writes a compiled BPF object as Swift source: `XDPObjectBytes.hex`, the object's bytes
-// as one hexadecimal string literal (a literal of 20,000 integers would cost the type
-// checker seconds; a string costs nothing). Used by the XDPObjectPlugin at build time.
+// Compiles the XDP program and writes its object as Swift source: `XDPObjectBytes.hex`, the
+// object's bytes as one hexadecimal string literal (a literal of 20,000 integers would cost
+// the type checker seconds; a string costs nothing). Run by the XDPObjectPlugin at build time:
+//
+//     xdp-embed OUTPUT.swift OBJECT CLANG CLANG-ARGUMENTS...
+//
+// It runs CLANG CLANG-ARGUMENTS (which write OBJECT), then embeds OBJECT. One build command,
+// so only the Swift file is a declared output (a declared .o would become a resource bundle).
 let arguments = CommandLine.arguments
-guard arguments.count == 3 else {
-    FileHandle.standardError.write(Data("usage: xdp-embed OBJECT OUTPUT.swift\n".utf8))
+guard arguments.count >= 5 else {
+    FileHandle.standardError.write(Data("usage: xdp-embed OUTPUT.swift OBJECT CLANG CLANG-ARGUMENTS...\n".utf8))
     exit(64)
 }
-let object = try Data(contentsOf: URL(fileURLWithPath: arguments[1]))
+let (output, objectPath, clang) = (arguments[1], arguments[2], arguments[3])
+let compiler = Process()
+compiler.executableURL = URL(fileURLWithPath: clang)
+compiler.arguments = Array(arguments[4...])
+try compiler.run()
+compiler.waitUntilExit()
+guard compiler.terminationStatus == 0 else { exit(compiler.terminationStatus) }
+
+let object = try Data(contentsOf: URL(fileURLWithPath: objectPath))
 let digits = Array("0123456789abcdef".utf8)
 var hex = [UInt8]()
 hex.reserveCapacity(object.count * 2)
@@ -26,4 +39,4 @@ let source = """
     }
 
     """
-try Data(source.utf8).write(to: URL(fileURLWithPath: arguments[2]), options: .atomic)
+try Data(source.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)

@@ -21,6 +21,7 @@ struct XDPProgramTests {
 
     static let hostA = MACAddress(0x02, 0, 0, 0, 0x0a, 0x01)
     static let hostB = MACAddress(0x02, 0, 0, 0, 0x0b, 0x01)
+    static let sibling = MACAddress(0x02, 0, 0, 0, 0x0d, 0x01)
     static let ipA = IPv4Address(198, 18, 0, 1)
     static let ipB = IPv4Address(198, 18, 0, 2)
     static let vip100 = IPv4Address(198, 18, 0, 100)
@@ -35,11 +36,11 @@ struct XDPProgramTests {
             generation: 1,
             proxyLists: [adapter: ProxyList(agentMAC: hostB, vips: [ipB, vip100, vlanVIP])],
             watchedVIPs: [ipB, vip100, vlanVIP], ownMACs: [hostB])),
-        ("host A answers .100 and .77 elsewhere, host B .2", AnswerTable(
+        ("a sibling (not host A: a client here) answers .100 and .77, host B .2", AnswerTable(
             generation: 2,
             proxyLists: [adapter: ProxyList(agentMAC: hostB, vips: [ipB]),
-                         other: ProxyList(agentMAC: hostA, vips: [vip100, vip77])],
-            watchedVIPs: [ipB, vip100, vip77], ownMACs: [hostA, hostB])),
+                         other: ProxyList(agentMAC: sibling, vips: [vip100, vip77])],
+            watchedVIPs: [ipB, vip100, vip77], ownMACs: [sibling, hostB])),
         ("as above, .1 watched too: its requests are claims, passed", AnswerTable(
             generation: 3,
             proxyLists: [adapter: ProxyList(agentMAC: hostB, vips: [ipB]),
