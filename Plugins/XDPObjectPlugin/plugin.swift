@@ -19,7 +19,7 @@ struct XDPObjectPlugin: BuildToolPlugin {
             let directory = "/usr/include/\(triple)"
             if FileManager.default.fileExists(atPath: directory) { arguments += ["-idirafter", directory] }
         }
-        arguments += ["-c", source.path(percentEncoded: false), "-o", object.path(percentEncoded: false)]
+        arguments += ["-c", source.path(percentEncoded: false)]  // xdp-embed adds -o (and a second, device-bound build)
         // One command: xdp-embed runs clang, then writes the Swift file (the only declared
         // output; a declared .o would be copied into a resource bundle).
         return [

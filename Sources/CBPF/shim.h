@@ -13,6 +13,7 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <unistd.h>
+#include <errno.h>
 
 /// Routes libbpf's own messages nowhere (the daemon logs what failed, with errno).
 static int proxyarpd_bpf_silent_print(enum libbpf_print_level level, const char *format, va_list args) {
@@ -26,6 +27,37 @@ static inline void proxyarpd_bpf_silence(void) { libbpf_set_print(proxyarpd_bpf_
 static inline struct bpf_object *proxyarpd_bpf_open_mem(const void *bytes, size_t size) {
     LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "proxyarpd");
     return bpf_object__open_mem(bytes, size, &opts);
+}
+
+/// Opens `bytes` (the device-bound build) and loads its `proxyarp_xdp` bound to `ifindex`
+/// (BPF_F_XDP_DEV_BOUND_ONLY, so it may ask the driver for offloaded VLAN tags), using the maps
+/// of `maps_from` (same names) instead of its own. Returns the object (the caller closes it)
+/// and the program's fd in `*prog_fd`, or NULL with errno set.
+static inline struct bpf_object *proxyarpd_bpf_load_bound(const void *bytes, size_t size, struct bpf_object *maps_from,
+                                                          int ifindex, int *prog_fd) {
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "proxyarpd_bound");
+    struct bpf_object *object = bpf_object__open_mem(bytes, size, &opts);
+    if (!object) return NULL;
+    int status = 0;
+    struct bpf_map *map;
+    bpf_object__for_each_map(map, object) {
+        struct bpf_map *shared = bpf_object__find_map_by_name(maps_from, bpf_map__name(map));
+        if (shared && (status = bpf_map__reuse_fd(map, bpf_map__fd(shared))) != 0) break;
+    }
+    struct bpf_program *program = bpf_object__find_program_by_name(object, "proxyarp_xdp");
+    if (status == 0 && !program) status = -ENOENT;
+    if (status == 0) {
+        bpf_program__set_ifindex(program, ifindex);
+        bpf_program__set_flags(program, bpf_program__flags(program) | (1U << 6) /* BPF_F_XDP_DEV_BOUND_ONLY */);
+        status = bpf_object__load(object);
+    }
+    if (status != 0) {
+        bpf_object__close(object);
+        errno = status < 0 ? -status : status;
+        return NULL;
+    }
+    *prog_fd = bpf_program__fd(program);
+    return object;
 }
 
 /// `bpf_link_create` for XDP on `ifindex` with XDP_FLAGS_* `flags` (driver or generic mode).

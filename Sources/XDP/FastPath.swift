@@ -36,11 +36,15 @@ public struct FastPathCounts: Sendable, Hashable {
     public var dropped: UInt64
     /// Frames passed on to the kernel (and the pcap path).
     public var passed: UInt64
+    /// Of those, frames whose VLAN tag the driver had taken off (a VLAN ID other than 0), or
+    /// could not report: left to the pcap path, which sees the tag.
+    public var offloadedVLAN: UInt64
 
     /// Creates counts.
-    public init(replies: UInt64 = 0, dropped: UInt64 = 0, passed: UInt64 = 0) {
+    public init(replies: UInt64 = 0, dropped: UInt64 = 0, passed: UInt64 = 0, offloadedVLAN: UInt64 = 0) {
         self.replies = replies
         self.dropped = dropped
         self.passed = passed
+        self.offloadedVLAN = offloadedVLAN
     }
 }

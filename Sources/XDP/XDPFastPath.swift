@@ -4,9 +4,10 @@ import Logging
 import ProxyARPCore
 import Synchronization
 
-/// The XDP fast path: the embedded program (``XDPObject``) loaded once with libbpf, linked to
-/// each managed adapter (driver mode where the driver supports it, generic otherwise), and
-/// its maps kept equal to the published ``AnswerTable``.
+/// The XDP fast path: the embedded portable object (``XDPObject/bytes``) loaded once with
+/// libbpf for its maps (and test runs), a device-bound copy of the answering program
+/// (``XDPObject/boundBytes``) loaded per managed adapter on those maps and linked in driver
+/// mode, and the maps kept equal to the published ``AnswerTable``.
 ///
 /// Attachment is a BPF link (`bpf_link_create`), owned by this process: it goes away when
 /// the daemon closes it (withdraw, shutdown) or dies (`kill -9` closes every descriptor),
@@ -26,6 +27,8 @@ public final class XDPFastPath: FastPath {
         /// The BPF link's descriptor; -1 when bound for test runs only.
         var link: Int32
         var mode: XDPAttachMode
+        /// The device-bound object whose program the link runs (nil for test runs).
+        var object: OpaquePointer?
     }
 
     private struct State {
@@ -115,39 +118,58 @@ public final class XDPFastPath: FastPath {
 
     // MARK: Attaching
 
-    /// Links the program to `adapter`: driver mode first, generic when the driver refuses.
+    /// Loads the device-bound program for `adapter` (sharing this object's maps) and links it
+    /// in driver mode.
+    ///
+    /// Driver mode only: a VLAN tag the driver or the kernel took off a frame is outside the
+    /// frame's bytes, and only a device-bound program can ask for it
+    /// (`bpf_xdp_metadata_rx_vlan_tag`). Generic XDP cannot see it, so a tagged request for a
+    /// VIP would be answered untagged: an adapter without native XDP is answered by pcap.
     public func attach(adapter: AdapterName, mac: MACAddress) throws(XDPError) -> XDPAttachMode {
         let name = adapter.rawValue
         let ifindex = if_nametoindex(name)
         guard ifindex != 0 else { throw .libbpf("if_nametoindex", -errno, adapter: name) }
         detach(adapter: adapter)
         removeLeftover(ifindex: ifindex, adapter: name)
-        var failures: [String] = []
-        for mode in [XDPAttachMode.driver, .generic] {
-            let link = proxyarpd_bpf_xdp_link(programFD, Int32(ifindex), mode.flag)
-            if link >= 0 {
-                bind(adapter, Attachment(ifindex: ifindex, mac: mac, link: link, mode: mode))
-                return mode
+        // Load, link and bind under the lock: the object pointer never leaves the state.
+        let linked: Result<XDPAttachMode, XDPError> = state.withLock { state in
+            guard let main = state.object else {
+                return .failure(XDPError(adapter: name, operation: "load", code: 0, detail: "shut down"))
             }
-            failures.append("\(mode): \(String(cString: strerror(-link)))")
+            var boundProgramFD: Int32 = -1
+            let loaded = XDPObject.boundBytes.withUnsafeBytes { bytes in
+                proxyarpd_bpf_load_bound(bytes.baseAddress, bytes.count, main, Int32(ifindex), &boundProgramFD)
+            }
+            guard let object = loaded else {
+                return .failure(XDPError(adapter: name, operation: "device-bound load", code: errno))
+            }
+            let mode = XDPAttachMode.driver
+            let link = proxyarpd_bpf_xdp_link(boundProgramFD, Int32(ifindex), mode.flag)
+            guard link >= 0 else {
+                bpf_object__close(object)
+                return .failure(XDPError(adapter: name, operation: "attach (driver mode)", code: -link))
+            }
+            bind(adapter, Attachment(ifindex: ifindex, mac: mac, link: link, mode: mode, object: object), into: &state)
+            return .success(mode)
         }
-        throw XDPError(adapter: name, operation: "attach", code: 0, detail: failures.joined(separator: "; "))
+        return try linked.get()
     }
 
     /// Binds `adapter` to `ifindex` in the maps without linking the program anywhere: for
     /// ``testRun(_:)``, whose frames arrive on the loopback device (ifindex 1).
     public func bindForTestRun(adapter: AdapterName, mac: MACAddress, ifindex: UInt32 = 1) {
-        bind(adapter, Attachment(ifindex: ifindex, mac: mac, link: -1, mode: .generic))
+        state.withLock { state in
+            bind(adapter, Attachment(ifindex: ifindex, mac: mac, link: -1, mode: .generic, object: nil), into: &state)
+        }
     }
 
-    private func bind(_ adapter: AdapterName, _ attachment: Attachment) {
+    /// Records `attachment`, writes the adapter's map entry and mirrors its answers.
+    private func bind(_ adapter: AdapterName, _ attachment: Attachment, into state: inout State) {
         let slot = slots[adapter] ?? UInt32(Self.maximumAdapters - 1)
         _ = update(adaptersFD, XDPMapLayout.bytes(of: attachment.ifindex),
                    XDPMapLayout.adapterValue(mac: attachment.mac, slot: slot), what: "adapters")
-        state.withLock { state in
-            state.attached[adapter] = attachment
-            mirror(state.table, into: &state)
-        }
+        state.attached[adapter] = attachment
+        mirror(state.table, into: &state)
     }
 
     /// Unlinks the program from `adapter` and removes its entries.
@@ -155,6 +177,7 @@ public final class XDPFastPath: FastPath {
         state.withLock { state in
             guard let attachment = state.attached.removeValue(forKey: adapter) else { return }
             if attachment.link >= 0 { close(attachment.link) }
+            if let object = attachment.object { bpf_object__close(object) }
             _ = delete(adaptersFD, XDPMapLayout.bytes(of: attachment.ifindex))
             mirror(state.table, into: &state)
         }
@@ -202,7 +225,10 @@ public final class XDPFastPath: FastPath {
     /// Unlinks every adapter and releases the program and its maps. Idempotent.
     public func shutdown() {
         state.withLock { state in
-            for attachment in state.attached.values where attachment.link >= 0 { close(attachment.link) }
+            for attachment in state.attached.values {
+                if attachment.link >= 0 { close(attachment.link) }
+                if let object = attachment.object { bpf_object__close(object) }
+            }
             state.attached = [:]
             if let object = state.object { bpf_object__close(object) }
             state.object = nil
@@ -212,55 +238,103 @@ public final class XDPFastPath: FastPath {
     // MARK: Maps
 
     /// Mirrors `table` into the maps: new and changed answers first, then the VIP flags, then
-    /// removals, so a VIP moving from A to B is answered by B before A lets go.
+    /// removals, so a VIP moving from A to B is answered by B before A lets go. Only what
+    /// changed since the last table is written (see ``AddressSet/changes(from:)``).
     public func publish(_ table: AnswerTable) {
         state.withLock { state in
             guard state.object != nil else { return }
+            let old = state.table
             state.table = table
-            mirror(table, into: &state)
+            mirrorChanges(from: old, to: table, into: &state)
         }
     }
 
+    /// The incremental mirror: the VIPs that entered or left a proxy list or the watched set
+    /// between `old` and `new`, written in make-before-break order.
+    private func mirrorChanges(from old: AnswerTable, to new: AnswerTable, into state: inout State) {
+        var upserts: [(AnswerKeyMirror, MACAddress)] = []
+        var deletions: [AnswerKeyMirror] = []
+        var touched: Set<IPv4Address> = []
+        for adapter in Set(old.proxyLists.keys).union(new.proxyLists.keys) {
+            let before = old.proxyLists[adapter]
+            let after = new.proxyLists[adapter]
+            if before == after { continue }
+            let ifindex = state.attached[adapter]?.ifindex
+            let (added, removed): ([IPv4Address], [IPv4Address])
+            if let after, let before, after.agentMAC == before.agentMAC {
+                (added, removed) = after.vips.changes(from: before.vips)
+            } else {  // a new, removed or re-addressed list: all of it
+                (added, removed) = (after?.vips.elements ?? [], before?.vips.elements.filter { !(after?.vips.contains($0) ?? false) } ?? [])
+            }
+            touched.formUnion(added)
+            touched.formUnion(removed)
+            guard let ifindex else { continue }
+            if let mac = after?.agentMAC { upserts += added.map { (AnswerKeyMirror(ifindex: ifindex, vip: $0), mac) } }
+            deletions += removed.map { AnswerKeyMirror(ifindex: ifindex, vip: $0) }
+        }
+        let watched = new.watchedVIPs.changes(from: old.watchedVIPs)
+        touched.formUnion(watched.added)
+        touched.formUnion(watched.removed)
+        var ownMACs = new.ownMACs
+        for attachment in state.attached.values { ownMACs.insert(attachment.mac) }
+        apply(upserts: upserts, deletions: deletions, touched: touched, ownMACs: ownMACs, table: new, into: &state)
+    }
+
+    /// The full mirror (after an adapter was attached or detached: its ifindex changed).
     private func mirror(_ table: AnswerTable, into state: inout State) {
         var answers: [AnswerKeyMirror: MACAddress] = [:]
-        var active: Set<IPv4Address> = []
         for (adapter, list) in table.proxyLists {
-            let vips = list.vips.elements
-            active.formUnion(vips)
             guard let ifindex = state.attached[adapter]?.ifindex else { continue }
-            for vip in vips { answers[AnswerKeyMirror(ifindex: ifindex, vip: vip)] = list.agentMAC }
+            for vip in list.vips.elements { answers[AnswerKeyMirror(ifindex: ifindex, vip: vip)] = list.agentMAC }
         }
+        let upserts = answers.map { ($0.key, $0.value) }
+        let deletions = state.answers.keys.filter { answers[$0] == nil }
+        var touched = Set(state.vips.keys)
+        touched.formUnion(table.watchedVIPs.elements)
+        for list in table.proxyLists.values { touched.formUnion(list.vips.elements) }
         var ownMACs = table.ownMACs
         for attachment in state.attached.values { ownMACs.insert(attachment.mac) }
+        apply(upserts: upserts, deletions: deletions, touched: touched, ownMACs: ownMACs, table: table, into: &state)
+    }
 
+    /// Writes the maps in make-before-break order: own MACs added, answers added or changed,
+    /// the flags of every `touched` VIP, answers removed, flags removed, own MACs removed.
+    private func apply(
+        upserts: [(AnswerKeyMirror, MACAddress)], deletions: [AnswerKeyMirror], touched: Set<IPv4Address>,
+        ownMACs: Set<MACAddress>, table: AnswerTable, into state: inout State
+    ) {
         for mac in ownMACs.subtracting(state.ownMACs)
         where update(ownMACsFD, XDPMapLayout.macKey(mac), [1], what: "own_macs") {
             state.ownMACs.insert(mac)
         }
-        // Make: every new or changed answer.
+        // Make.
         var unanswered: Set<IPv4Address> = []
-        for (key, mac) in answers where state.answers[key] != mac {
+        for (key, mac) in upserts where state.answers[key] != mac {
             if update(answersFD, XDPMapLayout.answerKey(ifindex: key.ifindex, vip: key.vip), XDPMapLayout.answerValue(mac), what: "answers") {
                 state.answers[key] = mac
             } else {
                 unanswered.insert(key.vip)  // left to pcap: not marked active, so never dropped
             }
         }
-        var flags: [IPv4Address: UInt32] = [:]
-        for vip in table.watchedVIPs.elements { flags[vip] = XDPMapLayout.vipWatched }
-        for vip in active where !unanswered.contains(vip) { flags[vip, default: 0] |= XDPMapLayout.vipActive }
-        for (vip, value) in flags where state.vips[vip] != value {
-            if update(vipsFD, XDPMapLayout.address(vip), XDPMapLayout.bytes(of: value), what: "vips") {
-                state.vips[vip] = value
+        var removedFlags: [IPv4Address] = []
+        for vip in touched {
+            var flags: UInt32 = table.watchedVIPs.contains(vip) ? XDPMapLayout.vipWatched : 0
+            if !unanswered.contains(vip), table.proxyLists.values.contains(where: { $0.contains(vip) }) {
+                flags |= XDPMapLayout.vipActive
+            }
+            if flags == 0 {
+                if state.vips[vip] != nil { removedFlags.append(vip) }
+            } else if state.vips[vip] != flags,
+                update(vipsFD, XDPMapLayout.address(vip), XDPMapLayout.bytes(of: flags), what: "vips")
+            {
+                state.vips[vip] = flags
             }
         }
-        // Break: what the table no longer holds.
-        for key in state.answers.keys where answers[key] == nil {
+        // Break.
+        for key in deletions where state.answers[key] != nil {
             if delete(answersFD, XDPMapLayout.answerKey(ifindex: key.ifindex, vip: key.vip)) { state.answers[key] = nil }
         }
-        for vip in state.vips.keys where flags[vip] == nil {
-            if delete(vipsFD, XDPMapLayout.address(vip)) { state.vips[vip] = nil }
-        }
+        for vip in removedFlags where delete(vipsFD, XDPMapLayout.address(vip)) { state.vips[vip] = nil }
         for mac in state.ownMACs.subtracting(ownMACs) where delete(ownMACsFD, XDPMapLayout.macKey(mac)) {
             state.ownMACs.remove(mac)
         }
@@ -295,6 +369,7 @@ public final class XDPFastPath: FastPath {
                     counts.replies &+= raw.loadUnaligned(fromByteOffset: cpu * stride, as: UInt64.self)
                     counts.dropped &+= raw.loadUnaligned(fromByteOffset: cpu * stride + 8, as: UInt64.self)
                     counts.passed &+= raw.loadUnaligned(fromByteOffset: cpu * stride + 16, as: UInt64.self)
+                    counts.offloadedVLAN &+= raw.loadUnaligned(fromByteOffset: cpu * stride + 24, as: UInt64.self)
                 }
             }
             result[adapter] = counts

@@ -7,8 +7,8 @@ enum XDPMapLayout {
     static let vipWatched: UInt32 = 1
     /// `vips` flag: on some adapter's proxy list (a request for it on another adapter: dropped).
     static let vipActive: UInt32 = 2
-    /// Bytes of `struct adapter_stats` (three `__u64`).
-    static let adapterStatsLength = 24
+    /// Bytes of `struct adapter_stats` (four `__u64`).
+    static let adapterStatsLength = 32
 
     /// `struct answer_key`: ifindex, VIP.
     static func answerKey(ifindex: UInt32, vip: IPv4Address) -> [UInt8] {

@@ -17,8 +17,16 @@
 // The daemon owns the maps: it writes `adapters`, `own_macs`, `vips` and `answers` when it
 // publishes an answer table, and reads the per-CPU counters at scrape/status time.
 //
-// `proxyarp_pass` is a plain XDP_PASS program for labs: on a veth, XDP_TX frames are only
-// delivered when the peer has an XDP program of its own (or NAPI/GRO enabled).
+// VLAN tags the kernel or the driver already took off the frame (hardware VLAN stripping, or a
+// bridge that untagged the frame before forwarding it over a veth) are invisible in the frame's
+// bytes. Built with PROXYARP_DEV_BOUND (the object the daemon attaches, loaded device-bound in
+// driver mode), the program asks the driver with the bpf_xdp_metadata_rx_vlan_tag kfunc and
+// passes any frame that had a tag with a VLAN ID, or whose tag the driver cannot report. The
+// portable build (for BPF_PROG_TEST_RUN and labs) leaves that check out: frames there carry
+// their tags in their bytes.
+//
+// `proxyarp_pass` (portable build only) is a plain XDP_PASS program for labs: on a veth,
+// XDP_TX frames are only delivered when the peer has an XDP program of its own (or NAPI/GRO).
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -29,6 +37,7 @@
 #define ARP_FRAME_LENGTH (ETH_HEADER_LENGTH + ARP_BODY_LENGTH)
 #define ETHERTYPE_ARP 0x0806
 #define ETHERTYPE_IPV4 0x0800
+#define ERRNO_ENODATA 61
 
 // `vips` flags.
 #define VIP_WATCHED 1u  // a configured VIP: a request *from* it is a conflict (pass)
@@ -58,6 +67,7 @@ struct adapter_stats {
     __u64 replies;   // XDP_TX replies
     __u64 dropped;   // plain requests for a VIP served by another adapter
     __u64 passed;    // frames handed to the stack (and the pcap path)
+    __u64 offloaded_vlan;  // of those: a VLAN tag outside the frame (ID not 0), or unknown
 };
 
 struct {
@@ -121,6 +131,10 @@ static __always_inline int pass(struct adapter_stats *stats) {
     return XDP_PASS;
 }
 
+#ifdef PROXYARP_DEV_BOUND
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto, __u16 *vlan_tci) __ksym;
+#endif
+
 SEC("xdp")
 int proxyarp_xdp(struct xdp_md *ctx) {
     __u32 ifindex = ctx->ingress_ifindex;
@@ -128,6 +142,19 @@ int proxyarp_xdp(struct xdp_md *ctx) {
     if (!adapter) return XDP_PASS;
     __u32 slot = adapter->slot;
     struct adapter_stats *stats = bpf_map_lookup_elem(&adapter_counters, &slot);
+#ifdef PROXYARP_DEV_BOUND
+    {
+        __be16 vlan_proto = 0;
+        __u16 vlan_tci = 0;
+        int tagged = bpf_xdp_metadata_rx_vlan_tag(ctx, &vlan_proto, &vlan_tci);
+        // -ENODATA: no tag outside the frame. 0 with VLAN ID 0: a priority tag, untagged for
+        // the answer rules (and the reply is untagged). Anything else: not ours to answer.
+        if (tagged != -ERRNO_ENODATA && (tagged != 0 || (vlan_tci & 0x0fff) != 0)) {
+            if (stats) stats->offloaded_vlan += 1;
+            return pass(stats);
+        }
+    }
+#endif
 
     void *data = (void *)(long)ctx->data;
     void *data_end = (void *)(long)ctx->data_end;
@@ -191,9 +218,11 @@ int proxyarp_xdp(struct xdp_md *ctx) {
     return XDP_TX;
 }
 
+#ifndef PROXYARP_DEV_BOUND
 SEC("xdp")
 int proxyarp_pass(struct xdp_md *ctx) {
     return XDP_PASS;
 }
+#endif
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

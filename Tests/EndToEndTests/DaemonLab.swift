@@ -45,10 +45,10 @@ struct DaemonLab {
         let prefix = NetnsLab.uniquePrefix(tag)
         let directory = NSTemporaryDirectory() + "proxyarpd-e2e-\(prefix)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let lab = try await HostLab.build(prefix: prefix)
+        var lab = try await HostLab.build(prefix: prefix)
         var running: DaemonLab?
         do {
-            try await givePeersPassPrograms(lab, directory: directory)
+            try await givePeersPassPrograms(&lab, directory: directory)
             try await prepare(lab, directory)
             let capture = captureFromStart ? try await ClientCapture.start(lab, directory: directory, name: "startup") : nil
             let io = fastPath.map { "io:\n  fast_path: \($0)\n" } ?? ""
@@ -84,12 +84,10 @@ struct DaemonLab {
 
     /// The lab's bridge-side veth peers get the object's XDP_PASS program: a veth delivers
     /// the daemon's XDP_TX replies (driver mode) only to a peer with an XDP program of its own.
-    static func givePeersPassPrograms(_ lab: HostLab, directory: String) async throws {
+    static func givePeersPassPrograms(_ lab: inout HostLab, directory: String) async throws {
         let object = "\(directory)/proxyarp.bpf.o"
         try Data(XDPObject.bytes).write(to: URL(fileURLWithPath: object))
-        for adapter in lab.adapters {
-            try await lab.lab.ip(lab.fabric, "link", "set", "dev", adapter.switchPort, "xdpdrv", "object", object, "program", XDPObject.passProgramName)
-        }
+        try await lab.runOnSwitchPorts(object: object, program: XDPObject.passProgramName)
     }
 
     /// The XDP programs attached to the host adapter `name`: `(id, name)` from `ip -d link`.

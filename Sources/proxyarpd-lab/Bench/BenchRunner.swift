@@ -21,10 +21,10 @@ struct BenchRunner: Sendable {
     func run() async throws -> BenchReport {
         let started = Date()
         progress("building lab")
-        let lab = try await HostLab.build(prefix: NetnsLab.uniquePrefix("pab"))
+        var lab = try await HostLab.build(prefix: NetnsLab.uniquePrefix("pab"))
         var running: LabProcess?
         do {
-            if fastPath == "xdp" { try await givePeersPassPrograms(lab) }
+            if fastPath == "xdp" { try await givePeersPassPrograms(&lab) }
             let report = try await phases(lab) { running = $0 }
             if let running, running.isRunning { await running.stop() }
             lab.destroy()
@@ -92,12 +92,10 @@ struct BenchRunner: Sendable {
 
     /// XDP_TX on a veth (driver mode) reaches the peer only when the peer runs an XDP program
     /// of its own: the bridge-side peers of the host adapters get the object's XDP_PASS one.
-    private func givePeersPassPrograms(_ lab: HostLab) async throws {
+    private func givePeersPassPrograms(_ lab: inout HostLab) async throws {
         let object = "\(directory)/proxyarp.bpf.o"
         try Data(XDPObject.bytes).write(to: URL(fileURLWithPath: object))
-        for adapter in lab.adapters {
-            try await lab.lab.ip(lab.fabric, "link", "set", "dev", adapter.switchPort, "xdpdrv", "object", object, "program", XDPObject.passProgramName)
-        }
+        try await lab.runOnSwitchPorts(object: object, program: XDPObject.passProgramName)
     }
 
     private func startDaemon(
