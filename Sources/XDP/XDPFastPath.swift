@@ -149,7 +149,10 @@ public final class XDPFastPath: FastPath {
                 bpf_object__close(object)
                 return .failure(XDPError(adapter: name, operation: "attach (driver mode)", code: -link))
             }
-            bind(adapter, Attachment(ifindex: ifindex, mac: mac, link: link, mode: mode, object: object), into: &state)
+            // The link holds the program, and the program its maps: the object's own descriptors
+            // (a dup of every map, the program, BTF) can go, leaving one descriptor per adapter.
+            bpf_object__close(object)
+            bind(adapter, Attachment(ifindex: ifindex, mac: mac, link: link, mode: mode, object: nil), into: &state)
             return .success(mode)
         }
         return try linked.get()
