@@ -164,4 +164,50 @@ struct XDPProgramTests {
         program.publish(table(3, [:]))
         #expect(try program.testRun(request).verdict == Self.xdpPass)  // withdrawn: pcap decides (ignores)
     }
+
+    @Test("Random table sequences (VIPs moving, entering, leaving, watched or not): after every publish the maps answer as the table says")
+    func incrementalMirror() throws {
+        let program = try XDPFastPath(adapters: [Self.adapter, Self.other], vipCapacity: 64, logger: .init(label: "test"))
+        defer { program.shutdown() }
+        program.bindForTestRun(adapter: Self.adapter, mac: Self.hostB)
+        let vips = (100..<120).map { IPv4Address(198, 18, 0, UInt8($0)) }
+        let requester = (mac: MACAddress(0x02, 0, 0, 0, 0x0c, 0x09), ip: IPv4Address(198, 18, 0, 9))
+        // Sets mutated in place from table to table, as the selector does (shards shared).
+        var mine = AddressSet()
+        var theirs = AddressSet()
+        var watched = AddressSet()
+        var generator = SystemRandomNumberGenerator()
+        var verdicts: [UInt32: Int] = [:]
+        for generation in 1...150 {
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                let vip = vips.randomElement(using: &generator)!
+                mine.remove(vip)
+                theirs.remove(vip)
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: mine.insert(vip)
+                case 1: theirs.insert(vip)
+                case 2: watched.remove(vip)
+                default: watched.insert(vip)
+                }
+                if mine.contains(vip) || theirs.contains(vip) { watched.insert(vip) }
+            }
+            var lists: [AdapterName: ProxyList] = [:]
+            if !mine.isEmpty { lists[Self.adapter] = ProxyList(agentMAC: Self.hostB, vips: mine) }
+            if !theirs.isEmpty { lists[Self.other] = ProxyList(agentMAC: Self.sibling, vips: theirs) }
+            let table = AnswerTable(
+                generation: UInt64(generation), proxyLists: lists, watchedVIPs: watched, ownMACs: [Self.hostB, Self.sibling])
+            program.publish(table)
+            for vip in vips {
+                let request = ARPFrame(
+                    ethernet: EthernetHeader(destination: .broadcast, source: requester.mac, tags: VLANTags(), etherType: EtherType.arp),
+                    arp: ARPPacket(operation: .request, senderMAC: requester.mac, senderIP: requester.ip, targetMAC: .zero, targetIP: vip)
+                ).bytes
+                let verdict = try Self.check(request, table: table, program: program)
+                let expected = mine.contains(vip) ? Self.xdpTX : theirs.contains(vip) ? Self.xdpDrop : Self.xdpPass
+                #expect(verdict == expected, "generation \(generation), \(vip): \(verdict), expected \(expected)")
+                verdicts[verdict, default: 0] += 1
+            }
+        }
+        #expect(verdicts.count == 3, "all three verdicts occurred: \(verdicts)")
+    }
 }
