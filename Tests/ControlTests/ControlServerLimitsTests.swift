@@ -56,16 +56,27 @@ struct ControlServerLimitsTests {
         }
     }
 
+    /// True when `client` has something to read within `milliseconds`. Waits in 10 ms slices
+    /// with a sleep between them, so the test never holds a thread of the cooperative pool
+    /// (2 on this machine) that the server's own status handler needs to answer.
+    static func readable(_ client: ControlClient, milliseconds: Int32) async -> Bool {
+        for _ in 0..<max(1, milliseconds / 10) {
+            if client.waitReadable(milliseconds: 0) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return client.waitReadable(milliseconds: 0)
+    }
+
     /// The first reply line within `milliseconds`, if any.
-    static func reply(_ client: ControlClient, milliseconds: Int32) -> ControlReply? {
-        guard client.waitReadable(milliseconds: milliseconds), let line = client.readLine() else { return nil }
+    static func reply(_ client: ControlClient, milliseconds: Int32) async -> ControlReply? {
+        guard await readable(client, milliseconds: milliseconds), let line = client.readLine() else { return nil }
         return ControlCodec.reply(line)
     }
 
     /// True when the server closed `client` within `milliseconds` (after any lines).
-    static func closed(_ client: ControlClient, milliseconds: Int32) -> Bool {
+    static func closed(_ client: ControlClient, milliseconds: Int32) async -> Bool {
         for _ in 0..<16 {
-            guard client.waitReadable(milliseconds: milliseconds) else { return false }
+            guard await readable(client, milliseconds: milliseconds) else { return false }
             if client.readLine() == nil { return true }
         }
         return false
@@ -83,14 +94,14 @@ struct ControlServerLimitsTests {
             let idle = try (0..<10).map { _ in try ControlClient(path: path) }
             var evicted = 0
             for client in idle.prefix(6) {
-                if let reply = Self.reply(client, milliseconds: 30_000), reply.code == .tooManyClients { evicted += 1 }
+                if let reply = await Self.reply(client, milliseconds: 30_000), reply.code == .tooManyClients { evicted += 1 }
             }
             #expect(evicted == 6)
             #expect(server.counters.openClients <= 4)
             // status from a fresh client still answers.
             let operator1 = try ControlClient(path: path)
             try operator1.send(.status)
-            #expect(Self.reply(operator1, milliseconds: 30_000)?.ok == true)
+            #expect(await Self.reply(operator1, milliseconds: 30_000)?.ok == true)
             // Four clients busy (their status waits): the fifth is refused itself.
             slow.close()
             // One at a time: a client that has not sent its request yet is idle, and evictable.
@@ -103,12 +114,12 @@ struct ControlServerLimitsTests {
             }
             try await Task.sleep(for: .milliseconds(300))
             let refused = try ControlClient(path: path)
-            let reply = Self.reply(refused, milliseconds: 30_000)
+            let reply = await Self.reply(refused, milliseconds: 30_000)
             #expect(reply?.ok == false)
             #expect(reply?.code == .tooManyClients)
             #expect(reply?.error?.contains("too many control clients") == true)
             slow.open()
-            for client in busy { #expect(Self.reply(client, milliseconds: 30_000)?.ok == true) }
+            for client in busy { #expect(await Self.reply(client, milliseconds: 30_000)?.ok == true) }
         }
     }
 
@@ -123,12 +134,12 @@ struct ControlServerLimitsTests {
             return report
         }) { path, server in
             let idle = try ControlClient(path: path)
-            #expect(Self.reply(idle, milliseconds: 3_000)?.code == .idleTimeout)
-            #expect(Self.closed(idle, milliseconds: 1_000), "closed after the idle timeout")
+            #expect(await Self.reply(idle, milliseconds: 3_000)?.code == .idleTimeout)
+            #expect(await Self.closed(idle, milliseconds: 1_000), "closed after the idle timeout")
 
             let waiting = try ControlClient(path: path)
             try waiting.send(.status)
-            #expect(Self.reply(waiting, milliseconds: 3_000)?.code == .timedOut)
+            #expect(await Self.reply(waiting, milliseconds: 3_000)?.code == .timedOut)
             #expect(server.counters.timedOutClients >= 2)
             slow.open()
         }
