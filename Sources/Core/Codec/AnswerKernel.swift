@@ -10,21 +10,36 @@
 /// ``repliesByVIP`` is handed in empty with the capacity kept from earlier batches.
 /// What the control plane must hear (``ARPObservation``) is returned to the caller,
 /// which adds the adapter and the time.
+///
+/// IPv6 frames go to ``NDPParser`` and ``NDPAnswerRules`` (a separate, not inlined path,
+/// so the ARP path's code is what it was): advertisements are written into the same
+/// buffer, and NDP observations are kept in ``ndpObservations``.
 public struct AnswerKernel {
+    /// Bytes the reply buffer must hold: the longest ARP reply or Neighbor Advertisement.
+    public static let replyCapacity = max(ARPEncoder.maximumLength, NDPEncoder.maximumLength)
+    /// Counter slots of ``ignored``: at least `IgnoreReason.allCases.count`.
+    public static let ignoreSlots = 32
+
     /// The adapter's view of the answer table, read once per batch.
     public let view: AnswerView
-    /// Where each reply is written before it is sent (``ARPEncoder/maximumLength`` bytes).
+    /// Where each reply is written before it is sent (``replyCapacity`` bytes; a shorter
+    /// buffer gets ARP replies only, an advertisement that does not fit counts as a send error).
     public let reply: UnsafeMutableRawBufferPointer
     /// Frames handled.
     public private(set) var frames = 0
-    /// ARP requests among them (answered or not).
+    /// ARP requests and Neighbor Solicitations among them (answered or not).
     public private(set) var requests = 0
+    /// Neighbor Solicitations among ``requests``.
+    public private(set) var solicitations = 0
     /// Replies `send` accepted.
     public private(set) var replies = 0
     /// Replies `send` refused.
     public private(set) var sendErrors = 0
     /// Ignored frames per ``IgnoreReason/counterIndex``.
-    public private(set) var ignored = InlineArray<16, UInt32>(repeating: 0)
+    public private(set) var ignored = InlineArray<32, UInt32>(repeating: 0)
+    /// What the NDP path saw that the control plane must hear (rare: appended, so the
+    /// array allocates only in a batch that has one).
+    public private(set) var ndpObservations: [NDPObservation] = []
     /// Replies sent per VIP.
     public var repliesByVIP: [IPv4Address: UInt32]
 
@@ -45,7 +60,12 @@ public struct AnswerKernel {
         frames &+= 1
         let decision: AnswerDecision
         switch FrameParser.parse(bytes) {
-        case .notARP: decision = .ignore(.notARP)
+        case .notARP(let header):
+            if header.etherType == EtherType.ipv6 {
+                answerNeighborDiscovery(bytes, ethernet: header, send: send)
+                return nil
+            }
+            decision = .ignore(.notARP)
         case .malformed(let reason): decision = .ignore(.malformed(reason))
         case .arp(let frame):
             if frame.arp.operation == .request { requests &+= 1 }
@@ -66,6 +86,39 @@ public struct AnswerKernel {
         case .ignore(let reason):
             ignored[reason.counterIndex] &+= 1
             return nil
+        }
+    }
+
+    /// The IPv6 path: parse Neighbor Discovery, decide with ``NDPAnswerRules``, send.
+    @inline(never)
+    private mutating func answerNeighborDiscovery(
+        _ bytes: UnsafeRawBufferPointer, ethernet: EthernetHeader, send: (UnsafeRawBufferPointer) -> Bool
+    ) {
+        let decision: NDPDecision
+        switch NDPParser.parse(bytes, ethernet: ethernet) {
+        case .notNDP: decision = .ignore(.notNeighborDiscovery)
+        case .malformed(let reason): decision = .ignore(.malformed(reason))
+        case .ndp(let frame):
+            if frame.message == .solicitation {
+                requests &+= 1
+                solicitations &+= 1
+            }
+            decision = NDPAnswerRules.decide(frame, view: view)
+        }
+        switch decision {
+        case .advertise(let plan, let observation):
+            if reply.count >= plan.length,
+                send(UnsafeRawBufferPointer(rebasing: reply[..<plan.encode(into: reply)]))
+            {
+                replies &+= 1
+            } else {
+                sendErrors &+= 1
+            }
+            if let observation { ndpObservations.append(observation) }
+        case .observe(let observation):
+            ndpObservations.append(observation)
+        case .ignore(let reason):
+            ignored[reason.counterIndex] &+= 1
         }
     }
 }
