@@ -55,3 +55,30 @@ struct IPv6AddressTests {
         #expect(try #require(IPv6Address("2001:db8::ff")).advanced(by: 1)?.description == "2001:db8::100")
     }
 }
+
+@Suite("IPv6 prefixes")
+struct IPv6PrefixTests {
+    @Test("contains() compares the network bits of both halves", arguments: [
+        ("2001:db8::10", 64, "2001:db8::ffff:1", true),
+        ("2001:db8::10", 64, "2001:db8:0:1::10", false),
+        ("2001:db8::10", 120, "2001:db8::ff", true),
+        ("2001:db8::10", 120, "2001:db8::100", false),
+        ("2001:db8::10", 128, "2001:db8::10", true),
+        ("2001:db8::10", 128, "2001:db8::11", false),
+        ("2001:db8::10", 0, "fe80::1", true),
+        ("2001:db8::10", 32, "2001:db8:ffff::1", true),
+        ("2001:db8::10", 33, "2001:db8:8000::1", false),
+    ])
+    func contains(address: String, length: Int, other: String, expected: Bool) throws {
+        let base = try #require(IPv6Address(address))
+        let candidate = try #require(IPv6Address(other))
+        let prefix = try #require(IPv6Prefix(address: base, length: length))
+        #expect(prefix.contains(candidate) == expected)
+    }
+
+    @Test("A length outside 0...128 is refused")
+    func badLength() {
+        #expect(IPv6Prefix(address: .unspecified, length: 129) == nil)
+        #expect(IPv6Prefix(address: .unspecified, length: -1) == nil)
+    }
+}

@@ -60,3 +60,22 @@ struct IPv6HostTests {
         #expect(memberships.joinedCount == 0)
     }
 }
+
+@Suite("IPv6 adapter prefixes (root, in a network namespace)", .serialized, .enabled(if: getuid() == 0))
+struct IPv6AdapterPrefixTests {
+    @Test("ipv6Prefixes lists the kernel's global prefixes of the adapter, not link-local, tentative or another adapter's")
+    func prefixes() async throws {
+        let lab = try await LabNamespace.make()
+        defer { lab.destroy() }
+        try await lab.addVeth("c0", peer: "r0")
+        _ = try await lab.ip("-6", "addr", "add", "2001:db8:5::10/64", "dev", "c0", "nodad")
+        _ = try await lab.ip("-6", "addr", "add", "2001:db8:6::10/120", "dev", "c0", "nodad")
+        _ = try await lab.ip("-6", "addr", "add", "2001:db8:7::10/64", "dev", "r0", "nodad")
+        let host = try NetlinkHost(namespacePath: lab.path)
+        let prefixes = try host.ipv6Prefixes(of: "c0")
+        #expect(Set(prefixes.map(\.description)) == ["2001:db8:5::10/64", "2001:db8:6::10/120"], "\(prefixes)")
+        #expect(prefixes.contains { $0.contains(IPv6Address("2001:db8:5::abcd")!) })
+        #expect(!prefixes.contains { $0.contains(IPv6Address("2001:db8:6::1:0")!) })  // outside the /120
+        #expect(try host.ipv6Prefixes(of: "r0").map(\.description) == ["2001:db8:7::10/64"])
+    }
+}
