@@ -61,6 +61,8 @@ let brokenIPv6Cases: [BrokenCase] = [
         #expect(configuration.ipv6VIPs[0].preferred == [AdapterName("eth1")])
         #expect(configuration.ipv6VIPs[0].preempt)
         #expect(!configuration.ipv6VIPs[1].preempt)
+        // `proxyarpd check` says what is and is not served.
+        #expect(configuration.summary.contains("2 VIPs + 8 IPv6 VIPs (not served yet)"), "\(configuration.summary)")
     }
 
     @Test("A /108 block, the largest allowed, expands to 2^20 VIPs")
