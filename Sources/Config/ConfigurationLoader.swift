@@ -41,9 +41,11 @@ public enum ConfigurationLoader {
             adapters = AdaptersSection.read(node, &diagnostics)
         }
         var entries: [VIPEntry] = []
+        var ipv6Entries: [IPv6VIPEntry] = []
         if let node = reader.required("vips", diagnostics: &diagnostics) {
-            entries = VIPsSection.read(node, adapters: adapters.map(\.configuration.name), &diagnostics)
+            entries = VIPsSection.read(node, adapters: adapters.map(\.configuration.name), ipv6: &ipv6Entries, &diagnostics)
             VIPSetRules.check(entries, vipsNode: reader.keyNode("vips") ?? node, adapters: adapters, &diagnostics)
+            IPv6VIPEntry.checkOverlaps(ipv6Entries, &diagnostics)
         }
         let timers = TimersSection.read(reader["timers"], &diagnostics)
         let control = ControlSection.read(reader["control"], &diagnostics)
@@ -63,7 +65,8 @@ public enum ConfigurationLoader {
             daemon: daemon,
             selection: selection,
             conflicts: conflicts,
-            io: io)
+            io: io,
+            ipv6VIPs: IPv6VIPEntry.expand(ipv6Entries))
     }
 
     /// Reads the file at `path` and loads it; errors name the file as `path` was given.

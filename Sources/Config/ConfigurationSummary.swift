@@ -10,7 +10,8 @@ extension DaemonConfiguration {
         let metricsText = metrics.port == 0 ? "metrics off" : "metrics \(host):\(metrics.port)"
         return [
             "\(adapters.count) adapter\(adapters.count == 1 ? "" : "s") (\(names))",
-            "\(vips.count) VIP\(vips.count == 1 ? "" : "s")",
+            "\(vips.count) VIP\(vips.count == 1 ? "" : "s")"
+                + (ipv6VIPs.isEmpty ? "" : " + \(ipv6VIPs.count) IPv6 VIP\(ipv6VIPs.count == 1 ? "" : "s") (not served yet)"),
             "announce \(timers.announceCount) x \(DurationText.format(timers.announceInterval))",
             "confirm \(DurationText.format(timers.confirmTimeout)) x \(timers.confirmRetries) retries",
             "refresh \(refresh)",

@@ -8,7 +8,10 @@ enum VIPsSection {
     private static let addressKeys = ["address", "range", "cidr"]
 
     /// Reads the list; entries with problems are reported and left out.
-    static func read(_ node: Node, adapters: [AdapterName], _ diagnostics: inout Diagnostics) -> [VIPEntry] {
+    /// IPv6 entries (text with a colon) go to `ipv6`.
+    static func read(
+        _ node: Node, adapters: [AdapterName], ipv6: inout [IPv6VIPEntry], _ diagnostics: inout Diagnostics
+    ) -> [VIPEntry] {
         let path = "vips"
         guard case .sequence(let sequence) = node else {
             diagnostics.report(node, path, "expected a non-empty list of VIPs, got \(node.kindDescription)")
@@ -20,7 +23,7 @@ enum VIPsSection {
         var entries: [VIPEntry] = []
         entries.reserveCapacity(sequence.count)
         for (index, item) in sequence.enumerated() {
-            if let entry = readEntry(item, index: index, adapters: adapters, &diagnostics) {
+            if let entry = readEntry(item, index: index, adapters: adapters, ipv6: &ipv6, &diagnostics) {
                 entries.append(entry)
             }
         }
@@ -28,7 +31,7 @@ enum VIPsSection {
     }
 
     private static func readEntry(
-        _ item: Node, index: Int, adapters: [AdapterName], _ diagnostics: inout Diagnostics
+        _ item: Node, index: Int, adapters: [AdapterName], ipv6: inout [IPv6VIPEntry], _ diagnostics: inout Diagnostics
     ) -> VIPEntry? {
         let itemPath = "vips[\(index)]"
         guard let reader = MappingReader(item, path: itemPath, allowed: keys, diagnostics: &diagnostics) else {
@@ -60,8 +63,17 @@ enum VIPsSection {
         }
 
         let valuePath = childPath(itemPath, keyword)
-        guard let text = ScalarReaders.string(valueNode, valuePath, &diagnostics),
-            let interval = interval(keyword: keyword, text: text, node: valueNode, path: valuePath, &diagnostics)
+        guard let text = ScalarReaders.string(valueNode, valuePath, &diagnostics) else { return nil }
+        if text.contains(":") {
+            if let entry = IPv6VIPEntry.read(
+                keyword: keyword, text: text, node: valueNode, index: index, preferred: preferred, preempt: preempt,
+                &diagnostics)
+            {
+                ipv6.append(entry)
+            }
+            return nil
+        }
+        guard let interval = interval(keyword: keyword, text: text, node: valueNode, path: valuePath, &diagnostics)
         else { return nil }
         return VIPEntry(
             index: index, keyword: keyword, text: text, node: valueNode,

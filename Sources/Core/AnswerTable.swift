@@ -35,6 +35,8 @@ public struct AnswerTable: Sendable, Equatable {
     /// The VIPs whose announcements await confirmation: only our own announcements for
     /// these are reported to the control plane. Nil reports every own announcement.
     public let awaitingConfirmation: AddressSet?
+    /// The IPv6 VIPs: answered with Neighbor Discovery.
+    public let ipv6: IPv6AnswerTable
 
     /// Creates a table.
     public init(
@@ -42,13 +44,15 @@ public struct AnswerTable: Sendable, Equatable {
         proxyLists: [AdapterName: ProxyList],
         watchedVIPs: AddressSet,
         ownMACs: Set<MACAddress>,
-        awaitingConfirmation: AddressSet? = nil
+        awaitingConfirmation: AddressSet? = nil,
+        ipv6: IPv6AnswerTable = .empty
     ) {
         self.generation = generation
         self.proxyLists = proxyLists
         self.watchedVIPs = watchedVIPs
         self.ownMACs = ownMACs
         self.awaitingConfirmation = awaitingConfirmation
+        self.ipv6 = ipv6
     }
 
     /// The table before anything was published: answers nothing, watches nothing.
@@ -61,7 +65,8 @@ public struct AnswerTable: Sendable, Equatable {
             proxyList: proxyLists[adapter]?.vips ?? AddressSet(),
             watchedVIPs: watchedVIPs,
             ownMACs: ownMACs,
-            awaitingConfirmation: awaitingConfirmation
+            awaitingConfirmation: awaitingConfirmation,
+            ipv6: ipv6.view(for: adapter)
         )
     }
 }
@@ -78,6 +83,8 @@ public struct AnswerView: Sendable, Equatable {
     public let ownMACs: Set<MACAddress>
     /// VIPs whose own announcements are reported; nil: all.
     public let awaitingConfirmation: AddressSet?
+    /// The adapter's IPv6 VIPs (``NDPAnswerRules``).
+    public let ipv6: IPv6AnswerSets
 
     /// Creates a view.
     public init(
@@ -85,12 +92,14 @@ public struct AnswerView: Sendable, Equatable {
         proxyList: AddressSet,
         watchedVIPs: AddressSet,
         ownMACs: Set<MACAddress>,
-        awaitingConfirmation: AddressSet? = nil
+        awaitingConfirmation: AddressSet? = nil,
+        ipv6: IPv6AnswerSets = .empty
     ) {
         self.adapterMAC = adapterMAC
         self.proxyList = proxyList
         self.watchedVIPs = watchedVIPs
         self.ownMACs = ownMACs
         self.awaitingConfirmation = awaitingConfirmation
+        self.ipv6 = ipv6
     }
 }

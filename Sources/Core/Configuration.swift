@@ -5,6 +5,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var adapters: [AdapterConfiguration]
     /// Every VIP, one entry per address, in file order.
     public var vips: [VIPConfiguration]
+    /// Every IPv6 VIP, one entry per address, in file order.
+    public var ipv6VIPs: [IPv6VIPConfiguration]
     /// Announcement, confirmation and hold-down timing.
     public var timers: TimerConfiguration
     /// The control socket (status, trace, reload).
@@ -30,10 +32,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
         daemon: DaemonSettings = .init(),
         selection: SelectionConfiguration = .init(),
         conflicts: ConflictConfiguration = .init(),
-        io: IOConfiguration = .init()
+        io: IOConfiguration = .init(),
+        ipv6VIPs: [IPv6VIPConfiguration] = []
     ) {
         self.adapters = adapters
         self.vips = vips
+        self.ipv6VIPs = ipv6VIPs
         self.timers = timers
         self.control = control
         self.metrics = metrics
@@ -182,5 +186,22 @@ public struct DaemonSettings: Sendable, Equatable {
         self.stateDirectory = stateDirectory
         self.removeVIPsOnExit = removeVIPsOnExit
         self.traceCapacity = traceCapacity
+    }
+}
+
+/// One IPv6 VIP: answered with Neighbor Discovery (issue 13).
+public struct IPv6VIPConfiguration: Sendable, Equatable {
+    /// The virtual address.
+    public var address: IPv6Address
+    /// Adapters to prefer, best first, after the same-prefix rule. Empty: no preference.
+    public var preferred: [AdapterName]
+    /// Move back to a better agent when one appears.
+    public var preempt: Bool
+
+    /// Creates an IPv6 VIP entry.
+    public init(address: IPv6Address, preferred: [AdapterName] = [], preempt: Bool = false) {
+        self.address = address
+        self.preferred = preferred
+        self.preempt = preempt
     }
 }

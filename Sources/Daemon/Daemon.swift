@@ -62,6 +62,12 @@ public struct Daemon {
                 "vips": "\(configuration.vips.count)",
             ]
         )
+        if !configuration.ipv6VIPs.isEmpty {
+            // Issue 13 in progress: the NDP codec and answer rules exist, the activation path does not.
+            logger.warning(
+                "IPv6 VIPs are read but not served yet",
+                metadata: ["ipv6_vips": "\(configuration.ipv6VIPs.count)"])
+        }
         // Listening sockets the privilege drop waits for (the control socket joins here).
         let sockets = StartupGate(waitingFor: metrics == nil ? ["control"] : ["control", "metrics"])
         let metricsServer = metrics.flatMap {

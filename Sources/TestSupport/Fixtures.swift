@@ -17,6 +17,11 @@ public enum Fixtures {
     public static let vlanScopeCapture = "vlan-scope.pcap"
     /// Another host using 198.18.0.100 as its own address (scapy, `make-crafted-captures.py`).
     public static let foreignClaimsCapture = "foreign-claims.pcap"
+    /// Linux Neighbor Discovery across a veth pair, and the kernel's reaction to crafted
+    /// solicitations (`capture-linux-ndp.sh`).
+    public static let linuxNDPCapture = "linux-ndp.pcap"
+    /// The crafted solicitations alone, then foreign advertisements (scapy, `ndp_crafted.py`).
+    public static let craftedNDPCapture = "ndp-crafted.pcap"
 
     /// The full path of the fixture `name`.
     public static func path(_ name: String) -> String { directory + "/" + name }

@@ -216,7 +216,7 @@ struct AnswerRulesTests {
     @Test("Ignore reasons have dense, distinct counter indexes and labels")
     func ignoreReasonIndexes() {
         let all = IgnoreReason.allCases
-        #expect(all.count == 9 + MalformedFrameReason.allCases.count)
+        #expect(all.count == 10 + MalformedFrameReason.allCases.count)
         #expect(all.map(\.counterIndex) == Array(0..<all.count))
         #expect(Set(all.map(\.label)).count == all.count)
         #expect(Set(all).count == all.count)

@@ -20,3 +20,9 @@ claims = [
         / ARP(op=1, hwsrc=rogue, psrc="198.18.0.100", hwdst="00:00:00:00:00:00", pdst="198.18.0.100"), # 2: gratuitous request
 ]
 wrpcap("foreign-claims.pcap", claims)
+
+# ndp-crafted.pcap: the crafted solicitations of ndp_crafted.py, then foreign advertisements.
+import os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ndp_crafted import frames as ndp_frames, advertisements as ndp_advertisements
+wrpcap("ndp-crafted.pcap", [frame for frame, _ in ndp_frames() + ndp_advertisements()])

@@ -8,7 +8,7 @@ import ProxyARPCore
 // target (issue 5): the rate at 100,000 VIPs within 5 % of the rate at 1 VIP.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = BatchConfiguration.standard()
-    let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: ARPEncoder.maximumLength, alignment: 8)
+    let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: AnswerKernel.replyCapacity, alignment: 8)
     nonisolated(unsafe) let replyBuffer = reply
 
     for vipCount in [1, 1_000, 100_000] {

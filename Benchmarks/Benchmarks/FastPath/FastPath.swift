@@ -13,7 +13,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = BatchConfiguration.standard()
     let view = Fixtures.view(vipCount: 1)
     let batch = Fixtures.batch(count: 256, vipCount: 1)
-    let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: ARPEncoder.maximumLength, alignment: 8)
+    let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: AnswerKernel.replyCapacity, alignment: 8)
     nonisolated(unsafe) let replyBuffer = reply
     // Per-VIP reply counts, emptied after each batch with their capacity kept (AdapterIO's
     // pattern). Each benchmark runs alone on one thread.

@@ -9,13 +9,15 @@ import ProxyARPCore
 //
 // Ir collected / (BATCHES × 256) = instructions per frame of Core's AnswerKernel, the
 // production per-frame code (parse + decide + encode + tallies, per-VIP reply count).
+// A third argument `ndp` runs Neighbor Solicitations for IPv6 VIPs instead of ARP requests.
 let arguments = CommandLine.arguments
 let vipCount = arguments.count > 1 ? Int(arguments[1]) ?? 1 : 1
 let batches = arguments.count > 2 ? Int(arguments[2]) ?? 100 : 100
-let view = Fixtures.view(vipCount: vipCount)
-let batch = Fixtures.batch(count: 256, vipCount: vipCount)
-let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: ARPEncoder.maximumLength, alignment: 8)
+let ndp = arguments.count > 3 && arguments[3] == "ndp"
+let view = ndp ? Fixtures.ndpView(vipCount: vipCount) : Fixtures.view(vipCount: vipCount)
+let batch = ndp ? Fixtures.ndpBatch(count: 256, vipCount: vipCount) : Fixtures.batch(count: 256, vipCount: vipCount)
+let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: AnswerKernel.replyCapacity, alignment: 8)
 var repliesByVIP: [IPv4Address: UInt32] = [:]
 var replies = 0
 for _ in 0..<batches { replies += answerBatch(batch, view: view, reply: reply, repliesByVIP: &repliesByVIP) }
-print("\(replies) replies to \(batches) batches of 256 at \(vipCount) VIPs")
+print("\(replies) replies to \(batches) batches of 256 at \(vipCount) \(ndp ? "IPv6 " : "")VIPs")

@@ -18,6 +18,7 @@ public func fuzzFrame(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     FrameInvariants.checkParse(frame)
     for view in FrameViews.all {
         FrameInvariants.checkDecision(frame, view: view)
+        NDPInvariants.check(frame, view: view)
     }
     return 0
 }

@@ -3,7 +3,7 @@
 /// Flat apart from ``malformed(_:)``, whose reasons are themselves a flat enum, so that
 /// ``allCases`` lists every counter and ``counterIndex`` gives each a dense slot.
 public enum IgnoreReason: Hashable, Sendable, CaseIterable {
-    /// Not an ARP frame (another Ethernet type, e.g. IPv6).
+    /// Neither ARP nor IPv6 (another Ethernet type).
     case notARP
     /// An ARP frame (or tagged frame) that cannot be used.
     case malformed(MalformedFrameReason)
@@ -23,12 +23,14 @@ public enum IgnoreReason: Hashable, Sendable, CaseIterable {
     case announcementNotAwaited
     /// Tagged with a VLAN ID other than 0: not this adapter's (untagged) segment.
     case otherVLAN
+    /// An IPv6 frame that is not a Neighbor Solicitation or Advertisement.
+    case notNeighborDiscovery
 
     /// Every reason, malformed ones expanded: one per counter.
     public static let allCases: [IgnoreReason] =
         [.notARP] + MalformedFrameReason.allCases.map { .malformed($0) }
         + [.notARequest, .targetNotOurs, .senderNotUnicast, .notForUs, .ownFrame, .announcementNotOurs,
-            .announcementNotAwaited, .otherVLAN]
+            .announcementNotAwaited, .otherVLAN, .notNeighborDiscovery]
 
     /// A dense index into ``allCases``, for an array of counters.
     public var counterIndex: Int {
@@ -51,6 +53,7 @@ public enum IgnoreReason: Hashable, Sendable, CaseIterable {
         case .announcementNotOurs: return 6 + malformedCount
         case .announcementNotAwaited: return 7 + malformedCount
         case .otherVLAN: return 8 + malformedCount
+        case .notNeighborDiscovery: return 9 + malformedCount
         }
     }
 
@@ -67,6 +70,7 @@ public enum IgnoreReason: Hashable, Sendable, CaseIterable {
         case .announcementNotOurs: "announcement_not_ours"
         case .announcementNotAwaited: "announcement_not_awaited"
         case .otherVLAN: "other_vlan"
+        case .notNeighborDiscovery: "not_ndp"
         }
     }
 }

@@ -288,6 +288,20 @@ public final class NetlinkHost: HostNetworking {
         }
     }
 
+    /// Runs `body` with the netlink socket, under the lock (IPv6 helpers in other files).
+    func withSocket<T: Sendable>(_ body: (inout NetlinkSocket) throws(NetlinkError) -> T) throws(HostNetworkingError) -> T {
+        try withState { state throws(NetlinkError) -> T in try body(&state.socket) }
+    }
+
+    /// Adds or removes the IPv6 VIP `vip/128` on `lo` (see ``IPv6LocalAddress``).
+    func setIPv6Local(_ vip: IPv6Address, add: Bool) throws(HostNetworkingError) {
+        try withState { state throws(NetlinkError) in
+            let lo = try state.socket.link(named: "lo").index
+            let tolerated = add ? [EEXIST] : [EADDRNOTAVAIL, ENOENT]
+            _ = try state.socket.execute(IPv6LocalAddress.request(add: add, vip: vip, index: lo), tolerating: tolerated)
+        }
+    }
+
     /// Runs `body` under the lock; its netlink error leaves as a host-networking error.
     private func withState<T: Sendable>(_ body: (inout State) throws(NetlinkError) -> T) throws(HostNetworkingError) -> T {
         do {

@@ -6,7 +6,7 @@ import Synchronization
 /// once per batch and readable from any thread without a hop (metrics, status).
 public final class AdapterCounters: Sendable {
     /// Slots for ``IgnoreReason/counterIndex``; must be at least `IgnoreReason.allCases.count`.
-    static let ignoreSlots = 16
+    static let ignoreSlots = AnswerKernel.ignoreSlots
 
     let framesSeen = Atomic<UInt64>(0)
     let requestsSeen = Atomic<UInt64>(0)
@@ -18,7 +18,7 @@ public final class AdapterCounters: Sendable {
     let captureErrors = Atomic<UInt64>(0)
     let controlFramesSent = Atomic<UInt64>(0)
     let controlSendErrors = Atomic<UInt64>(0)
-    private let ignored: InlineArray<16, Atomic<UInt64>>
+    private let ignored: InlineArray<32, Atomic<UInt64>>
     /// Batch sizes, bucketed by powers of two: slot `i` counts batches of
     /// `2^(i-1) < frames <= 2^i` (slot 0: one frame). One atomic add per batch.
     private let batchSizes: InlineArray<9, Atomic<UInt64>>
@@ -51,6 +51,9 @@ public final class AdapterCounters: Sendable {
         if batch.kernel.sendErrors > 0 { injectErrors.wrappingAdd(UInt64(batch.kernel.sendErrors), ordering: .relaxed) }
         if !batch.observations.isEmpty {
             observations.wrappingAdd(UInt64(batch.observations.count), ordering: .relaxed)
+        }
+        if !batch.kernel.ndpObservations.isEmpty {
+            observations.wrappingAdd(UInt64(batch.kernel.ndpObservations.count), ordering: .relaxed)
         }
         for index in 0..<Self.ignoreSlots where batch.kernel.ignored[index] > 0 {
             ignored[index].wrappingAdd(UInt64(batch.kernel.ignored[index]), ordering: .relaxed)

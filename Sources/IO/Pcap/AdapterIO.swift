@@ -162,7 +162,7 @@ public actor AdapterIO {
 
 /// The buffer every reply of one adapter is written into: allocated once, freed with the actor.
 private final class ReplyBuffer {
-    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: ARPEncoder.maximumLength, alignment: 8)
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: AnswerKernel.replyCapacity, alignment: 8)
     deinit { bytes.deallocate() }
 }
 
