@@ -14,7 +14,7 @@ import Yams
 /// document; the document cannot be walked after them, so they are reported alone.
 public enum ConfigurationLoader {
     /// The top-level keys of the file.
-    static let keys = ["adapters", "vips", "timers", "control", "metrics", "daemon", "selection", "conflicts"]
+    static let keys = ["adapters", "vips", "timers", "control", "metrics", "daemon", "selection", "conflicts", "cluster"]
 
     /// Parses and validates `yaml`; `fileName` is only used in error messages.
     ///
@@ -51,6 +51,10 @@ public enum ConfigurationLoader {
         let daemon = DaemonSection.read(reader["daemon"], &diagnostics)
         let selection = SelectionSection.read(reader["selection"], &diagnostics)
         let conflicts = ConflictsSection.read(reader["conflicts"], &diagnostics)
+        let cluster = ClusterSection.read(reader["cluster"], &diagnostics)
+        if cluster == nil, reader["cluster"] == nil, let entry = entries.first(where: { !$0.preferredHosts.isEmpty }) {
+            diagnostics.report(entry.node, "vips[\(entry.index)].preferred_hosts", "preferred_hosts needs a \"cluster:\" section")
+        }
 
         guard diagnostics.isEmpty else { throw ConfigurationErrors(diagnostics.errors) }
         return DaemonConfiguration(
@@ -61,7 +65,8 @@ public enum ConfigurationLoader {
             metrics: metrics,
             daemon: daemon,
             selection: selection,
-            conflicts: conflicts)
+            conflicts: conflicts,
+            cluster: cluster)
     }
 
     /// Reads the file at `path` and loads it; errors name the file as `path` was given.

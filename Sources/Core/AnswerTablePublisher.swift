@@ -8,6 +8,9 @@ import Synchronization
 public final class AnswerTablePublisher: Sendable {
     private let generation = Atomic<UInt64>(0)
     private let table = Mutex<AnswerTable>(.empty)
+    /// Cluster mode's fence: the answer path answers and announces only while it allows.
+    /// Open for good without cluster mode.
+    public let fence = FenceGate()
 
     /// Creates a publisher holding the empty table.
     public init() {}

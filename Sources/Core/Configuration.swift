@@ -17,6 +17,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var selection: SelectionConfiguration
     /// What to do when another host claims a VIP.
     public var conflicts: ConflictConfiguration
+    /// Cluster mode (VIP ownership through etcd leases); nil: this host alone owns every VIP.
+    public var cluster: ClusterConfiguration?
 
     /// Creates a configuration; every section but adapters and VIPs has defaults.
     public init(
@@ -27,7 +29,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         metrics: MetricsConfiguration = .init(),
         daemon: DaemonSettings = .init(),
         selection: SelectionConfiguration = .init(),
-        conflicts: ConflictConfiguration = .init()
+        conflicts: ConflictConfiguration = .init(),
+        cluster: ClusterConfiguration? = nil
     ) {
         self.adapters = adapters
         self.vips = vips
@@ -37,6 +40,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         self.daemon = daemon
         self.selection = selection
         self.conflicts = conflicts
+        self.cluster = cluster
     }
 }
 
@@ -80,12 +84,16 @@ public struct VIPConfiguration: Sendable, Equatable {
     public var preferred: [AdapterName]
     /// Move back to a better agent when one appears (after ``TimerConfiguration/preemptDelay``).
     public var preempt: Bool
+    /// Cluster mode: hosts that should own the VIP, best first, before rendezvous hashing.
+    /// Empty: hashing alone. Ignored without a `cluster:` section.
+    public var preferredHosts: [String]
 
     /// Creates a VIP entry.
-    public init(address: IPv4Address, preferred: [AdapterName] = [], preempt: Bool = false) {
+    public init(address: IPv4Address, preferred: [AdapterName] = [], preempt: Bool = false, preferredHosts: [String] = []) {
         self.address = address
         self.preferred = preferred
         self.preempt = preempt
+        self.preferredHosts = preferredHosts
     }
 }
 
