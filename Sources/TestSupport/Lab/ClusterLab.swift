@@ -12,7 +12,7 @@ import Glibc
 ///     host k: a ──┤ br0 (switch namespace)          host k: eth9 ── ebr (etcd namespace, 3 members)
 ///             b ──┘
 ///
-/// Host k's adapters `a`/`b` have MACs 02:b0:00:00:0k:0a / 0b and addresses
+/// Host k's adapters `ea`/`eb` have MACs 02:b0:00:00:0k:0a / 0b and addresses
 /// 198.18.0.(10k+1)/24 and (10k+2); the client is 198.18.0.1/24; host k reaches etcd from
 /// 198.19.N.(100+k). ``startDaemon(_:binary:vips:directory:extra:)`` writes a config with a
 /// `cluster:` section and runs the real daemon there; ``destroy()`` kills what it started
@@ -39,9 +39,9 @@ public final class ClusterLab: Sendable {
         self.directory = directory
     }
 
-    /// The MAC of host `index`'s adapter `a` or `b`.
+    /// The MAC of host `index`'s adapter `ea` or `eb`.
     public static func mac(host index: Int, adapter: String) -> MACAddress {
-        MACAddress(0x02, 0xb0, 0, 0, UInt8(index), adapter == "a" ? 0x0a : 0x0b)
+        MACAddress(0x02, 0xb0, 0, 0, UInt8(index), adapter == "ea" ? 0x0a : 0x0b)
     }
 
     /// The host whose adapter has `mac`, if any.
@@ -72,7 +72,7 @@ public final class ClusterLab: Sendable {
             var hosts: [String] = []
             for index in 0..<hostCount {
                 let host = try await lab.addNamespace("h\(index)")
-                for (offset, adapter) in ["a", "b"].enumerated() {
+                for (offset, adapter) in ["ea", "eb"].enumerated() {
                     let port = "s\(index)\(adapter)"
                     try await Command.run(
                         "ip",
@@ -97,7 +97,7 @@ public final class ClusterLab: Sendable {
     /// three members, and `extra` (more sections, e.g. `selection:`).
     public func configurationYAML(host index: Int, vips: [String], leaseTTL: String = "1s", extraCluster: String = "", extra: String = "") -> String {
         var lines = ["adapters:"]
-        for (offset, adapter) in ["a", "b"].enumerated() {
+        for (offset, adapter) in ["ea", "eb"].enumerated() {
             lines += ["  - name: \(adapter)", "    address: 198.18.0.\(10 * (index + 1) + offset + 1)/24"]
         }
         lines.append("vips:")
