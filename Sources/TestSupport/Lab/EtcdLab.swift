@@ -96,6 +96,23 @@ public final class EtcdLab: Sendable {
         throw EtcdLabError(message: "etcd members did not become healthy; logs in \(dataDirectory)")
     }
 
+    /// The index of the current leader (asked of each running member through
+    /// `/v3/maintenance/status`), or nil when none says it leads.
+    public func leaderIndex() async throws -> Int? {
+        let running = members.withLock { Array($0.keys) }.sorted()
+        for index in running {
+            let result = try await lab.exec(
+                namespace, "curl", ["-s", "-m", "1", "-X", "POST", "-d", "{}", "\(endpoints[index])/v3/maintenance/status"], check: false)
+            guard let data = result.output.data(using: .utf8),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let header = object["header"] as? [String: Any], let member = header["member_id"] as? String,
+                let leader = object["leader"] as? String
+            else { continue }
+            if member == leader { return index }
+        }
+        return nil
+    }
+
     /// Kills member `index` with SIGKILL (by its PID) and waits for it to exit.
     public func killMember(_ index: Int) async {
         guard let process = members.withLock({ $0.removeValue(forKey: index) }) else { return }

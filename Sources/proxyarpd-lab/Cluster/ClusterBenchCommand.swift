@@ -23,6 +23,19 @@ struct ClusterBenchCommand: AsyncParsableCommand {
     @Option(help: "VIPs configured on every host.") var vipCount: Int = 3
     @Flag(help: "Stop the owner with SIGTERM (a planned release) instead of SIGKILL.") var sigterm = false
     @Option(help: "The daemon binary (default: proxyarpd next to this executable).") var daemon: String?
+    @Flag(help: "Instead: kill the etcd leader each round (restarted after), and measure answer gaps and fence events.")
+    var killEtcdLeader = false
+
+    struct LeaderReport: Codable {
+        var leaseTTL: String
+        var rounds: Int
+        var roundsWithAFence: Int
+        var fenceEvents: Int
+        var maxAnswerGapMilliseconds: [Double]
+        var unansweredProbes: Int
+        var probes: Int
+        var loadAverage: String
+    }
 
     struct Report: Codable {
         var mode: String
@@ -43,6 +56,20 @@ struct ClusterBenchCommand: AsyncParsableCommand {
         var daemons: [LabProcess] = []
         var samples: [Double] = []
         var missed = 0
+        if killEtcdLeader {
+            do {
+                for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: binary, vips: vips, leaseTTL: leaseTTL)) }
+                let report = try await leaderRounds(lab, vip: vips[0])
+                await lab.destroy(daemons: daemons)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } catch {
+                await lab.destroy(daemons: daemons)
+                throw error
+            }
+            return
+        }
         do {
             for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: binary, vips: vips, leaseTTL: leaseTTL)) }
             let capturePath = "\(lab.directory)/client-arp.txt"
@@ -95,6 +122,60 @@ struct ClusterBenchCommand: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    }
+
+    /// Each round: wait for an owner, kill the etcd leader, probe `vip` every 50 ms for 4 s
+    /// (arping, 300 ms wait), count the daemons' fence lines, restart the member.
+    private func leaderRounds(_ lab: ClusterLab, vip: String) async throws -> LeaderReport {
+        var gaps: [Double] = []
+        var roundsWithAFence = 0
+        var fenceEvents = 0
+        var unanswered = 0
+        var probes = 0
+        func fenceLines() -> Int {
+            (0..<3).reduce(0) { total, index in
+                let log = (try? String(contentsOfFile: "\(lab.directory)/h\(index).log", encoding: .utf8)) ?? ""
+                return total + log.components(separatedBy: "fenced: no keepalive").count - 1
+            }
+        }
+        for round in 0..<rounds {
+            guard try await waitForOwner(lab, vip: vip, excluding: nil, seconds: 20) != nil,
+                let leader = try await lab.etcd.leaderIndex()
+            else {
+                FileHandle.standardError.write(Data("round \(round): no owner or no leader\n".utf8))
+                continue
+            }
+            let fencesBefore = fenceLines()
+            await lab.etcd.killMember(leader)
+            let start = Date()
+            var lastAnswer = start
+            var maxGap = 0.0
+            while Date().timeIntervalSince(start) < 4 {
+                probes += 1
+                let macs = try await lab.arping(vip, count: 1, timeoutSeconds: 1)
+                let now = Date()
+                if macs.isEmpty {
+                    unanswered += 1
+                } else {
+                    maxGap = max(maxGap, now.timeIntervalSince(lastAnswer))
+                    lastAnswer = now
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            maxGap = max(maxGap, Date().timeIntervalSince(lastAnswer))
+            let fences = fenceLines() - fencesBefore
+            fenceEvents += fences
+            if fences > 0 { roundsWithAFence += 1 }
+            gaps.append(maxGap * 1000)
+            FileHandle.standardError.write(Data("round \(round): leader m\(leader) killed; fence lines \(fences); longest gap between answers \(String(format: "%.0f", maxGap * 1000)) ms\n".utf8))
+            try lab.etcd.startMember(leader)
+            try await lab.etcd.waitHealthy()
+            try await Task.sleep(for: .seconds(2))
+        }
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+        return LeaderReport(
+            leaseTTL: leaseTTL, rounds: rounds, roundsWithAFence: roundsWithAFence, fenceEvents: fenceEvents,
+            maxAnswerGapMilliseconds: gaps, unansweredProbes: unanswered, probes: probes, loadAverage: load)
     }
 
     /// Polls arping until one host other than `excluded` answers for `vip`.
