@@ -179,6 +179,7 @@ public actor ClusterCoordinator: Service {
             }
             post.yield(.leaseGranted(grant, sentAt: sentAt))
             var registered = false
+            var pause = interval
             keepalive: while !Task.isCancelled {
                 if !registered {
                     switch try? await store.claim(key: keys.hostKey(cluster.host), value: cluster.host, lease: grant.id) {
@@ -187,7 +188,7 @@ public actor ClusterCoordinator: Service {
                     default: break  // an earlier instance's key, until its lease ends
                     }
                 }
-                try? await clock.sleep(until: clock.now().advanced(by: interval))
+                try? await clock.sleep(until: clock.now().advanced(by: pause))
                 let sentAt = clock.now()
                 do {
                     guard let ttl = try await store.keepAlive(grant.id) else {
@@ -195,8 +196,11 @@ public actor ClusterCoordinator: Service {
                         break keepalive
                     }
                     post.yield(.keepaliveAcknowledged(sentAt: sentAt, ttl: ttl))
+                    pause = interval
                 } catch {
+                    // Retry soon (an etcd leader election answers again within about a second).
                     post.yield(.storeUnreachable(error))
+                    pause = .milliseconds(50)
                 }
             }
         }

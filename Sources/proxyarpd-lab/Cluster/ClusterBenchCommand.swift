@@ -23,6 +23,7 @@ struct ClusterBenchCommand: AsyncParsableCommand {
     @Option(help: "VIPs configured on every host.") var vipCount: Int = 3
     @Flag(help: "Stop the owner with SIGTERM (a planned release) instead of SIGKILL.") var sigterm = false
     @Option(help: "The daemon binary (default: proxyarpd next to this executable).") var daemon: String?
+    @Option(help: "Copy the daemons' logs here before the lab is removed.") var keepLogs: String?
     @Flag(help: "Instead: kill the etcd leader each round (restarted after), and measure answer gaps and fence events.")
     var killEtcdLeader = false
 
@@ -60,6 +61,7 @@ struct ClusterBenchCommand: AsyncParsableCommand {
             do {
                 for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: binary, vips: vips, leaseTTL: leaseTTL)) }
                 let report = try await leaderRounds(lab, vip: vips[0])
+                keep(lab)
                 await lab.destroy(daemons: daemons)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -176,6 +178,15 @@ struct ClusterBenchCommand: AsyncParsableCommand {
         return LeaderReport(
             leaseTTL: leaseTTL, rounds: rounds, roundsWithAFence: roundsWithAFence, fenceEvents: fenceEvents,
             maxAnswerGapMilliseconds: gaps, unansweredProbes: unanswered, probes: probes, loadAverage: load)
+    }
+
+    private func keep(_ lab: ClusterLab) {
+        guard let keepLogs else { return }
+        try? FileManager.default.createDirectory(atPath: keepLogs, withIntermediateDirectories: true)
+        for index in 0..<3 {
+            try? FileManager.default.removeItem(atPath: "\(keepLogs)/h\(index).log")
+            try? FileManager.default.copyItem(atPath: "\(lab.directory)/h\(index).log", toPath: "\(keepLogs)/h\(index).log")
+        }
     }
 
     /// Polls arping until one host other than `excluded` answers for `vip`.
