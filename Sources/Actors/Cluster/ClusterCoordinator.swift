@@ -78,6 +78,8 @@ public actor ClusterCoordinator: Service {
     /// False until a short while after the first lease: lets the other hosts started at the
     /// same time register, so the first claims follow the rendezvous order.
     private var settled = false
+    /// Calls have failed since the last acknowledged keepalive: log only the first failure.
+    private var storeFailing = false
 
     /// Creates the coordinator for `configuration` (which must have a `cluster:` section).
     public init(
@@ -285,8 +287,9 @@ public actor ClusterCoordinator: Service {
                     fenced = false
                     for name in machines.keys.sorted() { run(machines[name]!.leaseConfirmed(now: now), unit: name, now: now, in: &group) }
                 }
-            } else {
-                logger.warning("etcd call failed", metadata: ["error": "\(error)"])
+            } else if !storeFailing {
+                storeFailing = true
+                logger.warning("etcd call failed; retrying every 50 ms (logged once until it answers)", metadata: ["error": "\(error)"])
             }
         case .snapshot(let snapshot):
             snapshotLoaded = true
@@ -395,6 +398,10 @@ public actor ClusterCoordinator: Service {
     }
 
     private func acknowledge(sentAt: Instant, ttl: Duration, now: Instant, in group: inout DiscardingTaskGroup) {
+        if storeFailing {
+            storeFailing = false
+            logger.notice("etcd answers again")
+        }
         let deadline = sentAt.advanced(by: ttl - fenceGuard)
         fence.setDeadline(deadline)
         Gauge(label: ClusterMetrics.leaseRemaining).record(Double(deadline.duration(since: now).nanosecondsClamped) / 1e9)
