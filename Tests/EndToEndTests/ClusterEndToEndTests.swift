@@ -71,4 +71,67 @@ struct ClusterEndToEndTests {
         }
         await lab.destroy(daemons: daemons)
     }
+
+    /// The ARP lines of a client `tcpdump -tt -e -n arp` that show a MAC answering for `vip`
+    /// (a reply, or a gratuitous request): (time, MAC).
+    static func answers(in text: String, vip: String) -> [(time: Double, mac: MACAddress)] {
+        text.split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ")
+            guard words.count > 2, let time = Double(words[0]), let mac = MACAddress(String(words[1])),
+                line.contains("Reply \(vip) is-at") || line.contains("who-has \(vip) tell \(vip)")
+            else { return nil }
+            return (time, mac)
+        }
+    }
+
+    @Test("partition: the owner cut off from etcd fences before another host answers, and rejoins quietly")
+    func partitionFencesBeforeTakeover() async throws {
+        let lab = try await ClusterLab.build(hosts: 3)
+        var daemons: [LabProcess] = []
+        var capture: LabProcess?
+        do {
+            for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: DaemonLab.binary, vips: Self.vips)) }
+            let owners = try await Self.waitForOwners(lab, vips: Self.vips)
+            let vip = Self.vips[0]
+            let victim = try #require(owners[vip])
+            let capturePath = "\(lab.directory)/partition.txt"
+            capture = try LabProcess(
+                binary: "/usr/bin/tcpdump", namespace: lab.client,
+                arguments: ["-i", lab.clientDevice, "-n", "-tt", "-e", "-l", "--immediate-mode", "arp"], logPath: capturePath)
+            try await Task.sleep(for: .milliseconds(500))
+            try await lab.etcd.setPath(of: lab.hosts[victim], up: false)
+            // Ask for the VIP every ~100 ms until another host answers (at most 10 s).
+            var moved = false
+            for _ in 0..<100 where !moved {
+                let macs = try await lab.arping(vip, count: 1, timeoutSeconds: 1)
+                moved = macs.contains { ClusterLab.host(owning: $0).map { $0 != victim } ?? false }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(moved, "no other host took \(vip) over")
+            // Heal: the victim rejoins without taking the VIP back.
+            try await lab.etcd.setPath(of: lab.hosts[victim], up: true)
+            try await Task.sleep(for: .seconds(3))
+            let after = try await lab.arping(vip, count: 3, timeoutSeconds: 3)
+            #expect(!after.isEmpty && after.allSatisfy { ClusterLab.host(owning: $0) != victim }, "\(after)")
+            try await Task.sleep(for: .milliseconds(300))
+            capture?.send(SIGTERM)
+            _ = await capture?.stop(timeout: .seconds(2))
+            let text = (try? String(contentsOfFile: capturePath, encoding: .utf8)) ?? ""
+            let answers = Self.answers(in: text, vip: vip)
+            let victimTimes = answers.filter { ClusterLab.host(owning: $0.mac) == victim }.map(\.time)
+            let otherTimes = answers.filter { ClusterLab.host(owning: $0.mac).map { $0 != victim } ?? false }.map(\.time)
+            let lastVictim = try #require(victimTimes.max(), "the victim never answered in the capture")
+            let firstOther = try #require(otherTimes.min(), "no other host answered in the capture")
+            // Never two MACs for one VIP: the victim's last answer comes before the new owner's first.
+            #expect(lastVictim < firstOther, "victim answered until \(lastVictim), new owner from \(firstOther)")
+            let log = (try? String(contentsOfFile: "\(lab.directory)/h\(victim).log", encoding: .utf8)) ?? ""
+            #expect(log.contains("fenced"), "\(log.suffix(2000))")
+        } catch {
+            capture?.send(SIGKILL)
+            await lab.destroy(daemons: daemons)
+            throw error
+        }
+        capture?.send(SIGKILL)
+        await lab.destroy(daemons: daemons)
+    }
 }

@@ -16,8 +16,16 @@ func withEtcd<T>(members: Int = 1, _ body: (EtcdLab, EtcdOwnershipStore) async t
     let etcd = try await EtcdLab.start(members: members, tag: "etc")
     do {
         try await etcd.attachRoot()
+        // From this process (root namespace): the first connect resolves the member's MAC over
+        // the new veth; wait until etcd answers here too (bounded), and allow slow connects
+        // under load: these tests are about behaviour, not latency.
+        for _ in 0..<50 {
+            if try await Command.run("curl", ["-s", "-m", "1", "\(etcd.endpoints[0])/health"], check: false).output.contains("true") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         let store = try EtcdOwnershipStore(
-            configuration: EtcdConfiguration(endpoints: etcd.endpoints), options: .init(watchSilenceLimit: .seconds(5)),
+            configuration: EtcdConfiguration(endpoints: etcd.endpoints),
+            options: .init(requestTimeout: .seconds(3), connectTimeout: .seconds(2), watchSilenceLimit: .seconds(5)),
             logger: Logger(label: "test.etcd"))
         do {
             let result = try await body(etcd, store)
