@@ -134,4 +134,30 @@ struct ClusterEndToEndTests {
         capture?.send(SIGKILL)
         await lab.destroy(daemons: daemons)
     }
+
+    @Test("all NICs of the owner lose carrier: it releases its units and another host answers")
+    func allNICsDownReleases() async throws {
+        let lab = try await ClusterLab.build(hosts: 3)
+        var daemons: [LabProcess] = []
+        do {
+            for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: DaemonLab.binary, vips: Self.vips)) }
+            let owners = try await Self.waitForOwners(lab, vips: Self.vips)
+            let vip = Self.vips[0]
+            let victim = try #require(owners[vip])
+            // Carrier loss on both of the victim's NICs (their bridge ports go down); its etcd path stays up.
+            for adapter in ["ea", "eb"] {
+                try await lab.etcd.lab.ip(lab.fabric, "link", "set", "s\(victim)\(adapter)", "down")
+            }
+            let moved = owners.filter { $0.value == victim }.map(\.key).sorted()
+            let after = try await Self.waitForOwners(lab, vips: moved, excluding: [victim], seconds: 10)
+            for vip in moved { #expect(after[vip] != nil && after[vip] != victim, "\(vip): \(after)") }
+            let log = (try? String(contentsOfFile: "\(lab.directory)/h\(victim).log", encoding: .utf8)) ?? ""
+            #expect(log.contains("no NIC can serve"), "\(log.suffix(2000))")
+            #expect(!log.contains("fenced: no keepalive"), "the victim kept its lease: it released, it was not fenced")
+        } catch {
+            await lab.destroy(daemons: daemons)
+            throw error
+        }
+        await lab.destroy(daemons: daemons)
+    }
 }
