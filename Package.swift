@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // MAC, IPv4, subnets, the ARP/Ethernet codec, answer rules, answer table,
@@ -48,6 +51,18 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Sources/Actors"
+        ),
+        // The etcd v3 JSON gateway behind Core's `OwnershipStore` port (cluster mode).
+        .target(
+            name: "ProxyARPEtcd",
+            dependencies: [
+                "ProxyARPCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Etcd"
         ),
         // The YAML configuration file, with line-accurate errors.
         .target(
@@ -164,6 +179,7 @@ let package = Package(
                 "ProxyARPConfig",
                 "ProxyARPIO",
                 "ProxyARPControl",
+                "ProxyARPEtcd",
                 "CCap",
                 "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
@@ -226,6 +242,15 @@ let package = Package(
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             path: "Tests/ActorsTests"
+        ),
+        // The etcd adapter against a real etcd-server (root only: its own namespace).
+        .testTarget(
+            name: "EtcdTests",
+            dependencies: [
+                "ProxyARPCore", "ProxyARPEtcd", "ProxyARPTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/EtcdTests"
         ),
         .testTarget(name: "ConfigTests", dependencies: ["ProxyARPCore", "ProxyARPConfig"], path: "Tests/ConfigTests"),
         .testTarget(

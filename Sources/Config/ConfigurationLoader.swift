@@ -14,7 +14,7 @@ import Yams
 /// document; the document cannot be walked after them, so they are reported alone.
 public enum ConfigurationLoader {
     /// The top-level keys of the file.
-    static let keys = ["adapters", "vips", "timers", "control", "metrics", "daemon", "selection", "conflicts", "io"]
+    static let keys = ["adapters", "vips", "timers", "control", "metrics", "daemon", "selection", "conflicts", "io", "cluster"]
 
     /// Parses and validates `yaml`; `fileName` is only used in error messages.
     ///
@@ -54,6 +54,10 @@ public enum ConfigurationLoader {
         let selection = SelectionSection.read(reader["selection"], &diagnostics)
         let conflicts = ConflictsSection.read(reader["conflicts"], &diagnostics)
         let io = IOSection.read(reader["io"], &diagnostics)
+        let cluster = ClusterSection.read(reader["cluster"], &diagnostics)
+        if cluster == nil, reader["cluster"] == nil, let entry = entries.first(where: { !$0.preferredHosts.isEmpty }) {
+            diagnostics.report(entry.node, "vips[\(entry.index)].preferred_hosts", "preferred_hosts needs a \"cluster:\" section")
+        }
 
         guard diagnostics.isEmpty else { throw ConfigurationErrors(diagnostics.errors) }
         return DaemonConfiguration(
@@ -66,7 +70,8 @@ public enum ConfigurationLoader {
             selection: selection,
             conflicts: conflicts,
             io: io,
-            ipv6VIPs: IPv6VIPEntry.expand(ipv6Entries))
+            ipv6VIPs: IPv6VIPEntry.expand(ipv6Entries),
+            cluster: cluster)
     }
 
     /// Reads the file at `path` and loads it; errors name the file as `path` was given.

@@ -23,6 +23,8 @@ struct VIPEntry {
     var preferred: [AdapterName]
     /// Move to a better agent when one appears.
     var preempt: Bool
+    /// Cluster mode: hosts that should own these VIPs, best first.
+    var preferredHosts: [String] = []
 
     /// `vips[3].range`.
     var path: String { "vips[\(index)].\(keyword)" }

@@ -81,7 +81,9 @@ enum VIPSetRules {
         vips.reserveCapacity(total)
         for entry in entries {
             for raw in entry.addresses {
-                vips.append(VIPConfiguration(address: IPv4Address(rawValue: raw), preferred: entry.preferred, preempt: entry.preempt))
+                vips.append(VIPConfiguration(
+                        address: IPv4Address(rawValue: raw), preferred: entry.preferred, preempt: entry.preempt,
+                        preferredHosts: entry.preferredHosts))
             }
         }
         return vips

@@ -4,7 +4,7 @@ import Yams
 /// The `vips:` list: reads each entry into a ``VIPEntry`` (an interval), checking its own
 /// fields. Checks across entries live in ``VIPSetRules``.
 enum VIPsSection {
-    static let keys = ["address", "range", "cidr", "preferred", "preempt"]
+    static let keys = ["address", "range", "cidr", "preferred", "preempt", "preferred_hosts"]
     private static let addressKeys = ["address", "range", "cidr"]
 
     /// Reads the list; entries with problems are reported and left out.
@@ -62,6 +62,13 @@ enum VIPsSection {
             preempt = value
         }
 
+        var preferredHosts: [String] = []
+        if let hostsNode = reader["preferred_hosts"],
+            let hosts = readPreferredHosts(hostsNode, path: childPath(itemPath, "preferred_hosts"), &diagnostics)
+        {
+            preferredHosts = hosts
+        }
+
         let valuePath = childPath(itemPath, keyword)
         guard let text = ScalarReaders.string(valueNode, valuePath, &diagnostics) else { return nil }
         if text.contains(":") {
@@ -77,7 +84,8 @@ enum VIPsSection {
         else { return nil }
         return VIPEntry(
             index: index, keyword: keyword, text: text, node: valueNode,
-            first: interval.first, last: interval.last, preferred: preferred, preempt: preempt)
+            first: interval.first, last: interval.last, preferred: preferred, preempt: preempt,
+            preferredHosts: preferredHosts)
     }
 
     /// The addresses `text` stands for, as an inclusive interval.
@@ -140,6 +148,25 @@ enum VIPsSection {
             }
             return (block.network.rawValue, block.lastAddress.rawValue)
         }
+    }
+
+    /// A list of distinct cluster host names.
+    private static func readPreferredHosts(_ node: Node, path: String, _ diagnostics: inout Diagnostics) -> [String]? {
+        guard case .sequence(let sequence) = node else {
+            diagnostics.report(node, path, "expected a list of cluster host names, got \(node.kindDescription)")
+            return nil
+        }
+        var hosts: [String] = []
+        for (index, item) in sequence.enumerated() {
+            let itemPath = "\(path)[\(index)]"
+            guard let name = ScalarReaders.nonEmptyString(item, itemPath, &diagnostics) else { return nil }
+            if hosts.contains(name) {
+                diagnostics.report(item, itemPath, "\"\(name)\" is listed twice")
+                return nil
+            }
+            hosts.append(name)
+        }
+        return hosts
     }
 
     private static func readPreferred(

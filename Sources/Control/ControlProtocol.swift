@@ -113,6 +113,8 @@ public struct StatusReport: Sendable, Equatable, Codable {
     /// Counts over every VIP, and the VIPs that are not active (capped); set when the
     /// reply lists only some VIPs or none.
     public var summary: StatusSummary?
+    /// Cluster mode: this host's lease, fence and the owner of each unit; nil without it.
+    public var cluster: ClusterStatus?
     /// The daemon's monotonic clock when the status was taken (same scale as `since`).
     public var monotonicNanoseconds: Int64
     /// The daemon's wall clock then, nanoseconds since the epoch.

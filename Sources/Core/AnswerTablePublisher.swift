@@ -9,6 +9,9 @@ public final class AnswerTablePublisher: Sendable {
     private let generation = Atomic<UInt64>(0)
     private let table = Mutex<AnswerTable>(.empty)
     private let mirror: (@Sendable (AnswerTable) -> Void)?
+    /// Cluster mode's fence: the answer path answers and announces only while it allows.
+    /// Open for good without cluster mode.
+    public let fence = FenceGate()
 
     /// Creates a publisher holding the empty table. `mirror`, if given, is called with every
     /// published table after it became current, on the publisher's thread (the XDP fast

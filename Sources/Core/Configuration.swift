@@ -21,6 +21,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var conflicts: ConflictConfiguration
     /// How frames are answered (the XDP fast path).
     public var io: IOConfiguration
+    /// Cluster mode (VIP ownership through etcd leases); nil: this host alone owns every VIP.
+    public var cluster: ClusterConfiguration?
 
     /// Creates a configuration; every section but adapters and VIPs has defaults.
     public init(
@@ -33,7 +35,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         selection: SelectionConfiguration = .init(),
         conflicts: ConflictConfiguration = .init(),
         io: IOConfiguration = .init(),
-        ipv6VIPs: [IPv6VIPConfiguration] = []
+        ipv6VIPs: [IPv6VIPConfiguration] = [],
+        cluster: ClusterConfiguration? = nil
     ) {
         self.adapters = adapters
         self.vips = vips
@@ -45,6 +48,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         self.selection = selection
         self.conflicts = conflicts
         self.io = io
+        self.cluster = cluster
     }
 }
 
@@ -88,12 +92,16 @@ public struct VIPConfiguration: Sendable, Equatable {
     public var preferred: [AdapterName]
     /// Move back to a better agent when one appears (after ``TimerConfiguration/preemptDelay``).
     public var preempt: Bool
+    /// Cluster mode: hosts that should own the VIP, best first, before rendezvous hashing.
+    /// Empty: hashing alone. Ignored without a `cluster:` section.
+    public var preferredHosts: [String]
 
     /// Creates a VIP entry.
-    public init(address: IPv4Address, preferred: [AdapterName] = [], preempt: Bool = false) {
+    public init(address: IPv4Address, preferred: [AdapterName] = [], preempt: Bool = false, preferredHosts: [String] = []) {
         self.address = address
         self.preferred = preferred
         self.preempt = preempt
+        self.preferredHosts = preferredHosts
     }
 }
 

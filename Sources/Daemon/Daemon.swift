@@ -30,12 +30,16 @@ public struct Daemon {
         let trace = TraceLog(capacity: configuration.daemon.traceCapacity, clock: clock)
         let world = try LiveWorld.open(configuration: configuration, logger: logger)
         let environment = EngineEnvironment(io: world.io, host: world.host, clock: clock, trace: trace, logger: logger)
-        let engine = Engine(configuration: configuration, environment: environment, links: world.links)
+        // Cluster mode: the engine starts with no VIPs; the coordinator applies the owned ones.
+        let engine = Engine(
+            configuration: configuration.cluster == nil ? configuration : ClusterCoordinator.engineConfiguration(configuration),
+            environment: environment, links: world.links)
+        let cluster = try Self.clusterCoordinator(configuration, engine: engine, world: world, clock: clock, logger: logger)
         let path = configurationPath
         let logger = self.logger
         let stateDirectory = configuration.daemon.stateDirectory
         let reloads = ReloadCoalescer(logger: logger) {
-            await Self.reload(engine: engine, path: path, notifier: notifier, clock: clock, logger: logger)
+            await Self.reload(engine: engine, cluster: cluster?.coordinator, path: path, notifier: notifier, clock: clock, logger: logger)
         }
         let reload: @Sendable () async -> ControlReply = { await reloads.requestAndWait() }
         let signals = SignalService(
@@ -77,28 +81,25 @@ public struct Daemon {
             )
         }
         let lifecycle = LifecycleService(
-            engine: engine, vips: configuration.vips.map(\.address), notifier: notifier, sockets: sockets,
+            engine: engine, vips: cluster == nil ? configuration.vips.map(\.address) : [], notifier: notifier, sockets: sockets,
             host: world.host, user: configuration.daemon.user, stateDirectory: configuration.daemon.stateDirectory,
             logger: logger
         )
+        let control = Self.controlServer(
+            configuration, engine: engine, cluster: cluster?.coordinator, world: world, clock: clock, trace: trace, reload: reload,
+            logger: logger, listening: { sockets.opened("control") })
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: world.ioService), .init(service: engine)]
+        // Cluster mode: after the engine, so it stops first (fence, revoke the lease) while the engine still runs.
+        if let cluster { services.append(.init(service: cluster.coordinator)) }
+        services += [.init(service: signals), .init(service: control)]
+        if let metricsServer { services.append(.init(service: metricsServer)) }
+        // Last: first to hear of the shutdown (STOPPING=1).
+        services.append(.init(service: lifecycle))
         let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: world.ioService),
-                    .init(service: engine),
-                    .init(service: signals),
-                    .init(service: Self.controlServer(configuration, engine: engine, world: world, clock: clock,
-                                                      trace: trace, reload: reload, logger: logger,
-                                                      listening: { sockets.opened("control") })),
-                ] + (metricsServer.map { [.init(service: $0)] } ?? []) + [
-                    // Last: first to hear of the shutdown (STOPPING=1).
-                    .init(service: lifecycle),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+            configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
+        await cluster?.store.shutdown()
         await world.close(removingLocal: configuration.daemon.removeVIPsOnExit, logger: logger)
         logger.info("stopped")
     }

@@ -10,6 +10,7 @@ struct ProxyARPDLab: AsyncParsableCommand {
         abstract: "Demo, benchmark and lab tools for proxyarpd (namespace labs need root).",
         subcommands: [
             DemoCommand.self, BenchCommand.self, MemoryProbeCommand.self, FloodCommand.self, InjectCommand.self,
+            ClusterBenchCommand.self,
         ]
     )
 }

@@ -149,6 +149,13 @@ public actor Engine: Service {
     /// from the board the VIP actors publish to, in one lock (no hop per VIP).
     public func briefs() -> [VIPBrief] { vipContext.board.all }
 
+    /// True when at least one managed adapter is eligible as a proxy agent (cluster mode
+    /// releases every unit when none is).
+    public func hasEligibleAdapter() async -> Bool {
+        for actor in directory.allAdapters where await actor.status(vipCount: 0).eligible { return true }
+        return false
+    }
+
     /// Every adapter, and the VIPs given (those configured, in the order given), for a
     /// `status` that lists some VIPs only. `conflicts` counts over the VIPs given.
     public func status(of addresses: [IPv4Address]) async -> EngineStatus {

@@ -7,7 +7,7 @@ import ProxyARPIO
 extension Daemon {
     /// The control socket, last in the group so that it stops first.
     static func controlServer(
-        _ configuration: DaemonConfiguration, engine: Engine, world: LiveWorld, clock: SystemClock, trace: TraceLog,
+        _ configuration: DaemonConfiguration, engine: Engine, cluster: ClusterCoordinator? = nil, world: LiveWorld, clock: SystemClock, trace: TraceLog,
         reload: @escaping @Sendable () async -> ControlReply, logger: Logger,
         listening: @escaping @Sendable () -> Void
     ) -> ControlServer {
@@ -38,6 +38,7 @@ extension Daemon {
                     wallNanoseconds: clock.wallNanoseconds()
                 )
                 report.summary = summary
+                report.cluster = await cluster?.status()
                 return report
             },
             reload: reload

@@ -9,7 +9,7 @@ extension Daemon {
     /// Loads the configuration file again and applies it (SIGHUP and the control socket's
     /// `reload`); a bad file is logged, reported, and the running configuration kept.
     static func reload(
-        engine: Engine, path: String, notifier: SystemdNotifier?, clock: SystemClock, logger: Logger
+        engine: Engine, cluster: ClusterCoordinator?, path: String, notifier: SystemdNotifier?, clock: SystemClock, logger: Logger
     ) async -> ControlReply {
         let newConfiguration: DaemonConfiguration
         do {
@@ -21,6 +21,13 @@ extension Daemon {
             return .failure("reload refused; keeping the running configuration", code: .reloadRefused, errors: error.errors.map { "\($0)" })
         }
         notifier?.notify(.reloading(monotonicMicroseconds: clock.now().nanoseconds / 1_000))
+        if let cluster {
+            // Cluster mode: units no longer configured are released, new ones claimed; the
+            // coordinator applies the owned VIPs to the engine.
+            cluster.reload(newConfiguration)
+            notifier?.notify(.reloaded)
+            return ControlReply(ok: true, reload: ReloadSummary(added: 0, removed: 0, changed: 0))
+        }
         let summary = await engine.apply(newConfiguration)
         notifier?.notify(.reloaded)
         return ControlReply(ok: true, reload: summary)

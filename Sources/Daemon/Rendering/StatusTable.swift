@@ -35,7 +35,23 @@ public enum StatusTable {
         }
         out += TextTable.render(adapterRows)
         if report.engine.conflicts > 0 { out += "\naddress conflicts seen: \(report.engine.conflicts)" }
+        if let cluster = report.cluster { out += "\n\n" + clusterText(cluster) }
         return out
+    }
+
+    /// Cluster mode: this host, its lease and fence, then each unit's owner and fencing token.
+    static func clusterText(_ cluster: ClusterStatus) -> String {
+        let remaining = cluster.fenceRemainingMilliseconds.map { "\($0) ms" } ?? "-"
+        var lines = [
+            "cluster host \(cluster.host), hosts \(cluster.hosts.joined(separator: ", ")); lease \(cluster.lease ?? "none"), "
+                + "fence in \(remaining)\(cluster.fenced ? " (FENCED: not answering)" : "")"
+        ]
+        var rows = [["UNIT", "VIPS", "HERE", "OWNER", "TOKEN"]]
+        for unit in cluster.units {
+            rows.append([unit.unit, "\(unit.vipCount)", unit.state, unit.owner ?? "-", unit.token.map(String.init) ?? "-"])
+        }
+        lines.append(TextTable.render(rows))
+        return lines.joined(separator: "\n")
     }
 
     /// The summary of a reply that lists only some VIPs: counts, then the VIPs not active.

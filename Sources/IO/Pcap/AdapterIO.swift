@@ -33,6 +33,9 @@ public actor AdapterIO {
     private nonisolated let captureDescriptor: Int32
     private var reader: AnswerTableReader
     private var view: AnswerView
+    /// `view` with nothing to answer: what a batch uses while the cluster fence is closed.
+    private var fencedView: AnswerView
+    private let fence: FenceGate
     private let observations: ObservationBuffer
     private let replyBuffer = ReplyBuffer()
     /// The per-VIP reply tally, reused from batch to batch (capacity kept).
@@ -73,6 +76,8 @@ public actor AdapterIO {
         self.handle = Optional(consume handle)
         let reader = AnswerTableReader(publisher: answerTable)
         self.view = reader.table.view(for: name, mac: mac)
+        self.fencedView = Self.fenced(view)
+        self.fence = answerTable.fence
         self.reader = reader
         self.observations = observations
         var logger = logger
@@ -99,11 +104,15 @@ public actor AdapterIO {
         guard let pcap = handle?.raw else { return .handled(0) }
         if reader.refresh() {
             view = reader.table.view(for: name, mac: mac)
+            fencedView = Self.fenced(view)
         }
         var scratch: [IPv4Address: UInt32] = [:]
         swap(&scratch, &replyTally)
+        let now = MonotonicClock.now()
+        let allowed = fence.allows(nowNanoseconds: now.nanoseconds)
+        if !allowed { fence.countFenced() }
         var batch = CaptureBatch(
-            pcap: pcap, view: view, reply: replyBuffer.bytes, adapter: name, now: MonotonicClock.now(),
+            pcap: pcap, view: allowed ? view : fencedView, reply: replyBuffer.bytes, adapter: name, now: now,
             repliesByVIP: consume scratch)
         let status = withUnsafeMutablePointer(to: &batch) { pointer in
             pcap_dispatch(pcap, Self.batchSize, CaptureBatch.callback, UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self))
@@ -127,6 +136,10 @@ public actor AdapterIO {
     /// - Throws: ``TransmitError`` `.refused` with libpcap's message at the first frame
     ///   refused, or `.closed` when the capture is closed.
     public func send(_ frames: [[UInt8]]) throws(TransmitError) {
+        guard fence.allows(nowNanoseconds: MonotonicClock.now().nanoseconds) else {
+            fence.countFenced()  // cluster fence closed: announce nothing
+            return
+        }
         for frame in frames {
             let failure = frame.withUnsafeBytes { (bytes) -> TransmitError? in
                 guard handle != nil else { return TransmitError(adapter: name, code: .closed, reason: "capture closed") }
@@ -143,6 +156,13 @@ public actor AdapterIO {
             }
             counters.controlFramesSent.wrappingAdd(1, ordering: .relaxed)
         }
+    }
+
+    /// `view` answering nothing, still watching (own announcements, conflicts).
+    private static func fenced(_ view: AnswerView) -> AnswerView {
+        AnswerView(
+            adapterMAC: view.adapterMAC, proxyList: AddressSet(), watchedVIPs: view.watchedVIPs, ownMACs: view.ownMACs,
+            awaitingConfirmation: view.awaitingConfirmation)
     }
 
     /// The kernel's capture counters (`pcap_stats`): frames received and dropped for lack

@@ -1,0 +1,3 @@
+import ProxyARPCore
+
+extension Engine: ClusterEngine {}
