@@ -8,6 +8,7 @@ import Synchronization
 public final class AnswerTablePublisher: Sendable {
     private let generation = Atomic<UInt64>(0)
     private let table = Mutex<AnswerTable>(.empty)
+    private let observers = Mutex<(next: UInt64, handlers: [UInt64: @Sendable () -> Void])>((0, [:]))
 
     /// Creates a publisher holding the empty table.
     public init() {}
@@ -16,6 +17,22 @@ public final class AnswerTablePublisher: Sendable {
     public func publish(_ newTable: AnswerTable) {
         table.withLock { $0 = newTable }
         generation.store(newTable.generation, ordering: .releasing)
+        for handler in observers.withLock({ Array($0.handlers.values) }) { handler() }
+    }
+
+    /// Calls `handler` after every ``publish(_:)`` (on the publisher's thread: it must
+    /// only hand work off, e.g. start a task). Returns the token for ``removeObserver(_:)``.
+    public func addObserver(_ handler: @escaping @Sendable () -> Void) -> UInt64 {
+        observers.withLock { state in
+            state.next += 1
+            state.handlers[state.next] = handler
+            return state.next
+        }
+    }
+
+    /// Stops calling the handler registered with `token`.
+    public func removeObserver(_ token: UInt64) {
+        _ = observers.withLock { $0.handlers.removeValue(forKey: token) }
     }
 
     /// The current table (takes the lock; use ``AnswerTableReader`` on hot paths).

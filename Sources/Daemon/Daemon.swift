@@ -75,10 +75,16 @@ public struct Daemon {
             host: world.host, user: configuration.daemon.user, stateDirectory: configuration.daemon.stateDirectory,
             logger: logger
         )
+        // The tc rule that spares the kernel requests for active VIPs (root only; see the service).
+        let arpGuard: [ServiceGroupConfiguration.ServiceConfiguration] =
+            configuration.daemon.user == nil && ARPRequestGuardService.enabledByEnvironment
+            ? [.init(service: ARPRequestGuardService(publisher: world.io.answerTable, adapters: configuration.adapters.map(\.name), logger: logger))]
+            : []
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: world.ioService),
+                ] + arpGuard + [
                     .init(service: engine),
                     .init(service: signals),
                     .init(service: Self.controlServer(configuration, engine: engine, world: world, clock: clock,
