@@ -106,3 +106,12 @@ public enum ARPRequestGuard {
         return descriptor
     }
 }
+
+extension ARPRequestGuard {
+    /// A request socket in the network namespace at `namespacePath` (the caller's when nil).
+    public static func socket(namespacePath: String? = nil) throws(NetlinkError) -> NetlinkSocket {
+        NetlinkSocket(adopting: try NetworkNamespace.run(in: namespacePath) { () throws(NetlinkError) -> Int32 in
+            try NetlinkSocket.openDescriptor(groups: 0, receiveBufferSize: nil)
+        })
+    }
+}
