@@ -51,6 +51,7 @@ typedef struct {
     uint64_t receiver_drops; // frames the receiving socket's buffer dropped (PACKET_STATISTICS)
     double send_seconds;     // from the first send to the last frame's transmission
     double busy_seconds;     // machine busy CPU (/proc/stat, all CPUs, all but idle+iowait) over send_seconds
+    double lab_seconds;      // this process's CPU (all threads) + the machine's irq and softirq time over send_seconds
     int pinned;              // 1 when the sender was pinned to the requested CPU
     int ring;                // 1 when the TX ring with qdisc bypass was set up
 } paf_step_result;
@@ -72,6 +73,25 @@ static inline double paf_machine_busy_seconds(void) {
     if (n < 8) return -1;
     double ticks = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
     return ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+/// The machine's irq + softirq seconds (/proc/stat fields 6 and 7): where veth, the bridge
+/// and the kernel's ARP code run, whoever's task was interrupted. -1 when unreadable.
+static inline double paf_machine_softirq_seconds(void) {
+    FILE *file = fopen("/proc/stat", "re");
+    if (!file) return -1;
+    unsigned long long v[8] = {0};
+    int n = fscanf(file, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+    fclose(file);
+    if (n < 8) return -1;
+    return (double)(v[5] + v[6]) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/// CPU seconds of this process, all threads (user + system).
+static inline double paf_process_seconds(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return -1;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /// An AF_PACKET raw socket bound to `ifname` for `protocol` (host order), or -errno.
@@ -242,6 +262,8 @@ static inline int paf_run_step(int send_fd, int receive_fd, const uint8_t *frame
     uint64_t total = rate > 0 ? (uint64_t)((double)rate * seconds) : UINT64_MAX;
     uint64_t duration_ns = (uint64_t)(seconds * 1e9);
     double busy_before = paf_machine_busy_seconds();
+    double softirq_before = paf_machine_softirq_seconds();
+    double process_before = paf_process_seconds();
     uint64_t start = paf_now_ns();
     uint64_t offered = 0;
     while (offered < total) {
@@ -280,7 +302,11 @@ static inline int paf_run_step(int send_fd, int receive_fd, const uint8_t *frame
     unsigned unsent = paf_tx_pending(&ring);
     out->send_seconds = (double)(paf_now_ns() - start) / 1e9;
     double busy_after = paf_machine_busy_seconds();
+    double softirq_after = paf_machine_softirq_seconds();
+    double process_after = paf_process_seconds();
     out->busy_seconds = busy_before >= 0 && busy_after >= 0 ? busy_after - busy_before : -1;
+    out->lab_seconds = softirq_before >= 0 && softirq_after >= 0 && process_before >= 0 && process_after >= 0
+        ? (softirq_after - softirq_before) + (process_after - process_before) : -1;
     out->offered = rate > 0 ? offered : offered - unsent;
     out->sent = offered - unsent;
     usleep((useconds_t)tail_ms * 1000);

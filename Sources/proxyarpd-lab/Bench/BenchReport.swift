@@ -21,6 +21,10 @@ struct BenchReport: Codable, Sendable {
         var daemonMicrosecondsPerReply: Double?
         /// The daemon's CPU over the step in CPUs (its CPU seconds / the sending window).
         var daemonCPUs: Double?
+        /// The lab's own CPU in CPUs: the generator process, the machine's irq and softirq
+        /// time (veth, bridge, the kernel's ARP code), and the daemon. Unlike
+        /// ``machineBusyCPUs`` it leaves out other processes (builds on a shared machine).
+        var labCPUs: Double?
     }
     struct Ladder: Codable, Sendable {
         var what: String
@@ -41,6 +45,9 @@ struct BenchReport: Codable, Sendable {
         /// the same offered rate: at the fixed offer (50,000/s) and at the highest loss-free step.
         var marginalMicrosecondsAtFixedRate: Double?
         var marginalMicrosecondsAtLossFree: Double?
+        /// The same from ``Step/labCPUs`` (generator + irq/softirq + daemon).
+        var marginalLabMicrosecondsAtFixedRate: Double?
+        var marginalLabMicrosecondsAtLossFree: Double?
         /// The offered rate `marginalMicrosecondsAtLossFree` was measured at.
         var marginalLossFreeOffered: Int?
 
@@ -96,16 +103,19 @@ struct BenchReport: Codable, Sendable {
     /// Fills each responder ladder's marginal CPU per answered request against `ceiling`.
     mutating func computeMarginals() {
         guard let ceiling else { return }
-        func marginal(_ step: Step?, _ base: Step?) -> Double? {
-            guard let step, let base, let busy = step.machineBusyCPUs, let idle = base.machineBusyCPUs, step.replies > 0 else { return nil }
+        func marginal(_ step: Step?, _ base: Step?, _ cpus: KeyPath<Step, Double?>) -> Double? {
+            guard let step, let base, let busy = step[keyPath: cpus], let idle = base[keyPath: cpus], step.replies > 0 else { return nil }
             let replyRate = Double(step.replies) / (Double(step.sent) / max(step.sentPerSecond, 1e-9))
             return (busy - idle) * 1e6 / replyRate
         }
         func fill(_ ladder: inout Ladder?) {
             guard var value = ladder else { return }
-            value.marginalMicrosecondsAtFixedRate = marginal(value.step(offered: fixedRate), ceiling.step(offered: fixedRate))
+            let fixed = (value.step(offered: fixedRate), ceiling.step(offered: fixedRate))
+            value.marginalMicrosecondsAtFixedRate = marginal(fixed.0, fixed.1, \.machineBusyCPUs)
+            value.marginalLabMicrosecondsAtFixedRate = marginal(fixed.0, fixed.1, \.labCPUs)
             if let top = value.highestLossFreeStep, let base = ceiling.step(offered: top.offered) {
-                value.marginalMicrosecondsAtLossFree = marginal(top, base)
+                value.marginalMicrosecondsAtLossFree = marginal(top, base, \.machineBusyCPUs)
+                value.marginalLabMicrosecondsAtLossFree = marginal(top, base, \.labCPUs)
                 value.marginalLossFreeOffered = top.offered
             }
             ladder = value
@@ -118,6 +128,12 @@ struct BenchReport: Codable, Sendable {
         }
     }
 
+    /// `text` padded with spaces to `width` (left-aligned), or right-aligned when `right`.
+    static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - text.count))
+        return right ? fill + text : text + fill
+    }
+
     var table: String {
         func rate(_ value: Int?) -> String { value.map { "\($0 / 1000)k/s" } ?? "none" }
         func ms(_ value: Double?) -> String { value.map { String(format: "%.2f ms", $0) } ?? "-" }
@@ -126,11 +142,15 @@ struct BenchReport: Codable, Sendable {
                      "load average: \(loadAtStart) at start, \(loadAtEnd) at end", ""]
         let ladders = [ceiling, kernel, proxyarpd, scale?.ladder].compactMap { $0 }
         let top = ceiling?.maximum?.sentPerSecond ?? ceiling?.highestLossFree.map(Double.init)
-        lines.append("summary (generator: PACKET_MMAP TX ring, qdisc bypass, pinned to CPU 0; loss-free = every request sent in a paced step answered)")
-        lines.append(String(format: "  %-30@ %-13@ %9@ %7@ %22@ %16@ %16@ %10@  %@", "responder" as NSString, "target" as NSString,
-                            "loss-free" as NSString, "×ceil" as NSString, "unpaced: sent/answered" as NSString,
-                            "marg µs/req@\(fixedRate / 1000)k" as NSString, "marg µs@loss-free" as NSString,
-                            "daemon µs" as NSString, "limited by" as NSString))
+        lines.append("summary (generator: PACKET_MMAP TX ring, qdisc bypass, pinned to CPU 0; loss-free = every request sent in a paced step answered;")
+        lines.append("  marginal = CPU with the responder minus the nobody-answers row at the same offered rate, per answered request, in µs:")
+        lines.append("  machine = /proc/stat busy of all CPUs; lab = generator + irq/softirq + daemon, which leaves other processes out)")
+        let widths = [27, 13, 10, 6, 15, 14, 14, 12, 12, 13]
+        let header = ["responder", "target", "loss-free", "×ceil", "unpaced sent/ok", "marg machine", "@ loss-free", "marg lab", "@ loss-free",
+                      "daemon µs/rep"]
+        lines.append("  " + zip(header, widths).map { Self.pad($0, $1) }.joined(separator: " ") + " limited by")
+        lines.append("  " + zip(header, widths).map { _, width in String(repeating: " ", count: width) }.enumerated()
+            .map { $0.offset == 5 || $0.offset == 7 ? Self.pad("@\(fixedRate / 1000)k", widths[$0.offset]) : $0.element }.joined(separator: " "))
         for ladder in ladders {
             let isCeiling = ladder.what == ceiling?.what
             let fraction = top.flatMap { t in ladder.highestLossFree.map { String(format: "%.2f", Double($0) / t) } } ?? "-"
@@ -138,13 +158,15 @@ struct BenchReport: Codable, Sendable {
                 isCeiling ? String(format: "%.0fk/-", step.sentPerSecond / 1000)
                     : String(format: "%.0fk/%.0fk", step.sentPerSecond / 1000, step.sentPerSecond * (100 - step.lossPercent) / 100_000)
             } ?? "-"
-            let lossFreeMarginal = ladder.marginalMicrosecondsAtLossFree.map { String(format: "%.2f@%dk", $0, (ladder.marginalLossFreeOffered ?? 0) / 1000) } ?? "-"
-            let daemon = ladder.highestLossFreeStep?.daemonMicrosecondsPerReply
-            lines.append(String(format: "  %-30@ %-13@ %9@ %7@ %22@ %16@ %16@ %10@  %@", ladder.what as NSString, ladder.target as NSString,
-                                (isCeiling ? "(\(rate(ladder.highestLossFree)))" : rate(ladder.highestLossFree)) as NSString,
-                                fraction as NSString, maximum as NSString,
-                                us(ladder.marginalMicrosecondsAtFixedRate) as NSString, lossFreeMarginal as NSString,
-                                us(daemon) as NSString, ladder.limit as NSString))
+            let at = ladder.marginalLossFreeOffered.map { " @\($0 / 1000)k" } ?? ""
+            let lossFreeStep = ladder.highestLossFreeStep
+            let daemon = lossFreeStep?.daemonMicrosecondsPerReply.map { String(format: "%.2f (%.0f%%)", $0, 100 * (lossFreeStep?.daemonCPUs ?? 0)) } ?? "-"
+            let cells = [
+                ladder.what, ladder.target, isCeiling ? "(\(rate(ladder.highestLossFree)))" : rate(ladder.highestLossFree), fraction, maximum,
+                us(ladder.marginalMicrosecondsAtFixedRate), ladder.marginalMicrosecondsAtLossFree.map { us($0) + at } ?? "-",
+                us(ladder.marginalLabMicrosecondsAtFixedRate), ladder.marginalLabMicrosecondsAtLossFree.map { us($0) + at } ?? "-", daemon,
+            ]
+            lines.append("  " + zip(cells, widths).map { Self.pad($0, $1) }.joined(separator: " ") + " " + ladder.limit)
         }
         lines.append("")
         lines.append("steps (offered 0 = unpaced; busy = machine busy CPUs over the sending window)")
@@ -152,11 +174,12 @@ struct BenchReport: Codable, Sendable {
             lines.append("  \(ladder.what) (\(ladder.target))")
             for step in ladder.steps + (ladder.maximum.map { [$0] } ?? []) {
                 let busy = step.machineBusyCPUs.map { String(format: "  busy %.2f CPUs", $0) } ?? ""
+                let lab = step.labCPUs.map { String(format: " (lab %.2f)", $0) } ?? ""
                 let daemon = step.daemonMicrosecondsPerReply.map { String(format: "  daemon %.2f µs/reply (%.0f %% of a core)", $0, 100 * (step.daemonCPUs ?? 0)) } ?? ""
                 let drops = step.receiverDrops > 0 ? "  client dropped \(step.receiverDrops)" : ""
-                lines.append(String(format: "      offered %7d/s  sent %9.0f/s  replies %9llu/%-9llu loss %6.3f%%%@%@%@%@",
+                lines.append(String(format: "      offered %7d/s  sent %9.0f/s  replies %9llu/%-9llu loss %7.3f%%%@%@%@%@",
                                     step.offered, step.sentPerSecond, step.replies, step.sent, step.lossPercent,
-                                    busy as NSString, daemon as NSString, drops as NSString,
+                                    (busy + lab) as NSString, daemon as NSString, drops as NSString,
                                     (step.generatorLimited ? "  generator-limited" : "") as NSString))
             }
         }

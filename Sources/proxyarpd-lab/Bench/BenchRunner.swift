@@ -227,7 +227,8 @@ struct BenchRunner: Sendable {
             machineBusyCPUs: outcome.busySeconds.map { $0 / window },
             machineMicrosecondsPerRequest: outcome.busySeconds.map { $0 * 1e6 / Double(max(outcome.sent, 1)) },
             daemonMicrosecondsPerReply: Self.perEvent(after, before, outcome.replies),
-            daemonCPUs: daemonSeconds.map { $0 / window })
+            daemonCPUs: daemonSeconds.map { $0 / window },
+            labCPUs: outcome.labSeconds.map { ($0 + (daemonSeconds ?? 0)) / window })
     }
 
     private func step(_ lab: HostLab, target: IPv4Address, rate: Int) async throws -> FloodCommand.Outcome {

@@ -38,6 +38,9 @@ struct FloodCommand: ParsableCommand {
         var sendSeconds: Double
         /// Busy CPU seconds of the whole machine over `sendSeconds` (nil when /proc/stat was unreadable).
         var busySeconds: Double?
+        /// This generator's CPU (all threads) plus the machine's irq and softirq time over
+        /// `sendSeconds`: the lab's own work, much less disturbed by other processes.
+        var labSeconds: Double?
         var pinned: Bool
     }
 
@@ -70,6 +73,7 @@ struct FloodCommand: ParsableCommand {
             rate: rate, offered: result.offered, sent: result.sent, sendErrors: result.send_errors,
             replies: result.replies, otherFrames: result.other, receiverDrops: result.receiver_drops,
             sendSeconds: result.send_seconds, busySeconds: result.busy_seconds >= 0 ? result.busy_seconds : nil,
+            labSeconds: result.lab_seconds >= 0 ? result.lab_seconds : nil,
             pinned: result.pinned != 0)
         let data = try JSONEncoder().encode(outcome)
         print(String(decoding: data, as: UTF8.self))
