@@ -40,15 +40,20 @@ struct ARPRequestGuardService: Service {
                 for list in table.proxyLists.values { for vip in list.vips.elements { active.insert(vip) } }
                 let ranges = CaptureFilterProgram.ranges(of: active)
                 guard ranges != installed, let program = ARPRequestDropProgram(ranges: ranges) else { continue }
+                // No active VIP: no rule (a program without ranges would end in unreachable code).
                 let outcome = await apply { socket, name throws(NetlinkError) in
-                    try ARPRequestGuard.install(program, interfaceNamed: name, socket: &socket)
+                    if program.ranges.isEmpty {
+                        try ARPRequestGuard.remove(interfaceNamed: name, socket: &socket)
+                    } else {
+                        try ARPRequestGuard.install(program, interfaceNamed: name, socket: &socket)
+                    }
                 }
                 if let error = outcome {
                     if !failed { logger.warning("tc ARP guard: could not install, the kernel keeps seeing VIP requests", metadata: ["error": "\(error)"]) }
                     failed = true
                 } else {
                     installed = ranges
-                    logger.debug("tc ARP guard installed", metadata: ["ranges": "\(ranges.count)", "instructions": "\(program.instructions.count)"])
+                    logger.info("tc ARP guard installed", metadata: ["ranges": "\(ranges.count)", "instructions": "\(program.instructions.count)"])
                 }
             }
         } onGracefulShutdown: {

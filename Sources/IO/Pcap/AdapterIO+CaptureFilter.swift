@@ -78,13 +78,13 @@ extension AdapterIO {
         let watched = CaptureFilterProgram.ranges(of: table.watchedVIPs)
         guard let program = CaptureFilterProgram(served: served, watched: watched, snapshotLength: captureFilter.snapshotLength) else {
             captureFilter.fallbacks &+= 1
-            adapterLogger.debug("capture filter: too many ranges, keeping arp", metadata: ["served": "\(served.count)", "watched": "\(watched.count)"])
+            adapterLogger.info("capture filter: too many ranges, keeping arp", metadata: ["served": "\(served.count)", "watched": "\(watched.count)"])
             return
         }
         do throws(PcapError) {
             if try installFilter(program) {
                 captureFilter.installed = program
-                adapterLogger.debug("capture filter narrowed", metadata: ["served": "\(served.count)", "watched": "\(watched.count)", "instructions": "\(program.instructions.count)"])
+                adapterLogger.info("capture filter narrowed", metadata: ["served": "\(served.count)", "watched": "\(watched.count)", "instructions": "\(program.instructions.count)"])
             }
         } catch {
             adapterLogger.warning("capture filter: could not narrow, keeping arp", metadata: ["error": "\(error)"])
