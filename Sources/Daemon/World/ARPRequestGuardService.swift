@@ -33,7 +33,15 @@ struct ARPRequestGuardService: Service {
         var failed = false
         await withGracefulShutdownHandler {
             for await _ in changes {
-                try? await Task.sleep(for: quietPeriod)
+                // Wait until the table is quiet (no publication for a quiet period), at most
+                // 5 s: while 100,000 VIPs activate it changes many times a second.
+                var seen = publisher.currentGeneration
+                for _ in 0..<25 {
+                    try? await Task.sleep(for: quietPeriod)
+                    let now = publisher.currentGeneration
+                    if now == seen { break }
+                    seen = now
+                }
                 guard !Task.isCancelled else { break }
                 let table = publisher.current
                 var active = AddressSet()
@@ -53,7 +61,8 @@ struct ARPRequestGuardService: Service {
                     failed = true
                 } else {
                     installed = ranges
-                    logger.info("tc ARP guard installed", metadata: ["ranges": "\(ranges.count)", "instructions": "\(program.instructions.count)"])
+                    logger.info(ranges.isEmpty ? "tc ARP guard removed (no active VIP)" : "tc ARP guard installed",
+                                metadata: ["ranges": "\(ranges.count)", "instructions": "\(program.instructions.count)"])
                 }
             }
         } onGracefulShutdown: {
