@@ -14,7 +14,8 @@ import ServiceLifecycle
 /// yet in it is answered by the daemon anyway: the rule only saves the kernel's work.
 /// Removed at shutdown. Runs its netlink work on a thread of its own; needs root's
 /// CAP_NET_ADMIN and CAP_BPF, so it is off when the daemon drops privileges
-/// (`daemon.user`), and with `PROXYARPD_ARP_GUARD=off` in the environment.
+/// (`daemon.user`). Opt-in for now (`PROXYARPD_ARP_GUARD=on` in the environment): its
+/// benefit is not yet measured on a quiet machine (README, Performance).
 struct ARPRequestGuardService: Service {
     let publisher: AnswerTablePublisher
     let adapters: [AdapterName]
@@ -22,8 +23,8 @@ struct ARPRequestGuardService: Service {
     /// How long the table must stay unchanged before the rule is rewritten.
     var quietPeriod: Duration = .milliseconds(200)
 
-    /// False when the environment turns the guard off.
-    static var enabledByEnvironment: Bool { ProcessInfo.processInfo.environment["PROXYARPD_ARP_GUARD"] != "off" }
+    /// True when the environment turns the guard on.
+    static var enabledByEnvironment: Bool { ProcessInfo.processInfo.environment["PROXYARPD_ARP_GUARD"] == "on" }
 
     func run() async throws {
         let (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
