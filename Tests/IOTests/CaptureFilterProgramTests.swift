@@ -88,13 +88,17 @@ struct CaptureFilterProgramTests {
     }
 
     @Test("Ranges merge consecutive addresses, and the size limit falls back")
-    func rangesAndLimit() {
+    func rangesAndLimit() throws {
         let set = AddressSet((0..<300).map { IPv4Address(rawValue: 0xC612_0000 + UInt32($0)) } + [Self.ip(198, 19, 0, 7), Self.ip(198, 19, 0, 9)])
         let ranges = CaptureFilterProgram.ranges(of: set)
         #expect(ranges == [0xC612_0000...0xC612_012B, Self.ip(198, 19, 0, 7).rawValue...Self.ip(198, 19, 0, 7).rawValue,
                            Self.ip(198, 19, 0, 9).rawValue...Self.ip(198, 19, 0, 9).rawValue])
-        let scattered = (0..<1_000).map { UInt32($0 * 2)...UInt32($0 * 2) }
-        #expect(CaptureFilterProgram(served: scattered, watched: [], snapshotLength: 128) == nil)
-        #expect(CaptureFilterProgram(served: Array(scattered.prefix(600)), watched: [], snapshotLength: 128) != nil)
+        let scattered = (0..<1_400).map { UInt32($0 * 2)...UInt32($0 * 2) }
+        #expect(CaptureFilterProgram(served: Array(scattered.prefix(75)), watched: [], snapshotLength: 128) != nil)
+        #expect(CaptureFilterProgram(served: Array(scattered.prefix(76)), watched: [], snapshotLength: 128) == nil)
+        #expect(CaptureFilterProgram(served: scattered, watched: [], snapshotLength: 128, maximumInstructions: 4_096) == nil)
+        let large = try #require(CaptureFilterProgram(served: Array(scattered.prefix(600)), watched: [], snapshotLength: 128, maximumInstructions: 4_096))
+        #expect(large.accepts(Self.request(target: IPv4Address(rawValue: 1_198), sender: Self.ip(198, 18, 0, 50))))
+        #expect(!large.accepts(Self.request(target: IPv4Address(rawValue: 1_199), sender: Self.ip(198, 18, 0, 50))))
     }
 }
