@@ -71,6 +71,22 @@ let package = Package(
             pkgConfig: "libcap",
             providers: [.apt(["libcap-dev"])]
         ),
+        // libbpf, for the XDP fast path (ProxyARPXDP): load the embedded object, link it to adapters, maps.
+        .systemLibrary(
+            name: "CBPF",
+            path: "Sources/CBPF",
+            pkgConfig: "libbpf",
+            providers: [.apt(["libbpf-dev"])]
+        ),
+        // Build tool: writes the compiled XDP object as Swift source (used by XDPObjectPlugin).
+        .executableTarget(name: "xdp-embed", path: "Sources/XDPEmbed"),
+        // Compiles Sources/XDP/proxyarp.bpf.c with the toolchain's clang (-target bpf) and embeds it.
+        .plugin(
+            name: "XDPObjectPlugin",
+            capability: .buildTool(),
+            dependencies: ["xdp-embed"],
+            path: "Plugins/XDPObjectPlugin"
+        ),
         // rtnetlink kernel headers and inline versions of their macros (header only).
         .systemLibrary(name: "CLinuxNet", path: "Sources/CLinuxNet"),
         // The bench runner's traffic generator: AF_PACKET + sendmmsg/recvmmsg (header only, lab only).
@@ -83,8 +99,8 @@ let package = Package(
             dependencies: ["ProxyARPCore", "CLinuxNet"],
             path: "Sources/Platform"
         ),
-        // Pcap/ (batched capture + inject), Netlink/ (link monitor, host networking); re-exports
-        // ProxyARPPlatform. StateMachines for the pure `BlockBindings` machine that Netlink/ applies.
+        // Pcap/ (batched capture + inject, with the XDP fast path below it), Netlink/ (link
+        // monitor, host networking); re-exports ProxyARPPlatform. StateMachines for the pure `BlockBindings` machine that Netlink/ applies.
         .target(
             name: "ProxyARPIO",
             dependencies: [
@@ -93,9 +109,24 @@ let package = Package(
                 "ProxyARPPlatform",
                 "CPcap",
                 "CLinuxNet",
+                "ProxyARPXDP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/IO"
+        ),
+        // The XDP fast path: the program (proxyarp.bpf.c, compiled and embedded by the
+        // XDPObjectPlugin) and its libbpf loader. Its own module because libbpf's <linux/bpf.h>
+        // and libpcap's <pcap/bpf.h> both define `struct bpf_insn`; CBPF is imported internally.
+        .target(
+            name: "ProxyARPXDP",
+            dependencies: [
+                "ProxyARPCore",
+                "CBPF",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/XDP",
+            exclude: ["proxyarp.bpf.c"],
+            plugins: ["XDPObjectPlugin"]
         ),
         // Fakes (manual clock, in-memory wire, scripted links, recording host) and the one
         // namespace lab: for the tests and proxyarpd-lab only.

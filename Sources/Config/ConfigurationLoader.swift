@@ -14,7 +14,7 @@ import Yams
 /// document; the document cannot be walked after them, so they are reported alone.
 public enum ConfigurationLoader {
     /// The top-level keys of the file.
-    static let keys = ["adapters", "vips", "timers", "control", "metrics", "daemon", "selection", "conflicts"]
+    static let keys = ["adapters", "vips", "timers", "control", "metrics", "daemon", "selection", "conflicts", "io"]
 
     /// Parses and validates `yaml`; `fileName` is only used in error messages.
     ///
@@ -51,6 +51,7 @@ public enum ConfigurationLoader {
         let daemon = DaemonSection.read(reader["daemon"], &diagnostics)
         let selection = SelectionSection.read(reader["selection"], &diagnostics)
         let conflicts = ConflictsSection.read(reader["conflicts"], &diagnostics)
+        let io = IOSection.read(reader["io"], &diagnostics)
 
         guard diagnostics.isEmpty else { throw ConfigurationErrors(diagnostics.errors) }
         return DaemonConfiguration(
@@ -61,7 +62,8 @@ public enum ConfigurationLoader {
             metrics: metrics,
             daemon: daemon,
             selection: selection,
-            conflicts: conflicts)
+            conflicts: conflicts,
+            io: io)
     }
 
     /// Reads the file at `path` and loads it; errors name the file as `path` was given.

@@ -83,6 +83,10 @@ public struct AdapterIOCounters: Sendable, Equatable, Codable {
     public var injectErrors: UInt64
     /// Gratuitous ARPs and other control frames sent.
     public var controlFramesSent: UInt64
+    /// Replies the XDP fast path sent (part of ``repliesSent``); nil without XDP.
+    public var fastPathReplies: UInt64?
+    /// Requests for another adapter's VIP the XDP fast path dropped; nil without XDP.
+    public var fastPathDropped: UInt64?
 
     /// Creates counters.
     public init(adapter: AdapterName, framesSeen: UInt64 = 0, requestsSeen: UInt64 = 0, repliesSent: UInt64 = 0,

@@ -59,6 +59,22 @@ public struct AddressSet: Sendable, Equatable {
 
     /// Every address, in no particular order.
     public var elements: [IPv4Address] { shards.flatMap { $0 } }
+
+    /// What changed from `old` to this set, shard by shard: shards the two still share
+    /// (copy-on-write keeps unchanged shards identical, and `Set`'s `==` sees that at once)
+    /// cost nothing, so one VIP entering a table of 100,000 costs about one shard.
+    public func changes(from old: AddressSet) -> (added: [IPv4Address], removed: [IPv4Address]) {
+        var added: [IPv4Address] = []
+        var removed: [IPv4Address] = []
+        for index in 0..<Self.shardCount {
+            let new = shards[index]
+            let before = old.shards[index]
+            if new == before { continue }
+            for address in new where !before.contains(address) { added.append(address) }
+            for address in before where !new.contains(address) { removed.append(address) }
+        }
+        return (added, removed)
+    }
 }
 
 extension AddressSet: ExpressibleByArrayLiteral {

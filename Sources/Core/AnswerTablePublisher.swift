@@ -8,15 +8,21 @@ import Synchronization
 public final class AnswerTablePublisher: Sendable {
     private let generation = Atomic<UInt64>(0)
     private let table = Mutex<AnswerTable>(.empty)
+    private let mirror: (@Sendable (AnswerTable) -> Void)?
     private let observers = Mutex<(next: UInt64, handlers: [UInt64: @Sendable () -> Void])>((0, [:]))
 
-    /// Creates a publisher holding the empty table.
-    public init() {}
+    /// Creates a publisher holding the empty table. `mirror`, if given, is called with every
+    /// published table after it became current, on the publisher's thread (the XDP fast
+    /// path copies it into its maps there).
+    public init(mirror: (@Sendable (AnswerTable) -> Void)? = nil) {
+        self.mirror = mirror
+    }
 
     /// Makes `newTable` current. Its generation must be higher than the current one.
     public func publish(_ newTable: AnswerTable) {
         table.withLock { $0 = newTable }
         generation.store(newTable.generation, ordering: .releasing)
+        mirror?(newTable)
         for handler in observers.withLock({ Array($0.handlers.values) }) { handler() }
     }
 

@@ -17,6 +17,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var selection: SelectionConfiguration
     /// What to do when another host claims a VIP.
     public var conflicts: ConflictConfiguration
+    /// How frames are answered (the XDP fast path).
+    public var io: IOConfiguration
 
     /// Creates a configuration; every section but adapters and VIPs has defaults.
     public init(
@@ -27,7 +29,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         metrics: MetricsConfiguration = .init(),
         daemon: DaemonSettings = .init(),
         selection: SelectionConfiguration = .init(),
-        conflicts: ConflictConfiguration = .init()
+        conflicts: ConflictConfiguration = .init(),
+        io: IOConfiguration = .init()
     ) {
         self.adapters = adapters
         self.vips = vips
@@ -37,6 +40,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         self.daemon = daemon
         self.selection = selection
         self.conflicts = conflicts
+        self.io = io
     }
 }
 

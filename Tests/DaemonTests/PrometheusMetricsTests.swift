@@ -35,6 +35,8 @@ struct PrometheusMetricsTests {
             "proxyarpd_arp_requests_seen_total": "counter",
             "proxyarpd_arp_replies_sent_total": "counter",
             "proxyarpd_arp_reply_errors_total": "counter",
+            "proxyarpd_xdp_replies_sent_total": "counter",
+            "proxyarpd_xdp_requests_dropped_total": "counter",
             "proxyarpd_observations_total": "counter",
             "proxyarpd_capture_errors_total": "counter",
             "proxyarpd_frames_ignored_total": "counter",

@@ -38,19 +38,21 @@ struct DaemonLab {
     /// starts the daemon, runs `body`, and always stops the daemon and removes the lab.
     static func with<T>(
         _ tag: String, vips: [String], timers: [String: String] = [:], extraConfig: String = "", controlGroup: String? = nil,
-        captureFromStart: Bool = false, environment: [String: String] = [:],
+        captureFromStart: Bool = false, environment: [String: String] = [:], fastPath: String? = nil,
         prepare: (HostLab, String) async throws -> Void = { _, _ in },
         _ body: (DaemonLab) async throws -> T
     ) async throws -> T {
         let prefix = NetnsLab.uniquePrefix(tag)
         let directory = NSTemporaryDirectory() + "proxyarpd-e2e-\(prefix)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let lab = try await HostLab.build(prefix: prefix)
+        var lab = try await HostLab.build(prefix: prefix)
         var running: DaemonLab?
         do {
+            try await givePeersPassPrograms(&lab, directory: directory)
             try await prepare(lab, directory)
             let capture = captureFromStart ? try await ClientCapture.start(lab, directory: directory, name: "startup") : nil
-            var yaml = lab.configurationYAML(vips: vips, directory: directory, timers: timers, extra: extraConfig)
+            let io = fastPath.map { "io:\n  fast_path: \($0)\n" } ?? ""
+            var yaml = lab.configurationYAML(vips: vips, directory: directory, timers: timers, extra: extraConfig + io)
             if let controlGroup {
                 yaml = yaml.replacingOccurrences(
                     of: "  socket: \(directory)/control.sock\n", with: "  socket: \(directory)/control.sock\n  group: \(controlGroup)\n"
@@ -78,6 +80,20 @@ struct DaemonLab {
             }
             throw error
         }
+    }
+
+    /// The lab's bridge-side veth peers get the object's XDP_PASS program: a veth delivers
+    /// the daemon's XDP_TX replies (driver mode) only to a peer with an XDP program of its own.
+    static func givePeersPassPrograms(_ lab: inout HostLab, directory: String) async throws {
+        let object = "\(directory)/proxyarp.bpf.o"
+        try Data(XDPObject.bytes).write(to: URL(fileURLWithPath: object))
+        try await lab.runOnSwitchPorts(object: object, program: XDPObject.passProgramName)
+    }
+
+    /// The XDP programs attached to the host adapter `name`: `(id, name)` from `ip -d link`.
+    func xdpPrograms(on name: String) async throws -> [String] {
+        let output = try await lab.lab.ip(lab.host, "-d", "link", "show", "dev", name).output
+        return output.split(separator: "\n").filter { $0.contains("prog/xdp") }.map { String($0.trimmingCharacters(in: .whitespaces)) }
     }
 
     func teardown() async {

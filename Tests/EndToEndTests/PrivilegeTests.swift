@@ -49,6 +49,10 @@ struct PrivilegeTests {
             #expect(newMAC != nil && newMAC != oldMAC)
             #expect(daemon.log.contains("VIP failed over"))
             #expect(try await daemon.loopbackVIPs().contains(vip))
+            // The default fast path is XDP here: its maps follow the failover after the drop
+            // (map writes go through descriptors opened as root and need no capability).
+            #expect(daemon.log.contains("answering in xdp"))
+            #expect(!daemon.log.contains("xdp: map update failed"), "\(daemon.log.split(separator: "\n").filter { $0.contains("xdp") })")
 
             // The trace dump lands in the state directory the user now owns.
             daemon.daemon.send(SIGUSR1)

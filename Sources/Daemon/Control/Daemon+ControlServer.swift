@@ -15,11 +15,17 @@ extension Daemon {
         let handlers = ControlHandlers(
             status: { request in
                 let (status, summary) = await StatusSelection.engineStatus(for: request, engine: engine)
+                let fastPath = io.fastPath?.attachments ?? [:]
                 let counters = io.counters().map {
-                    AdapterIOCounters(
+                    var counters = AdapterIOCounters(
                         adapter: $0.adapter, framesSeen: $0.framesSeen, requestsSeen: $0.requestsSeen,
                         repliesSent: $0.repliesSent, injectErrors: $0.injectErrors, controlFramesSent: $0.controlFramesSent
                     )
+                    if fastPath[$0.adapter] != nil {
+                        counters.fastPathReplies = $0.fastPathReplies
+                        counters.fastPathDropped = $0.fastPathDropped
+                    }
+                    return counters
                 }
                 // Reply counts for the VIPs the reply shows only.
                 let shown = Set((status.vips + (summary?.notActive ?? [])).map(\.vip))

@@ -77,6 +77,8 @@ final class PrometheusMetrics: Sendable {
         advance(Self.requestsSeen, labels: adapter, to: snapshot.requestsSeen, &exported)
         advance(Self.repliesSent, labels: adapter, to: snapshot.repliesSent, &exported)
         advance(Self.replyErrors, labels: adapter, to: snapshot.injectErrors, &exported)
+        advance(Self.fastPathReplies, labels: adapter, to: snapshot.fastPathReplies, &exported)
+        advance(Self.fastPathDropped, labels: adapter, to: snapshot.fastPathDropped, &exported)
         advance(Self.observations, labels: adapter, to: snapshot.observations, &exported)
         advance(Self.captureErrors, labels: adapter, to: snapshot.captureErrors, &exported)
         for reason in IgnoreReason.allCases {
@@ -93,6 +95,8 @@ final class PrometheusMetrics: Sendable {
     static var framesSeen: MetricNameDescriptor { counter("arp_frames_seen", "Frames the capture delivered (after the BPF filter)") }
     static var requestsSeen: MetricNameDescriptor { counter("arp_requests_seen", "ARP requests seen (requests, probes, gratuitous requests)") }
     static var repliesSent: MetricNameDescriptor { counter("arp_replies_sent", "ARP replies sent for VIPs") }
+    static var fastPathReplies: MetricNameDescriptor { counter("xdp_replies_sent", "ARP replies the XDP fast path sent (part of arp_replies_sent)") }
+    static var fastPathDropped: MetricNameDescriptor { counter("xdp_requests_dropped", "Requests for a VIP another adapter answers, dropped in XDP") }
     static var replyErrors: MetricNameDescriptor { counter("arp_reply_errors", "ARP replies pcap_inject refused") }
     static var observations: MetricNameDescriptor { counter("observations", "Observations handed to the control plane") }
     static var captureErrors: MetricNameDescriptor { counter("capture_errors", "pcap_dispatch failures") }

@@ -2,7 +2,8 @@ import Logging
 import ProxyARPCore
 import ProxyARPIO
 
-/// The real world the engine talks to: libpcap on every managed adapter, rtnetlink for
+/// The real world the engine talks to: libpcap on every managed adapter (with the XDP fast
+/// path below it, per `io.fast_path`), rtnetlink for
 /// link state, and rtnetlink + /proc/sys for the host side of activation.
 struct LiveWorld {
     /// Frames: batched pcap I/O.
@@ -18,11 +19,35 @@ struct LiveWorld {
     /// Opens capture on every configured adapter and the netlink sockets.
     static func open(configuration: DaemonConfiguration, logger: Logger) throws -> LiveWorld {
         let names = configuration.adapters.map(\.name)
-        let io = try PcapFrameIO(adapters: names, logger: logger)
+        let fastPath = try loadFastPath(configuration: configuration, logger: logger)
+        let io = try PcapFrameIO(adapters: names, fastPath: fastPath, logger: logger)
+        if configuration.io.fastPath == .xdp, let failure = io.fastPathFailures.sorted(by: { $0.key < $1.key }).first {
+            fastPath?.shutdown()
+            throw failure.value  // io.fast_path: xdp promises XDP on every adapter
+        }
         let links = NetlinkLinkMonitor(names: Set(names), logger: logger)
         let host = PrivilegedHost(netlink: try NetlinkHost(
             logger: logger, blockPrefixLength: configuration.selection.blockPrefixLength))
         return LiveWorld(io: io, links: links, host: host, ioService: FrameIOService(io: io))
+    }
+
+    /// The XDP program for `io.fast_path` `xdp` or `auto`, loaded while the daemon still runs
+    /// as root (loading needs CAP_BPF and CAP_NET_ADMIN; nothing XDP does later needs a
+    /// capability). `xdp` fails when it cannot load; `auto` logs why and answers with pcap.
+    private static func loadFastPath(configuration: DaemonConfiguration, logger: Logger) throws -> XDPFastPath? {
+        let mode = configuration.io.fastPath
+        guard mode != .pcap else {
+            logger.info("answering in pcap", metadata: ["reason": "io.fast_path is pcap"])
+            return nil
+        }
+        do throws(XDPError) {
+            return try XDPFastPath(
+                adapters: configuration.adapters.map(\.name), vipCapacity: configuration.vips.count, logger: logger)
+        } catch {
+            guard mode == .auto else { throw error }
+            logger.warning("answering in pcap: xdp did not load", metadata: ["reason": "\(error)"])
+            return nil
+        }
     }
 
     /// After the group stopped: stop the link monitor, remove every proxyarpd rule and route

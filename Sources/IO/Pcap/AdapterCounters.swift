@@ -1,4 +1,5 @@
 import ProxyARPCore
+import ProxyARPXDP
 import Synchronization
 
 /// The answer path's counters for one adapter: atomics, written by the capture thread
@@ -109,6 +110,19 @@ public struct AdapterCounterSnapshot: Sendable, Hashable {
     /// Non-empty batches per size bucket (not cumulative), bounds in
     /// ``AdapterCounters/batchSizeBounds``.
     public var batchSizeCounts: [UInt64]
+    /// Replies the XDP fast path sent (included in ``repliesSent`` and ``requestsSeen``).
+    public var fastPathReplies: UInt64 = 0
+    /// Plain requests for a VIP another adapter answers, dropped by the XDP fast path
+    /// (included in ``requestsSeen``).
+    public var fastPathDropped: UInt64 = 0
+
+    /// Adds the XDP fast path's counts: its replies and drops are requests the capture never saw.
+    public mutating func addFastPath(_ counts: FastPathCounts) {
+        fastPathReplies = counts.replies
+        fastPathDropped = counts.dropped
+        repliesSent &+= counts.replies
+        requestsSeen &+= counts.replies &+ counts.dropped
+    }
 
     /// Mean frames per non-empty batch (0 before the first batch).
     public var meanFramesPerBatch: Double { batches == 0 ? 0 : Double(framesSeen) / Double(batches) }

@@ -1,4 +1,5 @@
 import Logging
+import ProxyARPXDP
 import ProxyARPCore
 import Synchronization
 
@@ -15,6 +16,11 @@ import Synchronization
 /// capture and ends its thread, ``openCapture(on:)`` opens a re-created one from scratch
 /// (MAC read again, a new thread; its counters go on). Both do their blocking work (pcap
 /// open, thread join) on a short-lived thread of their own, never on the cooperative pool.
+///
+/// With a ``FastPath`` (the XDP program), each capture's adapter gets it attached at open,
+/// every published table is mirrored into it, and its counters are merged into the
+/// adapter's and the VIPs' reply counts. An adapter it cannot attach to is answered by
+/// pcap alone (``fastPathFailures`` says why).
 public final class PcapFrameIO: FrameIO {
     private enum Phase { case opened, started, stopped }
     private struct State {
@@ -27,6 +33,8 @@ public final class PcapFrameIO: FrameIO {
         var sendsInFlight: [AdapterName: Int] = [:]
         /// Counters per adapter, kept across a close and reopen.
         var counters: [AdapterName: AdapterCounters] = [:]
+        /// Adapters the fast path could not attach to, and why.
+        var fastPathFailures: [AdapterName: XDPError] = [:]
     }
 
     /// Where the engine publishes answer tables.
@@ -37,6 +45,10 @@ public final class PcapFrameIO: FrameIO {
     private let vipReplies: VIPReplyCounts
     private let options: PcapOptions
     private let logger: Logger
+    /// The fast path below the captures, if any.
+    public let fastPath: (any FastPath)?
+    /// Why the fast path could not attach, per adapter (those adapters are answered by pcap).
+    public var fastPathFailures: [AdapterName: XDPError] { state.withLock { $0.fastPathFailures } }
     private let state = Mutex(State())
 
     /// Opens a capture on each of `adapters`.
@@ -49,9 +61,12 @@ public final class PcapFrameIO: FrameIO {
         adapters names: [AdapterName],
         options: PcapOptions = PcapOptions(),
         observationCapacity: Int = 1024,
+        fastPath: (any FastPath)? = nil,
         logger: Logger = Logger(label: "proxyarpd.io")
     ) throws(PcapError) {
-        let publisher = AnswerTablePublisher()
+        var mirror: (@Sendable (AnswerTable) -> Void)?
+        if let fastPath { mirror = { table in fastPath.publish(table) } }
+        let publisher = AnswerTablePublisher(mirror: mirror)
         let buffer = ObservationBuffer(capacity: observationCapacity)
         let vipReplies = VIPReplyCounts()
         var opened: [AdapterName: AdapterIO] = [:]
@@ -68,14 +83,32 @@ public final class PcapFrameIO: FrameIO {
         self.vipReplies = vipReplies
         self.options = options
         self.logger = logger
+        self.fastPath = fastPath
         state.withLock { state in
             state.adapters = opened
             state.counters = opened.mapValues(\.counters)
         }
+        for (name, io) in opened.sorted(by: { $0.key < $1.key }) { attachFastPath(on: name, mac: io.mac) }
+    }
+
+    /// Attaches the fast path to `adapter`, logging which path answers there and why.
+    private func attachFastPath(on adapter: AdapterName, mac: MACAddress) {
+        guard let fastPath else { return }
+        do throws(XDPError) {
+            let mode = try fastPath.attach(adapter: adapter, mac: mac)
+            state.withLock { $0.fastPathFailures[adapter] = nil }
+            logger.info("answering in xdp", metadata: ["adapter": "\(adapter)", "mode": "\(mode)"])
+        } catch {
+            state.withLock { $0.fastPathFailures[adapter] = error }
+            logger.warning("answering in pcap: xdp did not attach", metadata: ["adapter": "\(adapter)", "reason": "\(error)"])
+        }
     }
 
     /// Replies sent per VIP over all adapters, for `status`.
-    public func repliesPerVIP() -> [IPv4Address: UInt64] { vipReplies.snapshot }
+    public func repliesPerVIP() -> [IPv4Address: UInt64] {
+        guard let fastPath else { return vipReplies.snapshot }
+        return vipReplies.snapshot.merging(fastPath.repliesPerVIP(), uniquingKeysWith: +)
+    }
 
     /// Begins answering on every adapter. Idempotent.
     public func start() {
@@ -98,6 +131,7 @@ public final class PcapFrameIO: FrameIO {
         }
         guard let adapters else { return }
         for adapter in adapters { await retire(adapter) }
+        fastPath?.shutdown()
         buffer.finish()
     }
 
@@ -132,6 +166,7 @@ public final class PcapFrameIO: FrameIO {
         case .opened: break
         case .stopped: await retire(io)  // shut down meanwhile: this capture never runs
         }
+        if phase != .stopped { attachFastPath(on: adapter, mac: io.mac) }
         logger.info("capture opened", metadata: ["adapter": "\(adapter)", "mac": "\(io.mac)"])
     }
 
@@ -139,6 +174,7 @@ public final class PcapFrameIO: FrameIO {
     /// to it returned; sends from now on throw ``TransmitError`` `.closed`.
     public func closeCapture(on adapter: AdapterName) async {
         guard let io = state.withLock({ $0.adapters.removeValue(forKey: adapter) }) else { return }
+        fastPath?.detach(adapter: adapter)
         await retire(io)
         logger.info("capture closed", metadata: ["adapter": "\(adapter)"])
     }
@@ -190,12 +226,19 @@ public final class PcapFrameIO: FrameIO {
 
     /// The counters of one adapter, without a hop (kept while its capture is closed).
     public func counters(for adapter: AdapterName) -> AdapterCounterSnapshot? {
-        state.withLock { $0.counters[adapter] }.map { $0.snapshot(adapter: adapter) }
+        counters(for: adapter, fastPath: fastPath?.adapterCounts())
     }
 
-    /// The counters of every adapter, in name order.
+    /// The counters of every adapter, in name order (the fast path's read once).
     public func counters() -> [AdapterCounterSnapshot] {
-        adapterNames.compactMap { counters(for: $0) }
+        let fastPathCounts = fastPath?.adapterCounts()
+        return adapterNames.compactMap { counters(for: $0, fastPath: fastPathCounts) }
+    }
+
+    private func counters(for adapter: AdapterName, fastPath: [AdapterName: FastPathCounts]?) -> AdapterCounterSnapshot? {
+        guard var snapshot = state.withLock({ $0.counters[adapter] })?.snapshot(adapter: adapter) else { return nil }
+        if let counts = fastPath?[adapter] { snapshot.addFastPath(counts) }
+        return snapshot
     }
 
     /// Observation batches dropped because the engine fell behind.

@@ -38,6 +38,18 @@ public struct HostLab: Sendable {
     public let clientMAC = MACAddress(0x02, 0xc0, 0, 0, 0, 0x01)
     /// The client's addresses.
     public let clientAddresses = [IPv4Interface("198.18.0.1/24")!, IPv4Interface("198.18.1.1/24")!]
+    /// The XDP program (object file, program name) the bridge-side peers of the host adapters
+    /// run, also after ``recreateAdapter(_:)``: a veth delivers XDP_TX frames (driver mode)
+    /// only to a peer with an XDP program of its own. Set by ``runOnSwitchPorts(object:program:)``.
+    public private(set) var switchPortProgram: SwitchPortProgram?
+
+    /// An XDP program for the switch ports.
+    public struct SwitchPortProgram: Sendable, Equatable {
+        /// The BPF object file.
+        public var object: String
+        /// The program's name in it.
+        public var program: String
+    }
 
     /// The default adapters: h0/h1 on 198.18.0.0/24, h2 on 198.18.1.0/24.
     public static let defaultAdapters = [
@@ -96,6 +108,19 @@ public struct HostLab: Sendable {
     /// and bridge port (a new ifindex, and the kernel's default sysctls).
     public func recreateAdapter(_ name: String) async throws {
         try await Self.plug(adapter(name)!, lab: lab, host: host, fabric: fabric)
+        if let switchPortProgram { try await attach(switchPortProgram, to: adapter(name)!.switchPort) }
+    }
+
+    /// Attaches `program` of the BPF object file `object` (driver mode) to every host
+    /// adapter's bridge port, now and after ``recreateAdapter(_:)``.
+    public mutating func runOnSwitchPorts(object: String, program: String) async throws {
+        let chosen = SwitchPortProgram(object: object, program: program)
+        switchPortProgram = chosen
+        for adapter in adapters { try await attach(chosen, to: adapter.switchPort) }
+    }
+
+    private func attach(_ chosen: SwitchPortProgram, to port: String) async throws {
+        try await lab.ip(fabric, "link", "set", "dev", port, "xdpdrv", "object", chosen.object, "program", chosen.program)
     }
 
     /// The adapter named `name`.

@@ -41,6 +41,8 @@ struct BenchCommand: AsyncParsableCommand {
     var blockPrefixLength = 26
     @Flag(help: "Rates only: skip the failover events and the activation runs.") var ratesOnly = false
     @Flag(help: "Keep the temporary directory (configs, daemon logs, captures).") var keepFiles = false
+    @Option(help: "io.fast_path of the measured daemons: pcap (default) or xdp (the lab's bridge ports get an XDP_PASS program).")
+    var fastPath = "pcap"
 
     func run() async throws {
         guard getuid() == 0 else { throw ValidationError("the bench builds network namespaces: run it as root") }
@@ -64,7 +66,9 @@ struct BenchCommand: AsyncParsableCommand {
             for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return true }
             return false
         }
-        let runner = BenchRunner(daemon: binary, flood: flood, directory: directory, plan: plan)
+        guard ["pcap", "xdp"].contains(fastPath) else { throw ValidationError("--fast-path: pcap or xdp") }
+        var runner = BenchRunner(daemon: binary, flood: flood, directory: directory, plan: plan)
+        runner.fastPath = fastPath
         let script = Task { try await runner.run() }
         let watcher = Task {
             if await interrupted.value {

@@ -9,6 +9,8 @@ struct BenchRunner: Sendable {
     let flood: String
     let directory: String
     let plan: BenchPlan
+    /// `io.fast_path` of every daemon the bench starts (`pcap` or `xdp`).
+    var fastPath = "pcap"
 
     static let vip = IPv4Address(198, 18, 0, 100)
     /// An address on h0/h1's subnet that nobody serves (the ceiling row asks for it).
@@ -21,9 +23,10 @@ struct BenchRunner: Sendable {
     func run() async throws -> BenchReport {
         let started = Date()
         progress("building lab")
-        let lab = try await HostLab.build(prefix: NetnsLab.uniquePrefix("pab"))
+        var lab = try await HostLab.build(prefix: NetnsLab.uniquePrefix("pab"))
         var running: LabProcess?
         do {
+            if fastPath == "xdp" { try await givePeersPassPrograms(&lab) }
             let report = try await phases(lab) { running = $0 }
             if let running, running.isRunning { await running.stop() }
             lab.destroy()
@@ -97,13 +100,21 @@ struct BenchRunner: Sendable {
 
     // MARK: Daemon
 
+    /// XDP_TX on a veth (driver mode) reaches the peer only when the peer runs an XDP program
+    /// of its own: the bridge-side peers of the host adapters get the object's XDP_PASS one.
+    private func givePeersPassPrograms(_ lab: inout HostLab) async throws {
+        let object = "\(directory)/proxyarp.bpf.o"
+        try Data(XDPObject.bytes).write(to: URL(fileURLWithPath: object))
+        try await lab.runOnSwitchPorts(object: object, program: XDPObject.passProgramName)
+    }
+
     private func startDaemon(
         _ lab: HostLab, name: String, vips: [String], timers: [String: String] = [:], blockPrefixLength: Int = 32
     ) async throws -> LabProcess {
         let folder = "\(directory)/\(name)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let config = "\(folder)/proxyarpd.yaml"
-        let selection = "selection:\n  block_prefix_length: \(blockPrefixLength)\n"
+        let selection = "selection:\n  block_prefix_length: \(blockPrefixLength)\nio:\n  fast_path: \(fastPath)\n"
         try lab.configurationYAML(vips: vips, directory: folder, timers: timers, extra: selection)
             .write(toFile: config, atomically: true, encoding: .utf8)
         return try LabProcess(binary: daemon, namespace: lab.host, arguments: ["run", "--config", config], logPath: "\(folder)/daemon.log")
