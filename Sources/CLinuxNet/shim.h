@@ -86,4 +86,42 @@ static inline int cln_ifla_payload(struct nlmsghdr *n) { return IFLA_PAYLOAD(n);
 static inline int cln_ifa_payload(struct nlmsghdr *n) { return IFA_PAYLOAD(n); }
 static inline int cln_rtm_payload(struct nlmsghdr *n) { return RTM_PAYLOAD(n); }
 
+// tc (ARPRequestGuard): loading a hand-assembled eBPF `tc` classifier with bpf(2).
+// <linux/bpf.h> is not included: its `struct bpf_insn` clashes with libpcap's classic one
+// (CPcap); the BPF_PROG_LOAD part of `union bpf_attr` is laid out here instead (a prefix
+// of the union, which the kernel accepts: the rest is zero).
+#include <sys/syscall.h>
+
+struct cln_bpf_prog_load {
+    uint32_t prog_type;
+    uint32_t insn_cnt;
+    uint64_t insns;
+    uint64_t license;
+    uint32_t log_level;
+    uint32_t log_size;
+    uint64_t log_buf;
+    uint32_t kern_version;
+    uint32_t prog_flags;
+    char prog_name[16];
+};
+
+/// BPF_PROG_LOAD (5) of `count` instructions as a BPF_PROG_TYPE_SCHED_CLS (3) program named
+/// `name`: its file descriptor, or -errno (the verifier's log in `log` when given).
+static inline int cln_bpf_load_sched_cls(const void *instructions, uint32_t count, const char *name, char *log, uint32_t log_size) {
+    struct cln_bpf_prog_load attr;
+    memset(&attr, 0, sizeof attr);
+    attr.prog_type = 3;
+    attr.insn_cnt = count;
+    attr.insns = (uint64_t)(uintptr_t)instructions;
+    attr.license = (uint64_t)(uintptr_t)"GPL";
+    if (log && log_size > 0) {
+        attr.log_level = 1;
+        attr.log_buf = (uint64_t)(uintptr_t)log;
+        attr.log_size = log_size;
+    }
+    strncpy(attr.prog_name, name, sizeof attr.prog_name - 1);
+    long fd = syscall(SYS_bpf, 5, &attr, sizeof attr);
+    return fd < 0 ? -errno : (int)fd;
+}
+
 #endif

@@ -12,6 +12,7 @@ public final class AnswerTablePublisher: Sendable {
     /// Cluster mode's fence: the answer path answers and announces only while it allows.
     /// Open for good without cluster mode.
     public let fence = FenceGate()
+    private let observers = Mutex<(next: UInt64, handlers: [UInt64: @Sendable () -> Void])>((0, [:]))
 
     /// Creates a publisher holding the empty table. `mirror`, if given, is called with every
     /// published table after it became current, on the publisher's thread (the XDP fast
@@ -25,6 +26,22 @@ public final class AnswerTablePublisher: Sendable {
         table.withLock { $0 = newTable }
         generation.store(newTable.generation, ordering: .releasing)
         mirror?(newTable)
+        for handler in observers.withLock({ Array($0.handlers.values) }) { handler() }
+    }
+
+    /// Calls `handler` after every ``publish(_:)`` (on the publisher's thread: it must
+    /// only hand work off, e.g. start a task). Returns the token for ``removeObserver(_:)``.
+    public func addObserver(_ handler: @escaping @Sendable () -> Void) -> UInt64 {
+        observers.withLock { state in
+            state.next += 1
+            state.handlers[state.next] = handler
+            return state.next
+        }
+    }
+
+    /// Stops calling the handler registered with `token`.
+    public func removeObserver(_ token: UInt64) {
+        _ = observers.withLock { $0.handlers.removeValue(forKey: token) }
     }
 
     /// The current table (takes the lock; use ``AnswerTableReader`` on hot paths).

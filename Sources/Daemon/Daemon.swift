@@ -88,7 +88,13 @@ public struct Daemon {
         let control = Self.controlServer(
             configuration, engine: engine, cluster: cluster?.coordinator, world: world, clock: clock, trace: trace, reload: reload,
             logger: logger, listening: { sockets.opened("control") })
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: world.ioService), .init(service: engine)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: world.ioService)]
+        // The tc rule that spares the kernel requests for active VIPs (root only; see the service).
+        if configuration.daemon.user == nil && ARPRequestGuardService.enabledByEnvironment {
+            services.append(.init(service: ARPRequestGuardService(
+                publisher: world.io.answerTable, adapters: configuration.adapters.map(\.name), logger: logger)))
+        }
+        services.append(.init(service: engine))
         // Cluster mode: after the engine, so it stops first (fence, revoke the lease) while the engine still runs.
         if let cluster { services.append(.init(service: cluster.coordinator)) }
         services += [.init(service: signals), .init(service: control)]

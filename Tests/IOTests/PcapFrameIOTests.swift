@@ -17,18 +17,25 @@ struct PcapFrameIOTests {
     /// down whatever happens.
     /// Publishes a table in which `agent` answers for `vip` alone (its MAC, as `macA`) and
     /// every adapter of `io` is ours.
-    func publish(_ vip: IPv4Address, answeredBy agent: AdapterName, mac macA: MACAddress, in io: PcapFrameIO) {
+    func publish(_ vip: IPv4Address, answeredBy agent: AdapterName, mac macA: MACAddress, in io: PcapFrameIO, generation: UInt64 = 1) {
         io.answerTable.publish(AnswerTable(
-            generation: 1,
+            generation: generation,
             proxyLists: [agent: ProxyList(agentMAC: macA, vips: [vip])],
             watchedVIPs: [vip],
             ownMACs: Set(io.macs.values)
         ))
     }
 
-    func withFrameIO<T>(_ lab: SegmentLab, onlyA: Bool = false, _ body: (PcapFrameIO) async throws -> T) async throws -> T {
+    /// With `narrowing` false (the default here) the captures keep the plain `arp` filter,
+    /// so the counters see every request (the narrowed filter has a test of its own).
+    func withFrameIO<T>(
+        _ lab: SegmentLab, onlyA: Bool = false, narrowing: Bool = false, _ body: (PcapFrameIO) async throws -> T
+    ) async throws -> T {
         let names = onlyA ? [lab.adapterA] : [lab.adapterA, lab.adapterB]
-        let io = try PcapFrameIO(adapters: names.map { AdapterName($0) })
+        var options = PcapOptions()
+        options.narrowsFilter = narrowing
+        options.filterQuietPeriod = .milliseconds(200)
+        let io = try PcapFrameIO(adapters: names.map { AdapterName($0) }, options: options)
         io.start()
         do {
             let result = try await body(io)
@@ -71,6 +78,39 @@ struct PcapFrameIOTests {
                 #expect(countersB.repliesSent == 0)
                 #expect(countersB.requestsSeen >= 3)
                 #expect(countersB.ignored[.targetNotOurs, default: 0] >= 3)
+            }
+        }
+    }
+
+    @Test("Narrowed filters: the agent still answers, requests it would ignore no longer reach either capture")
+    func narrowedFilters() async throws {
+        try await SegmentLab.with { lab in
+            try await withFrameIO(lab, narrowing: true) { io in
+                let a = AdapterName(lab.adapterA)
+                let b = AdapterName(lab.adapterB)
+                let macA = try #require(io.mac(of: a))
+                publish(Self.vip, answeredBy: a, mac: macA, in: io)
+                try await Task.sleep(for: .milliseconds(800))  // quiet period 200 ms, then narrowed
+                let before = (a: try #require(io.counters(for: a)), b: try #require(io.counters(for: b)))
+
+                let answered = try await lab.inClient(["arping", "-c", "3", "-w", "5", "-I", "br0", "\(Self.vip)"])
+                #expect(answered.exitCode == 0, "\(answered.output)")
+                #expect(answered.output.lowercased().contains("[\(macA)]"), "\(answered.output)")
+                let unanswered = try await lab.inClient(["arping", "-c", "2", "-w", "3", "-I", "br0", "\(Self.absentVIP)"])
+                #expect(unanswered.output.contains("Received 0 response"), "\(unanswered.output)")
+
+                let after = (a: try #require(io.counters(for: a)), b: try #require(io.counters(for: b)))
+                #expect(after.a.repliesSent - before.a.repliesSent >= 3)
+                // The absent address's requests were dropped by both kernels' filters, and B,
+                // which serves nothing, no longer sees the VIP's first (broadcast) request.
+                #expect(after.a.ignored[.targetNotOurs, default: 0] == before.a.ignored[.targetNotOurs, default: 0])
+                #expect(after.b.requestsSeen == before.b.requestsSeen)
+
+                // A new table widens at once: B becomes the agent and answers right away.
+                let macB = try #require(io.mac(of: b))
+                publish(Self.vip, answeredBy: b, mac: macB, in: io, generation: 2)
+                let moved = try await lab.inClient(["arping", "-c", "2", "-w", "5", "-I", "br0", "\(Self.vip)"])
+                #expect(moved.output.lowercased().contains("[\(macB)]"), "\(moved.output)")
             }
         }
     }

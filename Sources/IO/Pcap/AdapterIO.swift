@@ -43,6 +43,8 @@ public actor AdapterIO {
     /// Where batches merge their per-VIP tallies.
     public nonisolated let vipReplies: VIPReplyCounts
     private let logger: Logger
+    /// The capture filter's state (see ``PcapOptions/narrowsFilter``).
+    var captureFilter: CaptureFilterState
 
     /// Opens `name`: reads its MAC, opens the capture and starts the executor thread.
     /// Frames are not read until ``startCapture()``. `counters` carries the tallies of an
@@ -83,9 +85,13 @@ public actor AdapterIO {
         var logger = logger
         logger[metadataKey: "adapter"] = "\(device)"
         self.logger = logger
+        self.captureFilter = CaptureFilterState(
+            publisher: answerTable, enabled: options.narrowsFilter && options.filter == PcapOptions.defaultFilter,
+            snapshotLength: UInt32(options.snapshotLength), quietPeriod: options.filterQuietPeriod)
     }
 
     deinit {
+        if let token = captureFilter.observer { captureFilter.publisher.removeObserver(token) }
         // Stop the thread before the handle (a stored property) is closed after this body.
         executor.shutdown()
     }
@@ -97,6 +103,7 @@ public actor AdapterIO {
             guard let self else { return .handled(0) }
             return self.assumeIsolated { $0.readBatch() }
         }
+        Task { await self.observeAnswerTable() }
     }
 
     /// Runs one capture batch: how many frames it handled, or failed when `pcap_dispatch` did.
@@ -175,9 +182,29 @@ public actor AdapterIO {
     /// Stops reading and closes the capture (exactly once; later calls do nothing).
     /// The executor thread keeps running until ``ThreadExecutor/shutdown()``.
     public func close() {
+        stopObservingAnswerTable()
         executor.clearReadableSource()
         handle = nil
     }
+
+    /// Installs `program` as the capture's filter, or the default filter when nil.
+    /// Returns false when the capture is closed; throws libpcap's refusal.
+    func installFilter(_ program: CaptureFilterProgram?) throws(PcapError) -> Bool {
+        guard handle != nil else { return false }
+        if let program { try handle?.setFilter(program) } else { try handle?.setFilter(expression: PcapOptions.defaultFilter) }
+        return true
+    }
+
+    /// Rebuilds the answer view when a newer table was published (the batch does the same).
+    func refreshView() {
+        if reader.refresh() { view = reader.table.view(for: name, mac: mac) }
+    }
+
+    /// The table the answer path reads now.
+    var currentTable: AnswerTable { reader.table }
+
+    /// The adapter's logger.
+    var adapterLogger: Logger { logger }
 }
 
 /// The buffer every reply of one adapter is written into: allocated once, freed with the actor.

@@ -9,11 +9,17 @@ import UnixSignals
 /// (unique prefix, 198.18.0.0/15 only, always removed), runs the daemon given by
 /// `--daemon` (default: the `proxyarpd` next to this executable; measure a release build) and reports:
 ///
-/// - the highest loss-free ARP reply rate for a VIP answered by proxyarpd and, in the same
-///   run and topology, for the host adapter's own address answered by the kernel (daemon
-///   stopped), and their ratio. Loss-free means every request the generator sent got its
-///   reply (0 loss, no tolerance). The generator is `proxyarpd flood` in the client
-///   namespace (AF_PACKET, sendmmsg, paced, pinned to CPU 0);
+/// - the ceiling: the generator alone, asking for an address nobody serves (same topology);
+/// - the highest loss-free ARP reply rate for a VIP answered by proxyarpd (1 VIP and a
+///   large table) and, in the same run and topology, for the host adapter's own address
+///   answered by the kernel (daemon stopped), each as a fraction of the ceiling, plus an
+///   unpaced step per responder. Loss-free means every request the generator sent got its
+///   reply (0 loss, no tolerance). The generator is `proxyarpd-lab flood` in the client
+///   namespace (PACKET_MMAP TX ring, qdisc bypass, pinned to CPU 0; replies counted with
+///   recvmmsg on another thread);
+/// - the marginal machine CPU per answered request: the machine's busy CPU with the
+///   responder minus that of the ceiling row at the same offered rate, per reply, at the
+///   fixed rate (50,000/s) and at the highest loss-free step; what limits each ladder;
 /// - carrier loss → first gratuitous ARP from the new agent, seen by tcpdump on the client;
 /// - activation time: from the daemon's start to its N-th `VIP active` log line, with
 ///   per-VIP kernel rules (blocks /32) and with blocks (`--block-prefix-length`);
@@ -28,11 +34,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "CI smoke run: under a minute, fewer steps and events, 1,000 VIPs.") var quick = false
     @Flag(help: "Print the results as JSON.") var json = false
     @Option(help: "Seconds per rate step (default 3, quick 1).") var stepSeconds: Double?
-    @Option(help: "Offered rates, comma-separated requests/s (default 25k..800k).") var rates: String?
+    @Option(help: "Offered paced rates, comma-separated requests/s, lowest first (default 50k..400k; quick 25k,50k); an unpaced step always follows.") var rates: String?
     @Option(help: "Carrier-loss events (default 50, quick 5).") var failoverEvents: Int?
     @Option(name: .customLong("large-vips"), help: "VIPs for the large-table run (default 100000, quick 1000).") var largeVIPs: Int?
     @Option(help: "selection.block_prefix_length of the large-table run (and a second 10,000-VIP activation), 24...32.")
     var blockPrefixLength = 26
+    @Flag(help: "Rates only: skip the failover events and the activation runs.") var ratesOnly = false
     @Flag(help: "Keep the temporary directory (configs, daemon logs, captures).") var keepFiles = false
     @Option(help: "io.fast_path of the measured daemons: pcap (default) or xdp (the lab's bridge ports get an XDP_PASS program).")
     var fastPath = "pcap"
@@ -49,9 +56,9 @@ struct BenchCommand: AsyncParsableCommand {
         let plan = BenchPlan(
             quick: quick,
             stepSeconds: stepSeconds ?? (quick ? 1 : 3),
-            rates: try rates.map(Self.parseRates) ?? (quick ? [25_000, 50_000, 100_000] : [25_000, 50_000, 75_000, 100_000, 125_000, 150_000, 200_000, 300_000, 400_000]),
-            failoverEvents: failoverEvents ?? (quick ? 5 : 50),
-            activations: quick ? [(1_000, 32)] : [(1_000, 32), (10_000, 32), (10_000, blockPrefixLength)],
+            rates: try rates.map(Self.parseRates) ?? (quick ? [25_000, 50_000] : [50_000, 100_000, 150_000, 200_000, 250_000, 300_000, 350_000, 400_000]),
+            failoverEvents: ratesOnly ? 0 : failoverEvents ?? (quick ? 5 : 50),
+            activations: ratesOnly ? [] : quick ? [(1_000, 32)] : [(1_000, 32), (10_000, 32), (10_000, blockPrefixLength)],
             largeVIPs: largeVIPs ?? (quick ? 1_000 : 100_000),
             largeBlockPrefixLength: blockPrefixLength
         )

@@ -13,6 +13,8 @@ struct BenchRunner: Sendable {
     var fastPath = "pcap"
 
     static let vip = IPv4Address(198, 18, 0, 100)
+    /// An address on h0/h1's subnet that nobody serves (the ceiling row asks for it).
+    static let nobody = IPv4Address(198, 18, 0, 250)
 
     func progress(_ text: String) {
         FileHandle.standardError.write(Data("\u{1B}[2K\r[bench] \(text)".utf8))
@@ -40,9 +42,15 @@ struct BenchRunner: Sendable {
 
     private func phases(_ lab: HostLab, track: (LabProcess?) -> Void) async throws -> BenchReport {
         var report = BenchReport(machine: Self.machine(), daemon: daemon, quick: plan.quick)
+        report.loadAtStart = Self.loadAverage()
+        report.fixedRate = plan.fixedRate
         // Only the adapter that owns an address answers for it (as the daemon configures it).
         try await lab.lab.exec(lab.host, "sysctl", ["-qw", "net.ipv4.conf.all.arp_ignore=1"])
         try await lab.lab.exec(lab.client, "sysctl", ["-qw", "net.core.rmem_max=67108864"])
+
+        // 0. The ceiling: the generator alone, requests for an address nobody serves (no
+        // daemon; the kernel's ARP code still looks at every request on every adapter).
+        report.ceiling = try await ladder(lab, what: "nobody answers (ceiling)", target: Self.nobody, nobodyAnswers: true)
 
         // 1. One VIP: rate and failover.
         progress("daemon with 1 VIP: starting")
@@ -51,7 +59,7 @@ struct BenchRunner: Sendable {
         _ = try await waitActive(one, count: 1, timeout: .seconds(30))
         report.rssOneVIPMiB = Self.residentMiB(one)
         report.proxyarpd = try await ladder(lab, what: "proxyarpd (VIP, 1 VIP)", target: Self.vip, daemon: one)
-        report.failover = try await failover(lab, events: plan.failoverEvents)
+        if plan.failoverEvents > 0 { report.failover = try await failover(lab, events: plan.failoverEvents) }
         await one.stop()
         track(nil)
 
@@ -85,6 +93,8 @@ struct BenchRunner: Sendable {
         await large.stop(timeout: .seconds(60))  // withdrawing a large table takes seconds
         track(nil)
         report.activations.sort { ($0.vips, -$0.blockPrefixLength) < ($1.vips, -$1.blockPrefixLength) }
+        report.computeMarginals()
+        report.loadAtEnd = Self.loadAverage()
         return report
     }
 
@@ -167,37 +177,69 @@ struct BenchRunner: Sendable {
         }
     }
 
+    /// Paced steps (plan.rates, lowest first) until a step loses a reply or the generator
+    /// cannot reach the offer, then one unpaced step. With `nobodyAnswers`, loss is not
+    /// a stop (nothing answers): the ladder climbs until the generator saturates.
     private func ladder(
-        _ lab: HostLab, what: String, target: IPv4Address, daemon: LabProcess? = nil
+        _ lab: HostLab, what: String, target: IPv4Address, daemon: LabProcess? = nil, nobodyAnswers: Bool = false
     ) async throws -> BenchReport.Ladder {
         var result = BenchReport.Ladder(what: what, target: target.description, steps: [], highestLossFree: nil, limitedByGenerator: false)
+        var ended: String?
         for rate in plan.rates {
             try Task.checkCancellation()
-            progress("\(what): \(rate / 1000)k requests/s for \(plan.stepSeconds) s")
-            let pid = daemon?.processIdentifier
-            let before = (machine: CPUTime.machineBusy(), daemon: pid.flatMap(CPUTime.process))
-            let outcome = try await step(lab, target: target, rate: rate)
-            let after = (machine: CPUTime.machineBusy(), daemon: pid.flatMap(CPUTime.process))
-            let sentRate = Double(outcome.sent) / max(outcome.sendSeconds, 1e-9)
-            let lost = outcome.sent > outcome.replies ? outcome.sent - outcome.replies : 0
-            let generatorLimited = sentRate < 0.95 * Double(rate) || outcome.sent < outcome.offered
-            result.steps.append(.init(
-                offered: rate, sentPerSecond: sentRate, sent: outcome.sent, replies: outcome.replies,
-                lossPercent: outcome.sent == 0 ? 100 : 100 * Double(lost) / Double(outcome.sent), generatorLimited: generatorLimited,
-                machineMicrosecondsPerRequest: Self.perEvent(after.machine, before.machine, outcome.sent),
-                daemonMicrosecondsPerReply: Self.perEvent(after.daemon, before.daemon, outcome.replies)))
-            if lost == 0 && outcome.sent > 0 {
-                result.highestLossFree = max(result.highestLossFree ?? 0, Int(sentRate))
+            let measured = try await measuredStep(lab, what: what, target: target, rate: rate, daemon: daemon)
+            result.steps.append(measured)
+            if nobodyAnswers {
+                result.highestLossFree = max(result.highestLossFree ?? 0, Int(measured.sentPerSecond))
+            } else if measured.lossPercent == 0 && measured.sent > 0 {
+                result.highestLossFree = max(result.highestLossFree ?? 0, Int(measured.sentPerSecond))
             } else {
+                ended = measured.receiverDrops > 0
+                    ? "loss at \(rate / 1000)k/s offered (the client's receive buffer dropped \(measured.receiverDrops))"
+                    : String(format: "loss at %dk/s offered (%.3f %% unanswered)", rate / 1000, measured.lossPercent)
                 break
             }
-            // The sending side saturated before any loss: a higher offer measures nothing new.
-            if generatorLimited {
+            // The sending side saturated: a higher offer measures nothing new.
+            if measured.generatorLimited {
                 result.limitedByGenerator = true
+                ended = String(format: "generator core saturated (%.0fk/s sent of %dk/s offered)", measured.sentPerSecond / 1000, rate / 1000)
                 break
             }
         }
+        try Task.checkCancellation()
+        let maximum = try await measuredStep(lab, what: what, target: target, rate: 0, daemon: daemon)
+        result.maximum = maximum
+        if nobodyAnswers { result.highestLossFree = max(result.highestLossFree ?? 0, Int(maximum.sentPerSecond)) }
+        result.limit = ended ?? "not reached: every offered rate answered (add higher --rates)"
+        if !nobodyAnswers, maximum.lossPercent > 0 {
+            result.limit += String(format: "; unpaced: %.1f %% unanswered", maximum.lossPercent)
+        }
         return result
+    }
+
+    /// One step of `rate` requests/s (0: unpaced) with the machine's and the daemon's CPU.
+    private func measuredStep(
+        _ lab: HostLab, what: String, target: IPv4Address, rate: Int, daemon: LabProcess?
+    ) async throws -> BenchReport.Step {
+        progress("\(what): \(rate == 0 ? "unpaced" : "\(rate / 1000)k requests/s") for \(plan.stepSeconds) s")
+        let pid = daemon?.processIdentifier
+        let before = pid.flatMap(CPUTime.process)
+        let outcome = try await step(lab, target: target, rate: rate)
+        let after = pid.flatMap(CPUTime.process)
+        let window = max(outcome.sendSeconds, 1e-9)
+        let sentRate = Double(outcome.sent) / window
+        let lost = outcome.sent > outcome.replies ? outcome.sent - outcome.replies : 0
+        let generatorLimited = rate > 0 && (sentRate < 0.95 * Double(rate) || outcome.sent < outcome.offered)
+        let daemonSeconds = after.flatMap { a in before.map { a - $0 } }
+        return .init(
+            offered: rate, sentPerSecond: sentRate, sent: outcome.sent, replies: outcome.replies,
+            lossPercent: outcome.sent == 0 ? 100 : 100 * Double(lost) / Double(outcome.sent), generatorLimited: generatorLimited,
+            receiverDrops: outcome.receiverDrops,
+            machineBusyCPUs: outcome.busySeconds.map { $0 / window },
+            machineMicrosecondsPerRequest: outcome.busySeconds.map { $0 * 1e6 / Double(max(outcome.sent, 1)) },
+            daemonMicrosecondsPerReply: Self.perEvent(after, before, outcome.replies),
+            daemonCPUs: daemonSeconds.map { $0 / window },
+            labCPUs: outcome.labSeconds.map { ($0 + (daemonSeconds ?? 0)) / window })
     }
 
     private func step(_ lab: HostLab, target: IPv4Address, rate: Int) async throws -> FloodCommand.Outcome {
@@ -205,7 +247,7 @@ struct BenchRunner: Sendable {
         let output = try await lab.lab.exec(lab.client, flood, [
             "flood", "--interface", lab.clientDevice, "--target", target.description,
             "--source-mac", lab.clientMAC.description, "--source-ip", client.description,
-            "--rate", "\(rate)", "--seconds", "\(plan.stepSeconds)", "--cpu", "0",
+            "--rate", "\(rate)", "--seconds", "\(plan.stepSeconds)", "--cpu", "0", "--batch", "64",
         ]).output
         guard let line = output.split(separator: "\n").last,
             let outcome = try? JSONDecoder().decode(FloodCommand.Outcome.self, from: Data(line.utf8))
@@ -306,6 +348,12 @@ struct BenchRunner: Sendable {
             total = max(total, Int(digits) ?? 0)
         }
         return total
+    }
+
+    /// The first three fields of /proc/loadavg.
+    static func loadAverage() -> String {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     static func machine() -> String {

@@ -1,0 +1,149 @@
+/// A classic BPF (cBPF) capture filter for one adapter, built from its slice of the
+/// ``AnswerTable``: the kernel drops, before they are copied to the adapter's capture
+/// ring, the plain ARP requests that adapter would only ignore.
+///
+/// What passes (everything the answer rules of ARCHITECTURE.md §6 reply to or observe,
+/// and everything they count as malformed):
+/// - untagged ARP that is not a plain Ethernet/IPv4 request: replies (conflicts, our own
+///   announcements), frames shorter than 42 bytes or with other hardware/protocol
+///   types or lengths (counted as malformed), any other opcode;
+/// - ARP behind one in-band 802.1Q/802.1ad tag, as the default filter `arp or (vlan and
+///   arp)` did;
+/// - plain requests that are probes (sender IP 0), gratuitous (sender IP = target IP),
+///   whose target is in ``served`` (answered) or whose sender is in ``watched`` (a
+///   conflict: another host uses one of our VIPs).
+///
+/// What is dropped: every other plain request (for the adapters' own addresses, for
+/// another adapter's VIPs, for addresses nobody here serves), and every non-ARP frame.
+///
+/// Ranges are compared in 3 instructions each (no jump is longer than 2, so the 8-bit
+/// jump offsets of cBPF never overflow); `maximumInstructions` bounds the program,
+/// beyond which ``init(served:watched:snapshotLength:maximumInstructions:)`` returns nil
+/// and the caller keeps the plain `arp` filter.
+public struct CaptureFilterProgram: Sendable, Equatable {
+    /// One `struct sock_filter`.
+    public struct Instruction: Sendable, Equatable {
+        /// Opcode (class | size | mode, or class | op | source).
+        public var code: UInt16
+        /// Jump offset when true.
+        public var jt: UInt8
+        /// Jump offset when false.
+        public var jf: UInt8
+        /// The constant.
+        public var k: UInt32
+
+        /// Creates an instruction.
+        public init(code: UInt16, jt: UInt8 = 0, jf: UInt8 = 0, k: UInt32 = 0) {
+            self.code = code
+            self.jt = jt
+            self.jf = jf
+            self.k = k
+        }
+    }
+
+    /// The program, ready for `pcap_setfilter` or `SO_ATTACH_FILTER`.
+    public let instructions: [Instruction]
+    /// The target ranges it lets through (merged, sorted).
+    public let served: [ClosedRange<UInt32>]
+    /// The sender ranges it lets through (merged, sorted).
+    public let watched: [ClosedRange<UInt32>]
+
+    /// The default bound: 256 instructions, 75 ranges. The ranges are compared one after the
+    /// other, so a request that matches none runs 2 compares per range on every adapter:
+    /// at 100,000 VIPs in /26 blocks each adapter serves 521 separate ranges (1,600
+    /// instructions), likely more work than the ring copy the filter saves (not measured on
+    /// a quiet machine; a binary search over the ranges would bound it). Beyond the bound
+    /// the plain `arp` filter stays. The kernel takes up to 4,096.
+    public static let defaultMaximumInstructions = 256
+
+    /// The program for an adapter answering for `served` whose control plane watches
+    /// `watched`, accepting `snapshotLength` bytes; nil when it would exceed
+    /// `maximumInstructions` (the caller falls back to the plain `arp` filter).
+    public init?(
+        served: [ClosedRange<UInt32>], watched: [ClosedRange<UInt32>], snapshotLength: UInt32,
+        maximumInstructions: Int = Self.defaultMaximumInstructions
+    ) {
+        let fixed = 29 + 1 + 1  // header, txa, final return
+        guard fixed + 3 * (served.count + watched.count) <= maximumInstructions else { return nil }
+        self.served = served
+        self.watched = watched
+        let accept = Instruction(code: Op.ret | Op.k, k: snapshotLength)
+        let reject = Instruction(code: Op.ret | Op.k, k: 0)
+        var program: [Instruction] = [
+            // 0: the EtherType.
+            Instruction(code: Op.ldh, k: 12),
+            Instruction(code: Op.jeq, jt: 8, jf: 0, k: 0x0806),  // 1: ARP -> 10
+            Instruction(code: Op.jeq, jt: 3, jf: 0, k: 0x8100),  // 2: 802.1Q -> 6
+            Instruction(code: Op.jeq, jt: 2, jf: 0, k: 0x88a8),  // 3: 802.1ad -> 6
+            Instruction(code: Op.jeq, jt: 1, jf: 0, k: 0x9100),  // 4: old QinQ -> 6
+            reject,  // 5: not ARP
+            Instruction(code: Op.ldh, k: 16),  // 6: the EtherType behind one tag
+            Instruction(code: Op.jeq, jt: 0, jf: 1, k: 0x0806),  // 7
+            accept,  // 8: tagged ARP
+            reject,  // 9
+            Instruction(code: Op.ldLength),  // 10: frame length
+            Instruction(code: Op.jge, jt: 1, jf: 0, k: 42),  // 11
+            accept,  // 12: too short to be a request: the codec counts it as malformed
+            Instruction(code: Op.ldw, k: 14),  // 13: hardware type, protocol type
+            Instruction(code: Op.jeq, jt: 1, jf: 0, k: 0x0001_0800),  // 14
+            accept,  // 15: not Ethernet/IPv4 ARP
+            Instruction(code: Op.ldh, k: 18),  // 16: hardware and protocol lengths
+            Instruction(code: Op.jeq, jt: 1, jf: 0, k: 0x0604),  // 17
+            accept,  // 18: bad lengths
+            Instruction(code: Op.ldh, k: 20),  // 19: opcode
+            Instruction(code: Op.jeq, jt: 1, jf: 0, k: 1),  // 20
+            accept,  // 21: a reply or another opcode
+            Instruction(code: Op.ldw, k: 28),  // 22: sender IP
+            Instruction(code: Op.jeq, jt: 0, jf: 1, k: 0),  // 23
+            accept,  // 24: a probe
+            Instruction(code: Op.tax),  // 25: X = sender IP
+            Instruction(code: Op.ldw, k: 38),  // 26: target IP
+            Instruction(code: Op.jeqX, jt: 0, jf: 1),  // 27
+            accept,  // 28: gratuitous
+        ]
+        for range in served { program += Self.rangeCheck(range, accept: accept) }
+        program.append(Instruction(code: Op.txa))
+        for range in watched { program += Self.rangeCheck(range, accept: accept) }
+        program.append(reject)
+        instructions = program
+    }
+
+    /// `A in range ? accept : fall through`, in 3 instructions.
+    private static func rangeCheck(_ range: ClosedRange<UInt32>, accept: Instruction) -> [Instruction] {
+        [
+            Instruction(code: Op.jge, jt: 0, jf: 2, k: range.lowerBound),
+            Instruction(code: Op.jgt, jt: 1, jf: 0, k: range.upperBound),
+            accept,
+        ]
+    }
+
+    /// The merged ranges (host byte order values) of `addresses`, sorted.
+    public static func ranges(of addresses: AddressSet) -> [ClosedRange<UInt32>] {
+        var values = addresses.elements.map(\.rawValue)
+        values.sort()
+        var ranges: [ClosedRange<UInt32>] = []
+        for value in values {
+            if let open = ranges.last, open.upperBound != .max, value == open.upperBound + 1 {
+                ranges[ranges.count - 1] = open.lowerBound...value
+            } else {
+                ranges.append(value...value)
+            }
+        }
+        return ranges
+    }
+
+    /// cBPF opcodes (linux/filter.h, linux/bpf_common.h).
+    enum Op {
+        static let ldw: UInt16 = 0x20  // BPF_LD | BPF_W | BPF_ABS
+        static let ldh: UInt16 = 0x28  // BPF_LD | BPF_H | BPF_ABS
+        static let ldLength: UInt16 = 0x80  // BPF_LD | BPF_W | BPF_LEN
+        static let jeq: UInt16 = 0x15  // BPF_JMP | BPF_JEQ | BPF_K
+        static let jeqX: UInt16 = 0x1d  // BPF_JMP | BPF_JEQ | BPF_X
+        static let jgt: UInt16 = 0x25  // BPF_JMP | BPF_JGT | BPF_K
+        static let jge: UInt16 = 0x35  // BPF_JMP | BPF_JGE | BPF_K
+        static let ret: UInt16 = 0x06  // BPF_RET
+        static let k: UInt16 = 0x00  // BPF_K
+        static let tax: UInt16 = 0x07  // BPF_MISC | BPF_TAX
+        static let txa: UInt16 = 0x87  // BPF_MISC | BPF_TXA
+    }
+}
