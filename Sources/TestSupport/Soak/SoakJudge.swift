@@ -1,0 +1,70 @@
+/// Judges a soak against issue 11's criteria: RSS growth under 5 % from the first report
+/// after the trace ring is full to the end; file descriptors and threads flat; no VIP stuck;
+/// no wrong reply; and the daemon and its clients alive at the end.
+public enum SoakJudge {
+    /// Open descriptors a sample may catch beyond the steady set: the soak's own status
+    /// poller and status client each hold one connection for a moment.
+    public static let fileDescriptorSlack = 2
+    /// RSS growth allowed after the trace ring is full, percent.
+    public static let residentGrowthLimitPercent = 5.0
+
+    /// The criteria for `report` (its samples and totals filled in).
+    public static func criteria(_ report: SoakReport) -> [SoakCriterion] {
+        var result: [SoakCriterion] = []
+        let samples = report.samples
+
+        // RSS, from the first sample with the ring full to the last sample.
+        if let baseline = samples.firstIndex(where: { $0.traceCapacity > 0 && $0.traceFill >= $0.traceCapacity }),
+            baseline < samples.count - 1, samples[baseline].residentKiB > 0
+        {
+            let start = samples[baseline].residentKiB
+            let end = samples[samples.count - 1].residentKiB
+            let peak = samples[baseline...].map(\.residentKiB).max() ?? end
+            let growth = 100 * Double(end - start) / Double(start)
+            result.append(.init(
+                name: "RSS growth < 5 % after the trace ring is full", met: growth < residentGrowthLimitPercent,
+                detail: "from \(kib(start)) at t=\(SoakSample.format(samples[baseline].elapsedSeconds, 0))s (ring full) to \(kib(end)) at the end: "
+                    + "\(SoakSample.format(growth, 2)) % (peak \(kib(peak)))"))
+        } else {
+            result.append(.init(
+                name: "RSS growth < 5 % after the trace ring is full", met: nil,
+                detail: "not judged: the trace ring was not full before the last report line (fill \(samples.last.map { "\($0.traceFill)/\($0.traceCapacity)" } ?? "-"))"))
+        }
+
+        if let first = samples.first, let last = samples.last {
+            let fds = samples.map(\.fileDescriptors)
+            result.append(.init(
+                name: "file descriptors flat", met: abs(last.fileDescriptors - first.fileDescriptors) <= fileDescriptorSlack,
+                detail: "start \(first.fileDescriptors), end \(last.fileDescriptors), min \(fds.min()!), max \(fds.max()!) (max - min \(fds.max()! - fds.min()!)); "
+                    + "allowed |end - start| <= \(fileDescriptorSlack) (a status connection caught open)"))
+            let threads = samples.map(\.threads)
+            result.append(.init(
+                name: "threads flat", met: last.threads == first.threads,
+                detail: "start \(first.threads), end \(last.threads), min \(threads.min()!), max \(threads.max()!) (max - min \(threads.max()! - threads.min()!))"))
+        } else {
+            result.append(.init(name: "file descriptors flat", met: false, detail: "no report line"))
+            result.append(.init(name: "threads flat", met: false, detail: "no report line"))
+        }
+
+        let stuck = report.stuckVIPs.keys.sorted()
+        let final = report.finalNotActive.sorted { $0.key < $1.key }
+        result.append(.init(
+            name: "0 VIPs stuck", met: stuck.isEmpty && final.isEmpty,
+            detail: "stuck during the run (not active > \(SoakSample.format(report.stuckAfterSeconds, 1)) s): \(stuck.count)\(stuck.isEmpty ? "" : " \(stuck.prefix(10))"); "
+                + "not active at the end: \(final.count)\(final.isEmpty ? "" : " \(final.prefix(10).map { "\($0.key)=\($0.value)" })")"))
+
+        result.append(.init(
+            name: "0 wrong replies",
+            met: report.wrongReplies == 0 && report.repliesUnchecked == 0 && report.repliesChecked > 0,
+            detail: "\(report.wrongReplies) wrong of \(report.repliesChecked) checked (\(report.repliesHeard) heard, \(report.repliesUnchecked) unchecked)"
+                + (report.wrongExamples.first.map { "; first: \($0.vip) from \($0.mac): \($0.reason)" } ?? "")))
+
+        result.append(.init(
+            name: "daemon and clients alive", met: report.daemonAlive && report.traceFollowerAlive && report.statusFailures == 0,
+            detail: "daemon \(report.daemonAlive ? "running" : "gone"), trace --follow \(report.traceFollowerAlive ? "running" : "gone") (\(report.traceFollowerRecords) records), "
+                + "status polls \(report.statusPolls) + calls \(report.statusCalls), failures \(report.statusFailures), dumps \(report.dumpsWritten)/\(report.dumpsRequested)"))
+        return result
+    }
+
+    private static func kib(_ value: Int) -> String { "\(SoakSample.format(Double(value) / 1024, 1)) MiB" }
+}
