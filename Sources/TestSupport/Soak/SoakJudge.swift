@@ -1,6 +1,7 @@
 /// Judges a soak against issue 11's criteria: RSS growth under 5 % from the first report
 /// after the trace ring is full to the end; file descriptors and threads flat; no VIP stuck;
-/// no wrong reply; and the daemon and its clients alive at the end.
+/// no wrong reply; and the daemon and its clients alive at the end (every status call
+/// answered, every SIGUSR1 dump written).
 public enum SoakJudge {
     /// Open descriptors a sample may catch beyond the steady set: the soak's own status
     /// poller and status client each hold one connection for a moment.
@@ -60,7 +61,7 @@ public enum SoakJudge {
                 + (report.wrongExamples.first.map { "; first: \($0.vip) from \($0.mac): \($0.reason)" } ?? "")))
 
         result.append(.init(
-            name: "daemon and clients alive", met: report.daemonAlive && report.traceFollowerAlive && report.statusFailures == 0,
+            name: "daemon and clients alive", met: report.daemonAlive && report.traceFollowerAlive && report.statusFailures == 0 && report.dumpsWritten >= report.dumpsRequested,
             detail: "daemon \(report.daemonAlive ? "running" : "gone"), trace --follow \(report.traceFollowerAlive ? "running" : "gone") (\(report.traceFollowerRecords) records), "
                 + "status polls \(report.statusPolls) + calls \(report.statusCalls), failures \(report.statusFailures), dumps \(report.dumpsWritten)/\(report.dumpsRequested)"))
         return result

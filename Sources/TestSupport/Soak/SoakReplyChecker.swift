@@ -65,6 +65,12 @@ public struct SoakWrongReply: Sendable, Equatable, Codable {
 /// the capture threads read (a move publishes the new agent's table before the old one is
 /// withdrawn: make-before-break), and for a reply that waited in a socket buffer.
 ///
+/// The snapshots come from polling `status --all`; two changes of one VIP can fall between
+/// two polls (a failover, then a reload withdrawing the VIP, 0.5 s apart). So the daemon's
+/// own record of each agent selection, its state trace (``recordSelection(of:mac:at:)``),
+/// also counts: a MAC the trace shows selected as `v`'s agent at a time in
+/// `[prev(t − grace), t + grace]` is allowed too.
+///
 /// A reply is judged once a snapshot at or after `t + grace` exists (``check()``), or at
 /// the end over what there is (``finish()``).
 public struct SoakReplyChecker: Sendable {
@@ -80,6 +86,8 @@ public struct SoakReplyChecker: Sendable {
     public let exampleLimit: Int
 
     private var snapshots: [SoakAgentSnapshot] = []
+    private var selections: [IPv4Address: [(at: Int64, mac: MACAddress)]] = [:]
+    private var selectionsPrunedAt: Int64 = 0
     private var pending: [SoakReply] = []
     private var pendingStart = 0
 
@@ -96,6 +104,11 @@ public struct SoakReplyChecker: Sendable {
     public mutating func record(_ snapshot: SoakAgentSnapshot) {
         if let last = snapshots.last, snapshot.at < last.at { return }
         snapshots.append(snapshot)
+    }
+
+    /// Adds one agent selection from the daemon's trace: `mac` became `vip`'s agent at `at`.
+    public mutating func recordSelection(of vip: IPv4Address, mac: MACAddress, at: Int64) {
+        selections[vip, default: []].append((at, mac))
     }
 
     /// Adds replies to judge, in the order they were received (the generator's ring keeps it).
@@ -129,11 +142,22 @@ public struct SoakReplyChecker: Sendable {
         let horizon = (pendingStart < pending.count ? pending[pendingStart].at : Int64.max) - grace
         let keepFrom = max(0, (lastIndex(atOrBefore: horizon) ?? 0))
         if keepFrom > 64 { snapshots.removeFirst(keepFrom) }
+        // Selections older than the first snapshot kept are in it (when still current).
+        if let first = snapshots.first?.at, first - selectionsPrunedAt > 10_000_000_000 {
+            selectionsPrunedAt = first
+            selections = selections.compactMapValues { list in
+                let kept = list.filter { $0.at >= first }
+                return kept.isEmpty ? nil : kept
+            }
+        }
     }
 
     private mutating func judge(_ reply: SoakReply) {
         checked += 1
-        if let reason = Self.fault(reply, in: window(for: reply)) {
+        let window = window(for: reply)
+        let from = min(window.first?.at ?? reply.at, reply.at - grace)
+        let selected = (selections[reply.vip] ?? []).filter { $0.at >= from && $0.at <= reply.at + grace }.map(\.mac)
+        if let reason = Self.fault(reply, in: window, selected: selected) {
             wrong += 1
             if examples.count < exampleLimit {
                 examples.append(.init(at: reply.at, vip: reply.vip.description, mac: reply.mac.description, reason: reason))
@@ -148,13 +172,14 @@ public struct SoakReplyChecker: Sendable {
         return snapshots[first..<max(first + 1, afterEnd)]
     }
 
-    /// Why `reply` is wrong given the snapshots of its window, or nil when it is right.
-    static func fault(_ reply: SoakReply, in window: ArraySlice<SoakAgentSnapshot>) -> String? {
+    /// Why `reply` is wrong given the snapshots of its window and the trace's selections in
+    /// it, or nil when it is right.
+    static func fault(_ reply: SoakReply, in window: ArraySlice<SoakAgentSnapshot>, selected: [MACAddress]) -> String? {
         if reply.ethernetSourceDiffers { return "Ethernet source differs from the ARP sender MAC" }
-        let agents = Set(window.compactMap { $0.agents[reply.vip] })
+        let agents = Set(window.compactMap { $0.agents[reply.vip] } + selected)
         if agents.contains(reply.mac) { return nil }
-        if agents.isEmpty { return "the VIP had no agent in any status of the window (\(window.count) snapshots)" }
-        return "not the agent: status said \(agents.map(\.description).sorted().joined(separator: " or "))"
+        if agents.isEmpty { return "the VIP had no agent in any status of the window (\(window.count) snapshots) nor in the trace" }
+        return "not the agent: status and trace said \(agents.map(\.description).sorted().joined(separator: " or "))"
     }
 
     /// Index of the last snapshot taken at or before `time`.

@@ -39,6 +39,11 @@ actor SoakLedger {
         checker.check()
     }
 
+    /// Adds agent selections from the daemon's trace.
+    func selected(_ selections: [TraceFollowerTail.Selection]) {
+        for selection in selections { checker.recordSelection(of: selection.vip, mac: selection.mac, at: selection.at) }
+    }
+
     /// Adds replies heard (in order).
     func add(_ replies: [SoakReply]) {
         checker.add(replies)

@@ -61,7 +61,7 @@ struct SoakRunner: Sendable {
         track(process)
         let ledger = SoakLedger(
             graceNanoseconds: Int64(plan.graceMilliseconds) * 1_000_000, stuckAfterNanoseconds: Int64(plan.stuckAfter * 1e9))
-        try await waitAllActive(process, ledger: ledger, count: vipsA.count, timeout: .seconds(180))
+        try await waitAllActive(process, ledger: ledger, count: vipsA.count, timeout: .seconds(180), observe: false)
 
         let follower = try LabProcess(
             binary: daemon, namespace: lab.host, arguments: ["trace", "--follow", "--socket", socket], logPath: followerPath)
@@ -74,6 +74,7 @@ struct SoakRunner: Sendable {
 
         let clock = ContinuousClock()
         let start = clock.now
+        var tailAfterLoad = TraceFollowerTail(path: followerPath)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.poll(ledger: ledger) }
             group.addTask { await self.flap(lab, ledger: ledger) }
@@ -81,10 +82,12 @@ struct SoakRunner: Sendable {
             group.addTask { await self.statusClient(ledger: ledger) }
             group.addTask { await self.dump(process, ledger: ledger) }
 
+            var tail = TraceFollowerTail(path: followerPath)
             var previous = (at: start, counters: generator.counters)
             var nextReport = start + .seconds(plan.reportEvery)
             while true {
                 try await Task.sleep(for: .milliseconds(200))
+                await ledger.selected(tail.read())  // before the replies: a selection is never later than its replies
                 await ledger.add(generator.drain())
                 guard clock.now >= nextReport else { continue }
                 nextReport += .seconds(plan.reportEvery)
@@ -98,7 +101,7 @@ struct SoakRunner: Sendable {
                 let sample = SoakSample(
                     elapsedSeconds: Self.seconds(now.at - start), residentKiB: gauges.residentKiB,
                     fileDescriptors: gauges.fileDescriptors, threads: gauges.threads,
-                    traceFill: min(traceCapacity, Self.latestSequence(in: followerPath)), traceCapacity: traceCapacity,
+                    traceFill: min(traceCapacity, tail.latestSequence), traceCapacity: traceCapacity,
                     vipsByState: Dictionary(grouping: states.values, by: { $0 }).mapValues(\.count),
                     requestsPerSecond: Double(now.counters.sent - previous.counters.sent) / interval,
                     repliesPerSecond: Double(now.counters.replies - previous.counters.replies) / interval,
@@ -111,21 +114,30 @@ struct SoakRunner: Sendable {
             }
             group.cancelAll()
             try? await group.waitForAll()
+            await ledger.selected(tail.read())
+            tailAfterLoad = tail
         }
 
         // Wind down: carriers back, load stopped, every reply judged.
         progress("stopping the load")
         for adapter in lab.adapters { try? await lab.restoreCarrier(adapter.name) }
         generator.stop()
+        await ledger.selected(tailAfterLoad.read())
         await ledger.add(generator.drain())
         let counters = generator.counters
         report.daemonAlive = process.isRunning
         report.traceFollowerAlive = follower.isRunning
 
         // Settle, then the final status: every configured VIP must be active.
-        progress("settling")
-        let settled = try await waitAllActive(process, ledger: ledger, count: nil, timeout: .seconds(plan.stuckAfter))
-        report.finalNotActive = Dictionary(uniqueKeysWithValues: settled.filter { $0.value != "active" && $0.value != "withdrawn" }.map { ($0.key.description, $0.value) })
+        if report.daemonAlive {
+            progress("settling")
+            let settled = try await waitAllActive(process, ledger: ledger, count: nil, timeout: .seconds(plan.stuckAfter))
+            report.finalNotActive = Dictionary(
+                uniqueKeysWithValues: settled.filter { $0.value != "active" && $0.value != "withdrawn" }.map { ($0.key.description, $0.value) })
+        } else {
+            report.finalNotActive = ["*": "the daemon exited; see its log"]
+        }
+        await ledger.selected(tailAfterLoad.read())
         await ledger.finish()
 
         let checker = await ledger.checker
@@ -145,7 +157,8 @@ struct SoakRunner: Sendable {
         report.dumpsRequested = await ledger.dumpsRequested
         report.dumpsWritten = ((try? FileManager.default.contentsOfDirectory(atPath: "\(folder)/state")) ?? []).filter { $0.hasPrefix("trace-") }.count
         await follower.stop()
-        report.traceFollowerRecords = Self.lineCount(followerPath)
+        _ = tailAfterLoad.read()
+        report.traceFollowerRecords = tailAfterLoad.records
         report.loadAverageEnd = ProcessGauges.loadAverage()
         report.criteria = SoakJudge.criteria(report)
         return report
@@ -154,21 +167,25 @@ struct SoakRunner: Sendable {
     // MARK: The clients and events
 
     /// `proxyarpd status --all --json`, decoded; nil (and counted) on failure.
-    private func status(ledger: SoakLedger) async -> StatusReport? {
+    private func status(ledger: SoakLedger, counting: Bool = true) async -> StatusReport? {
+        // Not counted: before the daemon listens (start-up), and a call cut short by the end of the run.
+        func failed(_ why: String) async {
+            if counting && !Task.isCancelled { await ledger.statusFailed(why) }
+        }
         do {
             let result = try await Command.run(daemon, ["status", "--all", "--json", "--socket", socket], check: false)
             guard result.succeeded, let line = result.output.split(separator: "\n").last else {
-                await ledger.statusFailed("status --all --json: exit \(result.exitCode.map(String.init) ?? "signal"): \(result.error.prefix(200))")
+                await failed("status --all --json: exit \(result.exitCode.map(String.init) ?? "signal"): \(result.error.prefix(200))")
                 return nil
             }
             let reply = try ControlCodec.decode(ControlReply.self, from: line)
             guard reply.ok, let status = reply.status else {
-                await ledger.statusFailed("status --all --json: \(reply.error ?? "no status")")
+                await failed("status --all --json: \(reply.error ?? "no status")")
                 return nil
             }
             return status
         } catch {
-            await ledger.statusFailed("status --all --json: \(error)")
+            await failed("status --all --json: \(error)")
             return nil
         }
     }
@@ -186,15 +203,19 @@ struct SoakRunner: Sendable {
     /// Polls until every listed VIP is active (and, with `count`, that many are listed), or
     /// `timeout`; returns the last states seen.
     @discardableResult
-    private func waitAllActive(_ process: LabProcess, ledger: SoakLedger, count: Int?, timeout: Duration) async throws -> [IPv4Address: String] {
+    /// `observe`: hand the statuses to the checker and the stuck tracker (not during the
+    /// first activation, which is not the soak's business).
+    private func waitAllActive(
+        _ process: LabProcess, ledger: SoakLedger, count: Int?, timeout: Duration, observe: Bool = true
+    ) async throws -> [IPv4Address: String] {
         let clock = ContinuousClock()
         let start = clock.now
         var states: [IPv4Address: String] = [:]
         while clock.now - start < timeout {
             try Task.checkCancellation()
             guard process.isRunning || process.processIdentifier == nil else { throw BenchFailure("the daemon exited; see \(process.logPath)") }
-            if let status = await status(ledger: ledger) {
-                await ledger.observe(status.engine.vips, at: status.monotonicNanoseconds)
+            if let status = await status(ledger: ledger, counting: count == nil) {
+                if observe { await ledger.observe(status.engine.vips, at: status.monotonicNanoseconds) }
                 states = Dictionary(status.engine.vips.map { ($0.vip, $0.state) }, uniquingKeysWith: { a, _ in a })
                 let configured = states.values.filter { $0 != "withdrawn" }
                 if configured.allSatisfy({ $0 == "active" }), configured.count >= (count ?? 1) { return states }
@@ -214,14 +235,18 @@ struct SoakRunner: Sendable {
             guard !Task.isCancelled else { return }
             let name = lab.adapters[index % lab.adapters.count].name
             index += 1
-            do {
+            // The `ip` commands run in their own tasks: the end of the run does not cut them short.
+            let pause = plan.flapPause
+            let outcome = await Task {
                 try await lab.cutCarrier(name)
-                try? await Task.sleep(for: .seconds(plan.flapPause))
+                try? await Task.sleep(for: .seconds(pause))
                 try await lab.restoreCarrier(name)
-                await ledger.flapped()
-            } catch {
+            }.result
+            switch outcome {
+            case .success: await ledger.flapped()
+            case .failure(let error):
                 progress("flap of \(name) failed: \(error)")
-                try? await lab.restoreCarrier(name)
+                _ = await Task { try await lab.restoreCarrier(name) }.result
             }
         }
     }
@@ -251,7 +276,7 @@ struct SoakRunner: Sendable {
             let result = try? await Command.run(daemon, ["status", "--socket", socket], check: false)
             if let result, result.succeeded, result.output.contains("active") {
                 await ledger.statusCalled()
-            } else {
+            } else if !Task.isCancelled {
                 await ledger.statusFailed("status: \(result.map { "exit \($0.exitCode.map(String.init) ?? "signal"): \($0.error.prefix(200))" } ?? "could not run")")
             }
         }
@@ -273,31 +298,5 @@ struct SoakRunner: Sendable {
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    /// The `sequence` of the last complete record in the follower's output (0 when none).
-    static func latestSequence(in path: String) -> Int {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
-        defer { try? handle.close() }
-        let end = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: end > 16_384 ? end - 16_384 : 0)
-        let text = String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
-        for line in text.split(separator: "\n").reversed() where line.hasPrefix("{") && line.hasSuffix("}") {
-            guard let range = line.range(of: "\"sequence\":") else { continue }
-            let digits = line[range.upperBound...].prefix { $0.isNumber }
-            if let value = Int(digits) { return value }
-        }
-        return 0
-    }
-
-    /// Lines of the file at `path` that hold a record.
-    static func lineCount(_ path: String) -> Int {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
-        defer { try? handle.close() }
-        var count = 0
-        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            count += chunk.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
-        }
-        return count
     }
 }
