@@ -126,7 +126,7 @@ struct SoakCheckerTests {
         var clean = SoakReport(
             daemon: "d", plannedSeconds: 90, offeredRate: 1000, vipsA: 10, vipsB: 10, vipsAsked: 10, adapters: ["h0"],
             blockPrefixLength: 26, graceMilliseconds: 500, stuckAfterSeconds: 10)
-        clean.samples = [sample(30, rss: 50_000, fds: 29, fill: 50), sample(60, rss: 51_000, fds: 29, fill: 100), sample(90, rss: 52_000, fds: 30, fill: 100)]
+        clean.samples = [sample(30, rss: 50_000, fds: 29, fill: 50), sample(60, rss: 51_000, fds: 30, fill: 100), sample(90, rss: 52_000, fds: 29, fill: 100)]
         clean.repliesHeard = 1000
         clean.repliesChecked = 1000
         clean.daemonAlive = true
@@ -145,8 +145,11 @@ struct SoakCheckerTests {
         stuck.stuckVIPs = ["198.18.0.100": 12]
         #expect(SoakJudge.criteria(stuck).contains { $0.name == "0 VIPs stuck" && $0.met == false })
         var leak = clean
-        leak.samples[2].fileDescriptors = 40
+        leak.samples[2].fileDescriptors = 30
         #expect(SoakJudge.criteria(leak).contains { $0.name == "file descriptors flat" && $0.met == false })
+        var threads = clean
+        threads.samples[2].threads = 12
+        #expect(SoakJudge.criteria(threads).contains { $0.name == "threads flat" && $0.met == false })
         var growth = clean
         growth.samples[2].residentKiB = 54_000  // 5.9 % over the 51,000 KiB at ring full
         #expect(SoakJudge.criteria(growth).contains { $0.name.hasPrefix("RSS growth") && $0.met == false })

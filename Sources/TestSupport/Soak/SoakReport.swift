@@ -4,10 +4,17 @@ public struct SoakSample: Sendable, Equatable, Codable {
     public var elapsedSeconds: Double
     /// The daemon's `VmRSS` (`/proc/PID/status`), KiB.
     public var residentKiB: Int
-    /// Open file descriptors (`/proc/PID/fd`).
+    /// Open file descriptors (`/proc/PID/fd`): the fewest of a burst of readings (2 s), so
+    /// that a descriptor open for a moment (a status connection, a dump being written) is
+    /// not counted; a leaked one is in every reading.
     public var fileDescriptors: Int
-    /// Threads (`Threads:` of `/proc/PID/status`).
+    /// Threads (`Threads:` of `/proc/PID/status`), the fewest of the same burst (libdispatch
+    /// starts and ends a worker thread now and then).
     public var threads: Int
+    /// The most descriptors in the burst.
+    public var fileDescriptorsPeak: Int
+    /// The most threads in the burst.
+    public var threadsPeak: Int
     /// Records in the trace ring: min(capacity, latest sequence number seen by the follower).
     public var traceFill: Int
     /// The ring's capacity.
@@ -29,7 +36,8 @@ public struct SoakSample: Sendable, Equatable, Codable {
 
     /// Creates a sample.
     public init(
-        elapsedSeconds: Double, residentKiB: Int, fileDescriptors: Int, threads: Int, traceFill: Int, traceCapacity: Int,
+        elapsedSeconds: Double, residentKiB: Int, fileDescriptors: Int, threads: Int, fileDescriptorsPeak: Int? = nil,
+        threadsPeak: Int? = nil, traceFill: Int, traceCapacity: Int,
         vipsByState: [String: Int], requestsPerSecond: Double, repliesPerSecond: Double, wrongReplies: UInt64, stuckVIPs: Int,
         flaps: Int, reloads: Int
     ) {
@@ -37,6 +45,8 @@ public struct SoakSample: Sendable, Equatable, Codable {
         self.residentKiB = residentKiB
         self.fileDescriptors = fileDescriptors
         self.threads = threads
+        self.fileDescriptorsPeak = fileDescriptorsPeak ?? fileDescriptors
+        self.threadsPeak = threadsPeak ?? threads
         self.traceFill = traceFill
         self.traceCapacity = traceCapacity
         self.vipsByState = vipsByState
@@ -51,8 +61,8 @@ public struct SoakSample: Sendable, Equatable, Codable {
     /// The report line.
     public var line: String {
         let states = vipsByState.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        return "t=\(Self.format(elapsedSeconds, 0))s rss=\(Self.format(Double(residentKiB) / 1024, 1))MiB fds=\(fileDescriptors) "
-            + "threads=\(threads) trace=\(traceFill)/\(traceCapacity) vips[\(states)] "
+        return "t=\(Self.format(elapsedSeconds, 0))s rss=\(Self.format(Double(residentKiB) / 1024, 1))MiB fds=\(fileDescriptors)(\(fileDescriptorsPeak)) "
+            + "threads=\(threads)(\(threadsPeak)) trace=\(traceFill)/\(traceCapacity) vips[\(states)] "
             + "req/s=\(Self.format(requestsPerSecond, 0)) replies/s=\(Self.format(repliesPerSecond, 0)) "
             + "wrong=\(wrongReplies) stuck=\(stuckVIPs) flaps=\(flaps) reloads=\(reloads)"
     }

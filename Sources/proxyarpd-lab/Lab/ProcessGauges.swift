@@ -23,6 +23,25 @@ struct ProcessGauges: Sendable, Equatable {
         return ProcessGauges(residentKiB: resident, threads: threads, fileDescriptors: fds.count)
     }
 
+    /// `count` readings `interval` apart: the steady value of each gauge is the smallest
+    /// (a thread or descriptor seen in only some readings is a transient one: a libdispatch
+    /// worker, a status connection, a file being written), the largest is kept too.
+    static func burst(_ pid: Int32, count: Int, interval: Duration) async -> (steady: ProcessGauges, peak: ProcessGauges)? {
+        var readings: [ProcessGauges] = []
+        for index in 0..<count {
+            if index > 0 { try? await Task.sleep(for: interval) }
+            guard let reading = read(pid) else { return nil }
+            readings.append(reading)
+        }
+        guard let last = readings.last else { return nil }
+        let steady = ProcessGauges(
+            residentKiB: last.residentKiB, threads: readings.map(\.threads).min()!, fileDescriptors: readings.map(\.fileDescriptors).min()!)
+        let peak = ProcessGauges(
+            residentKiB: readings.map(\.residentKiB).max()!, threads: readings.map(\.threads).max()!,
+            fileDescriptors: readings.map(\.fileDescriptors).max()!)
+        return (steady, peak)
+    }
+
     /// The 1, 5 and 15 minute load averages (`/proc/loadavg`).
     static func loadAverage() -> [Double] {
         let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""

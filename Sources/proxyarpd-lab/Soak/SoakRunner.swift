@@ -93,7 +93,9 @@ struct SoakRunner: Sendable {
                 nextReport += .seconds(plan.reportEvery)
                 let now = (at: clock.now, counters: generator.counters)
                 let interval = Self.seconds(now.at - previous.at)
-                guard let pid = process.processIdentifier, let gauges = ProcessGauges.read(pid) else {
+                guard let pid = process.processIdentifier,
+                    let (gauges, peak) = await ProcessGauges.burst(pid, count: 11, interval: .milliseconds(200))
+                else {
                     progress("the daemon is gone; see \(process.logPath)")
                     break
                 }
@@ -101,6 +103,7 @@ struct SoakRunner: Sendable {
                 let sample = SoakSample(
                     elapsedSeconds: Self.seconds(now.at - start), residentKiB: gauges.residentKiB,
                     fileDescriptors: gauges.fileDescriptors, threads: gauges.threads,
+                    fileDescriptorsPeak: peak.fileDescriptors, threadsPeak: peak.threads,
                     traceFill: min(traceCapacity, tail.latestSequence), traceCapacity: traceCapacity,
                     vipsByState: Dictionary(grouping: states.values, by: { $0 }).mapValues(\.count),
                     requestsPerSecond: Double(now.counters.sent - previous.counters.sent) / interval,
