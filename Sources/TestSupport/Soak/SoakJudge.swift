@@ -3,7 +3,7 @@
 /// no wrong reply; and the daemon and its clients alive at the end (every status call
 /// answered, every SIGUSR1 dump written).
 public enum SoakJudge {
-    /// How much the steady descriptor count (the fewest of a burst of readings, see
+    /// How much the steady descriptor count (the fewest of a burst of readings spanning a reload period, see
     /// ``SoakSample/fileDescriptors``) may differ between the first and the last line.
     public static let fileDescriptorSlack = 0
     /// RSS growth allowed after the trace ring is full, percent.
@@ -37,7 +37,7 @@ public enum SoakJudge {
             let fdPeak = samples.map(\.fileDescriptorsPeak).max()!
             result.append(.init(
                 name: "file descriptors flat", met: abs(last.fileDescriptors - first.fileDescriptors) <= fileDescriptorSlack,
-                detail: "steady (fewest of each line's 2 s burst): start \(first.fileDescriptors), end \(last.fileDescriptors), min \(fds.min()!), max \(fds.max()!) "
+                detail: "steady (fewest of each line's burst of readings): start \(first.fileDescriptors), end \(last.fileDescriptors), min \(fds.min()!), max \(fds.max()!) "
                     + "(max - min \(fds.max()! - fds.min()!)); any single reading: \(fdPeak) at most"))
             let threads = samples.map(\.threads)
             let threadPeak = samples.map(\.threadsPeak).max()!

@@ -4,12 +4,12 @@ public struct SoakSample: Sendable, Equatable, Codable {
     public var elapsedSeconds: Double
     /// The daemon's `VmRSS` (`/proc/PID/status`), KiB.
     public var residentKiB: Int
-    /// Open file descriptors (`/proc/PID/fd`): the fewest of a burst of readings (2 s), so
-    /// that a descriptor open for a moment (a status connection, a dump being written) is
-    /// not counted; a leaked one is in every reading.
+    /// Open file descriptors (`/proc/PID/fd`): the fewest of a burst of readings 0.5 s apart
+    /// spanning one reload period and a second, so that a descriptor open for a moment (a
+    /// status connection, a dump being written) is not counted; a leaked one is in every reading.
     public var fileDescriptors: Int
     /// Threads (`Threads:` of `/proc/PID/status`), the fewest of the same burst (libdispatch
-    /// starts and ends a worker thread now and then).
+    /// starts an overcommit worker around each SIGHUP and ends it seconds later).
     public var threads: Int
     /// The most descriptors in the burst.
     public var fileDescriptorsPeak: Int
@@ -120,6 +120,8 @@ public struct SoakReport: Sendable, Equatable, Codable {
     public var graceMilliseconds: Int
     /// The stuck bound, seconds.
     public var stuckAfterSeconds: Double
+    /// `timers.hold_down` of the run.
+    public var holdDown: String = "2s"
     /// The report lines.
     public var samples: [SoakSample] = []
     /// ARP requests sent.

@@ -38,6 +38,8 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds of allowance around a reply when judging its MAC (see the README's Soak section).") var graceMilliseconds = 500
     @Option(help: "Seconds a VIP may be seen not active before it counts as stuck.") var stuckAfter = 10.0
     @Option(help: "selection.block_prefix_length, 24...32.") var blockPrefixLength = 26
+    @Option(help: "timers.hold_down (doubled per failure within 60 s, up to x16: keep x16 under --flap-every x 4 adapters, or every adapter ends up held down).")
+    var holdDown = "500ms"
     @Flag(help: "Print the report as JSON (report lines go to standard error).") var json = false
     @Flag(help: "Keep the temporary directory (configs, daemon log, trace, dumps).") var keepFiles = false
 
@@ -59,7 +61,7 @@ struct SoakCommand: AsyncParsableCommand {
         let plan = SoakPlan(
             seconds: seconds ?? (minutes ?? 0) * 60, rate: rate, flapEvery: flapEvery, flapPause: flapPause, reloadEvery: reloadEvery,
             reportEvery: reportEvery, statusEvery: 5, pollEvery: 0.25, dumpEvery: dumpEvery, graceMilliseconds: graceMilliseconds,
-            stuckAfter: stuckAfter, blockPrefixLength: blockPrefixLength)
+            stuckAfter: stuckAfter, blockPrefixLength: blockPrefixLength, holdDown: holdDown)
         let json = self.json
         let runner = SoakRunner(daemon: binary, directory: directory, plan: plan) { line in
             if json { FileHandle.standardError.write(Data("\(line)\n".utf8)) } else { FileHandle.standardOutput.write(Data("\(line)\n".utf8)) }
@@ -94,7 +96,7 @@ struct SoakCommand: AsyncParsableCommand {
         func load(_ values: [Double]) -> String { values.map { SoakSample.format($0, 2) }.joined(separator: " ") }
         var lines = [
             "",
-            "soak summary: \(SoakSample.format(report.plannedSeconds / 60, 1)) min, \(report.vipsA)/\(report.vipsB) VIPs (configs A/B, \(report.vipsAsked) asked for), adapters \(report.adapters.joined(separator: ",")), blocks /\(report.blockPrefixLength)",
+            "soak summary: \(SoakSample.format(report.plannedSeconds / 60, 1)) min, \(report.vipsA)/\(report.vipsB) VIPs (configs A/B, \(report.vipsAsked) asked for), adapters \(report.adapters.joined(separator: ",")), blocks /\(report.blockPrefixLength), hold_down \(report.holdDown)",
             "  requests sent \(report.requestsSent), replies heard \(report.repliesHeard), checked \(report.repliesChecked), wrong \(report.wrongReplies), unchecked \(report.repliesUnchecked)",
             "  flaps \(report.flaps), reloads \(report.reloads), status polls \(report.statusPolls), status calls \(report.statusCalls), failures \(report.statusFailures), dumps \(report.dumpsWritten)/\(report.dumpsRequested), trace --follow records \(report.traceFollowerRecords)",
             "  load average at start \(load(report.loadAverageStart)), at end \(load(report.loadAverageEnd))",

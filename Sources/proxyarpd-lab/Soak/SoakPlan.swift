@@ -27,6 +27,11 @@ struct SoakPlan: Sendable {
     var stuckAfter: Double
     /// `selection.block_prefix_length`.
     var blockPrefixLength: Int
+    /// `timers.hold_down` (the daemon doubles it per failure within 60 s, up to ×16): with
+    /// every adapter flapping once per `flapEvery × adapters` seconds, a hold-down whose ×16 is
+    /// longer than that keeps every adapter in hold-down at once, for as long as the flapping
+    /// goes on (the default 2 s did, in the first 30-minute run: every VIP pending).
+    var holdDown: String
 
     /// The adapters: h0, h1, h2 on the client's subnet 198.18.0.0/24, h3 alone on 198.18.1.0/24
     /// (its VIPs fall back to the others when it flaps).

@@ -40,7 +40,8 @@ struct SoakRunner: Sendable {
     }
 
     private func configuration(_ lab: HostLab, _ entries: [String]) -> String {
-        LabDaemon.configuration(lab, folder: folder, vips: entries, blockPrefixLength: plan.blockPrefixLength)
+        LabDaemon.configuration(
+            lab, folder: folder, vips: entries, timers: ["hold_down": plan.holdDown], blockPrefixLength: plan.blockPrefixLength)
     }
 
     private func soak(_ lab: HostLab, track: (LabProcess) -> Void) async throws -> SoakReport {
@@ -54,6 +55,7 @@ struct SoakRunner: Sendable {
             daemon: daemon, plannedSeconds: plan.seconds, offeredRate: plan.rate, vipsA: vipsA.count, vipsB: vipsB.count,
             vipsAsked: asked.count, adapters: lab.adapters.map(\.name), blockPrefixLength: plan.blockPrefixLength,
             graceMilliseconds: plan.graceMilliseconds, stuckAfterSeconds: plan.stuckAfter)
+        report.holdDown = plan.holdDown
         report.loadAverageStart = ProcessGauges.loadAverage()
 
         progress("starting \(daemon) with \(vipsA.count) VIPs on \(lab.adapters.count) adapters")
@@ -72,6 +74,10 @@ struct SoakRunner: Sendable {
             vips: asked, rate: plan.rate)
         let configPath = LabDaemon.configPath(folder)
 
+        // Descriptors and threads are read as the fewest of a burst spanning one reload period
+        // and a second: a libdispatch worker started around each SIGHUP, and ended a few
+        // seconds later, is then not counted; a leaked thread is in every reading.
+        let burstReadings = Int((plan.reloadEvery + 1) / 0.5) + 1
         let clock = ContinuousClock()
         let start = clock.now
         var tailAfterLoad = TraceFollowerTail(path: followerPath)
@@ -94,7 +100,7 @@ struct SoakRunner: Sendable {
                 let now = (at: clock.now, counters: generator.counters)
                 let interval = Self.seconds(now.at - previous.at)
                 guard let pid = process.processIdentifier,
-                    let (gauges, peak) = await ProcessGauges.burst(pid, count: 11, interval: .milliseconds(200))
+                    let (gauges, peak) = await ProcessGauges.burst(pid, count: burstReadings, interval: .milliseconds(500))
                 else {
                     progress("the daemon is gone; see \(process.logPath)")
                     break
