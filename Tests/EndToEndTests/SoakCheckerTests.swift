@@ -148,7 +148,7 @@ struct SoakCheckerTests {
         leak.samples[2].fileDescriptors = 30
         #expect(SoakJudge.criteria(leak).contains { $0.name == "file descriptors flat" && $0.met == false })
         var threads = clean
-        threads.samples[2].threads = 12
+        threads.samples[2].threadsPeak = 12
         #expect(SoakJudge.criteria(threads).contains { $0.name == "threads flat" && $0.met == false })
         var growth = clean
         growth.samples[2].residentKiB = 54_000  // 5.9 % over the 51,000 KiB at ring full

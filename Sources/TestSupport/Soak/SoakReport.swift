@@ -9,11 +9,12 @@ public struct SoakSample: Sendable, Equatable, Codable {
     /// status connection, a dump being written) is not counted; a leaked one is in every reading.
     public var fileDescriptors: Int
     /// Threads (`Threads:` of `/proc/PID/status`), the fewest of the same burst (libdispatch
-    /// starts an overcommit worker around each SIGHUP and ends it seconds later).
+    /// keeps one or two overcommit workers alive in turn; ``threadsPeak`` is what is judged).
     public var threads: Int
     /// The most descriptors in the burst.
     public var fileDescriptorsPeak: Int
-    /// The most threads in the burst.
+    /// The most threads in the burst: the daemon's own threads plus libdispatch's workers at
+    /// their most; a leaked thread raises it.
     public var threadsPeak: Int
     /// Records in the trace ring: min(capacity, latest sequence number seen by the follower).
     public var traceFill: Int

@@ -74,9 +74,9 @@ struct SoakRunner: Sendable {
             vips: asked, rate: plan.rate)
         let configPath = LabDaemon.configPath(folder)
 
-        // Descriptors and threads are read as the fewest of a burst spanning one reload period
-        // and a second: a libdispatch worker started around each SIGHUP, and ended a few
-        // seconds later, is then not counted; a leaked thread is in every reading.
+        // Descriptors and threads are read in a burst spanning one reload period and a second:
+        // its fewest descriptors leave out those open for a moment (status connections, a
+        // dump, the reread file); its most threads bound libdispatch's coming and going workers.
         let burstReadings = Int((plan.reloadEvery + 1) / 0.5) + 1
         let clock = ContinuousClock()
         let start = clock.now
