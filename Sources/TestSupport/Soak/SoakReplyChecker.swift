@@ -84,6 +84,8 @@ public struct SoakReplyChecker: Sendable {
     public private(set) var examples: [SoakWrongReply] = []
     /// How many wrong replies are kept as examples.
     public let exampleLimit: Int
+    /// How long snapshots are kept for replies not added yet, nanoseconds.
+    public let retention: Int64
 
     private var snapshots: [SoakAgentSnapshot] = []
     private var selections: [IPv4Address: [(at: Int64, mac: MACAddress)]] = [:]
@@ -92,9 +94,10 @@ public struct SoakReplyChecker: Sendable {
     private var pendingStart = 0
 
     /// Creates a checker with `grace` nanoseconds around each reply.
-    public init(grace: Int64, exampleLimit: Int = 20) {
+    public init(grace: Int64, exampleLimit: Int = 20, retention: Int64 = 120_000_000_000) {
         self.grace = grace
         self.exampleLimit = exampleLimit
+        self.retention = retention
     }
 
     /// Replies not judged yet.
@@ -138,8 +141,13 @@ public struct SoakReplyChecker: Sendable {
             pending.removeFirst(pendingStart)
             pendingStart = 0
         }
-        // Keep the snapshots the oldest unjudged reply's window may start at.
-        let horizon = (pendingStart < pending.count ? pending[pendingStart].at : Int64.max) - grace
+        // Keep the snapshots the oldest unjudged reply's window may start at, and every one of
+        // the last ``retention``: replies are added in batches, late (the soak drains its
+        // generator after each report line's burst of readings), and a batch still to come
+        // needs the snapshots of its time. (Without the retention, a check with nothing
+        // pending kept only the latest snapshot, and the next batch was judged against it.)
+        let oldestPending = pendingStart < pending.count ? pending[pendingStart].at : Int64.max
+        let horizon = min(oldestPending, (snapshots.last?.at ?? 0) - retention) - grace
         let keepFrom = max(0, (lastIndex(atOrBefore: horizon) ?? 0))
         if keepFrom > 64 { snapshots.removeFirst(keepFrom) }
         // Selections older than the first snapshot kept are in it (when still current).
