@@ -1,9 +1,10 @@
 #ifndef PROXYARPD_CPACKETFLOOD_SHIM_H
 #define PROXYARPD_CPACKETFLOOD_SHIM_H
-// The traffic generator of `proxyarpd-lab bench` (lab only; the daemon never uses it):
-// a PACKET_MMAP TX ring (TPACKET_V2, PACKET_QDISC_BYPASS) that sends one ARP request frame,
-// paced or as fast as the sending core allows, from a thread pinned to one CPU, and a
-// receiver thread that counts ARP replies from a given sender IP with recvmmsg.
+// The traffic generator of `proxyarpd-lab bench` and `soak` (lab only; the daemon never
+// uses it). The bench: a PACKET_MMAP TX ring (TPACKET_V2, PACKET_QDISC_BYPASS) that sends
+// one ARP request frame, paced or as fast as the sending core allows, from a thread pinned
+// to one CPU. The soak: a paced sendmmsg sender over many frames until stopped. Both: a
+// receiver thread that counts ARP replies with recvmmsg (the soak's records each one).
 // Written in C so that the generator is not the bottleneck. Header only; nothing to link.
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -116,14 +119,52 @@ static inline int paf_open(const char *ifname, int protocol, int buffer_bytes) {
     return fd;
 }
 
+/// One ARP reply the soak's receiver heard: when (CLOCK_MONOTONIC), for which address
+/// (the ARP sender IP), from which MAC (the ARP sender hardware address), and whether the
+/// Ethernet source differed from it.
+typedef struct {
+    uint64_t at_ns;
+    uint32_t sender_ip_be;
+    uint8_t sender_mac[6];
+    uint8_t ethernet_source_differs;
+    uint8_t reserved;
+} paf_reply_record;
+
+/// A single-producer single-consumer ring of reply records (the receiver thread writes,
+/// the soak's drain reads). `capacity` is a power of two.
+typedef struct {
+    paf_reply_record *records;
+    uint64_t capacity;
+    uint64_t head;      // next to write (receiver)
+    uint64_t tail;      // next to read (drain)
+    uint64_t overflow;  // records lost because the ring was full
+} paf_reply_ring;
+
 typedef struct {
     int fd;
-    uint32_t sender_ip_be;
-    uint32_t target_ip_be;
+    uint32_t sender_ip_be;   // count replies from this address (0: from any address)
+    uint32_t target_ip_be;   // ...to this requester
     volatile int stop;
     uint64_t replies;
     uint64_t other;
+    paf_reply_ring *ring;    // when set, every counted reply is also recorded here
 } paf_receiver;
+
+static inline void paf_ring_push(paf_reply_ring *ring, const uint8_t *frame, uint32_t sender) {
+    uint64_t head = ring->head;
+    uint64_t tail = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+    if (head - tail >= ring->capacity) {
+        __atomic_fetch_add(&ring->overflow, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    paf_reply_record *record = &ring->records[head & (ring->capacity - 1)];
+    record->at_ns = paf_now_ns();
+    record->sender_ip_be = sender;
+    memcpy(record->sender_mac, frame + 22, 6);
+    record->ethernet_source_differs = memcmp(frame + 6, frame + 22, 6) != 0;
+    record->reserved = 0;
+    __atomic_store_n(&ring->head, head + 1, __ATOMIC_RELEASE);
+}
 
 static inline void *paf_receive_loop(void *context) {
     paf_receiver *receiver = (paf_receiver *)context;
@@ -148,13 +189,15 @@ static inline void *paf_receive_loop(void *context) {
             uint32_t sender, target;
             memcpy(&sender, frame + 28, 4);
             memcpy(&target, frame + 38, 4);
-            // A reply from the watched address to our requester (gratuitous replies, whose
-            // target is the VIP itself, are not counted).
+            // A reply from the watched address (or any, when none is watched) to our
+            // requester (gratuitous replies, whose target is the VIP itself, are not counted).
             if (messages[i].msg_len >= 42 && frame[12] == 0x08 && frame[13] == 0x06 && frame[20] == 0 &&
-                frame[21] == 2 && sender == receiver->sender_ip_be && target == receiver->target_ip_be) {
-                receiver->replies++;
+                frame[21] == 2 && (receiver->sender_ip_be == 0 || sender == receiver->sender_ip_be) &&
+                target == receiver->target_ip_be) {
+                __atomic_fetch_add(&receiver->replies, 1, __ATOMIC_RELAXED);
+                if (receiver->ring) paf_ring_push(receiver->ring, frame, sender);
             } else {
-                receiver->other++;
+                __atomic_fetch_add(&receiver->other, 1, __ATOMIC_RELAXED);
             }
         }
     }
@@ -319,6 +362,185 @@ static inline int paf_run_step(int send_fd, int receive_fd, const uint8_t *frame
     if (getsockopt(receive_fd, SOL_PACKET, PACKET_STATISTICS, &stats, &stats_length) == 0) out->receiver_drops = stats.tp_drops;
     munmap(ring.base, ring.size);
     return 0;
+}
+
+// The soak's load: a paced sendmmsg sender over many frames and a recording receiver.
+
+static inline void paf_pin(int cpu, paf_step_result *out) {
+    if (cpu < 0) return;
+    unsigned long set[16];
+    memset(set, 0, sizeof set);
+    if (cpu < 1024) set[cpu / (8 * sizeof(unsigned long))] |= 1ul << (cpu % (8 * sizeof(unsigned long)));
+    out->pinned = sched_setaffinity(0, sizeof set, set) == 0;
+}
+
+/// Sends `frame_count` frames of `length` bytes each (laid out back to back in `frames`),
+/// one after the other and round again, at `rate` frames/s in sendmmsg batches of `batch`
+/// paced on a monotonic schedule: `total` frames, or (`total` 0) until `*stop` is set.
+/// Adds to `out->sent`, `out->send_errors`, `out->offered` and sets `out->send_seconds`.
+static inline void paf_send_paced(int send_fd, const uint8_t *frames, int frame_count, int length, uint64_t rate,
+                                  uint64_t total, volatile int *stop, int batch, paf_step_result *out) {
+    if (batch < 1) batch = 1;
+    if (batch > 1024) batch = 1024;
+    if (frame_count < 1 || rate == 0) return;
+    struct paf_mmsghdr messages[1024];
+    struct iovec vectors[1024];
+    for (int i = 0; i < batch; i++) {
+        memset(&messages[i], 0, sizeof messages[i]);
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        vectors[i].iov_len = (size_t)length;
+    }
+    uint64_t start = paf_now_ns();
+    uint64_t offered = 0;
+    uint64_t next_frame = 0;
+    while (total == 0 ? !__atomic_load_n(stop, __ATOMIC_ACQUIRE) : offered < total) {
+        uint64_t due = start + (uint64_t)((double)offered * 1e9 / (double)rate);
+        uint64_t now = paf_now_ns();
+        while (now < due) {
+            uint64_t gap = due - now;
+            if (gap > 200000) {
+                struct timespec pause = {0, (long)(gap - 100000)};
+                nanosleep(&pause, NULL);
+            }
+            now = paf_now_ns();
+        }
+        uint64_t want = total != 0 && total - offered < (uint64_t)batch ? total - offered : (uint64_t)batch;
+        for (uint64_t i = 0; i < want; i++) {
+            vectors[i].iov_base = (void *)(frames + (size_t)(next_frame % (uint64_t)frame_count) * (size_t)length);
+            next_frame++;
+        }
+        int sent = sendmmsg(send_fd, messages, (unsigned int)want, 0);
+        if (sent > 0) __atomic_fetch_add(&out->sent, (uint64_t)sent, __ATOMIC_RELAXED);
+        else __atomic_fetch_add(&out->send_errors, 1, __ATOMIC_RELAXED);
+        offered += want;
+        __atomic_store_n(&out->offered, offered, __ATOMIC_RELAXED);
+    }
+    out->send_seconds = (double)(paf_now_ns() - start) / 1e9;
+}
+
+/// Opens `paf_open(ifname, protocol, buffer_bytes)` inside the network namespace at
+/// `netns_path` (`/var/run/netns/NAME`), from a helper thread that joins it and exits:
+/// the socket keeps the namespace, the calling process stays where it is. -errno on failure.
+typedef struct { const char *path; const char *ifname; int protocol; int buffer_bytes; int result; } paf_netns_open;
+
+static inline void *paf_netns_open_thread(void *context) {
+    paf_netns_open *request = (paf_netns_open *)context;
+    int ns = open(request->path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0) { request->result = -errno; return NULL; }
+    if (setns(ns, 0x40000000 /* CLONE_NEWNET */) != 0) { request->result = -errno; close(ns); return NULL; }
+    close(ns);
+    request->result = paf_open(request->ifname, request->protocol, request->buffer_bytes);
+    return NULL;
+}
+
+static inline int paf_open_in(const char *netns_path, const char *ifname, int protocol, int buffer_bytes) {
+    paf_netns_open request = {netns_path, ifname, protocol, buffer_bytes, -EINVAL};
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, paf_netns_open_thread, &request) != 0) return -EAGAIN;
+    pthread_join(thread, NULL);
+    return request.result;
+}
+
+/// A running load: a sender thread going round `frame_count` request frames at `rate`/s
+/// until stopped, and a receiver thread recording every ARP reply to the requester.
+typedef struct {
+    int send_fd;
+    int receive_fd;
+    uint8_t *frames;
+    int frame_count;
+    int length;
+    uint64_t rate;
+    volatile int stop;
+    paf_step_result sent;
+    paf_receiver receiver;
+    paf_reply_ring ring;
+    pthread_t sender_thread;
+    pthread_t receiver_thread;
+} paf_load;
+
+static inline void *paf_load_send(void *context) {
+    paf_load *load = (paf_load *)context;
+    paf_send_paced(load->send_fd, load->frames, load->frame_count, load->length, load->rate, 0, &load->stop, 32, &load->sent);
+    return NULL;
+}
+
+/// Starts a load on two open AF_PACKET sockets (which it closes at `paf_load_stop`).
+/// Copies the frames. `ring_capacity` is rounded up to a power of two. NULL on failure.
+static inline paf_load *paf_load_start(int send_fd, int receive_fd, const uint8_t *frames, int frame_count, int length,
+                                       uint32_t requester_ip_be, uint64_t rate, uint64_t ring_capacity) {
+    paf_load *load = (paf_load *)calloc(1, sizeof *load);
+    if (!load) return NULL;
+    uint64_t capacity = 1;
+    while (capacity < ring_capacity) capacity <<= 1;
+    load->ring.records = (paf_reply_record *)calloc(capacity, sizeof(paf_reply_record));
+    load->frames = (uint8_t *)malloc((size_t)frame_count * (size_t)length);
+    if (!load->ring.records || !load->frames) { free(load->ring.records); free(load->frames); free(load); return NULL; }
+    memcpy(load->frames, frames, (size_t)frame_count * (size_t)length);
+    load->ring.capacity = capacity;
+    load->send_fd = send_fd;
+    load->receive_fd = receive_fd;
+    load->frame_count = frame_count;
+    load->length = length;
+    load->rate = rate;
+    load->receiver.fd = receive_fd;
+    load->receiver.sender_ip_be = 0;
+    load->receiver.target_ip_be = requester_ip_be;
+    load->receiver.ring = &load->ring;
+    if (pthread_create(&load->receiver_thread, NULL, paf_receive_loop, &load->receiver) != 0) {
+        free(load->ring.records); free(load->frames); free(load); return NULL;
+    }
+    if (pthread_create(&load->sender_thread, NULL, paf_load_send, load) != 0) {
+        __atomic_store_n(&load->receiver.stop, 1, __ATOMIC_RELEASE);
+        pthread_join(load->receiver_thread, NULL);
+        free(load->ring.records); free(load->frames); free(load); return NULL;
+    }
+    return load;
+}
+
+/// Moves up to `max` recorded replies, oldest first, into `out`; returns how many.
+static inline int paf_load_drain(paf_load *load, paf_reply_record *out, int max) {
+    paf_reply_ring *ring = &load->ring;
+    uint64_t tail = ring->tail;
+    uint64_t head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+    int count = 0;
+    while (tail != head && count < max) {
+        out[count++] = ring->records[tail & (ring->capacity - 1)];
+        tail++;
+    }
+    __atomic_store_n(&ring->tail, tail, __ATOMIC_RELEASE);
+    return count;
+}
+
+/// Counters so far: requests sent, send errors, replies heard, other frames, records lost.
+typedef struct { uint64_t sent; uint64_t send_errors; uint64_t replies; uint64_t other; uint64_t overflow; } paf_load_counters;
+
+static inline paf_load_counters paf_load_read(paf_load *load) {
+    paf_load_counters counters;
+    counters.sent = __atomic_load_n(&load->sent.sent, __ATOMIC_RELAXED);
+    counters.send_errors = __atomic_load_n(&load->sent.send_errors, __ATOMIC_RELAXED);
+    counters.replies = __atomic_load_n(&load->receiver.replies, __ATOMIC_RELAXED);
+    counters.other = __atomic_load_n(&load->receiver.other, __ATOMIC_RELAXED);
+    counters.overflow = __atomic_load_n(&load->ring.overflow, __ATOMIC_RELAXED);
+    return counters;
+}
+
+/// Stops the sender, waits `tail_ms` for late replies, stops the receiver, closes both sockets.
+/// Call `paf_load_free` after the last drain.
+static inline void paf_load_stop(paf_load *load, int tail_ms) {
+    __atomic_store_n(&load->stop, 1, __ATOMIC_RELEASE);
+    pthread_join(load->sender_thread, NULL);
+    usleep((useconds_t)tail_ms * 1000);
+    __atomic_store_n(&load->receiver.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(load->receiver_thread, NULL);
+    close(load->send_fd);
+    close(load->receive_fd);
+}
+
+static inline void paf_load_free(paf_load *load) {
+    free(load->ring.records);
+    free(load->frames);
+    free(load);
 }
 
 #endif

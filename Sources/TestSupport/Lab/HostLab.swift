@@ -20,6 +20,14 @@ public struct HostLab: Sendable {
         public var address: IPv4Interface
         /// Its bridge port in the switch namespace.
         public var switchPort: String
+
+        /// Creates an adapter description (``build(prefix:adapters:)`` makes it).
+        public init(name: String, mac: MACAddress, address: IPv4Interface, switchPort: String) {
+            self.name = name
+            self.mac = mac
+            self.address = address
+            self.switchPort = switchPort
+        }
     }
 
     /// The namespaces.

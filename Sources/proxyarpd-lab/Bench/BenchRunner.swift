@@ -112,12 +112,10 @@ struct BenchRunner: Sendable {
         _ lab: HostLab, name: String, vips: [String], timers: [String: String] = [:], blockPrefixLength: Int = 32
     ) async throws -> LabProcess {
         let folder = "\(directory)/\(name)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let config = "\(folder)/proxyarpd.yaml"
-        let selection = "selection:\n  block_prefix_length: \(blockPrefixLength)\nio:\n  fast_path: \(fastPath)\n"
-        try lab.configurationYAML(vips: vips, directory: folder, timers: timers, extra: selection)
-            .write(toFile: config, atomically: true, encoding: .utf8)
-        return try LabProcess(binary: daemon, namespace: lab.host, arguments: ["run", "--config", config], logPath: "\(folder)/daemon.log")
+        let configuration = LabDaemon.configuration(
+            lab, folder: folder, vips: vips, timers: timers, blockPrefixLength: blockPrefixLength,
+            extra: "io:\n  fast_path: \(fastPath)\n")
+        return try LabDaemon.start(binary: daemon, in: lab, folder: folder, configuration: configuration)
     }
 
     /// Polls the daemon's log every 50 ms until its `VIPs activated` summary lines (one a
@@ -331,12 +329,7 @@ struct BenchRunner: Sendable {
     }
 
     static func residentMiB(_ process: LabProcess) -> Double? {
-        guard let pid = process.processIdentifier,
-            let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
-        else { return nil }
-        return kib / 1024
+        process.processIdentifier.flatMap(ProcessGauges.read).map { Double($0.residentKiB) / 1024 }
     }
 
     /// The largest `total=N` of the log's `VIPs activated` lines: activations since start.
