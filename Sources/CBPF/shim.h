@@ -11,9 +11,31 @@
 #include <bpf/bpf.h>
 #undef bpf_insn
 #include <linux/if_link.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <string.h>
 #include <unistd.h>
 #include <errno.h>
+
+/// 1 when `ifname`'s driver (ethtool ETHTOOL_GDRVINFO, in the caller's network namespace)
+/// is veth, 0 when it is another driver, -errno when it cannot be asked.
+static inline int proxyarpd_is_veth(const char *ifname) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct ethtool_drvinfo info;
+    memset(&info, 0, sizeof info);
+    info.cmd = ETHTOOL_GDRVINFO;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, ifname, IFNAMSIZ - 1);
+    request.ifr_data = (char *)&info;
+    int status = ioctl(fd, SIOCETHTOOL, &request) == 0 ? (strcmp(info.driver, "veth") == 0) : -errno;
+    close(fd);
+    return status;
+}
 
 /// Routes libbpf's own messages nowhere (the daemon logs what failed, with errno).
 static int proxyarpd_bpf_silent_print(enum libbpf_print_level level, const char *format, va_list args) {

@@ -15,6 +15,8 @@ public enum FastPathMode: String, Sendable, Equatable, CaseIterable {
     case pcap
     /// By the XDP program in the driver; the daemon refuses to start if it cannot attach.
     case xdp
-    /// XDP on the adapters where it attaches, pcap elsewhere (logged, with the reason).
+    /// XDP on the adapters where it attaches, pcap elsewhere (logged, with the reason). veth
+    /// adapters are left to pcap: an XDP_TX reply on a veth is delivered only when the peer
+    /// runs an XDP program, which the daemon cannot see from its side.
     case auto
 }

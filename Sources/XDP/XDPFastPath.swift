@@ -61,6 +61,11 @@ public final class XDPFastPath: FastPath {
     private let possibleCPUs: Int
     private let logger: Logger
     private let state: Mutex<State>
+    /// Whether ``attach(adapter:mac:)`` links the program to a veth adapter. A reply sent with
+    /// XDP_TX on a veth reaches the peer only if the peer runs an XDP program of its own (or
+    /// GRO): otherwise every reply is lost without a trace. `io.fast_path: xdp` says the
+    /// operator arranged that; `auto` leaves veth adapters to pcap.
+    public let attachesToVeth: Bool
 
     /// The most adapters one program serves (the size of its adapter maps).
     public static let maximumAdapters = 256
@@ -68,7 +73,8 @@ public final class XDPFastPath: FastPath {
     /// Loads the program with maps sized for `vipCapacity` VIPs (a VIP has at most two
     /// answer entries at once, during a make-before-break failover).
     /// - Throws: ``XDPError`` naming the libbpf step that failed.
-    public init(adapters: [AdapterName], vipCapacity: Int, logger: Logger) throws(XDPError) {
+    /// `attachesToVeth`: see ``attachesToVeth``.
+    public init(adapters: [AdapterName], vipCapacity: Int, attachesToVeth: Bool = true, logger: Logger) throws(XDPError) {
         guard adapters.count <= Self.maximumAdapters else {
             throw XDPError(operation: "load", code: 0, detail: "more than \(Self.maximumAdapters) adapters")
         }
@@ -106,6 +112,7 @@ public final class XDPFastPath: FastPath {
         possibleCPUs = Int(max(1, libbpf_num_possible_cpus()))
         slots = Dictionary(uniqueKeysWithValues: Set(adapters).sorted().enumerated().map { ($1, UInt32($0)) })
         self.logger = logger
+        self.attachesToVeth = attachesToVeth
         state = Mutex(State(object: object))
         let descriptors = [programFD, passProgramFD, answersFD, vipsFD, adaptersFD, ownMACsFD, adapterCountersFD, vipRepliesFD]
         if descriptors.contains(where: { $0 < 0 }) {
@@ -129,6 +136,10 @@ public final class XDPFastPath: FastPath {
         let name = adapter.rawValue
         let ifindex = if_nametoindex(name)
         guard ifindex != 0 else { throw .libbpf("if_nametoindex", -errno, adapter: name) }
+        if !attachesToVeth, proxyarpd_is_veth(name) == 1 {
+            throw XDPError(adapter: name, operation: "attach", code: 0, detail:
+                "a veth: XDP_TX replies reach its peer only if the peer runs an XDP program; io.fast_path auto answers it with pcap (xdp forces XDP)")
+        }
         detach(adapter: adapter)
         removeLeftover(ifindex: ifindex, adapter: name)
         // Load, link and bind under the lock: the object pointer never leaves the state.

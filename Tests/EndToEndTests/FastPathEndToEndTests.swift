@@ -48,6 +48,23 @@ struct FastPathEndToEndTests {
         }
     }
 
+    @Test("auto leaves veth adapters to pcap (an XDP_TX reply on a veth is lost unless its peer runs XDP): nothing attached, reason logged, every request answered")
+    func autoOnVeth() async throws {
+        try await DaemonLab.with("fpav", vips: Self.vips, fastPath: "auto") { daemon in
+            try await RestartEndToEndTests.waitForActive(daemon, count: Self.vips.count)
+            for vip in daemon.vips {
+                let macs = try await daemon.lab.arping(vip, count: 3, timeoutSeconds: 4)
+                #expect(macs.count == 3 && Set(macs).count == 1, "\(vip): three requests, three replies from one MAC: \(macs)")
+            }
+            for adapter in Self.adapters {
+                #expect(try await daemon.xdpPrograms(on: adapter).isEmpty, "\(adapter)")
+            }
+            #expect(daemon.log.contains("answering in pcap: xdp did not attach"))
+            #expect(daemon.log.contains("a veth: XDP_TX replies reach its peer only if the peer runs an XDP program"))
+            #expect(!daemon.log.contains("answering in xdp"))
+        }
+    }
+
     @Test("carrier loss on the agent: a 10 ms ping loses (next to) nothing, in both modes", arguments: ["pcap", "xdp"])
     func carrierLoss(mode: String) async throws {
         try await DaemonLab.with("fpc\(mode.prefix(1))", vips: Self.vips, fastPath: mode) { daemon in

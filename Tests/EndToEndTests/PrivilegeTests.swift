@@ -12,7 +12,7 @@ struct PrivilegeTests {
         defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
         try await DaemonLab.with(
             "priv", vips: ["198.18.0.100"],
-            extraConfig: "daemon:\n  user: nobody\n  state_directory: \(stateDirectory)\n"
+            extraConfig: "daemon:\n  user: nobody\n  state_directory: \(stateDirectory)\n", fastPath: "xdp"
         ) { daemon in
             let vip = IPv4Address("198.18.0.100")!
             let answers = try await daemon.waitForAnswers([vip])
@@ -49,7 +49,7 @@ struct PrivilegeTests {
             #expect(newMAC != nil && newMAC != oldMAC)
             #expect(daemon.log.contains("VIP failed over"))
             #expect(try await daemon.loopbackVIPs().contains(vip))
-            // The default fast path is XDP here: its maps follow the failover after the drop
+            // XDP (forced: the lab's switch ports run XDP_PASS): its maps follow the failover after the drop
             // (map writes go through descriptors opened as root and need no capability).
             #expect(daemon.log.contains("answering in xdp"))
             #expect(!daemon.log.contains("xdp: map update failed"), "\(daemon.log.split(separator: "\n").filter { $0.contains("xdp") })")

@@ -33,7 +33,8 @@ struct LiveWorld {
 
     /// The XDP program for `io.fast_path` `xdp` or `auto`, loaded while the daemon still runs
     /// as root (loading needs CAP_BPF and CAP_NET_ADMIN; nothing XDP does later needs a
-    /// capability). `xdp` fails when it cannot load; `auto` logs why and answers with pcap.
+    /// capability). `xdp` fails when it cannot load; `auto` logs why and answers with pcap, and
+    /// leaves veth adapters to pcap (an XDP_TX reply on a veth is lost unless its peer runs XDP).
     private static func loadFastPath(configuration: DaemonConfiguration, logger: Logger) throws -> XDPFastPath? {
         let mode = configuration.io.fastPath
         guard mode != .pcap else {
@@ -42,7 +43,8 @@ struct LiveWorld {
         }
         do throws(XDPError) {
             return try XDPFastPath(
-                adapters: configuration.adapters.map(\.name), vipCapacity: configuration.vips.count, logger: logger)
+                adapters: configuration.adapters.map(\.name), vipCapacity: configuration.vips.count,
+                attachesToVeth: mode == .xdp, logger: logger)
         } catch {
             guard mode == .auto else { throw error }
             logger.warning("answering in pcap: xdp did not load", metadata: ["reason": "\(error)"])
