@@ -3,7 +3,6 @@ import Foundation
 import ProxyARPCore
 import ProxyARPIO
 import ProxyARPTestSupport
-import UnixSignals
 
 /// `proxyarpd-lab bench`: the netns flood runner of ARCHITECTURE.md §9. Builds its own lab
 /// (unique prefix, 198.18.0.0/15 only, always removed), runs the daemon given by
@@ -62,25 +61,10 @@ struct BenchCommand: AsyncParsableCommand {
             largeVIPs: largeVIPs ?? (quick ? 1_000 : 100_000),
             largeBlockPrefixLength: blockPrefixLength
         )
-        let interrupted = Task {
-            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return true }
-            return false
-        }
         guard ["pcap", "xdp"].contains(fastPath) else { throw ValidationError("--fast-path: pcap or xdp") }
         var runner = BenchRunner(daemon: binary, flood: flood, directory: directory, plan: plan)
         runner.fastPath = fastPath
-        let script = Task { try await runner.run() }
-        let watcher = Task {
-            if await interrupted.value {
-                FileHandle.standardError.write(Data("\ninterrupted: cleaning up\n".utf8))
-                script.cancel()
-            }
-        }
-        let outcome = await script.result
-        watcher.cancel()
-        interrupted.cancel()
-        if !keepFiles { try? FileManager.default.removeItem(atPath: directory) } else { FileHandle.standardError.write(Data("files kept in \(directory)\n".utf8)) }
-        let report = try outcome.get()
+        let report = try await InterruptibleScript.run(directory: directory, keepFiles: keepFiles) { [runner] in try await runner.run() }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

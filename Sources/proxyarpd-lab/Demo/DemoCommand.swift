@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import ProxyARPTestSupport
-import UnixSignals
 
 /// `proxyarpd-lab demo`: builds a throwaway namespace lab, runs the real daemon in it, and
 /// shows activation, answers, a carrier-loss failover and a VIP's state trace. Touches
@@ -28,21 +27,8 @@ struct DemoCommand: AsyncParsableCommand {
         let prefix = NetnsLab.uniquePrefix("pademo")
         let directory = NSTemporaryDirectory() + "proxyarpd-demo-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let interrupted = Task {
-            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return true }
-            return false
+        try await InterruptibleScript.run(directory: directory, keepFiles: keepFiles) {
+            try await DemoScript(binary: binary, prefix: prefix, directory: directory).run()
         }
-        let script = Task { try await DemoScript(binary: binary, prefix: prefix, directory: directory).run() }
-        let watcher = Task {
-            if await interrupted.value {
-                print("\ninterrupted: cleaning up")
-                script.cancel()
-            }
-        }
-        let outcome = await script.result
-        watcher.cancel()
-        interrupted.cancel()
-        if !keepFiles { try? FileManager.default.removeItem(atPath: directory) } else { print("files kept in \(directory)") }
-        try outcome.get()
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import ProxyARPTestSupport
-import UnixSignals
 
 /// `proxyarpd-lab soak`: issue 11's endurance run. Builds its own lab (four adapters on
 /// one bridge and a client, 198.18.0.0/15 only, always removed), runs the daemon given by
@@ -66,22 +65,7 @@ struct SoakCommand: AsyncParsableCommand {
         let runner = SoakRunner(daemon: binary, directory: directory, plan: plan) { line in
             if json { FileHandle.standardError.write(Data("\(line)\n".utf8)) } else { FileHandle.standardOutput.write(Data("\(line)\n".utf8)) }
         }
-        let interrupted = Task {
-            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return true }
-            return false
-        }
-        let script = Task { try await runner.run() }
-        let watcher = Task {
-            if await interrupted.value {
-                FileHandle.standardError.write(Data("\ninterrupted: cleaning up\n".utf8))
-                script.cancel()
-            }
-        }
-        let outcome = await script.result
-        watcher.cancel()
-        interrupted.cancel()
-        if !keepFiles { try? FileManager.default.removeItem(atPath: directory) } else { FileHandle.standardError.write(Data("files kept in \(directory)\n".utf8)) }
-        let report = try outcome.get()
+        let report = try await InterruptibleScript.run(directory: directory, keepFiles: keepFiles) { try await runner.run() }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
