@@ -20,7 +20,12 @@ public protocol ClusterEngine: Sendable {
 ///   ``FenceGate`` deadline becomes its send time + the returned TTL − `fenceGuard`. The
 ///   answer path reads the gate itself, so a host whose keepalives stop answers nothing
 ///   from the deadline on, whatever this actor is doing; the actor then withdraws the VIPs.
-///   A reply without TTL (the lease is gone) closes the gate at once.
+///   A reply without TTL (the lease is gone) closes the gate at once. With
+///   `on_quorum_loss: hold` the gate does not carry the deadline: at the deadline the
+///   coordinator fences only if an endpoint answered with an error since the last
+///   acknowledged keepalive; when none answered at all it keeps serving, with a critical log.
+/// - Keys under the prefix that no host wrote (no lease, not text, neither `units/` nor
+///   `hosts/`) are logged and never taken as an owner or a host; see `handWritten`.
 /// - A watch on the prefix (after a list) feeds the machines; a DELETE makes the eligible
 ///   hosts claim in rendezvous order, rank k after k × `takeoverStep`.
 /// - A graceful shutdown closes the gate, then revokes the lease: every key goes in one
