@@ -247,7 +247,7 @@ let package = Package(
         .testTarget(
             name: "EtcdTests",
             dependencies: [
-                "ProxyARPCore", "ProxyARPEtcd", "ProxyARPTestSupport",
+                "ProxyARPCore", "ProxyARPEtcd", "ProxyARPTestSupport", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPPlatform",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/EtcdTests"
@@ -270,7 +270,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "ProxyARPCore", "ProxyARPIO", "ProxyARPActors", "ProxyARPControl", "ProxyARPDaemon", "CCap",
+                "ProxyARPCore", "ProxyARPIO", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPControl", "ProxyARPDaemon", "CCap",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -6,7 +6,8 @@ fixtures. Run from anywhere; rerun when a fixture changes. Standard library only
   config   proxyarpd.example.yaml and the YAML documents of Tests/ConfigTests/*.swift
   control  real request lines and reply lines (as ControlCodec writes them), and the
            first trace records of Fuzz/Seeds/trace-demo.jsonl as a `trace` reply streams them
-  trace    Fuzz/Seeds/trace-demo.jsonl (a SIGUSR1 dump of `proxyarpd-lab demo`) and slices of it
+  trace    Fuzz/Seeds/trace-demo.jsonl (a SIGUSR1 dump of `proxyarpd-lab demo`) and slices of it;
+           Fuzz/Seeds/trace-cluster.jsonl (a cluster host's trace, ownership records) and slices of it
 """
 import hashlib, pathlib, re, struct
 
@@ -92,6 +93,14 @@ def main():
         put("trace", f"trace-demo-first-{size}.jsonl", "".join(dump[:size]))
     put("control", "trace-stream", "".join(dump[:6]) + replies[3] + "\n")
     put_lines("control", "trace-record", [line.rstrip("\n") for line in dump[:8]])
+
+    # Cluster mode: a `proxyarpd trace` of one host of the cluster lab (ownership records).
+    cluster = (FUZZ / "Seeds/trace-cluster.jsonl").read_text().splitlines(keepends=True)
+    put("trace", "trace-cluster.jsonl", "".join(cluster))
+    units = [line for line in cluster if '"unit":' in line]
+    for size in (1, 4, 16):
+        put("trace", f"trace-cluster-units-{size}.jsonl", "".join(units[:size]))
+    put_lines("control", "trace-record-unit", [line.rstrip("\n") for line in units[:8]])
 
 
 if __name__ == "__main__":

@@ -55,11 +55,25 @@ public struct ControlRequest: Sendable, Equatable, Codable {
     /// `reload`.
     public static let reload = ControlRequest(command: .reload)
 
-    /// True when `record` passes the trace filters.
+    /// True when the cluster unit named `unit` (an address or a block) holds `vip`.
+    public static func unit(_ unit: String, holds vip: String) -> Bool {
+        guard let address = IPv4Address(vip) else { return unit == vip }
+        if let subnet = IPv4Subnet(unit), unit.contains("/") { return subnet.contains(address) }
+        return IPv4Address(unit) == address
+    }
+
+    /// True when `record` passes the trace filters (`vip` also matches the cluster unit holding it).
     public func matches(_ record: MachineTraceRecord) -> Bool {
         if let vip {
-            guard case .vip(let address) = record.subject, address.description == (IPv4Address(vip)?.description ?? vip)
-            else { return false }
+            switch record.subject {
+            case .vip(let address):
+                guard address.description == (IPv4Address(vip)?.description ?? vip) else { return false }
+            case .unit(let unit):
+                // Cluster mode: the unit holding the VIP (the VIP itself, or its block).
+                guard Self.unit(unit, holds: vip) else { return false }
+            default:
+                return false
+            }
         }
         if let adapter {
             guard case .adapter(let name) = record.subject, name.rawValue == adapter else { return false }

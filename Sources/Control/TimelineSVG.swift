@@ -2,12 +2,15 @@ import ProxyARPCore
 import ProxyARPStateMachines
 
 /// Draws a state trace as an SVG timeline: one lane per VIP with its activation states as
-/// coloured bars, failovers (agent changes) marked on the VIP's lane, one lane per
-/// adapter with its up/down events as marks, a time axis with ticks, and a legend.
+/// coloured bars, failovers (agent changes) marked on the VIP's lane, in cluster mode one
+/// lane per ownership unit with its owner host as coloured bars (one colour per host) and
+/// its ownership milestones marked, one lane per adapter with its up/down events as marks,
+/// a time axis with ticks, and a legend.
 ///
 /// Plain string building; every text is escaped. Elements carry classes (`lane vip`,
 /// `lane adapter`, `state STATE`, `failover`, `adapter-up`, `adapter-down`, `legend`,
-/// `axis`) so that the picture can be checked by a program as well as read.
+/// `axis`, `lane unit`, `owner`, `ownership`) so that the picture can be checked by a
+/// program as well as read.
 public struct TimelineSVG {
     /// VIP activation states, in legend order, with their colours.
     public static let stateColours: [(state: String, colour: String)] = [
@@ -52,19 +55,27 @@ public struct TimelineSVG {
 
         var vipRecords: [IPv4Address: [MachineTraceRecord]] = [:]
         var adapterRecords: [AdapterName: [MachineTraceRecord]] = [:]
+        var unitRecords: [String: [MachineTraceRecord]] = [:]
         for record in sorted {
             switch record.subject {
             case .vip(let vip): vipRecords[vip, default: []].append(record)
             case .adapter(let name): adapterRecords[name, default: []].append(record)
+            case .unit(let unit): unitRecords[unit, default: []].append(record)
             case .selector: break
             }
         }
         let vips = vipRecords.keys.sorted()
         let adapters = adapterRecords.keys.sorted()
+        let units = unitRecords.keys.sorted { Self.unitOrder($0) < Self.unitOrder($1) }
+        let milestones = Dictionary(grouping: OwnershipMilestone.derive(sorted), by: \.unit)
+        var unitLanes: [String: [Bar]] = [:]
+        for unit in units { unitLanes[unit] = Self.unitLane(unitRecords[unit] ?? [], end: end) }
+        let owners = Set(unitLanes.values.joined().compactMap { $0.state == "none" ? nil : $0.state }).sorted()
 
-        let top = 70.0
+        let top = owners.isEmpty ? 70.0 : 86.0
         let laneStep = laneHeight + laneGap
-        let adapterTop = top + Double(vips.count) * laneStep + (adapters.isEmpty ? 0 : 14)
+        let unitTop = top + Double(vips.count) * laneStep + (units.isEmpty || vips.isEmpty ? 0 : 14)
+        let adapterTop = unitTop + Double(units.count) * laneStep + (adapters.isEmpty ? 0 : 14)
         let bottom = adapterTop + Double(adapters.count) * laneStep
         let width = labelWidth + plotWidth + 20
         let height = bottom + 30
@@ -79,6 +90,7 @@ public struct TimelineSVG {
         svg.element("rect", [("x", "0"), ("y", "0"), ("width", Self.number(width)), ("height", Self.number(height)), ("fill", "#ffffff")])
         svg.element("text", [("x", "8"), ("y", "16"), ("font-size", "13"), ("font-weight", "bold")], text: title)
         legend(&svg, y: 32)
+        if !owners.isEmpty { ownerLegend(&svg, owners: owners, y: 50) }
 
         // Time axis with ticks and vertical grid lines.
         svg.open("g", [("class", "axis")])
@@ -114,6 +126,32 @@ public struct TimelineSVG {
                     ("fill", "#000000"),
                 ])
                 svg.element("title", [], text: mark.title)
+                svg.close("path")
+            }
+            svg.close("g")
+        }
+
+        for (index, unit) in units.enumerated() {
+            let y = unitTop + Double(index) * laneStep
+            svg.open("g", [("class", "lane unit"), ("data-unit", unit)])
+            svg.element("text", [("x", "8"), ("y", Self.number(y + laneHeight - 3))], text: unit)
+            for bar in unitLanes[unit] ?? [] {
+                let fenced = bar.detail.hasPrefix("fenced")
+                svg.open("rect", [
+                    ("class", fenced ? "owner fenced" : "owner"), ("data-owner", bar.state), ("x", Self.number(x(bar.start))),
+                    ("y", Self.number(y)), ("width", Self.number(max(x(bar.end) - x(bar.start), 1))),
+                    ("height", Self.number(laneHeight)), ("fill", fenced ? "#d9534f" : Self.ownerColour(bar.state)),
+                ])
+                svg.element("title", [], text: "\(unit) owner \(bar.state): \(bar.detail) at +\(Self.duration(bar.start - origin))")
+                svg.close("rect")
+            }
+            for milestone in milestones[unit] ?? [] {
+                let px = x(milestone.at.nanoseconds)
+                svg.open("path", [
+                    ("class", "ownership"), ("data-kind", milestone.kind.rawValue),
+                    ("d", "M\(Self.number(px)) \(Self.number(y - 2)) l4 -4 h-8 z"), ("fill", "#000000"),
+                ])
+                svg.element("title", [], text: "\(milestone) at +\(Self.duration(milestone.at.nanoseconds - origin))")
                 svg.close("path")
             }
             svg.close("g")
@@ -160,6 +198,55 @@ public struct TimelineSVG {
         svg.element("path", [("d", "M\(Self.number(x + 4)) \(Self.number(y)) l5 -10 h-10 z"), ("fill", "#c62828")])
         svg.element("text", [("x", Self.number(x + 12)), ("y", Self.number(y))], text: "adapter down")
         svg.close("g")
+    }
+
+    /// One swatch per owner host seen in the unit lanes (plus nobody and fenced).
+    private func ownerLegend(_ svg: inout SVGText, owners: [String], y: Double) {
+        svg.open("g", [("class", "legend owners")])
+        svg.element("text", [("x", "8"), ("y", Self.number(y))], text: "owner:")
+        var x = 56.0
+        for (owner, colour) in owners.map({ ($0, Self.ownerColour($0)) }) + [("none", Self.ownerColour("none")), ("fenced", "#d9534f")] {
+            svg.element("rect", [("x", Self.number(x)), ("y", Self.number(y - 9)), ("width", "12"), ("height", "10"), ("fill", colour)])
+            svg.element("text", [("x", Self.number(x + 16)), ("y", Self.number(y))], text: owner)
+            x += 16 + Double(owner.count) * 7 + 14
+        }
+        svg.close("g")
+    }
+
+    /// Colours for owner hosts: a host keeps its colour in every picture (FNV-1a of its name).
+    static let ownerPalette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+
+    /// The colour of `owner` (`none`: light grey).
+    static func ownerColour(_ owner: String) -> String {
+        guard owner != "none" else { return "#e0e0e0" }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in owner.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return ownerPalette[Int(hash % UInt64(ownerPalette.count))]
+    }
+
+    /// Units sort by address (then prefix), not as text.
+    static func unitOrder(_ unit: String) -> (UInt32, Int, String) {
+        let parts = unit.split(separator: "/")
+        guard let address = parts.first.flatMap({ IPv4Address(String($0)) }) else { return (.max, 0, unit) }
+        return (address.rawValue, parts.count > 1 ? Int(parts[1]) ?? 32 : 32, unit)
+    }
+
+    /// A unit's owner bars: one bar per span with one owner host (`state` holds the host, or
+    /// `none`; `detail` the state text). Waiting and claiming have no owner yet (`none`).
+    static func unitLane(_ records: [MachineTraceRecord], end: Int64) -> [Bar] {
+        var bars: [Bar] = []
+        for record in records {
+            let at = record.monotonic.nanoseconds
+            let owner = OwnershipStateText(record.to).owner ?? "none"
+            let fenced = record.to.hasPrefix("fenced")
+            if let current = bars.last, current.state == owner, current.detail.hasPrefix("fenced") == fenced {
+                bars[bars.count - 1].detail = record.to
+            } else {
+                if !bars.isEmpty { bars[bars.count - 1].end = at }
+                bars.append(Bar(state: owner, detail: record.to, start: at, end: end))
+            }
+        }
+        return bars
     }
 
     // MARK: Trace interpretation

@@ -6,13 +6,17 @@ public enum TraceSubject: Sendable, Hashable, Codable {
     case adapter(AdapterName)
     /// The agent selector.
     case selector
+    /// One cluster ownership unit's machine (cluster mode): the unit's name, a VIP
+    /// (`198.18.0.100`) or a selection block (`198.18.0.64/26`).
+    case unit(String)
 
-    /// A short label for logs and filters: the VIP, the adapter name, or `selector`.
+    /// A short label for logs and filters: the VIP, the adapter name, `selector`, or the unit.
     public var label: String {
         switch self {
         case .vip(let address): address.description
         case .adapter(let name): name.rawValue
         case .selector: "selector"
+        case .unit(let name): name
         }
     }
 }

@@ -34,7 +34,7 @@ public struct Daemon {
         let engine = Engine(
             configuration: configuration.cluster == nil ? configuration : ClusterCoordinator.engineConfiguration(configuration),
             environment: environment, links: world.links)
-        let cluster = try Self.clusterCoordinator(configuration, engine: engine, world: world, clock: clock, logger: logger)
+        let cluster = try Self.clusterCoordinator(configuration, engine: engine, world: world, clock: clock, trace: trace, logger: logger)
         let path = configurationPath
         let logger = self.logger
         let stateDirectory = configuration.daemon.stateDirectory
@@ -81,7 +81,9 @@ public struct Daemon {
             )
         }
         let lifecycle = LifecycleService(
-            engine: engine, vips: cluster == nil ? configuration.vips.map(\.address) : [], notifier: notifier, sockets: sockets,
+            engine: engine, readiness: cluster.map { LifecycleService.Readiness.cluster($0.coordinator) }
+                ?? .vips(configuration.vips.map(\.address)),
+            notifier: notifier, sockets: sockets,
             host: world.host, user: configuration.daemon.user, stateDirectory: configuration.daemon.stateDirectory,
             logger: logger
         )

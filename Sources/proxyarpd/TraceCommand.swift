@@ -16,7 +16,8 @@ struct TraceCommand: ParsableCommand {
             Without a subcommand: prints the trace records held by the running daemon as JSON \
             Lines (the dump format), optionally filtered, and with --follow keeps printing new \
             ones until interrupted. With --timeline FILE.svg draws the records (from the socket, \
-            or from a saved dump with --from-file) as one lane per VIP and per adapter.
+            or from a saved dump with --from-file) as one lane per VIP and per adapter, and in \
+            cluster mode one lane per unit showing its owner host.
             """,
         subcommands: [ReplayCommand.self, ShowCommand.self]
     )
@@ -91,7 +92,8 @@ struct TraceCommand: ParsableCommand {
         let svg = TimelineSVG().render(records)
         try svg.write(toFile: timeline, atomically: true, encoding: .utf8)
         let vips = Set(records.compactMap { if case .vip(let vip) = $0.subject { vip } else { nil } })
-        print("\(timeline): \(records.count) records, \(vips.count) VIP lanes")
+        let units = Set(records.compactMap { if case .unit(let unit) = $0.subject { unit } else { nil } })
+        print("\(timeline): \(records.count) records, \(vips.count) VIP lanes" + (units.isEmpty ? "" : ", \(units.count) unit lanes (owner host)"))
     }
 
     /// `proxyarpd trace replay FILE`.
@@ -135,7 +137,10 @@ struct TraceCommand: ParsableCommand {
 
         func run() throws {
             let records = try TraceFile.read(file).filter { record in
-                if let vip, record.subject.label != vip { return false }
+                if let vip, record.subject.label != vip {
+                    // Cluster mode: also the records of the unit (block) holding the VIP.
+                    guard case .unit(let unit) = record.subject, ControlRequest.unit(unit, holds: vip) else { return false }
+                }
                 if let adapter, record.subject.label != adapter { return false }
                 return true
             }

@@ -31,8 +31,18 @@ public protocol ClusterEngine: Sendable {
 /// - A graceful shutdown closes the gate, then revokes the lease: every key goes in one
 ///   call and the next hosts take over at once, not a TTL later.
 ///
+/// - The engine gets the owned VIPs from one apply loop at a time: changes that arrive
+///   while an apply runs are applied together by the next one (1,600 units claimed at
+///   start are a few applies, not 1,600). A release waits for the apply that withdrew its
+///   unit's VIPs.
+/// - Every machine's creation and events go to the state trace (subject `.unit`), so a
+///   dump replays them.
+/// - Claims and releases go to the store at most ``storeCallsInFlight`` at a time, the
+///   rest in order from a queue: the etcd client's connections are shared with the
+///   keepalive, which must not wait behind a burst of 1,600 claims.
+///
 /// Nothing it starts outlives ``run()``: the keepalive, watch, eligibility and fence
-/// loops, claims, releases and timers are children of one task group.
+/// loops, claims, releases, timers and the apply loop are children of one task group.
 public actor ClusterCoordinator: Service {
     /// Inputs of the coordinator's loop.
     enum Input: Sendable {
@@ -46,6 +56,7 @@ public actor ClusterCoordinator: Service {
         case claimResult(unit: String, Result<ClaimOutcome, OwnershipStoreError>, startedAt: Instant)
         case releaseResult(unit: String)
         case nicEligibility(Bool)
+        case engineApplied
         case fenceDeadlineReached
         case settled
         case reload(DaemonConfiguration)
@@ -62,6 +73,7 @@ public actor ClusterCoordinator: Service {
     /// time + TTL − guard. With `fence` the answer gate carries the same deadline.
     private let leaseDeadline = FenceGate()
     private let clock: any EngineClock
+    private let trace: TraceLog?
     private let logger: Logger
     private let keys: ClusterKeys
     private let settings: OwnershipSettings
@@ -83,8 +95,32 @@ public actor ClusterCoordinator: Service {
     private var activeUnits: Set<String> = []
     private var engineDirty = false
     private var deleteSeenAt: [String: Instant] = [:]
-    /// Releases decided in this input, sent once the engine has withdrawn the units' VIPs.
-    private var pendingReleases: [(unit: String, token: FencingToken)] = []
+    /// Bumped whenever the owned set changes; the engine has applied up to `appliedGeneration`.
+    private var engineGeneration: UInt64 = 0
+    private var appliedGeneration: UInt64 = 0
+    /// The apply loop is running (at most one at a time).
+    private var applyRunning = false
+    /// Units activated or deactivated since the last apply began (for the log line).
+    private var changesSinceApply = 0
+    /// Releases decided in the current input; they wait for the generation that follows it.
+    private var decidedReleases: [(unit: String, token: FencingToken)] = []
+    /// Releases sent once the engine applied `generation` (it withdrew the units' VIPs).
+    private var pendingReleases: [(unit: String, token: FencingToken, generation: UInt64)] = []
+    /// The configuration of the last reload asked for (reloads are diffed against it).
+    private var requestedConfiguration: DaemonConfiguration
+    /// Claims and releases waiting for a slot, and the number in flight.
+    private var storeCalls = FIFOQueue<StoreCall>()
+    private var storeCallsRunning = 0
+
+    /// A claim or a release waiting for its turn.
+    private enum StoreCall {
+        case claim(unit: String, decidedAt: Instant)
+        case release(unit: String, token: FencingToken)
+    }
+
+    /// Claims and releases in flight at most (the etcd client keeps up to 8 connections per
+    /// endpoint; the watch holds one and the keepalive needs one).
+    public static let storeCallsInFlight = 6
     /// False until a short while after the first lease: lets the other hosts started at the
     /// same time register, so the first claims follow the rendezvous order.
     private var settled = false
@@ -99,12 +135,14 @@ public actor ClusterCoordinator: Service {
     /// Creates the coordinator for `configuration` (which must have a `cluster:` section).
     public init(
         configuration: DaemonConfiguration, store: any OwnershipStore, engine: any ClusterEngine, fence: FenceGate,
-        clock: any EngineClock, logger: Logger, settings: OwnershipSettings = OwnershipSettings(),
+        clock: any EngineClock, trace: TraceLog? = nil, logger: Logger, settings: OwnershipSettings = OwnershipSettings(),
         fenceGuard: Duration = .milliseconds(100)
     ) {
         precondition(configuration.cluster != nil, "ClusterCoordinator needs a cluster section")
         self.cluster = configuration.cluster!
         self.configuration = configuration
+        self.requestedConfiguration = configuration
+        self.trace = trace
         self.units = ClusterUnits(configuration)
         self.store = store
         self.engine = engine
@@ -128,14 +166,36 @@ public actor ClusterCoordinator: Service {
         return engineConfiguration
     }
 
-    /// Applies a reloaded configuration: units no longer configured are released at once.
-    public nonisolated func reload(_ configuration: DaemonConfiguration) {
-        post.yield(.reload(configuration))
+    /// Applies a reloaded configuration: units no longer configured are released at once, new
+    /// ones claimed. Returns the VIPs added, removed and changed in the configuration (the
+    /// pool all hosts share; this host activates the ones it owns). A changed `cluster:`
+    /// section is refused: it takes effect only at a restart, and the running
+    /// configuration is kept.
+    public func reload(_ newConfiguration: DaemonConfiguration) throws(ClusterReloadRefused) -> ReloadSummary {
+        guard newConfiguration.cluster == cluster else {
+            throw ClusterReloadRefused(running: cluster, requested: newConfiguration.cluster)
+        }
+        let summary = ReloadSummary.between(requestedConfiguration.vips, newConfiguration.vips)
+        requestedConfiguration = newConfiguration
+        post.yield(.reload(newConfiguration))
+        return summary
+    }
+
+    /// Nil until this host's first claims are settled: it holds its lease, has read the
+    /// store, no claim is waiting or in flight, and the engine has applied what it owns.
+    /// Then the addresses of the VIPs it owns (the engine is activating or serving them).
+    /// `READY=1` waits for this, then for those VIPs to settle in the engine.
+    public func settledOwnedVIPs() -> [IPv4Address]? {
+        guard lease != nil, snapshotLoaded, settled, !engineDirty, !applyRunning, appliedGeneration == engineGeneration,
+            machines.values.allSatisfy({ !$0.isClaimPending })
+        else { return nil }
+        return activeUnits.sorted().flatMap { units.vips[$0]?.map(\.address) ?? [] }
     }
 
     /// Runs until cancelled or a graceful shutdown; on the way out it fences and revokes the lease.
     public func run() async throws {
-        for name in units.names { machines[name] = OwnershipStateMachine(unit: name, settings: settings) }
+        let now = clock.now()
+        for name in units.names { createMachine(name, now: now) }
         let post = self.post
         await withDiscardingTaskGroup { group in
             group.addTask { await self.leaseLoop() }
@@ -150,8 +210,9 @@ public actor ClusterCoordinator: Service {
                             break
                         }
                         await self.handle(input, in: &group)
-                        await self.applyToEngineIfNeeded()
+                        self.startApplyIfNeeded(in: &group)
                         self.sendPendingReleases(in: &group)
+                        self.launchStoreCalls(in: &group)
                     }
                 } onGracefulShutdown: {
                     post.yield(.stop)
@@ -164,19 +225,36 @@ public actor ClusterCoordinator: Service {
         }
     }
 
-    /// The cluster view for `status`.
-    public func status() -> ClusterStatus {
+    /// Above this many units, `status` counts units per owner instead of listing them
+    /// (unless asked for all, or for one VIP's unit).
+    public static let unitListingThreshold = 1_000
+
+    /// The cluster view for `status`: every unit (up to ``unitListingThreshold`` or with
+    /// `listAll`), or only the one holding `vip`; the counts per owner always.
+    public func status(vip: IPv4Address? = nil, listAll: Bool = false) -> ClusterStatus {
         let now = clock.now()
         let deadline = leaseDeadline.deadlineNanoseconds
         let remaining: Int64? = lease == nil || deadline == .max || deadline == .min ? nil : (deadline - now.nanoseconds) / 1_000_000
-        return ClusterStatus(
+        let names = units.names
+        var byOwner: [String: Int] = [:]
+        for name in names { byOwner[holders[name]?.host ?? "none", default: 0] += 1 }
+        let prefix = configuration.selection.blockPrefixLength
+        let listUnits = listAll || names.count <= Self.unitListingThreshold
+        let listed = vip.map { [ClusterUnits.unit(of: $0, blockPrefixLength: prefix)] } ?? (listUnits ? names : [])
+        var status = ClusterStatus(
             host: cluster.host, hosts: hosts.sorted(), lease: lease.map { "\($0.id)" }, fenceRemainingMilliseconds: remaining,
             fenced: !fence.allows(nowNanoseconds: now.nanoseconds),
-            units: units.names.map { name in
+            units: listed.map { name in
                 ClusterStatus.UnitStatus(
                     unit: name, state: machines[name]?.stateName ?? "unowned", owner: holders[name]?.host,
                     token: holders[name]?.token.rawValue ?? machines[name]?.token?.rawValue, vipCount: units.vips[name]?.count ?? 0)
             })
+        status.leaseTTLMilliseconds = lease.map { Int64($0.ttl.nanosecondsClamped / 1_000_000) }
+        status.leaseRemainingMilliseconds = remaining.map { $0 + fenceGuard.nanosecondsClamped / 1_000_000 }
+        status.blockPrefixLength = prefix
+        status.unitCount = names.count
+        status.unitsByOwner = byOwner
+        return status
     }
 
     // MARK: Loops (children of run's group)
@@ -293,7 +371,7 @@ public actor ClusterCoordinator: Service {
             logger.error("lease lost: fenced at once, VIPs withdrawn", metadata: ["lease": "\(lease.map { "\($0.id)" } ?? "-")"])
             lease = nil
             fenced = true
-            for name in machines.keys.sorted() { run(machines[name]!.leaseLost(now: now), unit: name, now: now, in: &group) }
+            for name in machines.keys.sorted() { step(name, .leaseLost, now: now, in: &group) }
         case .storeUnreachable(let error):
             if case .unreachable = error {} else { storeAnsweredWithError = true }
             if cluster.onQuorumLoss == .hold, lease != nil, case .unreachable = error {
@@ -304,7 +382,7 @@ public actor ClusterCoordinator: Service {
                 fence.open()
                 if fenced {
                     fenced = false
-                    for name in machines.keys.sorted() { run(machines[name]!.leaseConfirmed(now: now), unit: name, now: now, in: &group) }
+                    for name in machines.keys.sorted() { step(name, .leaseConfirmed, now: now, in: &group) }
                 }
             } else if !storeFailing {
                 storeFailing = true
@@ -325,7 +403,7 @@ public actor ClusterCoordinator: Service {
             }
             holders = seen
             hosts = live
-            for name in units.names { run(machines[name]!.observed(seen[name], now: now), unit: name, now: now, in: &group) }
+            for name in units.names { step(name, .observed(seen[name]), now: now, in: &group) }
             updateEligibility(now: now, in: &group, force: true)
         case .changes(let changes):
             // Membership first: a dead host's unit keys and its membership key go in one
@@ -360,46 +438,42 @@ public actor ClusterCoordinator: Service {
                     if let seenAt = deleteSeenAt.removeValue(forKey: name) {
                         Metrics.Timer(label: ClusterMetrics.takeoverLatency).recordNanoseconds(now.duration(since: seenAt).nanosecondsClamped)
                     }
-                    if machines[name] != nil { run(machines[name]!.observed(holder, now: now), unit: name, now: now, in: &group) }
+                    step(name, .observed(holder), now: now, in: &group)
                 case .delete(let key, _):
                     guard case .unit(let name) = keys.kind(of: key) else { continue }
                     holders[name] = nil
                     if machines[name] != nil {
                         deleteSeenAt[name] = now
-                        run(machines[name]!.observed(nil, now: now), unit: name, now: now, in: &group)
+                        step(name, .observed(nil), now: now, in: &group)
                     }
                 }
             }
         case .claimTimer(let unit, let epoch):
-            if machines[unit] != nil { run(machines[unit]!.claimTimerFired(epoch: epoch, now: now), unit: unit, now: now, in: &group) }
+            step(unit, .claimTimerFired(epoch: epoch), now: now, in: &group)
         case .claimResult(let unit, let result, let startedAt):
+            storeCallsRunning -= 1
             guard machines[unit] != nil else { return }
             switch result {
             case .success(.claimed(let token)):
                 Counter(label: ClusterMetrics.claims, dimensions: [("result", "claimed")]).increment()
                 logger.info("claimed", metadata: ["unit": "\(unit)", "token": "\(token)", "ms": "\(now.duration(since: startedAt))"])
                 holders[unit] = OwnershipHolder(host: cluster.host, token: token, isOurs: true)
-                do {
-                    run(try machines[unit]!.claimSucceeded(token, now: now), unit: unit, now: now, in: &group)
-                } catch {
-                    logger.error("ownership machine isolated after a bug", metadata: ["unit": "\(unit)", "error": "\(error)"])
-                }
+                step(unit, .claimSucceeded(token), now: now, in: &group)
             case .success(.taken(let record)):
                 Counter(label: ClusterMetrics.claims, dimensions: [("result", "taken")]).increment()
                 let holder = record.map(holder(of:))
                 if let holder { holders[unit] = holder }
-                run(machines[unit]!.claimTaken(by: holder, now: now), unit: unit, now: now, in: &group)
+                step(unit, .claimTaken(holder), now: now, in: &group)
             case .failure(let error):
                 Counter(label: ClusterMetrics.claims, dimensions: [("result", "failed")]).increment()
                 logger.warning("claim failed", metadata: ["unit": "\(unit)", "error": "\(error)"])
-                run(machines[unit]!.claimFailed(now: now), unit: unit, now: now, in: &group)
+                step(unit, .claimFailed, now: now, in: &group)
             }
         case .releaseResult(let unit):
-            do {
-                if machines[unit] != nil { run(try machines[unit]!.releaseCompleted(now: now), unit: unit, now: now, in: &group) }
-            } catch {
-                logger.error("ownership machine isolated after a bug", metadata: ["unit": "\(unit)", "error": "\(error)"])
-            }
+            storeCallsRunning -= 1
+            step(unit, .releaseCompleted, now: now, in: &group)
+        case .engineApplied:
+            break  // the releases waiting for it go out after this input
         case .nicEligibility(let eligible):
             nicEligible = eligible
             logger.info(eligible ? "a NIC can serve: claiming allowed" : "no NIC can serve: releasing every unit")
@@ -423,13 +497,13 @@ public actor ClusterCoordinator: Service {
             fenced = true
             Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "deadline")]).increment()
             logger.error("fenced: no keepalive acknowledged before the deadline; not answering", metadata: ["lease": "\(lease!.id)"])
-            for name in machines.keys.sorted() { run(machines[name]!.fenceDeadlinePassed(now: now), unit: name, now: now, in: &group) }
+            for name in machines.keys.sorted() { step(name, .fenceDeadlinePassed, now: now, in: &group) }
         case .reload(let newConfiguration):
             configuration = newConfiguration
             units = ClusterUnits(newConfiguration)
             for name in units.names where machines[name] == nil {
-                machines[name] = OwnershipStateMachine(unit: name, settings: settings)
-                run(machines[name]!.observed(holders[name], now: now), unit: name, now: now, in: &group)
+                createMachine(name, now: now)
+                step(name, .observed(holders[name]), now: now, in: &group)
             }
             engineDirty = true
             updateEligibility(now: now, in: &group, force: true)
@@ -461,7 +535,7 @@ public actor ClusterCoordinator: Service {
         guard fenced, now < deadline else { return }
         fenced = false
         logger.notice("lease confirmed again: answering", metadata: ["lease": "\(lease.map { "\($0.id)" } ?? "-")"])
-        for name in machines.keys.sorted() { run(machines[name]!.leaseConfirmed(now: now), unit: name, now: now, in: &group) }
+        for name in machines.keys.sorted() { step(name, .leaseConfirmed, now: now, in: &group) }
     }
 
     /// Tells every machine whether this host may serve its unit, and its rank.
@@ -472,7 +546,7 @@ public actor ClusterCoordinator: Service {
             let rank = RendezvousRank.rank(of: cluster.host, hosts: hosts, unit: name, preferred: units.preferredHosts[name] ?? [])
             let eligible = hostEligible && configured.contains(name)
             guard force || machines[name]!.eligible != eligible || machines[name]!.rank != rank else { continue }
-            run(machines[name]!.eligibilityChanged(eligible: eligible, rank: rank, now: now), unit: name, now: now, in: &group)
+            step(name, .eligibilityChanged(eligible: eligible, rank: rank), now: now, in: &group)
         }
     }
 
@@ -506,37 +580,56 @@ public actor ClusterCoordinator: Service {
         OwnershipHolder(host: record.value, token: record.token, isOurs: lease != nil && record.lease == lease?.id)
     }
 
+    /// Creates `unit`'s machine and records its creation in the trace.
+    private func createMachine(_ unit: String, now: Instant) {
+        let machine = OwnershipStateMachine(unit: unit, host: cluster.host, settings: settings)
+        machines[unit] = machine
+        trace?.record(
+            .unit(unit), event: .ownershipCreated(OwnershipCreation(host: cluster.host, settings: settings)), at: now, from: "",
+            to: machine.description, action: "none")
+    }
+
+    /// Feeds `event` to `unit`'s machine, records the transition in the trace, and runs its action.
+    private func step(_ unit: String, _ event: OwnershipEvent, now: Instant, in group: inout DiscardingTaskGroup) {
+        guard var machine = machines[unit] else { return }
+        let from = machine.description
+        let action: OwnershipAction
+        do {
+            action = try machine.handle(event, now: now)
+        } catch {
+            machines[unit] = machine
+            trace?.record(.unit(unit), event: .ownership(event), at: now, from: from, to: machine.description, action: "unreachable(\(error.event))")
+            logger.error("ownership machine isolated after a bug", metadata: ["unit": "\(unit)", "error": "\(error)"])
+            return
+        }
+        machines[unit] = machine
+        trace?.record(.unit(unit), event: .ownership(event), at: now, from: from, to: machine.description, action: action.description)
+        run(action, unit: unit, now: now, in: &group)
+    }
+
     /// Performs one machine action: engine first, then store, then timer.
     private func run(_ action: OwnershipAction, unit: String, now: Instant, in group: inout DiscardingTaskGroup) {
         switch action.engine {
         case .activate(let token)?:
             logger.info("owner: activating", metadata: ["unit": "\(unit)", "token": "\(token)"])
-            if activeUnits.insert(unit).inserted { engineDirty = true }
+            if activeUnits.insert(unit).inserted {
+                engineDirty = true
+                changesSinceApply += 1
+            }
         case .deactivate?:
             logger.info("not owner: withdrawing", metadata: ["unit": "\(unit)"])
-            if activeUnits.remove(unit) != nil { engineDirty = true }
+            if activeUnits.remove(unit) != nil {
+                engineDirty = true
+                changesSinceApply += 1
+            }
         case nil: break
         }
-        let store = self.store
         let post = self.post
         switch action.store {
         case .claim?:
-            guard let lease else {
-                post.yield(.claimResult(unit: unit, .failure(.unreachable("no lease yet")), startedAt: now))
-                break
-            }
-            let key = keys.unitKey(unit)
-            let host = cluster.host
-            group.addTask {
-                do throws(OwnershipStoreError) {
-                    let outcome = try await store.claim(key: key, value: host, lease: lease.id)
-                    post.yield(.claimResult(unit: unit, .success(outcome), startedAt: now))
-                } catch {
-                    post.yield(.claimResult(unit: unit, .failure(error), startedAt: now))
-                }
-            }
+            storeCalls.append(.claim(unit: unit, decidedAt: now))
         case .release(let token)?:
-            pendingReleases.append((unit, token))
+            decidedReleases.append((unit, token))
         case nil: break
         }
         if let timer = action.claimTimer {
@@ -548,29 +641,93 @@ public actor ClusterCoordinator: Service {
         }
     }
 
-    /// Sends the releases decided by the last input: after the engine withdrew the VIPs, so
-    /// this host has stopped answering before another host can claim.
+    /// Sends the releases whose VIPs the engine has withdrawn (it applied the generation that
+    /// followed their decision), so this host has stopped answering before another host can claim.
     private func sendPendingReleases(in group: inout DiscardingTaskGroup) {
-        guard !pendingReleases.isEmpty else { return }
-        let (store, post) = (self.store, self.post)
-        for (unit, token) in pendingReleases {
-            let key = keys.unitKey(unit)
-            group.addTask {
-                _ = try? await store.release(key: key, token: token)
-                post.yield(.releaseResult(unit: unit))
+        for (unit, token) in decidedReleases { pendingReleases.append((unit, token, engineGeneration)) }
+        decidedReleases.removeAll()
+        guard pendingReleases.contains(where: { $0.generation <= appliedGeneration }) else { return }
+        var waiting: [(unit: String, token: FencingToken, generation: UInt64)] = []
+        for release in pendingReleases {
+            guard release.generation <= appliedGeneration else {
+                waiting.append(release)
+                continue
             }
+            storeCalls.append(.release(unit: release.unit, token: release.token))
         }
-        pendingReleases.removeAll()
+        pendingReleases = waiting
     }
 
-    private func applyToEngineIfNeeded() async {
+    /// Starts queued claims and releases while fewer than ``storeCallsInFlight`` run. Each
+    /// started call posts exactly one result, which frees its slot.
+    private func launchStoreCalls(in group: inout DiscardingTaskGroup) {
+        let (store, post, host) = (self.store, self.post, cluster.host)
+        while storeCallsRunning < Self.storeCallsInFlight, let call = storeCalls.popFirst() {
+            storeCallsRunning += 1
+            switch call {
+            case .claim(let unit, let decidedAt):
+                guard let lease else {
+                    post.yield(.claimResult(unit: unit, .failure(.unreachable("no lease yet")), startedAt: decidedAt))
+                    continue
+                }
+                let key = keys.unitKey(unit)
+                group.addTask {
+                    do throws(OwnershipStoreError) {
+                        let outcome = try await store.claim(key: key, value: host, lease: lease.id)
+                        post.yield(.claimResult(unit: unit, .success(outcome), startedAt: decidedAt))
+                    } catch {
+                        post.yield(.claimResult(unit: unit, .failure(error), startedAt: decidedAt))
+                    }
+                }
+            case .release(let unit, let token):
+                let key = keys.unitKey(unit)
+                group.addTask {
+                    _ = try? await store.release(key: key, token: token)
+                    post.yield(.releaseResult(unit: unit))
+                }
+            }
+        }
+    }
+
+    /// After an input that changed the owned set: a new generation, and the apply loop
+    /// started unless it runs already (then it picks the new generation up when done).
+    private func startApplyIfNeeded(in group: inout DiscardingTaskGroup) {
         guard engineDirty else { return }
         engineDirty = false
+        engineGeneration += 1
+        guard !applyRunning, !stopping else { return }
+        applyRunning = true
+        group.addTask { await self.applyLoop() }
+    }
+
+    /// Applies the owned set until the engine has the latest generation: one apply covers
+    /// every change that arrived while the previous one ran.
+    private func applyLoop() async {
+        while appliedGeneration < engineGeneration, !stopping {
+            let generation = engineGeneration
+            let changes = changesSinceApply
+            changesSinceApply = 0
+            let owned = ownedConfiguration()
+            let started = clock.now()
+            _ = await engine.apply(owned)
+            appliedGeneration = max(appliedGeneration, generation)
+            Counter(label: ClusterMetrics.engineApplies).increment()
+            logger.info(
+                "owned VIPs applied",
+                metadata: ["units": "\(activeUnits.count)", "vips": "\(owned.vips.count)", "changes": "\(changes)",
+                           "ms": "\(clock.now().duration(since: started))"])
+            post.yield(.engineApplied)
+        }
+        applyRunning = false
+    }
+
+    /// The configuration restricted to the owned units' VIPs.
+    private func ownedConfiguration() -> DaemonConfiguration {
         var owned = configuration
         owned.vips = activeUnits.sorted().flatMap { units.vips[$0] ?? [] }
         // Ownership is arbitrated by etcd and fenced by the lease: no RFC 5227 probe before a takeover.
         owned.conflicts.probeWait = .zero
-        _ = await engine.apply(owned)
+        return owned
     }
 
     private func stop() async {
@@ -588,8 +745,11 @@ public actor ClusterCoordinator: Service {
         }
         self.lease = nil
         activeUnits = []
-        engineDirty = true
-        await applyToEngineIfNeeded()
+        // Wait for a running apply (bounded), then withdraw everything in one last apply.
+        for _ in 0..<2_000 where applyRunning {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        _ = await engine.apply(ownedConfiguration())
     }
 }
 
@@ -607,4 +767,6 @@ public enum ClusterMetrics {
     public static let etcdRoundTrip = "proxyarpd_cluster_etcd_round_trip_seconds"
     /// Watch restarts (compaction, silence, connection loss).
     public static let watchRestarts = "proxyarpd_cluster_watch_restarts_total"
+    /// Applies of the owned VIP set to the engine (each covers every change since the last).
+    public static let engineApplies = "proxyarpd_cluster_engine_applies_total"
 }

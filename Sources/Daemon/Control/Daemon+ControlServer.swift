@@ -38,7 +38,9 @@ extension Daemon {
                     wallNanoseconds: clock.wallNanoseconds()
                 )
                 report.summary = summary
-                report.cluster = await cluster?.status()
+                // Cluster mode: every unit, the one holding --vip, or (a large pool, no --all) counts per owner.
+                let vip = request.vip.flatMap(IPv4Address.init)
+                report.cluster = await cluster?.status(vip: vip, listAll: request.all == true)
                 return report
             },
             reload: reload

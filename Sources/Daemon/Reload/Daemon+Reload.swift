@@ -20,13 +20,27 @@ extension Daemon {
             }
             return .failure("reload refused; keeping the running configuration", code: .reloadRefused, errors: error.errors.map { "\($0)" })
         }
+        if cluster == nil, newConfiguration.cluster != nil {
+            let refused = ClusterReloadRefused(running: nil, requested: newConfiguration.cluster)
+            logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(refused)"])
+            return .failure("reload refused; keeping the running configuration", code: .reloadRefused, errors: ["\(refused)"])
+        }
         notifier?.notify(.reloading(monotonicMicroseconds: clock.now().nanoseconds / 1_000))
         if let cluster {
             // Cluster mode: units no longer configured are released, new ones claimed; the
-            // coordinator applies the owned VIPs to the engine.
-            cluster.reload(newConfiguration)
-            notifier?.notify(.reloaded)
-            return ControlReply(ok: true, reload: ReloadSummary(added: 0, removed: 0, changed: 0))
+            // coordinator applies the owned VIPs to the engine. The summary counts the pool.
+            do {
+                let summary = try await cluster.reload(newConfiguration)
+                logger.info(
+                    "cluster reload accepted",
+                    metadata: ["added": "\(summary.added)", "removed": "\(summary.removed)", "changed": "\(summary.changed)"])
+                notifier?.notify(.reloaded)
+                return ControlReply(ok: true, reload: summary)
+            } catch {
+                logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(error)"])
+                notifier?.notify(.reloaded)
+                return .failure("reload refused; keeping the running configuration", code: .reloadRefused, errors: ["\(error)"])
+            }
         }
         let summary = await engine.apply(newConfiguration)
         notifier?.notify(.reloaded)

@@ -2,12 +2,15 @@ import ProxyARPActors
 import ProxyARPControl
 
 /// The text `proxyarpd status` prints: a table of the VIPs, a blank line, a table of the
-/// adapters, and the count of address conflicts when there were any.
+/// adapters, and the count of address conflicts when there were any. In cluster mode the
+/// VIP table also names each VIP's owner host and fencing token, and the cluster part
+/// follows: this host, the lease's remaining time, and the units with their owners.
 public enum StatusTable {
     /// `report` as text. SINCE is measured against the report's own monotonic time.
     public static func render(_ report: StatusReport) -> String {
         let now = report.monotonicNanoseconds
         var vipRows = [["VIP", "STATE", "AGENT", "AGENT MAC", "LOCAL IP", "SINCE", "ANNOUNCED", "CONFIRMED", "REPLIES"]]
+        if report.cluster != nil { vipRows[0] += ["OWNER", "TOKEN"] }
         for vip in report.engine.vips {
             vipRows.append([
                 vip.vip.description, stateText(vip, now: now), vip.agent?.rawValue ?? "-", vip.agentMAC?.description ?? "-",
@@ -15,6 +18,11 @@ public enum StatusTable {
                 "\(vip.announcementsSent)", "\(vip.announcementsConfirmed)",
                 report.repliesByVIP.map { "\($0[vip.vip.description] ?? 0)" } ?? "-",
             ])
+            if let cluster = report.cluster {
+                // The engine only holds VIPs this host owns; the unit says under which claim.
+                let unit = cluster.unit(holding: vip.vip)
+                vipRows[vipRows.count - 1] += [unit?.owner ?? cluster.host, unit?.token.map(String.init) ?? "-"]
+            }
         }
         let counters = Dictionary(report.io.map { ($0.adapter, $0) }, uniquingKeysWith: { a, _ in a })
         var adapterRows = [["ADAPTER", "STATE", "CARRIER", "VIPS", "REQUESTS SEEN", "REPLIES SENT"]]
@@ -42,15 +50,26 @@ public enum StatusTable {
     /// Cluster mode: this host, its lease and fence, then each unit's owner and fencing token.
     static func clusterText(_ cluster: ClusterStatus) -> String {
         let remaining = cluster.fenceRemainingMilliseconds.map { "\($0) ms" } ?? "-"
+        var lease = "lease \(cluster.lease ?? "none")"
+        if let ttl = cluster.leaseTTLMilliseconds { lease += " (TTL \(TimelineSVG.duration(ttl * 1_000_000)))" }
+        if let left = cluster.leaseRemainingMilliseconds { lease += ", \(left) ms left" }
         var lines = [
-            "cluster host \(cluster.host), hosts \(cluster.hosts.joined(separator: ", ")); lease \(cluster.lease ?? "none"), "
+            "cluster host \(cluster.host), hosts \(cluster.hosts.joined(separator: ", ")); \(lease), "
                 + "fence in \(remaining)\(cluster.fenced ? " (FENCED: not answering)" : "")"
         ]
-        var rows = [["UNIT", "VIPS", "HERE", "OWNER", "TOKEN"]]
-        for unit in cluster.units {
-            rows.append([unit.unit, "\(unit.vipCount)", unit.state, unit.owner ?? "-", unit.token.map(String.init) ?? "-"])
+        if let byOwner = cluster.unitsByOwner, let count = cluster.unitCount {
+            let owners = byOwner.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            lines.append("units: \(count) (by owner: \(owners.isEmpty ? "none" : owners))")
         }
-        lines.append(TextTable.render(rows))
+        if !cluster.units.isEmpty {
+            var rows = [["UNIT", "VIPS", "HERE", "OWNER", "TOKEN"]]
+            for unit in cluster.units {
+                rows.append([unit.unit, "\(unit.vipCount)", unit.state, unit.owner ?? "-", unit.token.map(String.init) ?? "-"])
+            }
+            lines.append(TextTable.render(rows))
+        } else if (cluster.unitCount ?? 0) > 0 {
+            lines.append("(units not listed: --all, or --vip ADDR for the unit holding a VIP)")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -7,12 +7,22 @@ import Synchronization
 
 /// Startup and liveness, after the other services started: waits until every listening
 /// socket is open, drops privileges, tells systemd `READY=1` once every configured VIP is
-/// settled, pings the watchdog while the engine answers, and says `STOPPING=1` when the
-/// graceful shutdown begins. Last in the group, so first to hear of the shutdown.
+/// settled (in cluster mode: once the host holds its lease, its first claims are settled
+/// and the VIPs it owns are settled), pings the watchdog while the engine answers, and says
+/// `STOPPING=1` when the graceful shutdown begins. Last in the group, so first to hear of
+/// the shutdown.
 struct LifecycleService: Service {
+    /// What `READY=1` waits for.
+    enum Readiness {
+        /// These VIPs (the configuration's at start) are settled.
+        case vips([IPv4Address])
+        /// The coordinator's first claims are settled, then the VIPs this host owns.
+        case cluster(ClusterCoordinator)
+    }
+
     let engine: Engine
-    /// The VIPs of the configuration at start.
-    let vips: [IPv4Address]
+    /// What `READY=1` waits for.
+    let readiness: Readiness
     let notifier: SystemdNotifier?
     /// Listening sockets that must be open before the drop.
     let sockets: StartupGate
@@ -63,7 +73,17 @@ struct LifecycleService: Service {
         // Ready once every configured VIP is settled (see `State.isSettled`). Counted from
         // each VIP's state, not from `engine.status()`: a full status of 100,000 VIPs is
         // tens of MB of strings, and the heap kept that size after readiness.
+        var vips: [IPv4Address]
+        switch readiness {
+        case .vips(let configured):
+            vips = configured
+        case .cluster(let coordinator):
+            vips = try await Self.firstClaimsSettled(coordinator)
+            logger.info("cluster: lease held and first claims settled", metadata: ["owned_vips": "\(vips.count)"])
+        }
         while !Task.isCancelled {
+            // Cluster mode: ownership may move meanwhile; wait for what this host owns now.
+            if case .cluster(let coordinator) = readiness, let owned = await coordinator.settledOwnedVIPs() { vips = owned }
             var settled = 0
             var active = 0
             for vip in vips {
@@ -79,6 +99,14 @@ struct LifecycleService: Service {
                 return
             }
             try await Task.sleep(for: Self.settlePoll)
+        }
+    }
+
+    /// Waits until the coordinator's first claims are settled; returns the VIPs it owns then.
+    private static func firstClaimsSettled(_ coordinator: ClusterCoordinator) async throws -> [IPv4Address] {
+        while true {
+            if let owned = await coordinator.settledOwnedVIPs() { return owned }
+            try await Task.sleep(for: settlePoll)
         }
     }
 

@@ -15,7 +15,7 @@ extension Daemon {
     /// Builds cluster mode's parts, or nil without a `cluster:` section. The fence is the
     /// answer table publisher's, which every capture thread reads once per batch.
     static func clusterCoordinator(
-        _ configuration: DaemonConfiguration, engine: Engine, world: LiveWorld, clock: SystemClock, logger: Logger
+        _ configuration: DaemonConfiguration, engine: Engine, world: LiveWorld, clock: SystemClock, trace: TraceLog, logger: Logger
     ) throws -> Cluster? {
         guard let cluster = configuration.cluster else { return nil }
         let roundTrip = Metrics.Timer(label: ClusterMetrics.etcdRoundTrip)
@@ -24,7 +24,7 @@ extension Daemon {
             roundTrip: { roundTrip.recordNanoseconds($0.nanosecondsClamped) })
         let coordinator = ClusterCoordinator(
             configuration: configuration, store: store, engine: engine, fence: world.io.answerTable.fence, clock: clock,
-            logger: logger)
+            trace: trace, logger: logger)
         logger.info(
             "cluster mode", metadata: ["host": "\(cluster.host)", "endpoints": "\(cluster.etcd.endpoints)",
                                        "lease_ttl": "\(cluster.leaseTTL)", "on_quorum_loss": "\(cluster.onQuorumLoss.rawValue)"])

@@ -93,6 +93,8 @@ public struct OwnershipStateMachine: Sendable, Equatable {
 
     /// The unit's key name (without the prefix), for traces.
     public let unit: String
+    /// This host's name, which traces give as the owner in `owned`, `fenced` and `releasing`.
+    public let host: String
     /// Claim timing.
     public let settings: OwnershipSettings
     /// The current state.
@@ -106,9 +108,10 @@ public struct OwnershipStateMachine: Sendable, Equatable {
     /// daemon; tests that probe bug cells and trace replays turn it off.
     public var assertsOnUnreachable = true
 
-    /// A fresh machine: unowned, not eligible.
-    public init(unit: String, settings: OwnershipSettings = OwnershipSettings()) {
+    /// A fresh machine of `host` (this host's name, for traces): unowned, not eligible.
+    public init(unit: String, host: String = "", settings: OwnershipSettings = OwnershipSettings()) {
         self.unit = unit
+        self.host = host
         self.settings = settings
     }
 

@@ -18,7 +18,7 @@ public struct OwnershipHolder: Sendable, Hashable, Codable {
 }
 
 /// Timing of claims.
-public struct OwnershipSettings: Sendable, Hashable {
+public struct OwnershipSettings: Sendable, Hashable, Codable {
     /// Delay per rank: the rank-k host claims a free unit `k × takeoverStep` after it saw the
     /// key go. Default 40 ms: above an etcd round trip on a LAN, so the rank-0 host's claim
     /// is committed before rank 1 tries.

@@ -12,14 +12,19 @@ public enum MachineEvent: Sendable, Equatable, Codable {
     case adapter(AdapterHealthEvent)
     /// A call on the agent selection.
     case selection(SelectionEvent)
+    /// A cluster unit's ownership machine was created (the first record of a unit).
+    case ownershipCreated(OwnershipCreation)
+    /// An event fed to a unit's ownership machine.
+    case ownership(OwnershipEvent)
 
     /// The event's name, for filters and the timeline.
     public var name: String {
         switch self {
-        case .vipCreated, .adapterCreated: "created"
+        case .vipCreated, .adapterCreated, .ownershipCreated: "created"
         case .vip(let event): event.name
         case .adapter(let event): event.name
         case .selection(let event): event.name
+        case .ownership(let event): event.name
         }
     }
 }

@@ -38,6 +38,7 @@ public struct TraceReplay: Sendable {
         var report = Report()
         var vips: [IPv4Address: VIPActivationStateMachine] = [:]
         var adapters: [AdapterName: AdapterHealthStateMachine] = [:]
+        var units: [String: OwnershipStateMachine] = [:]
         let sorted = records.sorted { $0.sequence < $1.sequence }
         var selection: AgentSelection? = sorted.first?.sequence == 1 ? AgentSelection() : nil
 
@@ -71,6 +72,22 @@ public struct TraceReplay: Sendable {
                 let action = current.apply(event)
                 selection = current
                 result = (action, current.summary)
+            case (.unit(let unit), .ownershipCreated(let creation)):
+                guard creation.isReplayable, Self.isReplayable(record.monotonic) else { result = nil; break }
+                var machine = OwnershipStateMachine(unit: unit, host: creation.host, settings: creation.settings)
+                machine.assertsOnUnreachable = false
+                units[unit] = machine
+                result = ("none", machine.description)
+            case (.unit(let unit), .ownership(let event)):
+                guard var machine = units[unit] else { result = nil; break }
+                guard event.isReplayable, Self.isReplayable(record.monotonic) else {
+                    result = ("invalid(\(event.name))", machine.description)
+                    break
+                }
+                let action: String
+                do { action = try machine.handle(event, now: record.monotonic).description } catch { action = "unreachable(\(error.event))" }
+                units[unit] = machine
+                result = (action, machine.description)
             default:
                 result = nil
             }
@@ -89,5 +106,11 @@ public struct TraceReplay: Sendable {
             }
         }
         return report
+    }
+
+    /// True for a time a machine can add its delays to without overflow (the daemon's
+    /// monotonic clock is far inside it; a dump is untrusted).
+    static func isReplayable(_ instant: Instant) -> Bool {
+        (-(Int64(1) << 61)...(Int64(1) << 61)).contains(instant.nanoseconds)
     }
 }

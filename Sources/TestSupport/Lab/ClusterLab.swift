@@ -127,9 +127,6 @@ public final class ClusterLab: Sendable {
     /// The path of host `index`'s config file.
     public func configurationPath(host index: Int) -> String { "\(directory)/h\(index).yaml" }
 
-    /// The path of host `index`'s control socket.
-    public func socketPath(host index: Int) -> String { "\(directory)/h\(index).sock" }
-
     /// Writes host `index`'s config file (see ``configurationYAML(host:vips:leaseTTL:extraCluster:extraEtcd:metricsPort:extra:)``).
     public func writeConfiguration(
         host index: Int, vips: [String], leaseTTL: String = "1s", extraCluster: String = "", extraEtcd: String = "", metricsPort: Int = 0,
@@ -140,17 +137,66 @@ public final class ClusterLab: Sendable {
         ).write(toFile: configurationPath(host: index), atomically: true, encoding: .utf8)
     }
 
-    /// Writes host `index`'s config and starts `binary run --config …` in its namespace.
+    /// Writes host `index`'s config and starts `binary run --config …` in its namespace
+    /// (through `env` with `environment` when given, e.g. `NOTIFY_SOCKET`).
     public func startDaemon(
         _ index: Int, binary: String, vips: [String], leaseTTL: String = "1s", extraCluster: String = "", extraEtcd: String = "",
-        metricsPort: Int = 0, extra: String = ""
+        metricsPort: Int = 0, extra: String = "", environment: [String: String] = [:], arguments extraArguments: [String] = []
     ) throws -> LabProcess {
         let config = configurationPath(host: index)
         try writeConfiguration(
             host: index, vips: vips, leaseTTL: leaseTTL, extraCluster: extraCluster, extraEtcd: extraEtcd, metricsPort: metricsPort, extra: extra)
         try FileManager.default.createDirectory(atPath: "\(directory)/state\(index)", withIntermediateDirectories: true)
+        let run = [binary, "run", "--config", config] + extraArguments
+        if environment.isEmpty {
+            return try LabProcess(
+                binary: binary, namespace: hosts[index], arguments: Array(run.dropFirst()), logPath: "\(directory)/h\(index).log")
+        }
         return try LabProcess(
-            binary: binary, namespace: hosts[index], arguments: ["run", "--config", config], logPath: "\(directory)/h\(index).log")
+            binary: "/usr/bin/env", namespace: hosts[index],
+            arguments: environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + run,
+            logPath: "\(directory)/h\(index).log")
+    }
+
+    /// The path of host `index`'s control socket.
+    public func socketPath(host index: Int) -> String { "\(directory)/h\(index).sock" }
+
+    /// VIP entries (`cidr:` /24s, then a `range:`) for `count` VIPs from 198.18.1.0 up, past
+    /// the client LAN (198.18.0.0/24) and skipping the etcd segment's /24; at most 130,000.
+    public func poolEntries(vipCount count: Int) -> [String] {
+        precondition(count <= 130_000, "198.18.0.0/15 holds about 130,000 usable VIPs here")
+        let skip = IPv4Address("\(etcd.subnet).0")!.rawValue
+        var entries: [String] = []
+        var left = count
+        var base = IPv4Address("198.18.1.0")!.rawValue
+        while left > 0 {
+            defer { base += 256 }
+            guard base != skip else { continue }
+            if left >= 256 {
+                entries.append("\(IPv4Address(rawValue: base))/24")
+                left -= 256
+            } else {
+                entries.append("\(IPv4Address(rawValue: base))-\(IPv4Address(rawValue: base + UInt32(left) - 1))")
+                left = 0
+            }
+        }
+        return entries
+    }
+
+    /// `proxyarpd status --json --limit 0` of host `index`, taken apart: the VIPs active there,
+    /// the VIPs it holds, and the units per owner as it sees them; nil when it does not answer.
+    public func activeVIPs(host index: Int, binary: String) async throws -> ClusterHostCounts? {
+        let result = try await Command.run(
+            binary, ["status", "--socket", socketPath(host: index), "--json", "--limit", "0"], check: false)
+        guard let line = result.output.split(separator: "\n").first(where: { $0.hasPrefix("{") }),
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let status = object["status"] as? [String: Any], let summary = status["summary"] as? [String: Any]
+        else { return nil }
+        let byState = summary["byState"] as? [String: Int] ?? [:]
+        let cluster = status["cluster"] as? [String: Any]
+        return ClusterHostCounts(
+            active: byState["active"] ?? 0, vips: summary["vips"] as? Int ?? 0,
+            unitsByOwner: cluster?["unitsByOwner"] as? [String: Int] ?? [:])
     }
 
     /// `arping` from the client: the MACs that answered for `address` (one per reply).
@@ -169,4 +215,14 @@ public final class ClusterLab: Sendable {
         await etcd.destroy()
         try? FileManager.default.removeItem(atPath: directory)
     }
+}
+
+/// One host's counts from `proxyarpd status --json`.
+public struct ClusterHostCounts: Sendable, Equatable {
+    /// VIPs active on the host.
+    public var active: Int
+    /// VIPs the host's engine holds (the ones it owns).
+    public var vips: Int
+    /// Units per owner host, as the host sees them (`none`: free).
+    public var unitsByOwner: [String: Int]
 }

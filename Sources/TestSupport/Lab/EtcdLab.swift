@@ -130,6 +130,24 @@ public final class EtcdLab: Sendable {
         return nil
     }
 
+    /// The sum over the running members' `/metrics` of every sample of `metric` whose line
+    /// contains `matching` (e.g. `etcd_debugging_lease_renewed_total`: the keepalives the
+    /// leader renewed; a follower forwards them, so the sum counts each once).
+    public func metricSum(_ metric: String, matching: String = "") async throws -> Double {
+        let running = members.withLock { Array($0.keys) }.sorted()
+        var total = 0.0
+        for index in running {
+            let result = try await lab.exec(namespace, "curl", ["-s", "-m", "2", "\(endpoints[index])/metrics"], check: false)
+            for line in result.output.split(separator: "\n") where line.hasPrefix(metric) && !line.hasPrefix("#") {
+                guard matching.isEmpty || line.contains(matching), let value = line.split(separator: " ").last.flatMap({ Double($0) })
+                else { continue }
+                let name = line.prefix { $0 != "{" && $0 != " " }
+                if name == metric { total += value }
+            }
+        }
+        return total
+    }
+
     /// Kills member `index` with SIGKILL (by its PID) and waits for it to exit.
     public func killMember(_ index: Int) async {
         guard let process = members.withLock({ $0.removeValue(forKey: index) }) else { return }

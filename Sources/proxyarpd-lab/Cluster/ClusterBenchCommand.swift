@@ -12,6 +12,8 @@ import Glibc
 /// SIGTERM with `--sigterm` — and measures, from the client's capture, the time from the
 /// stop to the first gratuitous ARP for that VIP from another host's MAC; the stopped host
 /// is started again before the next round. Prints every sample and p50/p99 as JSON.
+/// With `--vips N`: the scale run instead (``ClusterScaleRun``): N VIPs in /26 blocks over
+/// three hosts started together, time until all are active, keepalives counted at etcd.
 struct ClusterBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster-bench",
@@ -26,6 +28,10 @@ struct ClusterBenchCommand: AsyncParsableCommand {
     @Option(help: "Copy the daemons' logs here before the lab is removed.") var keepLogs: String?
     @Flag(help: "Instead: kill the etcd leader each round (restarted after), and measure answer gaps and fence events.")
     var killEtcdLeader = false
+    @Option(help: "Instead: the scale run with this many VIPs in /26 blocks (e.g. 100000): time to all active, etcd keepalives.")
+    var vips: Int?
+    @Option(help: "Scale run: seconds of the quiet window in which keepalives are counted.") var window: Int = 10
+    @Option(help: "Scale run: give up when not all VIPs are active after this many seconds.") var timeout: Int = 180
 
     struct LeaderReport: Codable {
         var leaseTTL: String
@@ -52,6 +58,16 @@ struct ClusterBenchCommand: AsyncParsableCommand {
     func run() async throws {
         guard getuid() == 0 else { throw ValidationError("needs root (network namespaces)") }
         let binary = try Executables.daemon(daemon)
+        if let scale = self.vips {
+            guard (1...130_000).contains(scale) else { throw ValidationError("--vips: 1 to 130000") }
+            let report = try await ClusterScaleRun(
+                binary: binary, vipCount: scale, leaseTTL: leaseTTL, window: window, timeout: timeout, keepLogs: keepLogs
+            ).run()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
         let vips = (0..<vipCount).map { "198.18.0.\(100 + $0)" }
         let lab = try await ClusterLab.build(hosts: 3, tag: "cb")
         var daemons: [LabProcess] = []

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import ProxyARPActors
+import ProxyARPCore
+import ProxyARPPlatform
+import ProxyARPStateMachines
+import ProxyARPTestSupport
+import Testing
+
+import ProxyARPEtcd
+
+/// An engine that takes `applyTime` per apply (as a real one does with thousands of VIPs)
+/// and remembers every apply.
+actor SlowRecordingEngine: ClusterEngine {
+    let applyTime: Duration
+    private(set) var applies: [[IPv4Address]] = []
+
+    init(applyTime: Duration) { self.applyTime = applyTime }
+
+    func apply(_ configuration: DaemonConfiguration) async -> ReloadSummary {
+        try? await Task.sleep(for: applyTime)
+        applies.append(configuration.vips.map(\.address))
+        return ReloadSummary(added: 0, removed: 0, changed: 0)
+    }
+
+    func hasEligibleAdapter() async -> Bool { true }
+}
+
+@Suite("Cluster coordinator against a real etcd: coalesced applies, readiness, trace, reload", .serialized, .enabled(if: etcdEnabled))
+struct ClusterCoordinatorEtcdTests {
+    /// 300 VIPs, one unit each, one host: 300 claims.
+    static func configuration(_ endpoints: [String], vips count: Int = 300, leaseTTL: Duration = .seconds(2)) -> DaemonConfiguration {
+        let vips = (0..<count).map { VIPConfiguration(address: IPv4Address(rawValue: IPv4Address("198.18.4.0")!.rawValue + UInt32($0))) }
+        return DaemonConfiguration(
+            adapters: [AdapterConfiguration(name: "ea")], vips: vips,
+            cluster: ClusterConfiguration(
+                etcd: EtcdConfiguration(endpoints: endpoints), host: "lb1", leaseTTL: leaseTTL,
+                keyPrefix: "/proxyarpd-\(UInt32.random(in: 0...UInt32.max))/"))
+    }
+
+    @Test("300 units claimed at start: every VIP applied, in far fewer applies than claims; ready; every transition traced and replayable")
+    func coalescedApplies() async throws {
+        try await withEtcd { etcd, store in
+            let configuration = Self.configuration(etcd.endpoints)
+            let engine = SlowRecordingEngine(applyTime: .milliseconds(50))
+            let clock = SystemClock()
+            let trace = TraceLog(capacity: 100_000, clock: clock)
+            let coordinator = ClusterCoordinator(
+                configuration: configuration, store: store, engine: engine, fence: FenceGate(), clock: clock, trace: trace,
+                logger: Logger(label: "test.coordinator"))
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await coordinator.run() }
+                var owned: [IPv4Address]?
+                for _ in 0..<300 {  // at most 30 s
+                    owned = await coordinator.settledOwnedVIPs()
+                    if owned?.count == 300 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(owned?.count == 300, "settled and owning every VIP: \(owned?.count ?? -1)")
+                let applies = await engine.applies
+                #expect(Set(applies.last ?? []) == Set(configuration.vips.map(\.address)), "the last apply holds every owned VIP")
+                #expect(applies.count < 100, "300 claims, \(applies.count) applies: coalesced (one apply per claim before)")
+                let status = await coordinator.status()
+                #expect(status.units.count == 300 && status.units.allSatisfy { $0.state == "owned" && $0.owner == "lb1" && $0.token != nil })
+                #expect(status.unitsByOwner == ["lb1": 300])
+
+                // A reload changing the cluster section is refused; one removing a VIP counts it and releases its key.
+                var changed = configuration
+                changed.cluster?.leaseTTL = .seconds(3)
+                await #expect(throws: ClusterReloadRefused.self) { try await coordinator.reload(changed) }
+                var smaller = configuration
+                smaller.vips.removeLast()
+                let summary = try await coordinator.reload(smaller)
+                #expect(summary == ReloadSummary(added: 0, removed: 1, changed: 0))
+                let removedKey = "\(configuration.cluster!.keyPrefix)units/\(configuration.vips.last!.address)"
+                var gone = false
+                for _ in 0..<50 where !gone {
+                    try await Task.sleep(for: .milliseconds(100))
+                    gone = try await store.list(prefix: removedKey).records.isEmpty
+                }
+                #expect(gone, "the removed VIP's key is released")
+                group.cancelAll()
+            }
+            // Every unit's machine is in the trace, and the records replay.
+            let records = trace.records
+            let created = records.filter { if case .ownershipCreated = $0.event { true } else { false } }
+            #expect(created.count == 300)
+            let replay = TraceReplay.replay(records)
+            #expect(replay.divergences.isEmpty, "\(replay.divergences.prefix(5))")
+            #expect(replay.replayed == records.count)
+            #expect(OwnershipMilestone.derive(records).filter { $0.kind == .claimed }.count == 300)
+            #expect(OwnershipMilestone.derive(records).contains { $0.kind == .released })
+        }
+    }
+}
