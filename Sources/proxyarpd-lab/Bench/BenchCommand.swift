@@ -42,6 +42,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Keep the temporary directory (configs, daemon logs, captures).") var keepFiles = false
     @Option(help: "io.fast_path of the measured daemons: pcap (default) or xdp (the lab's bridge ports get an XDP_PASS program).")
     var fastPath = "pcap"
+    @Option(help: "io.capture_filter of the measured daemons: narrow (default) or arp (every ARP frame, as before narrowing).")
+    var captureFilter = "narrow"
+    @Flag(help: "io.arp_guard of the measured daemons: a tc rule keeps VIP requests away from the kernel's ARP code.")
+    var arpGuard = false
 
     func run() async throws {
         guard getuid() == 0 else { throw ValidationError("the bench builds network namespaces: run it as root") }
@@ -63,7 +67,9 @@ struct BenchCommand: AsyncParsableCommand {
         )
         guard ["pcap", "xdp"].contains(fastPath) else { throw ValidationError("--fast-path: pcap or xdp") }
         var runner = BenchRunner(daemon: binary, flood: flood, directory: directory, plan: plan)
+        guard CaptureFilterMode(rawValue: captureFilter) != nil else { throw ValidationError("--capture-filter: narrow or arp") }
         runner.fastPath = fastPath
+        runner.io = "io:\n  fast_path: \(fastPath)\n  capture_filter: \(captureFilter)\n  arp_guard: \(arpGuard)\n"
         let report = try await InterruptibleScript.run(directory: directory, keepFiles: keepFiles) { [runner] in try await runner.run() }
         if json {
             let encoder = JSONEncoder()

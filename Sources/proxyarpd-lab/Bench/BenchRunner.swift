@@ -11,6 +11,8 @@ struct BenchRunner: Sendable {
     let plan: BenchPlan
     /// `io.fast_path` of every daemon the bench starts (`pcap` or `xdp`).
     var fastPath = "pcap"
+    /// The `io:` section of every daemon the bench starts.
+    var io = "io:\n  fast_path: pcap\n"
 
     static let vip = IPv4Address(198, 18, 0, 100)
     /// An address on h0/h1's subnet that nobody serves (the ceiling row asks for it).
@@ -114,7 +116,7 @@ struct BenchRunner: Sendable {
         let folder = "\(directory)/\(name)"
         let configuration = LabDaemon.configuration(
             lab, folder: folder, vips: vips, timers: timers, blockPrefixLength: blockPrefixLength,
-            extra: "io:\n  fast_path: \(fastPath)\n")
+            extra: io)
         return try LabDaemon.start(binary: daemon, in: lab, folder: folder, configuration: configuration)
     }
 
