@@ -1,3 +1,4 @@
+import CCap
 import Glibc
 import Synchronization
 
@@ -29,7 +30,7 @@ public enum MallocArenas {
         if let tunables = getenv("GLIBC_TUNABLES"), String(cString: tunables).contains("glibc.malloc.arena_max") {
             return nil
         }
-        guard mallopt(M_ARENA_MAX, limit) == 1 else { return nil }
+        guard proxyarpd_malloc_arena_max(limit) == 1 else { return nil }
         bound.withLock { $0 = limit }
         return limit
     }
