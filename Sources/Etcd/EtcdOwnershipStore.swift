@@ -153,6 +153,16 @@ public final class EtcdOwnershipStore: OwnershipStore {
         return response["succeeded"] as? Bool == true
     }
 
+    public func reassert(key: String, value: String, lease: LeaseID, token: FencingToken) async throws(OwnershipStoreError) -> Bool {
+        let key64 = EtcdJSON.base64(key)
+        let request: EtcdJSON.Object = [
+            "compare": [["target": "CREATE", "result": "EQUAL", "key": key64, "create_revision": String(token.rawValue)]],
+            "success": [["request_put": ["key": key64, "value": EtcdJSON.base64(value), "lease": String(lease.rawValue)]]],
+        ]
+        let response = try await call("/v3/kv/txn", request)
+        return response["succeeded"] as? Bool == true
+    }
+
     public func list(prefix: String) async throws(OwnershipStoreError) -> OwnershipSnapshot {
         let request: EtcdJSON.Object = [
             "key": EtcdJSON.base64(prefix), "range_end": EtcdJSON.base64(bytes: EtcdJSON.rangeEnd(ofPrefix: prefix)),
@@ -248,8 +258,12 @@ public final class EtcdOwnershipStore: OwnershipStore {
         }
         let revision = EtcdJSON.revision(result)
         var changes: [OwnershipChange] = []
-        for event in result["events"] as? [EtcdJSON.Object] ?? [] {
-            guard let kv = event["kv"] as? EtcdJSON.Object else { continue }
+        // Element by element: one event that is not an object must not hide the others.
+        for element in result["events"] as? [Any] ?? [] {
+            guard let event = element as? EtcdJSON.Object, let kv = event["kv"] as? EtcdJSON.Object else {
+                logger.warning("ignoring a malformed watch event", metadata: ["event": "\(element)"])
+                continue
+            }
             let eventRevision = EtcdJSON.int64(kv["mod_revision"]).flatMap { $0 > 0 ? $0 : nil } ?? revision
             // proto3 JSON leaves the zero value out: no "type" is PUT.
             switch event["type"] as? String {
@@ -262,6 +276,8 @@ public final class EtcdOwnershipStore: OwnershipStore {
             case "DELETE":
                 if let key = EtcdJSON.text(base64: kv["key"]) {
                     changes.append(.delete(key: key, revision: eventRevision))
+                } else {
+                    logger.warning("ignoring a watch event whose key is not ours", metadata: ["kv": "\(kv)"])
                 }
             case let other:
                 logger.warning("ignoring a watch event of unknown type", metadata: ["type": "\(other ?? "")"])

@@ -184,4 +184,25 @@ struct EtcdOwnershipStoreTests {
             try EtcdOwnershipStore.watchChanges(Array(#"{"result":{"canceled":true,"compact_revision":"7"}}"#.utf8), logger: logger)
         }
     }
+
+    @Test("malformed watch events are skipped one by one: the good events of the same response still count")
+    func malformedEventsBesideGoodOnes() throws {
+        let logger = Logger(label: "test")
+        let good = #"{"type":"DELETE","kv":{"key":"\#(EtcdJSON.base64("/p/units/a"))","mod_revision":"9"}}"#
+        let bad = [
+            #"{"type":"DELETE","kv":{"key":"%%%"}}"#,  // not base64
+            #"{"type":"EXPIRE","kv":{"key":"\#(EtcdJSON.base64("/p/units/b"))"}}"#,  // no such type
+            #"{"type":"PUT"}"#,  // no kv
+            #"{"kv":{"key":"\#(EtcdJSON.base64("/p/units/c"))"}}"#,  // PUT without create_revision: a record needs one? (read as 0)
+            #"42"#,  // not an object
+        ]
+        let body = #"{"result":{"header":{"revision":"9"},"events":["# + (bad + [good]).joined(separator: ",") + "]}}"
+        let changes = try EtcdOwnershipStore.watchChanges(Array(body.utf8), logger: logger)
+        #expect(changes.contains(.delete(key: "/p/units/a", revision: 9)), "\(changes)")
+        #expect(!changes.contains { if case .delete(let key, _) = $0 { key != "/p/units/a" } else { false } }, "\(changes)")
+        // Whole responses that are not what etcd sends: nothing, no throw.
+        for text in [#"{"result":{"events":{"not":"a list"}}}"#, #"{"result":"x"}"#, #"{"res"#, "[]", ""] {
+            #expect(try EtcdOwnershipStore.watchChanges(Array(text.utf8), logger: logger) == [], "\(text)")
+        }
+    }
 }

@@ -20,7 +20,12 @@ public protocol ClusterEngine: Sendable {
 ///   ``FenceGate`` deadline becomes its send time + the returned TTL − `fenceGuard`. The
 ///   answer path reads the gate itself, so a host whose keepalives stop answers nothing
 ///   from the deadline on, whatever this actor is doing; the actor then withdraws the VIPs.
-///   A reply without TTL (the lease is gone) closes the gate at once.
+///   A reply without TTL (the lease is gone) closes the gate at once. With
+///   `on_quorum_loss: hold` the gate does not carry the deadline: at the deadline the
+///   coordinator fences only if an endpoint answered with an error since the last
+///   acknowledged keepalive; when none answered at all it keeps serving, with a critical log.
+/// - Keys under the prefix that no host wrote (no lease, not text, neither `units/` nor
+///   `hosts/`) are logged and never taken as an owner or a host; see `handWritten`.
 /// - A watch on the prefix (after a list) feeds the machines; a DELETE makes the eligible
 ///   hosts claim in rendezvous order, rank k after k × `takeoverStep`.
 /// - A graceful shutdown closes the gate, then revokes the lease: every key goes in one
@@ -50,7 +55,12 @@ public actor ClusterCoordinator: Service {
     private let cluster: ClusterConfiguration
     private let store: any OwnershipStore
     private let engine: any ClusterEngine
+    /// The answer path's gate: closed past the lease's deadline (`fence`), or only when the
+    /// coordinator decides so (`hold`).
     private let fence: FenceGate
+    /// The lease's fence deadline, whatever the policy: last acknowledged keepalive's send
+    /// time + TTL − guard. With `fence` the answer gate carries the same deadline.
+    private let leaseDeadline = FenceGate()
     private let clock: any EngineClock
     private let logger: Logger
     private let keys: ClusterKeys
@@ -80,6 +90,11 @@ public actor ClusterCoordinator: Service {
     private var settled = false
     /// Calls have failed since the last acknowledged keepalive: log only the first failure.
     private var storeFailing = false
+    /// `hold`: the last failure since the last acknowledged keepalive was something other
+    /// than "no endpoint answers" (then the deadline fences as with `fence`).
+    private var storeAnsweredWithError = false
+    /// `hold` is keeping VIPs served past the lease's deadline (logged once per episode).
+    private var holding = false
 
     /// Creates the coordinator for `configuration` (which must have a `cluster:` section).
     public init(
@@ -152,7 +167,7 @@ public actor ClusterCoordinator: Service {
     /// The cluster view for `status`.
     public func status() -> ClusterStatus {
         let now = clock.now()
-        let deadline = fence.deadlineNanoseconds
+        let deadline = leaseDeadline.deadlineNanoseconds
         let remaining: Int64? = lease == nil || deadline == .max || deadline == .min ? nil : (deadline - now.nanoseconds) / 1_000_000
         return ClusterStatus(
             host: cluster.host, hosts: hosts.sorted(), lease: lease.map { "\($0.id)" }, fenceRemainingMilliseconds: remaining,
@@ -242,7 +257,7 @@ public actor ClusterCoordinator: Service {
         var reportedDeadline = Int64.max
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(10))
-            let deadline = fence.deadlineNanoseconds
+            let deadline = leaseDeadline.deadlineNanoseconds
             if deadline != reportedDeadline, clock.now().nanoseconds >= deadline {
                 reportedDeadline = deadline
                 post.yield(.fenceDeadlineReached)
@@ -272,14 +287,18 @@ public actor ClusterCoordinator: Service {
             acknowledge(sentAt: sentAt, ttl: ttl, now: now, in: &group)
         case .leaseLost:
             fence.close()
+            leaseDeadline.close()
+            holding = false
             Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "lease_lost")]).increment()
             logger.error("lease lost: fenced at once, VIPs withdrawn", metadata: ["lease": "\(lease.map { "\($0.id)" } ?? "-")"])
             lease = nil
             fenced = true
             for name in machines.keys.sorted() { run(machines[name]!.leaseLost(now: now), unit: name, now: now, in: &group) }
         case .storeUnreachable(let error):
+            if case .unreachable = error {} else { storeAnsweredWithError = true }
             if cluster.onQuorumLoss == .hold, lease != nil, case .unreachable = error {
-                if fence.deadlineNanoseconds != .max {
+                if !holding {
+                    holding = true
                     logger.critical("etcd unreachable: holding owned VIPs (on_quorum_loss: hold)", metadata: ["error": "\(error)"])
                 }
                 fence.open()
@@ -297,9 +316,11 @@ public actor ClusterCoordinator: Service {
             var live: Set<String> = [cluster.host]
             for record in snapshot.records {
                 switch keys.kind(of: record.key) {
+                case .unit(let name) where record.lease == nil: handWritten(record, unit: name, in: &group)
                 case .unit(let name): seen[name] = holder(of: record)
+                case .host where record.lease == nil: ignore(record, because: "a membership key without a lease")
                 case .host(let name): live.insert(name)
-                case .foreign: logger.debug("ignoring a key under the prefix", metadata: ["key": "\(record.key)"])
+                case .foreign: ignore(record, because: "neither units/ nor hosts/")
                 }
             }
             holders = seen
@@ -313,7 +334,12 @@ public actor ClusterCoordinator: Service {
             for change in changes {
                 switch change {
                 case .put(let record, _):
-                    if case .host(let name) = keys.kind(of: record.key) { membershipChanged = hosts.insert(name).inserted || membershipChanged }
+                    switch keys.kind(of: record.key) {
+                    case .host where record.lease == nil: ignore(record, because: "a membership key without a lease")
+                    case .host(let name): membershipChanged = hosts.insert(name).inserted || membershipChanged
+                    case .foreign: ignore(record, because: "neither units/ nor hosts/")
+                    case .unit: break
+                    }
                 case .delete(let key, _):
                     if case .host(let name) = keys.kind(of: key), name != cluster.host {
                         membershipChanged = hosts.remove(name) != nil || membershipChanged
@@ -325,6 +351,10 @@ public actor ClusterCoordinator: Service {
                 switch change {
                 case .put(let record, _):
                     guard case .unit(let name) = keys.kind(of: record.key) else { continue }
+                    guard record.lease != nil else {
+                        handWritten(record, unit: name, in: &group)
+                        continue
+                    }
                     let holder = holder(of: record)
                     holders[name] = holder
                     if let seenAt = deleteSeenAt.removeValue(forKey: name) {
@@ -378,7 +408,18 @@ public actor ClusterCoordinator: Service {
             settled = true
             updateEligibility(now: now, in: &group, force: true)
         case .fenceDeadlineReached:
-            guard !fence.allows(nowNanoseconds: now.nanoseconds), lease != nil, !fenced else { return }
+            guard !leaseDeadline.allows(nowNanoseconds: now.nanoseconds), lease != nil, !fenced else { return }
+            if cluster.onQuorumLoss == .hold, !storeAnsweredWithError {
+                // No endpoint has answered since the last acknowledged keepalive (the calls
+                // failed as unreachable, or are still waiting): keep serving, loudly.
+                if !holding {
+                    holding = true
+                    logger.critical("no keepalive acknowledged before the deadline and no etcd endpoint answers: holding owned VIPs (on_quorum_loss: hold)")
+                }
+                Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "held")]).increment()
+                return
+            }
+            fence.close()
             fenced = true
             Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "deadline")]).increment()
             logger.error("fenced: no keepalive acknowledged before the deadline; not answering", metadata: ["lease": "\(lease!.id)"])
@@ -402,8 +443,20 @@ public actor ClusterCoordinator: Service {
             storeFailing = false
             logger.notice("etcd answers again")
         }
+        storeAnsweredWithError = false
         let deadline = sentAt.advanced(by: ttl - fenceGuard)
-        fence.setDeadline(deadline)
+        leaseDeadline.setDeadline(deadline)
+        if cluster.onQuorumLoss == .hold {
+            // The gate stays open: the coordinator closes it when the deadline passes while an
+            // endpoint answers (fenceDeadlineReached), or when the lease is gone.
+            if !fenced || now < deadline { fence.open() }
+            if holding {
+                holding = false
+                logger.notice("etcd answers again: no longer holding")
+            }
+        } else {
+            fence.setDeadline(deadline)
+        }
         Gauge(label: ClusterMetrics.leaseRemaining).record(Double(deadline.duration(since: now).nanosecondsClamped) / 1e9)
         guard fenced, now < deadline else { return }
         fenced = false
@@ -420,6 +473,32 @@ public actor ClusterCoordinator: Service {
             let eligible = hostEligible && configured.contains(name)
             guard force || machines[name]!.eligible != eligible || machines[name]!.rank != rank else { continue }
             run(machines[name]!.eligibilityChanged(eligible: eligible, rank: rank, now: now), unit: name, now: now, in: &group)
+        }
+    }
+
+    /// Logs a key under the prefix that no proxyarpd wrote, and otherwise ignores it.
+    private func ignore(_ record: OwnershipRecord, because reason: String) {
+        logger.warning("ignoring a key under the prefix that proxyarpd did not write", metadata: ["key": "\(record.key)", "reason": "\(reason)"])
+    }
+
+    /// A unit key without a lease: every claim carries one, so someone wrote it by hand. It
+    /// is not taken as an owner. Left alone it would block the unit for good (it never
+    /// expires), so: when this host holds the unit under that same token (its key was
+    /// rewritten), it puts the key back under its lease and keeps serving; when nobody holds
+    /// it, a host that has the unit configured deletes it, guarded by its create revision,
+    /// and the DELETE starts the usual takeover.
+    private func handWritten(_ record: OwnershipRecord, unit: String, in group: inout DiscardingTaskGroup) {
+        let store = self.store
+        if let lease, let token = machines[unit]?.token, token == record.token {
+            logger.warning("our unit key was rewritten without a lease: putting it back", metadata: ["key": "\(record.key)", "value": "\(record.value)"])
+            let (key, host) = (record.key, cluster.host)
+            group.addTask { _ = try? await store.reassert(key: key, value: host, lease: lease.id, token: token) }
+        } else if holders[unit]?.token != record.token, units.vips[unit] != nil {
+            logger.warning("ignoring a unit key without a lease (written by hand?); deleting it so the unit can be claimed", metadata: ["key": "\(record.key)", "value": "\(record.value)"])
+            let (key, token) = (record.key, record.token)
+            group.addTask { _ = try? await store.release(key: key, token: token) }
+        } else {
+            ignore(record, because: "a unit key without a lease")
         }
     }
 

@@ -24,6 +24,12 @@ public protocol OwnershipStore: Sendable {
     /// Returns false when the key is gone or belongs to another claim.
     func release(key: String, token: FencingToken) async throws(OwnershipStoreError) -> Bool
 
+    /// Puts `key` back under `lease` with `value` only if it is still the one created at
+    /// `token`: a held key that someone rewrote by hand (which detached it from the lease)
+    /// is ours again, with the same token. Returns false when the key is gone or belongs to
+    /// another claim.
+    func reassert(key: String, value: String, lease: LeaseID, token: FencingToken) async throws(OwnershipStoreError) -> Bool
+
     /// Every key under `prefix`, with the store revision they were read at.
     func list(prefix: String) async throws(OwnershipStoreError) -> OwnershipSnapshot
 

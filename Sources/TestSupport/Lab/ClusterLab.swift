@@ -53,9 +53,9 @@ public final class ClusterLab: Sendable {
     /// The name host `index` has in the cluster.
     public static func hostName(_ index: Int) -> String { "host\(index)" }
 
-    /// Builds the lab with `hostCount` hosts.
-    public static func build(hosts hostCount: Int, tag: String = "cl") async throws -> ClusterLab {
-        let etcd = try await EtcdLab.start(members: 3, tag: tag)
+    /// Builds the lab with `hostCount` hosts and an etcd of `members` members (TLS-only with `tls`).
+    public static func build(hosts hostCount: Int, tag: String = "cl", members: Int = 3, tls: Bool = false) async throws -> ClusterLab {
+        let etcd = try await EtcdLab.start(members: members, tag: tag, tls: tls)
         let lab = etcd.lab
         let directory = NSTemporaryDirectory() + "\(lab.prefix)-cluster"
         do {
@@ -94,8 +94,14 @@ public final class ClusterLab: Sendable {
     }
 
     /// The config of host `index`: its two adapters, `vips`, a `cluster:` section naming the
-    /// three members, and `extra` (more sections, e.g. `selection:`).
-    public func configurationYAML(host index: Int, vips: [String], leaseTTL: String = "1s", extraCluster: String = "", extra: String = "") -> String {
+    /// members (with the lab's client certificate when etcd serves TLS), `extraCluster`
+    /// (more `cluster:` keys, indented two spaces), `extraEtcd` (more `cluster.etcd:` keys,
+    /// indented four spaces, e.g. `username`), metrics on `127.0.0.1:metricsPort`
+    /// (0: off) and `extra` (more sections, e.g. `selection:`).
+    public func configurationYAML(
+        host index: Int, vips: [String], leaseTTL: String = "1s", extraCluster: String = "", extraEtcd: String = "", metricsPort: Int = 0,
+        extra: String = ""
+    ) -> String {
         var lines = ["adapters:"]
         for (offset, adapter) in ["ea", "eb"].enumerated() {
             lines += ["  - name: \(adapter)", "    address: 198.18.0.\(10 * (index + 1) + offset + 1)/24"]
@@ -105,20 +111,43 @@ public final class ClusterLab: Sendable {
             let key = vip.contains("/") ? "cidr" : vip.contains("-") ? "range" : "address"
             lines.append("  - \(key): \(vip)")
         }
-        lines += ["control:", "  socket: \(directory)/h\(index).sock", "metrics:", "  listen: 127.0.0.1:0",
+        lines += ["control:", "  socket: \(directory)/h\(index).sock", "metrics:", "  listen: 127.0.0.1:\(metricsPort)",
                   "daemon:", "  state_directory: \(directory)/state\(index)",
                   "cluster:", "  etcd:", "    endpoints:"]
         lines += etcd.endpoints.map { "      - \($0)" }
+        if let tls = etcd.tls {
+            lines += ["    tls:", "      ca: \(tls.ca)", "      cert: \(tls.clientCertificate)", "      key: \(tls.clientKey)"]
+        }
+        if !extraEtcd.isEmpty { lines.append(extraEtcd) }
         lines += ["  host: \(Self.hostName(index))", "  lease_ttl: \(leaseTTL)", "  key_prefix: /proxyarpd/\(etcd.lab.prefix)/"]
         if !extraCluster.isEmpty { lines.append(extraCluster) }
         return lines.joined(separator: "\n") + "\n" + extra
     }
 
+    /// The path of host `index`'s config file.
+    public func configurationPath(host index: Int) -> String { "\(directory)/h\(index).yaml" }
+
+    /// The path of host `index`'s control socket.
+    public func socketPath(host index: Int) -> String { "\(directory)/h\(index).sock" }
+
+    /// Writes host `index`'s config file (see ``configurationYAML(host:vips:leaseTTL:extraCluster:extraEtcd:metricsPort:extra:)``).
+    public func writeConfiguration(
+        host index: Int, vips: [String], leaseTTL: String = "1s", extraCluster: String = "", extraEtcd: String = "", metricsPort: Int = 0,
+        extra: String = ""
+    ) throws {
+        try configurationYAML(
+            host: index, vips: vips, leaseTTL: leaseTTL, extraCluster: extraCluster, extraEtcd: extraEtcd, metricsPort: metricsPort, extra: extra
+        ).write(toFile: configurationPath(host: index), atomically: true, encoding: .utf8)
+    }
+
     /// Writes host `index`'s config and starts `binary run --config …` in its namespace.
-    public func startDaemon(_ index: Int, binary: String, vips: [String], leaseTTL: String = "1s", extra: String = "") throws -> LabProcess {
-        let config = "\(directory)/h\(index).yaml"
-        try configurationYAML(host: index, vips: vips, leaseTTL: leaseTTL, extra: extra)
-            .write(toFile: config, atomically: true, encoding: .utf8)
+    public func startDaemon(
+        _ index: Int, binary: String, vips: [String], leaseTTL: String = "1s", extraCluster: String = "", extraEtcd: String = "",
+        metricsPort: Int = 0, extra: String = ""
+    ) throws -> LabProcess {
+        let config = configurationPath(host: index)
+        try writeConfiguration(
+            host: index, vips: vips, leaseTTL: leaseTTL, extraCluster: extraCluster, extraEtcd: extraEtcd, metricsPort: metricsPort, extra: extra)
         try FileManager.default.createDirectory(atPath: "\(directory)/state\(index)", withIntermediateDirectories: true)
         return try LabProcess(
             binary: binary, namespace: hosts[index], arguments: ["run", "--config", config], logPath: "\(directory)/h\(index).log")

@@ -71,8 +71,11 @@ public struct SoakWrongReply: Sendable, Equatable, Codable {
 /// also counts: a MAC the trace shows selected as `v`'s agent at a time in
 /// `[prev(t − grace), t + grace]` is allowed too.
 ///
-/// A reply is judged once a snapshot at or after `t + grace` exists (``check()``), or at
-/// the end over what there is (``finish()``).
+/// A reply is judged once a snapshot at or after `t + grace` exists and, when the trace is
+/// followed, once the trace has been read up to `t + grace` (``recordTrace(through:)``): the
+/// trace client's output can lag the status polls, and a reply judged before the selection
+/// that justifies it was read would be counted wrong (``check()``); or at the end over what
+/// there is (``finish()``).
 public struct SoakReplyChecker: Sendable {
     /// The allowance around each reply, nanoseconds.
     public let grace: Int64
@@ -92,6 +95,8 @@ public struct SoakReplyChecker: Sendable {
     private var selectionsPrunedAt: Int64 = 0
     private var pending: [SoakReply] = []
     private var pendingStart = 0
+    /// The latest monotonic time of any trace record read; nil: the trace is not followed.
+    private var traceReadThrough: Int64?
 
     /// Creates a checker with `grace` nanoseconds around each reply.
     public init(grace: Int64, exampleLimit: Int = 20, retention: Int64 = 120_000_000_000) {
@@ -114,6 +119,12 @@ public struct SoakReplyChecker: Sendable {
         selections[vip, default: []].append((at, mac))
     }
 
+    /// The trace has been read up to `at` (the time of its latest record): every selection
+    /// up to then has been recorded.
+    public mutating func recordTrace(through at: Int64) {
+        traceReadThrough = max(traceReadThrough ?? at, at)
+    }
+
     /// Adds replies to judge, in the order they were received (the generator's ring keeps it).
     public mutating func add(_ replies: some Sequence<SoakReply>) {
         pending.append(contentsOf: replies)
@@ -121,7 +132,8 @@ public struct SoakReplyChecker: Sendable {
 
     /// Judges every reply whose window is closed, and forgets what no reply needs any more.
     public mutating func check() {
-        guard let latest = snapshots.last?.at else { return }
+        guard var latest = snapshots.last?.at else { return }
+        if let traceReadThrough { latest = min(latest, traceReadThrough) }
         let grace = self.grace
         judge { $0.at + grace <= latest }
     }

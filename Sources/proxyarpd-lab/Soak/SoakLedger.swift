@@ -40,8 +40,10 @@ actor SoakLedger {
     }
 
     /// Adds agent selections from the daemon's trace.
-    func selected(_ selections: [TraceFollowerTail.Selection]) {
+    /// `readThrough`: the time of the latest trace record read so far.
+    func selected(_ selections: [TraceFollowerTail.Selection], readThrough: Int64?) {
         for selection in selections { checker.recordSelection(of: selection.vip, mac: selection.mac, at: selection.at) }
+        if let readThrough { checker.recordTrace(through: readThrough) }
     }
 
     /// Adds replies heard (in order).

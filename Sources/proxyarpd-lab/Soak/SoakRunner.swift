@@ -93,7 +93,7 @@ struct SoakRunner: Sendable {
             var nextReport = start + .seconds(plan.reportEvery)
             while true {
                 try await Task.sleep(for: .milliseconds(200))
-                await ledger.selected(tail.read())  // before the replies: a selection is never later than its replies
+                await ledger.selected(tail.read(), readThrough: tail.latestMonotonic)  // before the replies: a selection is never later than its replies
                 await ledger.add(generator.drain())
                 guard clock.now >= nextReport else { continue }
                 nextReport += .seconds(plan.reportEvery)
@@ -123,7 +123,7 @@ struct SoakRunner: Sendable {
             }
             group.cancelAll()
             try? await group.waitForAll()
-            await ledger.selected(tail.read())
+            await ledger.selected(tail.read(), readThrough: tail.latestMonotonic)
             tailAfterLoad = tail
         }
 
@@ -131,7 +131,7 @@ struct SoakRunner: Sendable {
         progress("stopping the load")
         for adapter in lab.adapters { try? await lab.restoreCarrier(adapter.name) }
         generator.stop()
-        await ledger.selected(tailAfterLoad.read())
+        await ledger.selected(tailAfterLoad.read(), readThrough: tailAfterLoad.latestMonotonic)
         await ledger.add(generator.drain())
         let counters = generator.counters
         report.daemonAlive = process.isRunning
@@ -146,7 +146,7 @@ struct SoakRunner: Sendable {
         } else {
             report.finalNotActive = ["*": "the daemon exited; see its log"]
         }
-        await ledger.selected(tailAfterLoad.read())
+        await ledger.selected(tailAfterLoad.read(), readThrough: tailAfterLoad.latestMonotonic)
         await ledger.finish()
 
         let checker = await ledger.checker

@@ -19,6 +19,8 @@ struct TraceFollowerTail {
     private(set) var latestSequence = 0
     /// Record lines read so far.
     private(set) var records = 0
+    /// The monotonic time of the latest record read (nil before the first).
+    private(set) var latestMonotonic: Int64?
 
     init(path: String) {
         self.path = path
@@ -40,6 +42,7 @@ struct TraceFollowerTail {
             records += 1
             guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
             if let sequence = object["sequence"] as? Int { latestSequence = max(latestSequence, sequence) }
+            if let monotonic = object["monotonic"] as? Int { latestMonotonic = max(latestMonotonic ?? 0, Int64(monotonic)) }
             guard let event = (object["event"] as? [String: Any])?["vip"] as? [String: Any],
                 let selected = ((event["_0"] as? [String: Any])?["agentSelected"] as? [String: Any])?["_0"] as? [String: Any],
                 let macText = selected["mac"] as? String, let mac = MACAddress(macText),
