@@ -1,8 +1,10 @@
-// libcap (Debian libcap-dev) and the prctl/credential calls used with it for the privilege drop.
+// libcap (Debian libcap-dev) and the prctl/credential calls used with it for the privilege drop;
+// also the other process setup `proxyarpd run` does before any thread starts (malloc arenas).
 #ifndef PROXYARPD_CCAP_SHIM_H
 #define PROXYARPD_CCAP_SHIM_H
 
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -27,6 +29,12 @@ static inline int proxyarpd_getresuid(uid_t *r, uid_t *e, uid_t *s) { return get
 /// The calling thread's kernel id (gettid).
 static inline long proxyarpd_gettid(void) {
     return syscall(SYS_gettid);
+}
+
+/// glibc's bound on malloc arenas (`mallopt(M_ARENA_MAX, arenas)`); 1 on success. The Glibc
+/// module does not import <malloc.h>.
+static inline int proxyarpd_malloc_arena_max(int arenas) {
+    return mallopt(M_ARENA_MAX, arenas);
 }
 
 #endif

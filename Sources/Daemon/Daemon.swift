@@ -59,6 +59,9 @@ public struct Daemon {
                 ]
             )
         }
+        if let arenas = MallocArenas.applied {
+            logger.info("malloc arenas bounded", metadata: ["arena_max": "\(arenas)"])
+        }
         logger.info(
             "starting",
             metadata: [

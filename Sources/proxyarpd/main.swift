@@ -6,7 +6,11 @@ import ProxyARPDaemon
 // drop it is the one thread that keeps CAP_NET_RAW and CAP_NET_ADMIN (see there why).
 // Otherwise as `AsyncParsableCommand.main()`: errors print and exit as ArgumentParser does.
 // Still one thread here: NoNewPrivs and the reduced bounding set reach every thread.
-if CommandLine.arguments.dropFirst().first == "run" { ProcessHardening.apply() }
+// So is the bound on malloc arenas (threads that join later share the arenas there).
+if CommandLine.arguments.dropFirst().first == "run" {
+    ProcessHardening.apply()
+    MallocArenas.apply()
+}
 Task.detached {
     do {
         var command = try ProxyARPD.parseAsRoot()

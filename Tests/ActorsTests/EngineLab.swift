@@ -28,14 +28,14 @@ struct EngineLab {
     init(
         vips: [VIPConfiguration], timers: TimerConfiguration = TimerConfiguration(), daemon: DaemonSettings = DaemonSettings(),
         conflicts: ConflictConfiguration = ConflictConfiguration(probeWait: .zero),
-        leftovers: [IPv4Address: AdapterName] = [:], wakesEarly: Bool = false
+        leftovers: [IPv4Address: AdapterName] = [:], wakesEarly: Bool = false, logHandler: (any LogHandler)? = nil
     ) {
         expectedVIPs = vips.count
         host.leaveBehind(leftovers)
         wire = InMemoryWire(clock: clock)
         trace = TraceLog(capacity: 1_000_000, clock: clock)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        var logger = logHandler.map { handler in Logger(label: "test") { _ in handler } } ?? Logger(label: "test")
+        logger.logLevel = logHandler?.logLevel ?? .critical
         let engineClock: any EngineClock = wakesEarly ? EarlyWakingClock(base: clock) : clock
         let environment = EngineEnvironment(io: wire, host: host, clock: engineClock, trace: trace, logger: logger)
         let configuration = DaemonConfiguration(

@@ -5,7 +5,8 @@ import ProxyARPTestSupport
 import Testing
 
 /// Issue 11, failures 5 and 8, against the real daemon: the control socket under a low
-/// descriptor limit and many idle clients, and the process hardening outside systemd.
+/// descriptor limit and many idle clients, and the process hardening outside systemd
+/// (with the bound on malloc arenas set at the same moment).
 @Suite("End to end: a bounded control socket and a hardened process", .serialized, .enabled(if: endToEndEnabled))
 struct ControlExhaustionTests {
     static func field(_ name: String, in status: String) -> String? {
@@ -28,6 +29,46 @@ struct ControlExhaustionTests {
                 #expect(Self.field("CapBnd", in: text) == "0000000000003000", "thread \(task)")
             }
             #expect(daemon.log.contains("process hardened"))
+        }
+    }
+
+    /// glibc malloc arenas: 64 MiB-aligned anonymous reservations of 64 MiB in
+    /// `/proc/PID/maps` (a `rw-p` part followed by its `---p` rest); the main arena (the
+    /// `[heap]`) is not one of them.
+    static func mallocArenaHeaps(pid: Int32) throws -> Int {
+        let maps = try String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8).split(separator: "\n")
+        let regions: [(start: UInt64, end: UInt64, permissions: Substring, anonymous: Bool)] = maps.compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            let bounds = fields[0].split(separator: "-")
+            guard bounds.count == 2, let start = UInt64(bounds[0], radix: 16), let end = UInt64(bounds[1], radix: 16) else { return nil }
+            return (start, end, fields[1], fields.count <= 5)
+        }
+        let heap: UInt64 = 64 << 20
+        var count = 0
+        for (index, region) in regions.enumerated() where region.anonymous && region.permissions == "rw-p" && region.start % heap == 0 {
+            var end = region.end
+            if index + 1 < regions.count, regions[index + 1].start == region.end, regions[index + 1].permissions == "---p",
+                regions[index + 1].anonymous
+            {
+                end = regions[index + 1].end
+            }
+            if end - region.start == heap { count += 1 }
+        }
+        return count
+    }
+
+    @Test("malloc arenas bounded at start: every thread shares the main arena and at most one more")
+    func mallocArenasBounded() async throws {
+        try await DaemonLab.with("e2em", vips: ["198.18.0.100", "198.18.0.101", "198.18.1.100"]) { daemon in
+            _ = try await daemon.waitForAnswers(daemon.vips)
+            _ = try await daemon.dumpTrace()  // some allocation on the pool and the main thread
+            let pid = try #require(daemon.daemon.processIdentifier)
+            let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count
+            let arenas = try Self.mallocArenaHeaps(pid: pid)
+            print("threads \(threads), malloc arena heaps besides the main one: \(arenas)")
+            #expect(threads > 2, "several threads allocate")
+            #expect(arenas <= 1)
+            #expect(daemon.log.contains("malloc arenas bounded"))
         }
     }
 

@@ -183,11 +183,17 @@ struct EndToEndTests {
         }
     }
 
-    @Test("SIGHUP applies an added and a removed VIP without re-announcing the others; a broken file is refused; SIGTERM leaves lo clean")
+    @Test("SIGHUP applies an added and a removed VIP without re-announcing the others; a broken file is refused; SIGTERM leaves lo clean and restores the adapters' sysctls")
     func reloadAndShutdown() async throws {
         try await DaemonLab.with("e2er", vips: ["198.18.0.100", "198.18.0.101"]) { daemon in
             let (kept, removed, added) = (IPv4Address("198.18.0.101")!, IPv4Address("198.18.0.100")!, IPv4Address("198.18.0.102")!)
             _ = try await daemon.waitForAnswers([removed, kept])
+            // What the daemon sets on each adapter, and what a new interface of the lab's
+            // namespace gets (what h0 had before the daemon started; issue 11, failure 8).
+            let running = try await Self.adapterSysctls(daemon.lab, "h0")
+            let original = try await Self.adapterSysctls(daemon.lab, "default")
+            #expect(running == ["1", "2", "1"], "arp_ignore, arp_announce, ignore_routes_with_linkdown")
+            #expect(original != running, "the test needs a namespace whose defaults differ")
             try await Task.sleep(for: .seconds(3))  // announcement rounds done
             let capture = try await ClientCapture.start(daemon.lab, directory: daemon.directory, name: "reload")
             let yaml = daemon.lab.configurationYAML(vips: ["198.18.0.101", "198.18.0.102"], directory: daemon.directory)
@@ -219,6 +225,18 @@ struct EndToEndTests {
             let code = await daemon.daemon.stop(timeout: .seconds(5))
             #expect(code == 0, "clean exit on SIGTERM")
             #expect(try await daemon.loopbackVIPs().isEmpty, "no VIP left on lo")
+            #expect(try await Self.adapterSysctls(daemon.lab, "h0") == original, "sysctls written back at exit")
         }
+    }
+
+    /// `arp_ignore`, `arp_announce` and `ignore_routes_with_linkdown` of `interface` (or
+    /// `default`) in the lab's host namespace.
+    static func adapterSysctls(_ lab: HostLab, _ interface: String) async throws -> [String] {
+        var values: [String] = []
+        for key in ["arp_ignore", "arp_announce", "ignore_routes_with_linkdown"] {
+            let output = try await lab.lab.exec(lab.host, "sysctl", ["-n", "net.ipv4.conf.\(interface).\(key)"]).output
+            values.append(output.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return values
     }
 }

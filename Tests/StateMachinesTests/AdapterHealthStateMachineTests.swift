@@ -16,7 +16,7 @@ extension Fixture {
 
 /// The adapter states a test can ask for by name.
 enum AdapterStateName: String, CaseIterable, Codable, Sendable, CustomTestStringConvertible {
-    case downUnknown, downNoCarrier, eligible, holdDown, removed, failed
+    case downUnknown, downNoCarrier, eligible, holdDown, holdDownAfterFlap, removed, failed
     var testDescription: String { rawValue }
 }
 
@@ -26,7 +26,9 @@ enum AdapterStateName: String, CaseIterable, Codable, Sendable, CustomTestString
 ///   t0+1s   unconfirmed      -> holdDown #1 until t0+3s   (failure at t0+1s)
 ///   t0+3s   hold-down #1     -> eligible                  (epoch 1)
 /// then at t0+5s: carrier lost (downNoCarrier, failure at t0+5s), announcements
-/// unconfirmed again (holdDown #2, 2 failures -> 4 s), link removed (removed).
+/// unconfirmed again (holdDown #2, 2 failures -> 4 s), carrier lost and back at once
+/// (holdDownAfterFlap: holdDown #2 for noCarrier until t0+9s, link up: a last resort),
+/// link removed (removed).
 func adapterMachine(in target: AdapterStateName) -> AdapterHealthStateMachine {
     let t0 = Fixture.t0
     var machine = AdapterHealthStateMachine(adapter: "eth0", settings: Fixture.healthSettings, now: t0)
@@ -39,6 +41,9 @@ func adapterMachine(in target: AdapterStateName) -> AdapterHealthStateMachine {
     case .downUnknown, .eligible: break
     case .downNoCarrier: _ = machine.linkChanged(adminUp: true, carrier: false, now: at)
     case .holdDown: _ = machine.announcementsUnconfirmed(now: at)
+    case .holdDownAfterFlap:
+        _ = machine.linkChanged(adminUp: true, carrier: false, now: at)
+        _ = machine.linkChanged(adminUp: true, carrier: true, now: at)
     case .removed: _ = machine.linkRemoved(now: at)
     case .failed:
         #if DEBUG
@@ -126,9 +131,19 @@ func expectedAdapter(_ state: AdapterStateName, _ probe: AdapterProbe) -> Adapte
     case (.eligible, .holdDownExpiredCurrent):
         return .unreachable
 
-    case (.holdDown, .holdDownExpiredCurrent):
+    case (.holdDown, .holdDownExpiredCurrent), (.holdDownAfterFlap, .holdDownExpiredCurrent):
         return .transition(to: "eligible(txerr 0)", action: .becameEligible, unchanged: false)
     case (.holdDown, _):
+        return same
+
+    case (.holdDownAfterFlap, .unconfirmed):
+        // A last resort whose announcements are not heard is unfit: held down again for that
+        // cause (failures at t0+1s, t0+5s and now: 2 s × 4), no longer a last resort.
+        let until = now + .seconds(8)
+        return .transition(
+            to: "holdDown(unconfirmedAnnouncements until \(until.nanoseconds) #3)",
+            action: .holdDown(.init(epoch: 3, deadline: until), ineligible: nil), unchanged: false)
+    case (.holdDownAfterFlap, _):
         return same
 
     case (.removed, .linkUp):
@@ -137,6 +152,20 @@ func expectedAdapter(_ state: AdapterStateName, _ probe: AdapterProbe) -> Adapte
         return holdDown(4, ineligible: nil, cause: .removed)
     case (.removed, _):
         return same
+    }
+}
+
+/// When the machine is a last resort after the cell's event (see
+/// `AdapterHealthStateMachine.lastResortUntil`): held down by flap damping alone, link up.
+func expectedLastResort(_ state: AdapterStateName, _ probe: AdapterProbe) -> Instant? {
+    switch (state, probe) {
+    case (.downNoCarrier, .linkUp):
+        return AdapterProbe.now + .seconds(4)
+    case (.holdDownAfterFlap, .linkUp), (.holdDownAfterFlap, .transmitFailed), (.holdDownAfterFlap, .transmitSucceeded),
+        (.holdDownAfterFlap, .holdDownExpiredStale):
+        return Fixture.t0 + .seconds(9)
+    default:
+        return nil
     }
 }
 
@@ -159,9 +188,13 @@ struct AdapterHealthMatrixTests {
         #expect(adapterMachine(in: .eligible).state.description == "eligible(txerr 0)")
         #expect(adapterMachine(in: .holdDown).state.name == "holdDown")
         #expect(adapterMachine(in: .holdDown).holdDownEpoch == 2)
+        #expect(adapterMachine(in: .holdDown).lastResortUntil == nil)
+        #expect(adapterMachine(in: .holdDownAfterFlap).state.description
+            == "holdDown(noCarrier until \((Fixture.t0 + .seconds(9)).nanoseconds) #2)")
+        #expect(adapterMachine(in: .holdDownAfterFlap).lastResortUntil == Fixture.t0 + .seconds(9))
         #expect(adapterMachine(in: .removed).state.description == "removed")
         #expect(adapterMachine(in: .failed).state.name == "failed")
-        #expect(allAdapterCells.count == 54)
+        #expect(allAdapterCells.count == 63)
         #expect(adapterUnreachableCells.count == 1)
     }
 
@@ -178,6 +211,7 @@ struct AdapterHealthMatrixTests {
         #expect(action == expectedAction, "\(action)")
         #expect(action.description == expectedAction.description)
         if unchanged { #expect(machine == before) }
+        #expect(machine.lastResortUntil == expectedLastResort(cell.state, cell.probe))
         #expect(machine.isEligible == (machine.state.name == "eligible"))
         #expect((machine.ineligibleReason == nil) == machine.isEligible)
     }

@@ -96,7 +96,9 @@ public actor AdapterActor {
         if case .holdDown(let hold) = machine.state {
             // A duration, not the raw monotonic deadline (issue 11, failure 8).
             let left = max(0, hold.until.nanoseconds - environment.clock.now().nanoseconds)
-            state = "holdDown(\(hold.cause.rawValue), eligible in \(DurationDisplay.text(nanoseconds: left)))"
+            // A last resort that serves VIPs says so: held down, but answering.
+            let serving = machine.lastResortUntil != nil && vipCount > 0 ? ", serving as last resort" : ""
+            state = "holdDown(\(hold.cause.rawValue), eligible in \(DurationDisplay.text(nanoseconds: left))\(serving))"
         } else {
             state = machine.state.description
         }
@@ -109,7 +111,7 @@ public actor AdapterActor {
     private var candidate: AgentCandidate {
         AgentCandidate(
             name: name, mac: link?.mac ?? .zero, interfaces: link?.interfaces ?? [], eligible: machine.isEligible,
-            linkUp: (link?.adminUp ?? false) && (link?.carrier ?? false)
+            linkUp: (link?.adminUp ?? false) && (link?.carrier ?? false), lastResortUntil: machine.lastResortUntil
         )
     }
 

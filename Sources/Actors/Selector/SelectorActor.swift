@@ -53,6 +53,9 @@ public actor SelectorActor {
     private var decisions: [VIPDecision] = []
     private var tableChanged = false
     private var closed = false
+    /// Held-down adapters given VIPs as a last resort in the current pass: how many, and
+    /// when their hold-down ends (one log line per adapter and pass).
+    private var lastResorts: [AdapterName: (vips: Int, until: Instant)] = [:]
 
     /// Creates the selector of the engine reading `mailbox`, allowing `permits` VIPs to
     /// announce at once (at least 1).
@@ -179,14 +182,20 @@ public actor SelectorActor {
 
     /// An adapter's addresses, MAC or eligibility changed: one pass moves every VIP it
     /// served (it failed) or retries the VIPs that had no agent (it appeared).
+    ///
+    /// "Serving" here means eligible or a last resort (``AgentCandidate/canServe``): a last
+    /// resort whose link drops again fails like an eligible agent, and one that appears is
+    /// offered the VIPs that wait for an agent.
     func candidateChanged(_ candidate: AgentCandidate) {
-        let wasEligible = selection.candidates[candidate.name]?.eligible ?? false
+        let previous = selection.candidates[candidate.name]
+        let wasEligible = previous?.eligible ?? false
+        let couldServe = previous?.canServe ?? false
         directory.setMAC(candidate.mac, of: candidate.name)
         trace(.candidateChanged(candidate))
         tableChanged = true  // a MAC or the own-MAC set may have changed
-        if wasEligible && !candidate.eligible {
+        if couldServe && !candidate.canServe {
             agentFailed(candidate.name)
-        } else if !wasEligible && candidate.eligible {
+        } else if (!wasEligible && candidate.eligible) || (!couldServe && candidate.canServe) {
             agentAppeared()
         }
         endPass()
@@ -207,9 +216,10 @@ public actor SelectorActor {
     /// An adapter disappeared: its VIPs move in this pass (it is made ineligible first, so
     /// that the pass cannot pick it again), then it is forgotten.
     func candidateRemoved(_ name: AdapterName) {
-        if var candidate = selection.candidates[name], candidate.eligible {
+        if var candidate = selection.candidates[name], candidate.canServe {
             candidate.eligible = false
             candidate.linkUp = false
+            candidate.lastResortUntil = nil
             trace(.candidateChanged(candidate))
             agentFailed(name)
         }
@@ -300,12 +310,13 @@ public actor SelectorActor {
     /// Selects for `vip` and records the decision: with an agent, the VIP holds a permit.
     private func decide(_ vip: IPv4Address, excluding: Set<AdapterName>) {
         let config = configuration(of: vip)
-        guard case .agent(let candidate, _) = tracedSelect(config, excluding: excluding) else {
+        guard case .agent(let candidate, let rank) = tracedSelect(config, excluding: excluding) else {
             if announcing.remove(vip) { tableChanged = true }
             waiting.insert(vip)
             post(vip, .noAgent)
             return
         }
+        if let until = rank.lastResortUntil { lastResorts[candidate.name, default: (0, until)].vips += 1 }
         waiting.remove(vip)
         if announcing.insert(vip) { tableChanged = true }
         post(vip, .agent(agent(for: vip, candidate: candidate)))
@@ -326,6 +337,23 @@ public actor SelectorActor {
         }
     }
 
+    /// One warning per held-down adapter that got VIPs as a last resort in this pass.
+    private func logLastResorts() {
+        guard !lastResorts.isEmpty else { return }
+        let now = environment.clock.now()
+        for (name, use) in lastResorts.sorted(by: { $0.key < $1.key }) {
+            let left = max(0, use.until.nanoseconds - now.nanoseconds)
+            environment.logger.warning(
+                "no eligible adapter: VIPs given to a held-down adapter as last resort",
+                metadata: [
+                    "adapter": "\(name)", "vips": "\(use.vips)",
+                    "eligibleIn": "\(DurationDisplay.text(nanoseconds: left))",
+                ]
+            )
+        }
+        lastResorts = [:]
+    }
+
     private func post(_ vip: IPv4Address, _ verdict: VIPDecision.Verdict) {
         guard !closed else { return }
         decisionNumber += 1
@@ -334,6 +362,7 @@ public actor SelectorActor {
 
     /// Ends a pass: publishes one table if anything changed, then tells the VIPs.
     private func endPass() {
+        logLastResorts()
         if tableChanged { publish() }
         guard !decisions.isEmpty else { return }
         mailbox.post(.decisions(decisions))

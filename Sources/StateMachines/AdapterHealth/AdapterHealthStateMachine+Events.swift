@@ -84,10 +84,19 @@ extension AdapterHealthStateMachine {
     }
 
     /// A VIP's announcements through this adapter were never heard: it is cut off.
+    /// In `eligible` the adapter is held down and its VIPs move; a last resort (see
+    /// ``lastResortUntil``) is held down again for this cause and stops being one.
     public mutating func announcementsUnconfirmed(now: Instant) -> Action {
-        guard case .eligible = state else { return .none }
-        recentFailures.append(now)
-        return startHoldDown(cause: .unconfirmedAnnouncements, linkUp: true, now: now, ineligible: .unconfirmedAnnouncements)
+        switch state {
+        case .eligible:
+            recentFailures.append(now)
+            return startHoldDown(cause: .unconfirmedAnnouncements, linkUp: true, now: now, ineligible: .unconfirmedAnnouncements)
+        case .holdDown where lastResortUntil != nil:
+            recentFailures.append(now)
+            return startHoldDown(cause: .unconfirmedAnnouncements, linkUp: true, now: now, ineligible: nil)
+        case .holdDown, .down, .removed, .failed:
+            return .none
+        }
     }
 
     /// The hold-down timer fired.

@@ -11,6 +11,8 @@ import ProxyARPCore
 //   eligible  + announcementsUnconfirmed                    -> holdDown  / holdDown(timer, ineligible)
 //   eligible  + transmitFailed (threshold reached)          -> holdDown  / holdDown(timer, ineligible)
 //   holdDown  + linkChanged(not up or no carrier)           -> down      / none  (another failure counted)
+//   holdDown  + announcementsUnconfirmed, last resort       -> holdDown  / holdDown(timer), cause unconfirmed
+//                                                              (another failure counted; no longer a last resort)
 //   holdDown  + holdDownExpired(current epoch)              -> eligible  / becameEligible
 //   any       + linkRemoved                                 -> removed   / becameIneligible(removed) if it was eligible
 //                                                              (a failure counted)
@@ -23,6 +25,13 @@ import ProxyARPCore
 // `holdDown * 2^(failures in window - 1)`, at most `holdDown * maxHoldDownFactor`.
 // A link that bounces therefore waits longer each time, and sticky selection keeps VIPs
 // where they are.
+//
+// Last resort: damping must not turn flapping links into a total outage. An adapter held
+// down only because its link went down (carrier or admin) and whose link is up again is a
+// *last resort* (`lastResortUntil`): the selector gives it VIPs that no eligible adapter can
+// take. A hold-down for transmit errors, unconfirmed announcements or a re-creation is not:
+// those say the adapter itself is unfit. Announcements unconfirmed through a last resort end
+// that (a new hold-down, cause `unconfirmedAnnouncements`).
 //
 // Invalid events:
 //   * Untrusted input (link reports, transmit results, unconfirmed reports that arrive
@@ -151,6 +160,20 @@ public struct AdapterHealthStateMachine: Sendable, Equatable {
     public var isEligible: Bool {
         if case .eligible = state { return true }
         return false
+    }
+
+    /// When the adapter is a *last resort*, the end of its hold-down; nil otherwise. A last
+    /// resort is held down only by flap damping: its hold-down followed its link going down
+    /// (no carrier, or admin down) and the link is up again, so nothing but the damping keeps
+    /// it from serving. The selector gives such an adapter the VIPs no eligible adapter can
+    /// take, rather than leave them without an agent (a host whose links all flap would
+    /// otherwise answer for nothing while every link has carrier).
+    public var lastResortUntil: Instant? {
+        guard case .holdDown(let holdDown) = state, holdDown.linkUp else { return nil }
+        switch holdDown.cause {
+        case .noCarrier, .adminDown: return holdDown.until
+        case .unknown, .transmitErrors, .unconfirmedAnnouncements, .holdDown, .removed, .failed: return nil
+        }
     }
 
     /// The reason it is not eligible, or nil when it is.

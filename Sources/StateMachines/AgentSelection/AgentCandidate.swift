@@ -13,15 +13,26 @@ public struct AgentCandidate: Sendable, Hashable, Codable {
     /// Whether the link is up with carrier, even if the adapter is not eligible (hold-down,
     /// unconfirmed announcements): such an adapter still hears its segment.
     public var linkUp: Bool
+    /// When not eligible but a last resort (held down by flap damping alone, its link up
+    /// again; see `AdapterHealthStateMachine.lastResortUntil`): when its hold-down ends.
+    /// Such a candidate serves only VIPs no eligible candidate can take. Nil otherwise.
+    public var lastResortUntil: Instant?
 
     /// Creates a candidate; `linkUp` defaults to `eligible`.
-    public init(name: AdapterName, mac: MACAddress, interfaces: [IPv4Interface], eligible: Bool, linkUp: Bool? = nil) {
+    public init(
+        name: AdapterName, mac: MACAddress, interfaces: [IPv4Interface], eligible: Bool, linkUp: Bool? = nil,
+        lastResortUntil: Instant? = nil
+    ) {
         self.name = name
         self.mac = mac
         self.interfaces = interfaces
         self.eligible = eligible
         self.linkUp = linkUp ?? eligible
+        self.lastResortUntil = eligible ? nil : lastResortUntil
     }
+
+    /// True when it may get VIPs: eligible, or a last resort.
+    public var canServe: Bool { eligible || lastResortUntil != nil }
 
     /// The interface whose subnet holds `vip`, if any.
     public func interface(containing vip: IPv4Address) -> IPv4Interface? {
@@ -54,15 +65,24 @@ public struct AgentRank: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public var load: Int
     /// Deterministic tie-break.
     public var name: AdapterName
+    /// For a last resort (a candidate held down by flap damping, chosen because no eligible
+    /// candidate was left), when its hold-down ends: among last resorts, after subnet and
+    /// preference, the one that becomes eligible first ranks first. Nil for an eligible
+    /// candidate. Eligible candidates and last resorts are never ranked against each other.
+    public var lastResortUntil: Instant?
 
     /// Creates a rank.
-    public init(subnet: Int, preference: Int, previous: Int = 1, block: Int = 1, load: Int, name: AdapterName) {
+    public init(
+        subnet: Int, preference: Int, previous: Int = 1, block: Int = 1, load: Int, name: AdapterName,
+        lastResortUntil: Instant? = nil
+    ) {
         self.subnet = subnet
         self.preference = preference
         self.previous = previous
         self.block = block
         self.load = load
         self.name = name
+        self.lastResortUntil = lastResortUntil
     }
 
     /// True when `self` is better than `other` on the criteria that justify a preemptive
@@ -72,14 +92,17 @@ public struct AgentRank: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     public static func < (lhs: AgentRank, rhs: AgentRank) -> Bool {
-        (lhs.subnet, lhs.preference, lhs.previous, lhs.block, lhs.load, lhs.name)
-            < (rhs.subnet, rhs.preference, rhs.previous, rhs.block, rhs.load, rhs.name)
+        // Swift compares tuples of at most six: the name breaks the remaining ties.
+        let left = (lhs.subnet, lhs.preference, lhs.lastResortUntil?.nanoseconds ?? 0, lhs.previous, lhs.block, lhs.load)
+        let right = (rhs.subnet, rhs.preference, rhs.lastResortUntil?.nanoseconds ?? 0, rhs.previous, rhs.block, rhs.load)
+        return left != right ? left < right : lhs.name < rhs.name
     }
 
-    /// `subnet=0 pref=1 load=3 eth1`, with `previous` for the previous agent and `block`
-    /// when the block decided.
+    /// `subnet=0 pref=1 load=3 eth1`, with `previous` for the previous agent, `block`
+    /// when the block decided, and `lastResort` for a held-down candidate used as last resort.
     public var description: String {
         let pref = preference == .max ? "-" : String(preference)
-        return "subnet=\(subnet) pref=\(pref)\(previous == 0 ? " previous" : "")\(block == 0 ? " block" : "") load=\(load) \(name)"
+        let resort = lastResortUntil == nil ? "" : " lastResort"
+        return "subnet=\(subnet) pref=\(pref)\(resort)\(previous == 0 ? " previous" : "")\(block == 0 ? " block" : "") load=\(load) \(name)"
     }
 }

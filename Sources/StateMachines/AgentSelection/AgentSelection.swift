@@ -6,8 +6,11 @@ import ProxyARPCore
 //   candidateRemoved(name)   -> forget it (its VIPs are released by the caller first)
 //   select(vip, excluding, previous)
 //                            -> best eligible candidate not excluded, by AgentRank
-//                               (subnet, preference, previous agent, block, load, name); the
-//                               assignment is recorded (load + 1); or no agent
+//                               (subnet, preference, previous agent, block, load, name); when
+//                               no eligible one is left, the best last resort (held down by
+//                               flap damping alone, link up: subnet, preference, earliest end
+//                               of hold-down, then as above); the assignment is recorded
+//                               (load + 1); or no agent
 //   release(vip)             -> drop the assignment (load - 1)
 //   preemptionTarget(vip)    -> for `preempt: true` VIPs, a candidate that outranks the
 //                               current agent on subnet or preference (never on load)
@@ -143,28 +146,39 @@ public struct AgentSelection: Sendable, Equatable {
         return count > (members[agent]?.contains(vip) == true ? 1 : 0)
     }
 
-    /// The candidate ``select(_:excluding:)`` would choose for `vip` now, without recording
-    /// anything (the adapter that probes for a VIP before its first activation).
+    /// The candidate ``select(_:excluding:previous:)`` would choose for `vip` now, without
+    /// recording anything (the adapter that probes for a VIP before its first activation).
     public func bestCandidate(for vip: VIPConfiguration) -> AgentCandidate? {
-        var best: (AgentCandidate, AgentRank)?
-        for candidate in candidates.values where candidate.eligible {
-            let rank = rank(candidate, for: vip)
-            if best == nil || rank < best!.1 { best = (candidate, rank) }
-        }
-        return best?.0
+        best(for: vip, excluding: [], previous: nil)?.0
     }
 
-    /// Chooses the best eligible candidate for `vip`, not in `excluding`, and records the
-    /// assignment; `previous` is the agent an earlier instance left it on (see
-    /// ``AgentRank/previous``). A VIP already assigned is released first.
-    public mutating func select(_ vip: VIPConfiguration, excluding: Set<AdapterName> = [], previous: AdapterName? = nil) -> Choice {
-        release(vip.address)
+    /// The best eligible candidate not in `excluding`; when there is none, the best last
+    /// resort (see ``AgentCandidate/lastResortUntil``), ranked with its end of hold-down.
+    private func best(
+        for vip: VIPConfiguration, excluding: Set<AdapterName>, previous: AdapterName?
+    ) -> (AgentCandidate, AgentRank)? {
         var best: (AgentCandidate, AgentRank)?
         for candidate in candidates.values where candidate.eligible && !excluding.contains(candidate.name) {
             let rank = rank(candidate, for: vip, previous: previous)
             if best == nil || rank < best!.1 { best = (candidate, rank) }
         }
-        guard let (candidate, rank) = best else { return .noAgent }
+        if best != nil { return best }
+        for candidate in candidates.values where !excluding.contains(candidate.name) {
+            guard let until = candidate.lastResortUntil else { continue }
+            var rank = rank(candidate, for: vip, previous: previous)
+            rank.lastResortUntil = until
+            if best == nil || rank < best!.1 { best = (candidate, rank) }
+        }
+        return best
+    }
+
+    /// Chooses the best eligible candidate for `vip`, not in `excluding`, or when none is
+    /// left the best last resort, and records the assignment; `previous` is the agent an
+    /// earlier instance left it on (see ``AgentRank/previous``). A VIP already assigned is
+    /// released first.
+    public mutating func select(_ vip: VIPConfiguration, excluding: Set<AdapterName> = [], previous: AdapterName? = nil) -> Choice {
+        release(vip.address)
+        guard let (candidate, rank) = best(for: vip, excluding: excluding, previous: previous) else { return .noAgent }
         members[candidate.name, default: []].insert(vip.address)
         countInBlock(vip.address, candidate.name, by: 1)
         return .agent(candidate, rank: rank)

@@ -37,7 +37,7 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds of allowance around a reply when judging its MAC (see the README's Soak section).") var graceMilliseconds = 500
     @Option(help: "Seconds a VIP may be seen not active before it counts as stuck.") var stuckAfter = 10.0
     @Option(help: "selection.block_prefix_length, 24...32.") var blockPrefixLength = 26
-    @Option(help: "timers.hold_down (doubled per failure within 60 s, up to x16: keep x16 under --flap-every x 4 adapters, or every adapter ends up held down).")
+    @Option(help: "timers.hold_down (doubled per failure within 60 s, up to x16). Above --flap-every x 4 adapters / 16 every adapter ends up held down and the VIPs are served by last resorts (see the README).")
     var holdDown = "500ms"
     @Flag(help: "Print the report as JSON (report lines go to standard error).") var json = false
     @Flag(help: "Keep the temporary directory (configs, daemon log, trace, dumps).") var keepFiles = false
