@@ -2,10 +2,18 @@
 public struct IOConfiguration: Sendable, Equatable {
     /// Which path answers plain ARP requests for active VIPs.
     public var fastPath: FastPathMode
+    /// What each adapter's pcap capture takes from the kernel.
+    public var captureFilter: CaptureFilterMode
+    /// Whether a `tc` ingress rule keeps plain requests for active VIPs away from the
+    /// kernel's ARP code once the capture saw them (`io.arp_guard`).
+    public var arpGuard: Bool
 
-    /// Creates the settings; the default answers in XDP where it attaches.
-    public init(fastPath: FastPathMode = .auto) {
+    /// Creates the settings; the default answers in XDP where it attaches, narrows each
+    /// capture to what its adapter needs and installs no `tc` rule.
+    public init(fastPath: FastPathMode = .auto, captureFilter: CaptureFilterMode = .narrow, arpGuard: Bool = false) {
         self.fastPath = fastPath
+        self.captureFilter = captureFilter
+        self.arpGuard = arpGuard
     }
 }
 
@@ -19,4 +27,14 @@ public enum FastPathMode: String, Sendable, Equatable, CaseIterable {
     /// adapters are left to pcap: an XDP_TX reply on a veth is delivered only when the peer
     /// runs an XDP program, which the daemon cannot see from its side.
     case auto
+}
+
+/// `io.capture_filter`: the classic BPF filter of each adapter's capture.
+public enum CaptureFilterMode: String, Sendable, Equatable, CaseIterable {
+    /// Only what the adapter needs: plain requests for the VIPs it serves, and every frame
+    /// the control plane observes (gratuitous ARP, replies, probes); rebuilt when the
+    /// answer table changes, `arp` when the program would be too long.
+    case narrow
+    /// Every ARP frame (`arp or (vlan and arp)`), as before the narrowing existed.
+    case arp
 }

@@ -90,7 +90,9 @@ public struct Daemon {
             logger: logger, listening: { sockets.opened("control") })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: world.ioService)]
         // The tc rule that spares the kernel requests for active VIPs (root only; see the service).
-        if configuration.daemon.user == nil && ARPRequestGuardService.enabledByEnvironment {
+        if configuration.io.arpGuard && configuration.daemon.user != nil {
+            logger.warning("io.arp_guard is off: it needs root's CAP_NET_ADMIN and CAP_BPF, and daemon.user drops them")
+        } else if configuration.io.arpGuard {
             services.append(.init(service: ARPRequestGuardService(
                 publisher: world.io.answerTable, adapters: configuration.adapters.map(\.name), logger: logger)))
         }

@@ -23,4 +23,17 @@ struct IOSectionTests {
         let key = loadErrors(head + "io:\n  fastpath: xdp\n")
         #expect(key.count == 1 && key[0].line == 6 && key[0].reason.contains("unknown key \"fastpath\""), "\(key)")
     }
+
+    @Test("capture_filter defaults to narrow, arp_guard to off; both read")
+    func filterAndGuard() throws {
+        let defaults = try ConfigurationLoader.load(yaml: head, fileName: "t.yaml").io
+        #expect(defaults.captureFilter == .narrow && defaults.arpGuard == false)
+        let set = try ConfigurationLoader.load(
+            yaml: head + "io:\n  capture_filter: arp\n  arp_guard: true\n", fileName: "t.yaml").io
+        #expect(set.captureFilter == .arp && set.arpGuard == true)
+        let bad = loadErrors(head + "io:\n  capture_filter: all\n  arp_guard: maybe\n")
+        #expect(bad.count == 2, "\(bad)")
+        #expect(bad.first?.line == 6 && bad.first?.reason.contains("\"all\" is not a capture filter; expected one of narrow, arp") == true, "\(bad)")
+        #expect(bad.last?.line == 7, "\(bad)")
+    }
 }

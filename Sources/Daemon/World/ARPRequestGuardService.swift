@@ -14,17 +14,13 @@ import ServiceLifecycle
 /// yet in it is answered by the daemon anyway: the rule only saves the kernel's work.
 /// Removed at shutdown. Runs its netlink work on a thread of its own; needs root's
 /// CAP_NET_ADMIN and CAP_BPF, so it is off when the daemon drops privileges
-/// (`daemon.user`). Opt-in for now (`PROXYARPD_ARP_GUARD=on` in the environment): its
-/// benefit is not yet measured on a quiet machine (README, Performance).
+/// (`daemon.user`). Opt-in (`io.arp_guard: true`); README, Performance, has what it saves.
 struct ARPRequestGuardService: Service {
     let publisher: AnswerTablePublisher
     let adapters: [AdapterName]
     let logger: Logger
     /// How long the table must stay unchanged before the rule is rewritten.
     var quietPeriod: Duration = .milliseconds(200)
-
-    /// True when the environment turns the guard on.
-    static var enabledByEnvironment: Bool { ProcessInfo.processInfo.environment["PROXYARPD_ARP_GUARD"] == "on" }
 
     func run() async throws {
         let (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

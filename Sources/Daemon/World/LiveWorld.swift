@@ -20,7 +20,9 @@ struct LiveWorld {
     static func open(configuration: DaemonConfiguration, logger: Logger) throws -> LiveWorld {
         let names = configuration.adapters.map(\.name)
         let fastPath = try loadFastPath(configuration: configuration, logger: logger)
-        let io = try PcapFrameIO(adapters: names, fastPath: fastPath, logger: logger)
+        var options = PcapOptions()
+        options.narrowsFilter = configuration.io.captureFilter == .narrow
+        let io = try PcapFrameIO(adapters: names, options: options, fastPath: fastPath, logger: logger)
         if configuration.io.fastPath == .xdp, let failure = io.fastPathFailures.sorted(by: { $0.key < $1.key }).first {
             fastPath?.shutdown()
             throw failure.value  // io.fast_path: xdp promises XDP on every adapter

@@ -52,6 +52,10 @@ struct BenchCommand: AsyncParsableCommand {
     var families = "arp,ndp"
     @Option(name: .customLong("large-ipv6-vips"), help: "IPv6 VIPs of a large-table NDP ladder (default 0: skipped).")
     var largeIPv6VIPs = 0
+    @Option(help: "io.capture_filter of the measured daemons: narrow (default) or arp (every ARP frame, as before narrowing).")
+    var captureFilter = "narrow"
+    @Flag(help: "io.arp_guard of the measured daemons: a tc rule keeps VIP requests away from the kernel's ARP code.")
+    var arpGuard = false
 
     func run() async throws {
         guard getuid() == 0 else { throw ValidationError("the bench builds network namespaces: run it as root") }
@@ -76,7 +80,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard (0...(1 << 20)).contains(largeIPv6VIPs) else { throw ValidationError("--large-ipv6-vips: 0 to 1048576") }
         plan.largeIPv6VIPs = largeIPv6VIPs
         var runner = BenchRunner(daemon: binary, flood: flood, directory: directory, plan: plan)
+        guard CaptureFilterMode(rawValue: captureFilter) != nil else { throw ValidationError("--capture-filter: narrow or arp") }
         runner.fastPath = fastPath
+        runner.io = "io:\n  fast_path: \(fastPath)\n  capture_filter: \(captureFilter)\n  arp_guard: \(arpGuard)\n"
         let report = try await InterruptibleScript.run(directory: directory, keepFiles: keepFiles) { [runner] in try await runner.run() }
         if json {
             let encoder = JSONEncoder()

@@ -173,7 +173,7 @@ struct BenchReport: Codable, Sendable {
         lines.append("  ARP rows: broadcast requests, replies counted; NDP rows: solicitations to the solicited-node group (SLLA, hop limit 255),")
         lines.append("  solicited advertisements from the expected MAC counted; ×ceil and marginals against the ceiling row of the same family;")
         lines.append("  marginal = CPU with the responder minus the nobody-answers row at the same offered rate, per answered request, in µs:")
-        lines.append("  machine = /proc/stat busy of all CPUs; lab = generator + irq/softirq + daemon, which leaves other processes out)")
+        lines.append("  machine = /proc/stat busy of all CPUs, niced time left out; lab = generator + irq/softirq + daemon, which leaves other processes out)")
         let widths = [32, 17, 10, 6, 15, 14, 14, 12, 12, 13]
         let header = ["responder", "target", "loss-free", "×ceil", "unpaced sent/ok", "marg machine", "@ loss-free", "marg lab", "@ loss-free",
                       "daemon µs/rep"]

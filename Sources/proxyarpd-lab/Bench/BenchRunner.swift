@@ -11,6 +11,8 @@ struct BenchRunner: Sendable {
     let plan: BenchPlan
     /// `io.fast_path` of every daemon the bench starts (`pcap` or `xdp`).
     var fastPath = "pcap"
+    /// The `io:` section of every daemon the bench starts.
+    var io = "io:\n  fast_path: pcap\n"
 
     static let vip = IPv4Address(198, 18, 0, 100)
     /// An address on h0/h1's subnet that nobody serves (the ceiling row asks for it).
@@ -75,6 +77,7 @@ struct BenchRunner: Sendable {
         let one = try await startDaemon(lab, name: "one", vips: [Self.vip.description], timers: ["hold_down": "0"])  // no flap damping: 50 back-to-back link cycles measure failover, not hold-down
         track(one)
         _ = try await waitActive(one, count: 1, timeout: .seconds(30))
+        await waitQuiet(one, timeout: .seconds(10))
         report.rssOneVIPMiB = Self.residentMiB(one)
         report.proxyarpd = try await ladder(lab, what: "proxyarpd (VIP, 1 VIP)", target: .arp(Self.vip), daemon: one)
         if plan.failoverEvents > 0 { report.failover = try await failover(lab, events: plan.failoverEvents) }
@@ -104,6 +107,7 @@ struct BenchRunner: Sendable {
         track(one)
         let timeout: Duration = plan.quick ? .seconds(15) : .seconds(30)
         if let agent = try await waitAdvertised(lab, Self.vip6, daemon: one, timeout: timeout) {
+            await waitQuiet(one, timeout: .seconds(10))
             report.ndpProxyarpd = try await ladder(lab, what: "NDP: proxyarpd (1 IPv6 VIP)", target: .ndp(Self.vip6, responder: agent), daemon: one)
         } else {
             report.ndpNotServed = "no advertisement for \(Self.vip6) within \(timeout) of the daemon's start (IPv6 VIPs not served?)"
@@ -194,7 +198,7 @@ struct BenchRunner: Sendable {
         let folder = "\(directory)/\(name)"
         let configuration = LabDaemon.configuration(
             lab, folder: folder, vips: vips, timers: timers, blockPrefixLength: blockPrefixLength,
-            extra: "io:\n  fast_path: \(fastPath)\n")
+            extra: io)
         return try LabDaemon.start(binary: daemon, in: lab, folder: folder, configuration: configuration)
     }
 
@@ -241,10 +245,13 @@ struct BenchRunner: Sendable {
 
     // MARK: Rate
 
-    /// Waits until `process` used under 5 % of a CPU over half a second, or `timeout`.
+    /// Waits until `process` used under 5 % of a CPU over half a second, or `timeout`; never
+    /// less than 1.5 s, so the steps measure the steady state: each capture filter is narrowed
+    /// 500 ms after the answer table's last change, the `tc` guard 200 ms after it.
     private func waitQuiet(_ process: LabProcess, timeout: Duration) async {
         let clock = ContinuousClock()
         let start = clock.now
+        try? await Task.sleep(for: .milliseconds(1500))
         guard let pid = process.processIdentifier, var last = CPUTime.process(pid) else { return }
         while clock.now - start < timeout {
             progress("waiting for the daemon to settle")
