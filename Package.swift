@@ -232,7 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StateMachinesTests",
-            dependencies: ["ProxyARPCore", "ProxyARPStateMachines"],
+            dependencies: ["ProxyARPCore", "ProxyARPStateMachines", "ProxyARPTestSupport"],
             path: "Tests/StateMachinesTests"
         ),
         .testTarget(
