@@ -53,7 +53,7 @@ typedef struct {
     uint64_t other;          // other frames the receiver read
     uint64_t receiver_drops; // frames the receiving socket's buffer dropped (PACKET_STATISTICS)
     double send_seconds;     // from the first send to the last frame's transmission
-    double busy_seconds;     // machine busy CPU (/proc/stat, all CPUs, all but idle+iowait) over send_seconds
+    double busy_seconds;     // machine busy CPU (/proc/stat, all CPUs, all but nice+idle+iowait) over send_seconds
     double lab_seconds;      // this process's CPU (all threads) + the machine's irq and softirq time over send_seconds
     int pinned;              // 1 when the sender was pinned to the requested CPU
     int ring;                // 1 when the TX ring with qdisc bypass was set up
@@ -65,8 +65,10 @@ static inline uint64_t paf_now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/// Busy ticks of the whole machine: the first line of /proc/stat, all fields but idle and
-/// iowait (softirq included: where veth and the kernel's ARP run). -1 when unreadable.
+/// Busy ticks of the whole machine: the first line of /proc/stat, all fields but nice, idle
+/// and iowait (softirq included: where veth and the kernel's ARP run). Niced time is left
+/// out so that other jobs on a shared machine, run with `nice`, do not hide the lab's CPU
+/// (every process of the lab runs at nice 0). -1 when unreadable.
 static inline double paf_machine_busy_seconds(void) {
     FILE *file = fopen("/proc/stat", "re");
     if (!file) return -1;
@@ -74,7 +76,7 @@ static inline double paf_machine_busy_seconds(void) {
     int n = fscanf(file, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
     fclose(file);
     if (n < 8) return -1;
-    double ticks = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
+    double ticks = (double)(v[0] + v[2] + v[5] + v[6] + v[7]);
     return ticks / (double)sysconf(_SC_CLK_TCK);
 }
 

@@ -87,9 +87,10 @@ public struct Daemon {
             logger: logger, listening: { sockets.opened("control") })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: world.ioService)]
         // The tc rule that spares the kernel requests for active VIPs (root only; see the service).
-        if configuration.io.arpGuard && configuration.daemon.user != nil {
+        let guardsARP = configuration.io.arpGuard ?? (configuration.daemon.user == nil)
+        if guardsARP && configuration.daemon.user != nil {
             logger.warning("io.arp_guard is off: it needs root's CAP_NET_ADMIN and CAP_BPF, and daemon.user drops them")
-        } else if configuration.io.arpGuard {
+        } else if guardsARP {
             services.append(.init(service: ARPRequestGuardService(
                 publisher: world.io.answerTable, adapters: configuration.adapters.map(\.name), logger: logger)))
         }

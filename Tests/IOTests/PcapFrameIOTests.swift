@@ -29,12 +29,13 @@ struct PcapFrameIOTests {
     /// With `narrowing` false (the default here) the captures keep the plain `arp` filter,
     /// so the counters see every request (the narrowed filter has a test of its own).
     func withFrameIO<T>(
-        _ lab: SegmentLab, onlyA: Bool = false, narrowing: Bool = false, _ body: (PcapFrameIO) async throws -> T
+        _ lab: SegmentLab, onlyA: Bool = false, narrowing: Bool = false, quietPeriod: Duration = .milliseconds(200),
+        _ body: (PcapFrameIO) async throws -> T
     ) async throws -> T {
         let names = onlyA ? [lab.adapterA] : [lab.adapterA, lab.adapterB]
         var options = PcapOptions()
         options.narrowsFilter = narrowing
-        options.filterQuietPeriod = .milliseconds(200)
+        options.filterQuietPeriod = quietPeriod
         let io = try PcapFrameIO(adapters: names.map { AdapterName($0) }, options: options)
         io.start()
         do {
@@ -187,6 +188,54 @@ struct PcapFrameIOTests {
                 #expect(counters.injectErrors == 0)
                 #expect(counters.largestBatch <= UInt64(AdapterIO.batchSize))
                 #expect(counters.batches < UInt64(burst), "mean \(counters.meanFramesPerBatch) frames per batch")
+            }
+        }
+    }
+
+    @Test("The filter changes hundreds of times during a burst of 20,000 requests: every one is seen and answered")
+    func filterSwapsLoseNothing() async throws {
+        // pcap_setfilter attaches a reject-all program before the new one: every frame in
+        // between was lost. The swap is one SO_ATTACH_FILTER now.
+        try await SegmentLab.with { lab in
+            let a = AdapterName(lab.adapterA)
+            try await withFrameIO(lab, onlyA: true, narrowing: true, quietPeriod: .milliseconds(1)) { io in
+                let macA = try #require(io.mac(of: a))
+                let vip = IPv4Address(198, 18, 79, 20)
+                publish(vip, answeredBy: a, mac: macA, in: io)
+                try await Task.sleep(for: .milliseconds(100))
+                let burst = 20_000
+                let clientDevice = lab.adapterB
+                let sender = Task.detached {
+                    let client = try PcapHandle.openLive(device: clientDevice)
+                    for index in 0..<burst {
+                        let clientMAC = MACAddress(rawValue: 0x0200_0000_0000 | UInt64(index % 50_000 + 1))
+                        let request = ARPFrame(
+                            ethernet: EthernetHeader(destination: .broadcast, source: clientMAC, etherType: EtherType.arp),
+                            arp: ARPPacket(operation: .request, senderMAC: clientMAC, senderIP: IPv4Address(198, 18, 79, 1),
+                                           targetMAC: .zero, targetIP: vip)
+                        ).bytes
+                        try request.withUnsafeBytes { try client.inject($0) }
+                        if index % 50 == 49 { try await Task.sleep(for: .microseconds(500)) }
+                    }
+                    client.close()
+                }
+                // Every table publication widens the filter at once and narrows it 1 ms later.
+                var generation: UInt64 = 2
+                let clock = ContinuousClock()
+                let deadline = clock.now + .seconds(20)
+                while clock.now < deadline, (io.counters(for: a)?.requestsSeen ?? 0) < UInt64(burst) {
+                    publish(vip, answeredBy: a, mac: macA, in: io, generation: generation)
+                    generation += 1
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                try await sender.value
+                for _ in 0..<100 where (io.counters(for: a)?.repliesSent ?? 0) < UInt64(burst) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let counters = try #require(io.counters(for: a))
+                #expect(generation > 100, "the filter changed during the burst (\(generation - 2) tables)")
+                #expect(counters.requestsSeen == UInt64(burst), "lost \(UInt64(burst) - counters.requestsSeen) across \(generation - 2) tables")
+                #expect(counters.repliesSent == UInt64(burst))
             }
         }
     }

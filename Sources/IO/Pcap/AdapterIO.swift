@@ -195,7 +195,7 @@ public actor AdapterIO {
     /// Returns false when the capture is closed; throws libpcap's refusal.
     func installFilter(_ program: CaptureFilterProgram?) throws(PcapError) -> Bool {
         guard handle != nil else { return false }
-        if let program { try handle?.setFilter(program) } else { try handle?.setFilter(expression: PcapOptions.defaultFilter) }
+        if let program { try handle?.setFilter(program) } else { try handle?.swapFilter(expression: PcapOptions.defaultFilter) }
         return true
     }
 

@@ -144,7 +144,7 @@ struct BenchReport: Codable, Sendable {
         let top = ceiling?.maximum?.sentPerSecond ?? ceiling?.highestLossFree.map(Double.init)
         lines.append("summary (generator: PACKET_MMAP TX ring, qdisc bypass, pinned to CPU 0; loss-free = every request sent in a paced step answered;")
         lines.append("  marginal = CPU with the responder minus the nobody-answers row at the same offered rate, per answered request, in µs:")
-        lines.append("  machine = /proc/stat busy of all CPUs; lab = generator + irq/softirq + daemon, which leaves other processes out)")
+        lines.append("  machine = /proc/stat busy of all CPUs, niced time left out; lab = generator + irq/softirq + daemon, which leaves other processes out)")
         let widths = [27, 13, 10, 6, 15, 14, 14, 12, 12, 13]
         let header = ["responder", "target", "loss-free", "×ceil", "unpaced sent/ok", "marg machine", "@ loss-free", "marg lab", "@ loss-free",
                       "daemon µs/rep"]

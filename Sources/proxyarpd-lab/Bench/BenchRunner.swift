@@ -59,6 +59,7 @@ struct BenchRunner: Sendable {
         let one = try await startDaemon(lab, name: "one", vips: [Self.vip.description], timers: ["hold_down": "0"])  // no flap damping: 50 back-to-back link cycles measure failover, not hold-down
         track(one)
         _ = try await waitActive(one, count: 1, timeout: .seconds(30))
+        await waitQuiet(one, timeout: .seconds(10))
         report.rssOneVIPMiB = Self.residentMiB(one)
         report.proxyarpd = try await ladder(lab, what: "proxyarpd (VIP, 1 VIP)", target: Self.vip, daemon: one)
         if plan.failoverEvents > 0 { report.failover = try await failover(lab, events: plan.failoverEvents) }
@@ -163,10 +164,13 @@ struct BenchRunner: Sendable {
 
     // MARK: Rate
 
-    /// Waits until `process` used under 5 % of a CPU over half a second, or `timeout`.
+    /// Waits until `process` used under 5 % of a CPU over half a second, or `timeout`; never
+    /// less than 1.5 s, so the steps measure the steady state: each capture filter is narrowed
+    /// 500 ms after the answer table's last change, the `tc` guard 200 ms after it.
     private func waitQuiet(_ process: LabProcess, timeout: Duration) async {
         let clock = ContinuousClock()
         let start = clock.now
+        try? await Task.sleep(for: .milliseconds(1500))
         guard let pid = process.processIdentifier, var last = CPUTime.process(pid) else { return }
         while clock.now - start < timeout {
             progress("waiting for the daemon to settle")

@@ -18,15 +18,16 @@ enum CPUTime {
         return (user + system) / ticksPerSecond
     }
 
-    /// Seconds every CPU of the machine spent not idle (`/proc/stat`, first line: all but
-    /// idle and iowait), softirq included: where the kernel answers ARP.
+    /// Seconds every CPU of the machine spent busy (`/proc/stat`, first line: all but nice,
+    /// idle and iowait), softirq included: where the kernel answers ARP. Niced time is left
+    /// out: other jobs on a shared machine run niced, the lab at nice 0.
     static func machineBusy() -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
             let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
         else { return nil }
         let values = line.split(separator: " ").dropFirst().compactMap { Double($0) }
         guard values.count >= 8 else { return nil }
-        let busy = values[0..<8].enumerated().filter { $0.offset != 3 && $0.offset != 4 }.reduce(0) { $0 + $1.element }
+        let busy = values[0..<8].enumerated().filter { $0.offset != 1 && $0.offset != 3 && $0.offset != 4 }.reduce(0) { $0 + $1.element }
         return busy / ticksPerSecond
     }
 }
