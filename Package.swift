@@ -235,7 +235,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StateMachinesTests",
-            dependencies: ["ProxyARPCore", "ProxyARPStateMachines"],
+            dependencies: ["ProxyARPCore", "ProxyARPStateMachines", "ProxyARPTestSupport"],
             path: "Tests/StateMachinesTests"
         ),
         .testTarget(

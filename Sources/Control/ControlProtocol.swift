@@ -58,7 +58,7 @@ public struct ControlRequest: Sendable, Equatable, Codable {
     /// True when `record` passes the trace filters.
     public func matches(_ record: MachineTraceRecord) -> Bool {
         if let vip {
-            guard case .vip(let address) = record.subject, address.description == (IPv4Address(vip)?.description ?? vip)
+            guard case .vip(let address) = record.subject, address.description == (IPAddress(vip)?.description ?? vip)
             else { return false }
         }
         if let adapter {

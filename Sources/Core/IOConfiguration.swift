@@ -5,12 +5,14 @@ public struct IOConfiguration: Sendable, Equatable {
     /// What each adapter's pcap capture takes from the kernel.
     public var captureFilter: CaptureFilterMode
     /// Whether a `tc` ingress rule keeps plain requests for active VIPs away from the
-    /// kernel's ARP code once the capture saw them (`io.arp_guard`).
-    public var arpGuard: Bool
+    /// kernel's ARP code once the capture saw them (`io.arp_guard`); nil: not set, which
+    /// means on when the daemon keeps root (it needs CAP_NET_ADMIN and CAP_BPF at run
+    /// time) and off when `daemon.user` drops root.
+    public var arpGuard: Bool?
 
     /// Creates the settings; the default answers in XDP where it attaches, narrows each
-    /// capture to what its adapter needs and installs no `tc` rule.
-    public init(fastPath: FastPathMode = .auto, captureFilter: CaptureFilterMode = .narrow, arpGuard: Bool = false) {
+    /// capture to what its adapter needs and guards the kernel's ARP code when it can.
+    public init(fastPath: FastPathMode = .auto, captureFilter: CaptureFilterMode = .narrow, arpGuard: Bool? = nil) {
         self.fastPath = fastPath
         self.captureFilter = captureFilter
         self.arpGuard = arpGuard

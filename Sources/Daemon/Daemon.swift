@@ -38,8 +38,11 @@ public struct Daemon {
         let path = configurationPath
         let logger = self.logger
         let stateDirectory = configuration.daemon.stateDirectory
+        let capturesNeighborDiscovery = world.capturesNeighborDiscovery
         let reloads = ReloadCoalescer(logger: logger) {
-            await Self.reload(engine: engine, cluster: cluster?.coordinator, path: path, notifier: notifier, clock: clock, logger: logger)
+            await Self.reload(
+                engine: engine, cluster: cluster?.coordinator, path: path, capturesNeighborDiscovery: capturesNeighborDiscovery,
+                notifier: notifier, clock: clock, logger: logger)
         }
         let reload: @Sendable () async -> ControlReply = { await reloads.requestAndWait() }
         let signals = SignalService(
@@ -66,12 +69,6 @@ public struct Daemon {
                 "vips": "\(configuration.vips.count)",
             ]
         )
-        if !configuration.ipv6VIPs.isEmpty {
-            // Issue 13 in progress: the NDP codec and answer rules exist, the activation path does not.
-            logger.warning(
-                "IPv6 VIPs are read but not served yet",
-                metadata: ["ipv6_vips": "\(configuration.ipv6VIPs.count)"])
-        }
         // Listening sockets the privilege drop waits for (the control socket joins here).
         let sockets = StartupGate(waitingFor: metrics == nil ? ["control"] : ["control", "metrics"])
         let metricsServer = metrics.flatMap {
@@ -90,9 +87,10 @@ public struct Daemon {
             logger: logger, listening: { sockets.opened("control") })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: world.ioService)]
         // The tc rule that spares the kernel requests for active VIPs (root only; see the service).
-        if configuration.io.arpGuard && configuration.daemon.user != nil {
+        let guardsARP = configuration.io.arpGuard ?? (configuration.daemon.user == nil)
+        if guardsARP && configuration.daemon.user != nil {
             logger.warning("io.arp_guard is off: it needs root's CAP_NET_ADMIN and CAP_BPF, and daemon.user drops them")
-        } else if configuration.io.arpGuard {
+        } else if guardsARP {
             services.append(.init(service: ARPRequestGuardService(
                 publisher: world.io.answerTable, adapters: configuration.adapters.map(\.name), logger: logger)))
         }

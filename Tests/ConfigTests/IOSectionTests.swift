@@ -24,10 +24,10 @@ struct IOSectionTests {
         #expect(key.count == 1 && key[0].line == 6 && key[0].reason.contains("unknown key \"fastpath\""), "\(key)")
     }
 
-    @Test("capture_filter defaults to narrow, arp_guard to off; both read")
+    @Test("capture_filter defaults to narrow, arp_guard to unset (on as root); both read")
     func filterAndGuard() throws {
         let defaults = try ConfigurationLoader.load(yaml: head, fileName: "t.yaml").io
-        #expect(defaults.captureFilter == .narrow && defaults.arpGuard == false)
+        #expect(defaults.captureFilter == .narrow && defaults.arpGuard == nil)
         let set = try ConfigurationLoader.load(
             yaml: head + "io:\n  capture_filter: arp\n  arp_guard: true\n", fileName: "t.yaml").io
         #expect(set.captureFilter == .arp && set.arpGuard == true)

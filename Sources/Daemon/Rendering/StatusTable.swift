@@ -1,5 +1,6 @@
 import ProxyARPActors
 import ProxyARPControl
+import ProxyARPCore
 
 /// The text `proxyarpd status` prints: a table of the VIPs, a blank line, a table of the
 /// adapters, and the count of address conflicts when there were any.
@@ -13,7 +14,8 @@ public enum StatusTable {
                 vip.vip.description, stateText(vip, now: now), vip.agent?.rawValue ?? "-", vip.agentMAC?.description ?? "-",
                 vip.localAddress?.description ?? "-", TimelineSVG.duration(max(0, now - vip.since.nanoseconds)),
                 "\(vip.announcementsSent)", "\(vip.announcementsConfirmed)",
-                report.repliesByVIP.map { "\($0[vip.vip.description] ?? 0)" } ?? "-",
+                // Replies are tallied per VIP on the ARP path only (the adapter rows count both).
+                vip.vip.family == .ipv4 ? report.repliesByVIP.map { "\($0[vip.vip.description] ?? 0)" } ?? "-" : "-",
             ])
         }
         let counters = Dictionary(report.io.map { ($0.adapter, $0) }, uniquingKeysWith: { a, _ in a })

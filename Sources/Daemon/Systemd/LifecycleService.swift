@@ -12,7 +12,7 @@ import Synchronization
 struct LifecycleService: Service {
     let engine: Engine
     /// The VIPs of the configuration at start.
-    let vips: [IPv4Address]
+    let vips: [IPAddress]
     let notifier: SystemdNotifier?
     /// Listening sockets that must be open before the drop.
     let sockets: StartupGate

@@ -14,7 +14,8 @@ import ServiceLifecycle
 /// yet in it is answered by the daemon anyway: the rule only saves the kernel's work.
 /// Removed at shutdown. Runs its netlink work on a thread of its own; needs root's
 /// CAP_NET_ADMIN and CAP_BPF, so it is off when the daemon drops privileges
-/// (`daemon.user`). Opt-in (`io.arp_guard: true`); README, Performance, has what it saves.
+/// (`daemon.user`). On by default as root (`io.arp_guard`); README, Performance, has what
+/// it saves.
 struct ARPRequestGuardService: Service {
     let publisher: AnswerTablePublisher
     let adapters: [AdapterName]

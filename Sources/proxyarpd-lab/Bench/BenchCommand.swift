@@ -54,8 +54,8 @@ struct BenchCommand: AsyncParsableCommand {
     var largeIPv6VIPs = 0
     @Option(help: "io.capture_filter of the measured daemons: narrow (default) or arp (every ARP frame, as before narrowing).")
     var captureFilter = "narrow"
-    @Flag(help: "io.arp_guard of the measured daemons: a tc rule keeps VIP requests away from the kernel's ARP code.")
-    var arpGuard = false
+    @Option(help: "io.arp_guard of the measured daemons: true (the daemon's default as root: a tc rule keeps VIP requests away from the kernel's ARP code) or false.")
+    var arpGuard = true
 
     func run() async throws {
         guard getuid() == 0 else { throw ValidationError("the bench builds network namespaces: run it as root") }
