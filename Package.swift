@@ -150,6 +150,9 @@ let package = Package(
             dependencies: [
                 "ProxyARPCore",
                 "ProxyARPActors",
+                // Threads and setns for the lab's TCP peers (TCPEchoServer, TCPStreamClient).
+                "ProxyARPPlatform",
+                "CLinuxNet",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -232,7 +235,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StateMachinesTests",
-            dependencies: ["ProxyARPCore", "ProxyARPStateMachines"],
+            dependencies: ["ProxyARPCore", "ProxyARPStateMachines", "ProxyARPTestSupport"],
             path: "Tests/StateMachinesTests"
         ),
         .testTarget(

@@ -44,6 +44,7 @@ static inline int cln_setns(int fd, int nstype) { return setns(fd, nstype); }
 // Multicast groups (the legacy bit masks for nl_groups in bind()).
 static const uint32_t CLN_RTMGRP_LINK = RTMGRP_LINK;
 static const uint32_t CLN_RTMGRP_IPV4_IFADDR = RTMGRP_IPV4_IFADDR;
+static const uint32_t CLN_RTMGRP_IPV6_IFADDR = RTMGRP_IPV6_IFADDR;
 
 // Flags and types that are macros.
 static const uint16_t CLN_NLM_F_REQUEST = NLM_F_REQUEST;

@@ -2,9 +2,11 @@
 #define PROXYARPD_CPACKETFLOOD_SHIM_H
 // The traffic generator of `proxyarpd-lab bench` and `soak` (lab only; the daemon never
 // uses it). The bench: a PACKET_MMAP TX ring (TPACKET_V2, PACKET_QDISC_BYPASS) that sends
-// one ARP request frame, paced or as fast as the sending core allows, from a thread pinned
-// to one CPU. The soak: a paced sendmmsg sender over many frames until stopped. Both: a
-// receiver thread that counts ARP replies with recvmmsg (the soak's records each one).
+// one request frame (an ARP request or a Neighbor Solicitation), paced or as fast as the
+// sending core allows, from a thread pinned to one CPU. The soak: a paced sendmmsg sender
+// over many frames until stopped. Both: a receiver thread that counts ARP replies (or, for
+// the bench's NDP ladder, solicited Neighbor Advertisements) with recvmmsg (the soak's
+// records each one).
 // Written in C so that the generator is not the bottleneck. Header only; nothing to link.
 #include <stdint.h>
 #include <stdio.h>
@@ -150,7 +152,34 @@ typedef struct {
     uint64_t replies;
     uint64_t other;
     paf_reply_ring *ring;    // when set, every counted reply is also recorded here
+    // NDP (the bench's NDP ladder): when `ndp` is set, a reply is a solicited Neighbor
+    // Advertisement of `target6` to `requester6` (and, when `match_mac` is set, from
+    // `responder_mac`: Ethernet source and target link-layer option), not an ARP reply.
+    int ndp;
+    int match_mac;
+    uint8_t target6[16];
+    uint8_t requester6[16];
+    uint8_t responder_mac[6];
 } paf_receiver;
+
+enum { PAF_SNAP = 96 };  // bytes kept per received frame: an advertisement with its option is 86
+
+/// True when `frame` (`length` bytes kept) is a solicited Neighbor Advertisement the
+/// receiver counts: untagged IPv6, next header ICMPv6, hop limit 255, type 136 code 0,
+/// S flag, to the requester, for the target, from the responder's MAC when one is set.
+static inline int paf_is_counted_advertisement(const paf_receiver *receiver, const uint8_t *frame, unsigned length) {
+    if (length < 78) return 0;
+    if (frame[12] != 0x86 || frame[13] != 0xDD || (frame[14] >> 4) != 6) return 0;
+    if (frame[20] != 58 || frame[21] != 255) return 0;
+    if (frame[54] != 136 || frame[55] != 0 || (frame[58] & 0x40) == 0) return 0;
+    if (memcmp(frame + 38, receiver->requester6, 16) != 0 || memcmp(frame + 62, receiver->target6, 16) != 0) return 0;
+    if (receiver->match_mac) {
+        if (memcmp(frame + 6, receiver->responder_mac, 6) != 0) return 0;
+        // The target link-layer address option, when the advertisement carries one.
+        if (length >= 86 && frame[78] == 2 && frame[79] == 1 && memcmp(frame + 80, receiver->responder_mac, 6) != 0) return 0;
+    }
+    return 1;
+}
 
 static inline void paf_ring_push(paf_reply_ring *ring, const uint8_t *frame, uint32_t sender) {
     uint64_t head = ring->head;
@@ -170,7 +199,7 @@ static inline void paf_ring_push(paf_reply_ring *ring, const uint8_t *frame, uin
 
 static inline void *paf_receive_loop(void *context) {
     paf_receiver *receiver = (paf_receiver *)context;
-    enum { N = 256, SNAP = 64 };
+    enum { N = 256, SNAP = PAF_SNAP };
     static __thread uint8_t buffers[N][SNAP];
     struct paf_mmsghdr messages[N];
     struct iovec vectors[N];
@@ -188,6 +217,12 @@ static inline void *paf_receive_loop(void *context) {
         if (count <= 0) continue;
         for (int i = 0; i < count; i++) {
             const uint8_t *frame = buffers[i];
+            if (receiver->ndp) {
+                unsigned kept = messages[i].msg_len < SNAP ? messages[i].msg_len : SNAP;
+                if (paf_is_counted_advertisement(receiver, frame, kept)) __atomic_fetch_add(&receiver->replies, 1, __ATOMIC_RELAXED);
+                else __atomic_fetch_add(&receiver->other, 1, __ATOMIC_RELAXED);
+                continue;
+            }
             uint32_t sender, target;
             memcpy(&sender, frame + 28, 4);
             memcpy(&target, frame + 38, 4);
@@ -274,14 +309,13 @@ static inline unsigned paf_tx_pending(paf_tx_ring *ring) {
     return pending;
 }
 
-/// One step: starts a receiver on `receive_fd` counting ARP replies whose sender IP is
-/// `watched_ip_be` and target `requester_ip_be`, then sends `frame` from a TX ring on
+/// One step: starts a receiver on `receive_fd` counting the replies `match` describes (its
+/// matching fields; counters and fd are set here), then sends `frame` from a TX ring on
 /// `send_fd` for `seconds` at `rate` frames/s (batches of `batch` on a monotonic schedule),
 /// or, when `rate` is 0, unpaced (as fast as the core transmits), from a thread pinned to
 /// `cpu` (when >= 0); waits `tail_ms` for late replies and stops the receiver.
-static inline int paf_run_step(int send_fd, int receive_fd, const uint8_t *frame, int length, uint32_t watched_ip_be,
-                               uint32_t requester_ip_be,
-                               uint64_t rate, double seconds, int batch, int cpu, int tail_ms, paf_step_result *out) {
+static inline int paf_run_step_matching(int send_fd, int receive_fd, const uint8_t *frame, int length, const paf_receiver *match,
+                                        uint64_t rate, double seconds, int batch, int cpu, int tail_ms, paf_step_result *out) {
     memset(out, 0, sizeof *out);
     if (batch < 1) batch = 1;
     if (batch > 1024) batch = 1024;
@@ -295,11 +329,12 @@ static inline int paf_run_step(int send_fd, int receive_fd, const uint8_t *frame
     int status = paf_tx_ring_open(send_fd, frame, length, &ring);
     if (status != 0) return status;
     out->ring = 1;
-    paf_receiver receiver;
-    memset(&receiver, 0, sizeof receiver);
+    paf_receiver receiver = *match;
     receiver.fd = receive_fd;
-    receiver.sender_ip_be = watched_ip_be;
-    receiver.target_ip_be = requester_ip_be;
+    receiver.stop = 0;
+    receiver.replies = 0;
+    receiver.other = 0;
+    receiver.ring = NULL;
     pthread_t thread;
     if (pthread_create(&thread, NULL, paf_receive_loop, &receiver) != 0) { munmap(ring.base, ring.size); return -EAGAIN; }
     usleep(50000);
@@ -364,6 +399,35 @@ static inline int paf_run_step(int send_fd, int receive_fd, const uint8_t *frame
     if (getsockopt(receive_fd, SOL_PACKET, PACKET_STATISTICS, &stats, &stats_length) == 0) out->receiver_drops = stats.tp_drops;
     munmap(ring.base, ring.size);
     return 0;
+}
+
+/// `paf_run_step_matching` counting ARP replies whose sender IP is `watched_ip_be` and
+/// target `requester_ip_be`.
+static inline int paf_run_step(int send_fd, int receive_fd, const uint8_t *frame, int length, uint32_t watched_ip_be,
+                               uint32_t requester_ip_be,
+                               uint64_t rate, double seconds, int batch, int cpu, int tail_ms, paf_step_result *out) {
+    paf_receiver match;
+    memset(&match, 0, sizeof match);
+    match.sender_ip_be = watched_ip_be;
+    match.target_ip_be = requester_ip_be;
+    return paf_run_step_matching(send_fd, receive_fd, frame, length, &match, rate, seconds, batch, cpu, tail_ms, out);
+}
+
+/// `paf_run_step_matching` counting solicited Neighbor Advertisements of `target6` (16
+/// bytes) to `requester6`, from `responder_mac` (6 bytes; NULL: from any MAC).
+static inline int paf_run_step_ndp(int send_fd, int receive_fd, const uint8_t *frame, int length, const uint8_t *target6,
+                                   const uint8_t *requester6, const uint8_t *responder_mac,
+                                   uint64_t rate, double seconds, int batch, int cpu, int tail_ms, paf_step_result *out) {
+    paf_receiver match;
+    memset(&match, 0, sizeof match);
+    match.ndp = 1;
+    memcpy(match.target6, target6, 16);
+    memcpy(match.requester6, requester6, 16);
+    if (responder_mac) {
+        match.match_mac = 1;
+        memcpy(match.responder_mac, responder_mac, 6);
+    }
+    return paf_run_step_matching(send_fd, receive_fd, frame, length, &match, rate, seconds, batch, cpu, tail_ms, out);
 }
 
 // The soak's load: a paced sendmmsg sender over many frames and a recording receiver.

@@ -62,7 +62,7 @@ public enum ConfigurationLoader {
         guard diagnostics.isEmpty else { throw ConfigurationErrors(diagnostics.errors) }
         return DaemonConfiguration(
             adapters: adapters.map(\.configuration),
-            vips: VIPSetRules.expand(entries),
+            vips: VIPSetRules.expand(entries) + IPv6VIPEntry.expand(ipv6Entries),
             timers: timers,
             control: control,
             metrics: metrics,
@@ -70,7 +70,6 @@ public enum ConfigurationLoader {
             selection: selection,
             conflicts: conflicts,
             io: io,
-            ipv6VIPs: IPv6VIPEntry.expand(ipv6Entries),
             cluster: cluster)
     }
 

@@ -11,7 +11,7 @@ extension DaemonConfiguration {
         return [
             "\(adapters.count) adapter\(adapters.count == 1 ? "" : "s") (\(names))",
             "\(vips.count) VIP\(vips.count == 1 ? "" : "s")"
-                + (ipv6VIPs.isEmpty ? "" : " + \(ipv6VIPs.count) IPv6 VIP\(ipv6VIPs.count == 1 ? "" : "s") (not served yet)"),
+                + (ipv6VIPs.isEmpty ? "" : " (\(ipv6VIPs.count) IPv6)"),
             "announce \(timers.announceCount) x \(DurationText.format(timers.announceInterval))",
             "confirm \(DurationText.format(timers.confirmTimeout)) x \(timers.confirmRetries) retries",
             "refresh \(refresh)",

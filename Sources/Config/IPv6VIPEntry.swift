@@ -25,6 +25,8 @@ struct IPv6VIPEntry {
     var preferred: [AdapterName]
     /// Move to a better agent when one appears.
     var preempt: Bool
+    /// Cluster mode: hosts that should own the VIP, best first.
+    var preferredHosts: [String] = []
 
     /// `vips[3].cidr`.
     var path: String { "vips[\(index)].\(keyword)" }
@@ -36,7 +38,7 @@ struct IPv6VIPEntry {
     /// Reads the addresses of an IPv6 entry; problems are reported and give nil.
     static func read(
         keyword: String, text: String, node: Node, index: Int, preferred: [AdapterName], preempt: Bool,
-        _ diagnostics: inout Diagnostics
+        preferredHosts: [String] = [], _ diagnostics: inout Diagnostics
     ) -> IPv6VIPEntry? {
         let path = "vips[\(index)].\(keyword)"
         guard let (first, last) = interval(keyword: keyword, text: text, node: node, path: path, &diagnostics) else {
@@ -48,7 +50,7 @@ struct IPv6VIPEntry {
         }
         return IPv6VIPEntry(
             index: index, keyword: keyword, text: text, node: node, first: first, last: last, preferred: preferred,
-            preempt: preempt)
+            preempt: preempt, preferredHosts: preferredHosts)
     }
 
     /// Why addresses of the /64 of `address` can never be VIPs, if they cannot.
@@ -144,16 +146,16 @@ struct IPv6VIPEntry {
         }
     }
 
-    /// One ``IPv6VIPConfiguration`` per address, entries in file order.
-    static func expand(_ entries: [IPv6VIPEntry]) -> [IPv6VIPConfiguration] {
-        var vips: [IPv6VIPConfiguration] = []
+    /// One ``VIPConfiguration`` per address, entries in file order.
+    static func expand(_ entries: [IPv6VIPEntry]) -> [VIPConfiguration] {
+        var vips: [VIPConfiguration] = []
         vips.reserveCapacity(entries.reduce(0) { $0 + Int($1.count) })
         for entry in entries {
             for low in entry.first.low...entry.last.low {
                 vips.append(
-                    IPv6VIPConfiguration(
+                    VIPConfiguration(
                         address: IPv6Address(high: entry.first.high, low: low), preferred: entry.preferred,
-                        preempt: entry.preempt))
+                        preempt: entry.preempt, preferredHosts: entry.preferredHosts))
             }
         }
         return vips

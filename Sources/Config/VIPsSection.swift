@@ -8,7 +8,8 @@ enum VIPsSection {
     private static let addressKeys = ["address", "range", "cidr"]
 
     /// Reads the list; entries with problems are reported and left out.
-    /// IPv6 entries (text with a colon) go to `ipv6`.
+    /// IPv6 entries (text with a colon) go to `ipv6`: their interval is 128-bit and stays in
+    /// one /64 (``IPv6VIPEntry``); both kinds expand to the same ``VIPConfiguration``.
     static func read(
         _ node: Node, adapters: [AdapterName], ipv6: inout [IPv6VIPEntry], _ diagnostics: inout Diagnostics
     ) -> [VIPEntry] {
@@ -74,7 +75,7 @@ enum VIPsSection {
         if text.contains(":") {
             if let entry = IPv6VIPEntry.read(
                 keyword: keyword, text: text, node: valueNode, index: index, preferred: preferred, preempt: preempt,
-                &diagnostics)
+                preferredHosts: preferredHosts, &diagnostics)
             {
                 ipv6.append(entry)
             }

@@ -67,7 +67,7 @@ public struct ControlRequest: Sendable, Equatable, Codable {
         if let vip {
             switch record.subject {
             case .vip(let address):
-                guard address.description == (IPv4Address(vip)?.description ?? vip) else { return false }
+                guard address.description == (IPAddress(vip)?.description ?? vip) else { return false }
             case .unit(let unit):
                 // Cluster mode: the unit holding the VIP (the VIP itself, or its block).
                 guard Self.unit(unit, holds: vip) else { return false }

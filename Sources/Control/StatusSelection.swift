@@ -16,9 +16,9 @@ public enum StatusSelection {
     /// What to fetch in full for `request`, given every VIP's brief (by address).
     public struct Plan: Sendable, Equatable {
         /// VIPs the reply lists, in address order.
-        public var listed: [IPv4Address]
+        public var listed: [IPAddress]
         /// The first VIPs not active (at most ``StatusSummary/notActiveLimit``).
-        public var notActive: [IPv4Address]
+        public var notActive: [IPAddress]
         /// Index of the first listed VIP.
         public var offset: Int
     }
@@ -31,17 +31,17 @@ public enum StatusSelection {
 
     /// The VIPs to fetch in full for `request`.
     public static func plan(_ request: ControlRequest, briefs: [VIPBrief]) -> Plan {
-        var listed: [IPv4Address] = []
+        var listed: [IPAddress] = []
         var offset = 0
         if let text = request.vip {
-            let address = IPv4Address(text)
+            let address = IPAddress(text)
             listed = briefs.filter { $0.vip == address }.map(\.vip)
         } else if request.limit != nil || request.offset != nil {
             offset = min(max(request.offset ?? 0, 0), briefs.count)
             let limit = min(max(request.limit ?? briefs.count, 0), briefs.count - offset)
             listed = briefs[offset..<(offset + limit)].map(\.vip)
         }
-        var notActive: [IPv4Address] = []
+        var notActive: [IPAddress] = []
         for brief in briefs where brief.state != "active" {
             guard notActive.count < StatusSummary.notActiveLimit else { break }
             notActive.append(brief.vip)

@@ -53,7 +53,7 @@ public struct TimelineSVG {
         let span = max(last - origin, 1_000_000_000) + max((last - origin) / 50, 100_000_000)
         let end = origin + span
 
-        var vipRecords: [IPv4Address: [MachineTraceRecord]] = [:]
+        var vipRecords: [IPAddress: [MachineTraceRecord]] = [:]
         var adapterRecords: [AdapterName: [MachineTraceRecord]] = [:]
         var unitRecords: [String: [MachineTraceRecord]] = [:]
         for record in sorted {

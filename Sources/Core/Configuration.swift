@@ -3,10 +3,9 @@
 public struct DaemonConfiguration: Sendable, Equatable {
     /// The physical adapters proxyarpd may use as proxy agents, in file order.
     public var adapters: [AdapterConfiguration]
-    /// Every VIP, one entry per address, in file order.
+    /// Every VIP, IPv4 and IPv6, one entry per address: the IPv4 entries in file order,
+    /// then the IPv6 ones in file order.
     public var vips: [VIPConfiguration]
-    /// Every IPv6 VIP, one entry per address, in file order.
-    public var ipv6VIPs: [IPv6VIPConfiguration]
     /// Announcement, confirmation and hold-down timing.
     public var timers: TimerConfiguration
     /// The control socket (status, trace, reload).
@@ -35,12 +34,10 @@ public struct DaemonConfiguration: Sendable, Equatable {
         selection: SelectionConfiguration = .init(),
         conflicts: ConflictConfiguration = .init(),
         io: IOConfiguration = .init(),
-        ipv6VIPs: [IPv6VIPConfiguration] = [],
         cluster: ClusterConfiguration? = nil
     ) {
         self.adapters = adapters
         self.vips = vips
-        self.ipv6VIPs = ipv6VIPs
         self.timers = timers
         self.control = control
         self.metrics = metrics
@@ -50,6 +47,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         self.io = io
         self.cluster = cluster
     }
+
+    /// The IPv6 VIPs among ``vips``.
+    public var ipv6VIPs: [VIPConfiguration] { vips.filter { $0.address.family == .ipv6 } }
 }
 
 /// How VIPs are grouped on agents.
@@ -84,10 +84,10 @@ public struct AdapterConfiguration: Sendable, Equatable {
     }
 }
 
-/// One VIP.
+/// One VIP, IPv4 (answered with ARP) or IPv6 (answered with Neighbor Discovery).
 public struct VIPConfiguration: Sendable, Equatable {
     /// The virtual address.
-    public var address: IPv4Address
+    public var address: IPAddress
     /// Adapters to prefer, best first, after the same-subnet rule. Empty: no preference.
     public var preferred: [AdapterName]
     /// Move back to a better agent when one appears (after ``TimerConfiguration/preemptDelay``).
@@ -97,11 +97,21 @@ public struct VIPConfiguration: Sendable, Equatable {
     public var preferredHosts: [String]
 
     /// Creates a VIP entry.
-    public init(address: IPv4Address, preferred: [AdapterName] = [], preempt: Bool = false, preferredHosts: [String] = []) {
+    public init(address: IPAddress, preferred: [AdapterName] = [], preempt: Bool = false, preferredHosts: [String] = []) {
         self.address = address
         self.preferred = preferred
         self.preempt = preempt
         self.preferredHosts = preferredHosts
+    }
+
+    /// Creates an IPv4 VIP entry.
+    public init(address: IPv4Address, preferred: [AdapterName] = [], preempt: Bool = false, preferredHosts: [String] = []) {
+        self.init(address: .v4(address), preferred: preferred, preempt: preempt, preferredHosts: preferredHosts)
+    }
+
+    /// Creates an IPv6 VIP entry.
+    public init(address: IPv6Address, preferred: [AdapterName] = [], preempt: Bool = false, preferredHosts: [String] = []) {
+        self.init(address: .v6(address), preferred: preferred, preempt: preempt, preferredHosts: preferredHosts)
     }
 }
 
@@ -194,22 +204,5 @@ public struct DaemonSettings: Sendable, Equatable {
         self.stateDirectory = stateDirectory
         self.removeVIPsOnExit = removeVIPsOnExit
         self.traceCapacity = traceCapacity
-    }
-}
-
-/// One IPv6 VIP: answered with Neighbor Discovery (issue 13).
-public struct IPv6VIPConfiguration: Sendable, Equatable {
-    /// The virtual address.
-    public var address: IPv6Address
-    /// Adapters to prefer, best first, after the same-prefix rule. Empty: no preference.
-    public var preferred: [AdapterName]
-    /// Move back to a better agent when one appears.
-    public var preempt: Bool
-
-    /// Creates an IPv6 VIP entry.
-    public init(address: IPv6Address, preferred: [AdapterName] = [], preempt: Bool = false) {
-        self.address = address
-        self.preferred = preferred
-        self.preempt = preempt
     }
 }

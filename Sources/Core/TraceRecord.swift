@@ -1,7 +1,7 @@
 /// What a trace record is about.
 public enum TraceSubject: Sendable, Hashable, Codable {
     /// One VIP's activation machine.
-    case vip(IPv4Address)
+    case vip(IPAddress)
     /// One adapter's health machine.
     case adapter(AdapterName)
     /// The agent selector.

@@ -38,8 +38,11 @@ public struct Daemon {
         let path = configurationPath
         let logger = self.logger
         let stateDirectory = configuration.daemon.stateDirectory
+        let capturesNeighborDiscovery = world.capturesNeighborDiscovery
         let reloads = ReloadCoalescer(logger: logger) {
-            await Self.reload(engine: engine, cluster: cluster?.coordinator, path: path, notifier: notifier, clock: clock, logger: logger)
+            await Self.reload(
+                engine: engine, cluster: cluster?.coordinator, path: path, capturesNeighborDiscovery: capturesNeighborDiscovery,
+                notifier: notifier, clock: clock, logger: logger)
         }
         let reload: @Sendable () async -> ControlReply = { await reloads.requestAndWait() }
         let signals = SignalService(
@@ -69,12 +72,6 @@ public struct Daemon {
                 "vips": "\(configuration.vips.count)",
             ]
         )
-        if !configuration.ipv6VIPs.isEmpty {
-            // Issue 13 in progress: the NDP codec and answer rules exist, the activation path does not.
-            logger.warning(
-                "IPv6 VIPs are read but not served yet",
-                metadata: ["ipv6_vips": "\(configuration.ipv6VIPs.count)"])
-        }
         // Listening sockets the privilege drop waits for (the control socket joins here).
         let sockets = StartupGate(waitingFor: metrics == nil ? ["control"] : ["control", "metrics"])
         let metricsServer = metrics.flatMap {

@@ -35,7 +35,7 @@ public final class InMemoryWire: FrameIO {
     private struct State {
         var ports: [AdapterName: Port] = [:]
         var sent: [SentFrame] = []
-        var lostVIPs: Set<IPv4Address> = []
+        var lostVIPs: Set<IPAddress> = []
     }
 
     /// The published answer table, as the real I/O path would read it.
@@ -87,7 +87,7 @@ public final class InMemoryWire: FrameIO {
 
     /// Frames whose ARP sender address is one of `vips` are lost on the wire (sent, never
     /// heard): a VIP whose announcements go missing while the adapter is otherwise heard.
-    public func setLost(_ vips: Set<IPv4Address>) {
+    public func setLost(_ vips: Set<IPAddress>) {
         state.withLock { $0.lostVIPs = vips }
     }
 
@@ -124,14 +124,31 @@ public final class InMemoryWire: FrameIO {
         for (name, sibling) in siblings {
             let view = table.view(for: name, mac: sibling.mac)
             let heard = frames.compactMap { frame -> HeardObservation? in
-                if !lost.isEmpty, case .arp(let parsed) = FrameParser.parse(frame), lost.contains(parsed.arp.senderIP) {
+                if !lost.isEmpty, case .arp(let parsed) = FrameParser.parse(frame), lost.contains(.v4(parsed.arp.senderIP)) {
                     return nil
                 }
-                return AnswerRules.decide(frame, view: view).observation.map {
+                if !lost.isEmpty, case .ndp(let parsed) = NDPParser.parse(frame), lost.contains(.v6(parsed.target)) {
+                    return nil
+                }
+                return Self.observation(of: frame, view: view).map {
                     HeardObservation(observation: $0, adapter: name, at: now)
                 }
             }
             if !heard.isEmpty { continuation.yield(heard) }
+        }
+    }
+
+    /// What a capture with `view` reports for `frame`: ARP through ``AnswerRules``, Neighbor
+    /// Discovery through ``NDPAnswerRules``, as the answer kernel decides them.
+    static func observation(of frame: [UInt8], view: AnswerView) -> VIPObservation? {
+        frame.withUnsafeBytes { bytes -> VIPObservation? in
+            switch FrameParser.parse(bytes) {
+            case .arp: return AnswerRules.decide(frame, view: view).observation.map(VIPObservation.init)
+            case .malformed: return nil
+            case .notARP(let header):
+                guard case .ndp(let parsed) = NDPParser.parse(bytes, ethernet: header) else { return nil }
+                return NDPAnswerRules.decide(parsed, view: view).observation.map(VIPObservation.init)
+            }
         }
     }
 

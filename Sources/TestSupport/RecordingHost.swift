@@ -10,11 +10,11 @@ public final class RecordingHost: HostNetworking {
         var prepared: Set<AdapterName> = []
         var preparations: [AdapterName: Int] = [:]
         var tableRefreshes: [AdapterName: Int] = [:]
-        var loopback: Set<IPv4Address> = []
-        var bindings: [IPv4Address: AdapterName] = [:]
+        var loopback: Set<IPAddress> = []
+        var bindings: [IPAddress: AdapterName] = [:]
         var breakBeforeMake = 0
-        var onRemoveLocalAddress: (@Sendable (IPv4Address) async -> Void)?
-        var leftovers: [IPv4Address: AdapterName] = [:]
+        var onRemoveLocalAddress: (@Sendable (IPAddress) async -> Void)?
+        var leftovers: [IPAddress: AdapterName] = [:]
         var reconciled: [AddressSet] = []
     }
 
@@ -34,9 +34,9 @@ public final class RecordingHost: HostNetworking {
     /// How many times each adapter's agent table was rewritten.
     public var agentTableRefreshes: [AdapterName: Int] { state.withLock { $0.tableRefreshes } }
     /// VIPs currently on `lo`.
-    public var loopback: Set<IPv4Address> { state.withLock { $0.loopback } }
+    public var loopback: Set<IPAddress> { state.withLock { $0.loopback } }
     /// Outbound binding per VIP.
-    public var bindings: [IPv4Address: AdapterName] { state.withLock { $0.bindings } }
+    public var bindings: [IPAddress: AdapterName] { state.withLock { $0.bindings } }
     /// Moves where the old binding was gone before the new one was made.
     public var breakBeforeMakeCount: Int { state.withLock { $0.breakBeforeMake } }
 
@@ -53,12 +53,12 @@ public final class RecordingHost: HostNetworking {
         state.withLock { $0.tableRefreshes[adapter, default: 0] += 1 }
     }
 
-    public func addLocalAddress(_ vip: IPv4Address) async throws(HostNetworkingError) {
+    public func addLocalAddress(_ vip: IPAddress) async throws(HostNetworkingError) {
         guard records else { return }
         _ = state.withLock { $0.loopback.insert(vip) }
     }
 
-    public func removeLocalAddress(_ vip: IPv4Address) async throws(HostNetworkingError) {
+    public func removeLocalAddress(_ vip: IPAddress) async throws(HostNetworkingError) {
         guard records else { return }
         let hook = state.withLock { state in
             state.loopback.remove(vip)
@@ -69,11 +69,11 @@ public final class RecordingHost: HostNetworking {
 
     /// Runs `hook` each time a VIP is removed from `lo` (after the removal), for tests that
     /// act while the daemon withdraws.
-    public func whenRemovingLocalAddress(_ hook: @escaping @Sendable (IPv4Address) async -> Void) {
+    public func whenRemovingLocalAddress(_ hook: @escaping @Sendable (IPAddress) async -> Void) {
         state.withLock { $0.onRemoveLocalAddress = hook }
     }
 
-    public func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) async throws(HostNetworkingError) {
+    public func bindOutboundPath(of vip: IPAddress, to agent: AdapterName, replacing: AdapterName?) async throws(HostNetworkingError) {
         guard records else { return }
         state.withLock { state in
             if let replacing, state.bindings[vip] != replacing { state.breakBeforeMake += 1 }
@@ -84,7 +84,7 @@ public final class RecordingHost: HostNetworking {
     /// Makes the next ``reconcile(vips:adapters:)`` report these bindings as left by an
     /// earlier instance (those of configured VIPs and managed adapters become previous agents
     /// and current bindings).
-    public func leaveBehind(_ bindings: [IPv4Address: AdapterName]) {
+    public func leaveBehind(_ bindings: [IPAddress: AdapterName]) {
         state.withLock { $0.leftovers = bindings }
     }
 
@@ -96,7 +96,7 @@ public final class RecordingHost: HostNetworking {
         return state.withLock { state in
             state.reconciled.append(vips)
             let managed = Set(adapters)
-            let kept = state.leftovers.filter { vips.contains($0.key) && managed.contains($0.value) }
+            let kept = state.leftovers.filter { ($0.key.ipv4.map { vips.contains($0) } ?? false) && managed.contains($0.value) }
             for (vip, agent) in kept { state.bindings[vip] = agent }
             defer { state.leftovers = [:] }
             return HostReconciliation(
@@ -104,7 +104,7 @@ public final class RecordingHost: HostNetworking {
         }
     }
 
-    public func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) async throws(HostNetworkingError) {
+    public func unbindOutboundPath(of vip: IPAddress, from agent: AdapterName) async throws(HostNetworkingError) {
         guard records else { return }
         state.withLock { state in
             if state.bindings[vip] == agent { state.bindings[vip] = nil }

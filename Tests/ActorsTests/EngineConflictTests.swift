@@ -12,16 +12,16 @@ struct EngineConflictTests {
     static let foreign = MACAddress(0x02, 0, 0, 0, 0x0c, 0x01)
 
     /// `vip` claimed by `foreign`, as heard by every adapter (three capture batches).
-    static func claim(_ vip: IPv4Address, in lab: EngineLab) {
+    static func claim(_ vip: IPAddress, in lab: EngineLab) {
         for (name, _, _) in EngineLab.adapters {
             lab.wire.deliver([HeardObservation(observation: .conflict(vip: vip, claimedBy: foreign), adapter: name, at: lab.clock.now())])
         }
     }
 
     /// Gratuitous ARPs for `vip` sent since `mark`.
-    static func announcements(of vip: IPv4Address, in lab: EngineLab, since mark: Int) -> [InMemoryWire.SentFrame] {
+    static func announcements(of vip: IPAddress, in lab: EngineLab, since mark: Int) -> [InMemoryWire.SentFrame] {
         lab.wire.sentFrames.dropFirst(mark).filter { sent in
-            if case .arp(let frame) = FrameParser.parse(sent.bytes) { return frame.isGratuitous && frame.arp.senderIP == vip }
+            if case .arp(let frame) = FrameParser.parse(sent.bytes) { return frame.isGratuitous && .v4(frame.arp.senderIP) == vip }
             return false
         }
     }
@@ -103,7 +103,7 @@ struct EngineProbeTests {
             return frame
         }
         #expect(probes.allSatisfy { $0.kind == .probe && $0.arp.senderIP == .any })
-        #expect(Set(probes.map(\.arp.targetIP)) == Set(vips.map(\.address)))
+        #expect(Set(probes.map(\.arp.targetIP)) == Set(vips.compactMap(\.address.ipv4)))
         // Another host answers for one of them during the wait.
         let taken = vips[7].address
         lab.wire.deliver([

@@ -28,7 +28,7 @@ struct EngineLab {
     init(
         vips: [VIPConfiguration], timers: TimerConfiguration = TimerConfiguration(), daemon: DaemonSettings = DaemonSettings(),
         conflicts: ConflictConfiguration = ConflictConfiguration(probeWait: .zero),
-        leftovers: [IPv4Address: AdapterName] = [:], wakesEarly: Bool = false, logHandler: (any LogHandler)? = nil
+        leftovers: [IPAddress: AdapterName] = [:], wakesEarly: Bool = false, logHandler: (any LogHandler)? = nil
     ) {
         expectedVIPs = vips.count
         host.leaveBehind(leftovers)
@@ -63,8 +63,14 @@ struct EngineLab {
         let (_, mac, interface) = Self.adapters.first { $0.0 == name }!
         let index = index ?? Int32(Self.adapters.firstIndex { $0.0 == name }! + 2)
         links.emit(.changed(LinkState(
-            name: name, index: index, mac: mac, adminUp: adminUp, carrier: carrier, interfaces: interfaces ?? [interface])))
+            name: name, index: index, mac: mac, adminUp: adminUp, carrier: carrier, interfaces: interfaces ?? [interface],
+            ipv6Prefixes: Self.ipv6Prefixes[name].map { [$0] } ?? [])))
     }
+
+    /// The adapters' IPv6 prefixes: eth0 and eth1 on 2001:db8::/64, eth2 on 2001:db8:1::/64.
+    static let ipv6Prefixes: [AdapterName: IPv6Prefix] = [
+        "eth0": IPv6Prefix("2001:db8::10/64")!, "eth1": IPv6Prefix("2001:db8::11/64")!, "eth2": IPv6Prefix("2001:db8:1::10/64")!,
+    ]
 
     func allLinksUp() {
         for (name, _, _) in Self.adapters { link(name) }
@@ -138,6 +144,11 @@ func vipRange(_ first: String, count: Int, preferred: [AdapterName] = [], preemp
     return (0..<count).map {
         VIPConfiguration(address: start.advanced(by: UInt32($0))!, preferred: preferred, preempt: preempt)
     }
+}
+
+/// A broadcast ARP request from a client for the IPv4 VIP `target`.
+func arpRequest(from mac: MACAddress, ip: IPv4Address, for target: IPAddress) -> [UInt8] {
+    arpRequest(from: mac, ip: ip, for: target.ipv4!)
 }
 
 /// A broadcast ARP request from a client.

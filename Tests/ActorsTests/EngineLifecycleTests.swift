@@ -34,7 +34,7 @@ struct EngineLifecycleTests {
         #expect(candidateIndices.allSatisfy { $0 > healthIndex })
 
         // Every affected VIP was selected for in that pass, before the first VIP reacted.
-        var selected: [IPv4Address] = []
+        var selected: [IPAddress] = []
         var lastSelect = 0
         for (index, record) in records.enumerated() {
             if case .selection(.select(let vip, _, _, _, _)) = record.event, onEth0.contains(vip) {

@@ -9,7 +9,7 @@ struct EngineRestartTests {
     func adoptedVIPsKeepTheirAgent() async throws {
         let vips = vipRange("198.18.0.60", count: 5)
         // All on eth1: load alone would spread them over eth0 and eth1.
-        var left: [IPv4Address: AdapterName] = [:]
+        var left: [IPAddress: AdapterName] = [:]
         for vip in vips.prefix(3) { left[vip.address] = "eth1" }
         left[vips[3].address] = "eth9"
         let lab = EngineLab(vips: vips, conflicts: ConflictConfiguration(probeWait: .milliseconds(200)), leftovers: left)
@@ -21,9 +21,9 @@ struct EngineRestartTests {
         })
         // Only the other two probed; they wait for the round.
         let probed = {
-            Set(lab.wire.sentFrames.compactMap { sent -> IPv4Address? in
+            Set(lab.wire.sentFrames.compactMap { sent -> IPAddress? in
                 guard case .arp(let frame) = FrameParser.parse(sent.bytes), frame.kind == .probe else { return nil }
-                return frame.arp.targetIP
+                return .v4(frame.arp.targetIP)
             })
         }
         #expect(await lab.eventually { probed().count == 2 })

@@ -301,8 +301,8 @@ struct EngineTests {
             guard case .arp(let parsed) = FrameParser.parse(frame.bytes) else { return nil }
             return parsed
         }
-        #expect(Set(sent.filter { $0.kind == .probe }.map(\.arp.targetIP)) == [added.address])
-        #expect(Set(sent.filter { $0.kind != .probe }.map(\.arp.senderIP)) == [added.address])
+        #expect(Set(sent.filter { $0.kind == .probe }.map(\.arp.targetIP)) == [added.address.ipv4!])
+        #expect(Set(sent.filter { $0.kind != .probe }.map(\.arp.senderIP)) == [added.address.ipv4!])
         await lab.stop()
     }
 

@@ -36,7 +36,9 @@ import Testing
         let configuration = try ConfigurationLoader.load(path: path)
         let allowed = [IPv4Subnet("198.18.0.0/15")!, IPv4Subnet("192.0.2.0/24")!]
         for vip in configuration.vips {
-            #expect(allowed.contains { $0.contains(vip.address) }, "\(vip.address)")
+            let documentation = vip.address.ipv4.map { address in allowed.contains { $0.contains(address) } }
+                ?? IPv6Prefix("2001:db8::/32")!.contains(vip.address.ipv6!)
+            #expect(documentation, "\(vip.address)")
         }
     }
 

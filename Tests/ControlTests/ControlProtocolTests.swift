@@ -55,7 +55,7 @@ struct ControlProtocolTests {
         let template = engine.vips[0]
         engine.vips = (0..<vipCount).map { index in
             var vip = template
-            vip.vip = IPv4Address(rawValue: IPv4Address("198.19.0.1")!.rawValue + UInt32(index))
+            vip.vip = .v4(IPv4Address(rawValue: IPv4Address("198.19.0.1")!.rawValue + UInt32(index)))
             vip.detail = index % 3 == 0 ? #"failed(agentSelected in "active" \ "vips":[])"# : "active(eth0 epoch \(index) rounds 3)"
             vip.failovers = index
             return vip
@@ -81,13 +81,13 @@ struct ControlProtocolTests {
         #expect(ControlCodec.reply(refused)?.errors == ["f.yaml:3: bad"])
         let end = try ControlCodec.line(ControlReply(ok: true, end: .init(records: 3, dropped: 0)))
         #expect(ControlCodec.reply(end)?.end?.records == 3)
-        let record = try TraceFile.encode([SyntheticTrace.record(1, at: 0, .vip(IPv4Address("198.18.0.1")!), to: "pending(awaiting selection)")])
+        let record = try TraceFile.encode([SyntheticTrace.record(1, at: 0, .vip(.v4(IPv4Address("198.18.0.1")!)), to: "pending(awaiting selection)")])
         #expect(ControlCodec.reply(record.dropLast()) == nil)
     }
 
     @Test("trace filters: VIP, adapter and wall time")
     func traceFilters() {
-        let vip = SyntheticTrace.record(1, at: 0, .vip(IPv4Address("198.18.0.1")!), to: "pending(awaiting selection)")
+        let vip = SyntheticTrace.record(1, at: 0, .vip(.v4(IPv4Address("198.18.0.1")!)), to: "pending(awaiting selection)")
         let adapter = SyntheticTrace.record(2, at: 5, .adapter("eth0"), to: "eligible(txerr 0)")
         #expect(ControlRequest(command: .trace, vip: "198.18.0.1").matches(vip))
         #expect(!ControlRequest(command: .trace, vip: "198.18.0.1").matches(adapter))

@@ -15,7 +15,7 @@ struct StatusSelectionTests {
         (0..<count).map { index in
             let pending = index % 100 == 99
             return VIPBrief(
-                vip: IPv4Address(rawValue: base + UInt32(index)), state: pending ? "pending" : "active",
+                vip: .v4(IPv4Address(rawValue: base + UInt32(index))), state: pending ? "pending" : "active",
                 agent: pending ? nil : index % 2 == 0 ? "eth0" : "eth1", conflicts: 0
             )
         }
@@ -28,7 +28,7 @@ struct StatusSelectionTests {
         let plan = StatusSelection.plan(.status, briefs: briefs)
         #expect(plan.listed.isEmpty)
         #expect(plan.notActive.count == StatusSummary.notActiveLimit)
-        #expect(plan.notActive.first == IPv4Address(rawValue: Self.base + 99))
+        #expect(plan.notActive.first == .v4(IPv4Address(rawValue: Self.base + 99)))
 
         // The reply as the daemon sends it: the summary with the not-active VIPs in full.
         var engine = try ControlCodec.decode(EngineStatus.self, from: sampleEngineStatusJSON)
@@ -56,10 +56,10 @@ struct StatusSelectionTests {
     func pagesAndSmall() {
         let briefs = Self.briefs(5_000)
         let page = StatusSelection.plan(ControlRequest(command: .status, limit: 10, offset: 4_995), briefs: briefs)
-        #expect(page.listed == (4_995..<5_000).map { IPv4Address(rawValue: Self.base + UInt32($0)) })
+        #expect(page.listed == (4_995..<5_000).map { .v4(IPv4Address(rawValue: Self.base + UInt32($0))) })
         #expect(page.offset == 4_995)
         let one = StatusSelection.plan(ControlRequest(command: .status, vip: "198.18.0.7"), briefs: briefs)
-        #expect(one.listed == [IPv4Address("198.18.0.7")!])
+        #expect(one.listed == [IPAddress("198.18.0.7")!])
         let unknown = StatusSelection.plan(ControlRequest(command: .status, vip: "192.0.2.1"), briefs: briefs)
         #expect(unknown.listed.isEmpty)
         let beyond = StatusSelection.plan(ControlRequest(command: .status, limit: -3, offset: 99_999), briefs: briefs)

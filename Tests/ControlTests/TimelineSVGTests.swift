@@ -30,7 +30,7 @@ enum SyntheticTrace {
         }
         for adapter in ["eth0", "eth1", "eth2"] { add(0, .adapter(AdapterName(adapter)), "eligible(txerr 0)") }
         for index in 0..<count {
-            let vip = TraceSubject.vip(IPv4Address(198, 18, 0, UInt8(100 + index)))
+            let vip = TraceSubject.vip(.v4(IPv4Address(198, 18, 0, UInt8(100 + index))))
             let agent = index % 2 == 0 ? "eth0" : "eth1"
             add(10, vip, "pending(awaiting selection)")
             add(20, vip, "broadcast(\(agent) epoch 1 retx 0)")
@@ -39,7 +39,7 @@ enum SyntheticTrace {
         }
         add(3000, .adapter("eth0"), "down(noCarrier)")
         for index in stride(from: 0, to: count, by: 2) {
-            let vip = TraceSubject.vip(IPv4Address(198, 18, 0, UInt8(100 + index)))
+            let vip = TraceSubject.vip(.v4(IPv4Address(198, 18, 0, UInt8(100 + index))))
             add(3001, vip, "pending(agent eth0 lost)")
             add(3002, vip, "broadcast(eth2 epoch 2 retx 0)")
             add(3010, vip, "active(eth2 epoch 2 rounds 1)")
@@ -101,7 +101,7 @@ struct TimelineSVGTests {
 
     @Test("text is escaped")
     func escaping() throws {
-        let record = SyntheticTrace.record(1, at: 0, .vip(IPv4Address("198.18.0.1")!), to: "failed(<&\"'> in x)")
+        let record = SyntheticTrace.record(1, at: 0, .vip(.v4(IPv4Address("198.18.0.1")!)), to: "failed(<&\"'> in x)")
         let svg = TimelineSVG().render([record], title: "a <b> & \"c\"")
         let parsed = try SVGCollector.parse(svg)
         #expect(parsed.withClass("lane vip").count == 1)

@@ -66,8 +66,8 @@ struct StatusTableTests {
         report.summary = StatusSummary(
             counting: [
                 VIPBrief(vip: report.engine.vips.first?.vip ?? pending.vip, state: "pending", agent: nil, conflicts: 0),
-                VIPBrief(vip: IPv4Address("198.18.0.100")!, state: "active", agent: "h0", conflicts: 0),
-                VIPBrief(vip: IPv4Address("198.18.0.101")!, state: "active", agent: "h0", conflicts: 0),
+                VIPBrief(vip: .v4(IPv4Address("198.18.0.100")!), state: "active", agent: "h0", conflicts: 0),
+                VIPBrief(vip: .v4(IPv4Address("198.18.0.101")!), state: "active", agent: "h0", conflicts: 0),
             ],
             notActive: [pending], offset: 0, listed: 0
         )

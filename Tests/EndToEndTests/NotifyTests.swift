@@ -38,7 +38,7 @@ struct NotifyTests {
             #expect(metrics.sum("proxyarpd_arp_replies_sent_total") >= 6)
             #expect(metrics.sum("proxyarpd_arp_requests_seen_total") >= 6)
             #expect(metrics.sum("proxyarpd_gratuitous_arps_sent_total") >= 3)
-            #expect(metrics.value("proxyarpd_vips{state=\"active\"}") == 3)
+            #expect(metrics.value("proxyarpd_vips{state=\"active\",family=\"ipv4\"}") == 3)
             #expect(metrics.value("proxyarpd_vip_activation_duration_seconds_count") == 3)
             #expect(metrics.sum("proxyarpd_io_batch_frames_count") >= 6)
             #expect(metrics.sum("proxyarpd_frames_ignored_total") > 0)

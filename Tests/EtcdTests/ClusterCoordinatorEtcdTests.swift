@@ -13,7 +13,7 @@ import ProxyARPEtcd
 /// and remembers every apply.
 actor SlowRecordingEngine: ClusterEngine {
     let applyTime: Duration
-    private(set) var applies: [[IPv4Address]] = []
+    private(set) var applies: [[IPAddress]] = []
 
     init(applyTime: Duration) { self.applyTime = applyTime }
 
@@ -50,7 +50,7 @@ struct ClusterCoordinatorEtcdTests {
                 logger: Logger(label: "test.coordinator"))
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await coordinator.run() }
-                var owned: [IPv4Address]?
+                var owned: [IPAddress]?
                 for _ in 0..<300 {  // at most 30 s
                     owned = await coordinator.settledOwnedVIPs()
                     if owned?.count == 300 { break }

@@ -79,3 +79,59 @@ struct IPv6AdapterPrefixTests {
         #expect(try host.ipv6Prefixes(of: "r0").map(\.description) == ["2001:db8:7::10/64"])
     }
 }
+
+@Suite("IPv6 outbound path (root, in a network namespace)", .serialized, .enabled(if: getuid() == 0))
+struct IPv6OutboundPathTests {
+    @Test("bind: rule from VIP/128 into the agent's table, the agent's IPv6 prefix routed there, the group joined; a move adds before it deletes and moves the group; unbind and cleanup leave nothing")
+    func bindMoveUnbind() async throws {
+        let lab = try await LabNamespace.make("nl6")
+        defer { lab.destroy() }
+        try await lab.addVeth("c0", peer: "r0")
+        _ = try await lab.exec("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=0"])
+        _ = try await lab.ip("-6", "addr", "add", "2001:db8:5::10/64", "dev", "c0", "nodad")
+        _ = try await lab.ip("-6", "addr", "add", "2001:db8:6::10/64", "dev", "r0", "nodad")
+        let host = try NetlinkHost(namespacePath: lab.path)
+        let vip = IPAddress("2001:db8:5::100")!
+        let group = "ff02::1:ff00:100"
+        func index(_ name: String) async throws -> UInt32 {
+            UInt32(try await lab.ip("-o", "link", "show", "dev", name).prefix(while: { $0 != ":" }))!
+        }
+        let tableC = host.table(forInterfaceIndex: Int32(try await index("c0")))
+        let tableR = host.table(forInterfaceIndex: Int32(try await index("r0")))
+
+        try host.prepare(adapter: "c0")
+        #expect(try await lab.read("/proc/sys/net/ipv6/conf/c0/ignore_routes_with_linkdown") == "1")
+
+        try host.addLocalAddress(vip)
+        try host.bindOutboundPath(of: vip, to: "c0", replacing: nil)
+        var rules = try await lab.ip("-6", "rule", "show")
+        #expect(rules.contains("from 2001:db8:5::100 lookup \(tableC)"), "\(rules)")
+        #expect(try await lab.ip("-6", "route", "show", "table", "\(tableC)").contains("2001:db8:5::/64 dev c0"))
+        #expect(try await lab.ip("-6", "maddr", "show", "dev", "c0").contains(group))
+        #expect(host.joinedSolicitedNodeGroups == 1)
+        let route = try await lab.ip("-6", "route", "get", "2001:db8:5::1", "from", "2001:db8:5::100")
+        #expect(route.contains("dev c0") && route.contains("table \(tableC)"), "\(route)")
+        try host.bindOutboundPath(of: vip, to: "c0", replacing: nil)  // again: nothing doubles
+        rules = try await lab.ip("-6", "rule", "show")
+        #expect(rules.components(separatedBy: "from 2001:db8:5::100 ").count - 1 == 1, "\(rules)")
+
+        try host.bindOutboundPath(of: vip, to: "r0", replacing: "c0")
+        rules = try await lab.ip("-6", "rule", "show")
+        #expect(rules.contains("from 2001:db8:5::100 lookup \(tableR)") && !rules.contains("lookup \(tableC)"), "\(rules)")
+        #expect(try await lab.ip("-6", "route", "show", "table", "\(tableR)").contains("2001:db8:6::/64 dev r0"))
+        #expect(try await lab.ip("-6", "maddr", "show", "dev", "r0").contains(group))
+        #expect(!(try await lab.ip("-6", "maddr", "show", "dev", "c0").contains(group)))
+
+        try host.unbindOutboundPath(of: vip, from: "r0")
+        #expect(!(try await lab.ip("-6", "rule", "show").contains("2001:db8:5::100")))
+        #expect(!(try await lab.ip("-6", "maddr", "show", "dev", "r0").contains(group)))
+        #expect(host.joinedSolicitedNodeGroups == 0)
+
+        let removed = try host.cleanup(removingLocal: true)
+        #expect(removed.routes >= 2 && removed.local == 1, "\(removed)")
+        #expect(try await lab.ip("-6", "route", "show", "table", "\(tableC)").isEmpty)
+        #expect(!(try await lab.ip("-6", "addr", "show", "dev", "lo").contains("2001:db8:5::100")))
+        #expect(try host.restoreAdapterSysctls() == 4)
+        #expect(try await lab.read("/proc/sys/net/ipv6/conf/c0/ignore_routes_with_linkdown") == "0")
+    }
+}

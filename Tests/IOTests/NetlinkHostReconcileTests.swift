@@ -50,7 +50,7 @@ struct NetlinkHostReconcileTests {
         // The restart: VIPs 1..3 configured (4 removed), adapters f0, f1, f2.
         let second = try NetlinkHost(namespacePath: lab.path)
         let found = try second.reconcile(vips: AddressSet(vips.prefix(3)), adapters: ["f0", "f1", "f2"])
-        #expect(found.previousAgents == [vips[0]: "f0", vips[1]: "f0", vips[2]: "f1"])
+        #expect(found.previousAgents == [.v4(vips[0]): "f0", .v4(vips[1]): "f0", .v4(vips[2]): "f1"])
         #expect(found.removedRules == 2, "VIP 4's rule (VIP and adapter gone) and VIP 2's duplicate: \(found)")
         #expect(found.removedLocal == 1)
         for vip in ["198.18.51.1", "198.18.51.2", "198.18.51.3"] {

@@ -265,7 +265,7 @@ struct PcapFrameIOTests {
                     ], on: a)
                 let expected = ARPObservation.ownAnnouncement(vip: Self.announcedVIP, mac: macA)
                 let heard = await firstObservation(in: stream, within: .seconds(5)) {
-                    $0.adapter == b && $0.observation == expected
+                    $0.adapter == b && $0.observation == VIPObservation(expected)
                 }
                 #expect(heard != nil)
                 #expect(io.counters(for: a)?.controlFramesSent == 2)

@@ -1,5 +1,6 @@
 import ProxyARPCore
 import ProxyARPStateMachines
+import ProxyARPTestSupport
 import Testing
 
 @Suite("Agent selection in blocks")
@@ -68,7 +69,7 @@ struct AgentSelectionBlockTests {
         #expect(replayed.apply(.blockPrefixLength(26)) == "none")
         #expect(replayed.apply(.blockPrefixLength(40)) == "invalid(40)")
         for vip in Fixture.vips(from: "198.18.16.0", count: 64) {
-            _ = replayed.apply(.select(vip: vip, preferred: [], preempt: false, excluding: []))
+            _ = replayed.apply(.select(vip: .v4(vip), preferred: [], preempt: false, excluding: []))
         }
         #expect(Set(replayed.assignments.values).count == 1)
     }

@@ -1,5 +1,6 @@
 import ProxyARPCore
 import ProxyARPStateMachines
+import ProxyARPTestSupport
 import Testing
 
 // eth0 198.18.0.10/22 and eth1 198.18.0.11/22 share subnet A; eth2 198.18.4.10/22 is

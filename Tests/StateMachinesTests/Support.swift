@@ -9,7 +9,7 @@ enum Fixture {
     /// The reference instant every scenario starts from.
     static let t0 = Instant(nanoseconds: 1_000_000_000_000)
 
-    static let vip = IPv4Address(198, 18, 0, 100)
+    static let vip = IPAddress.v4(IPv4Address(198, 18, 0, 100))
 
     static let macA = MACAddress(0x02, 0x00, 0x00, 0x00, 0x00, 0x0a)
     static let macB = MACAddress(0x02, 0x00, 0x00, 0x00, 0x00, 0x0b)

@@ -8,7 +8,7 @@ import Testing
 /// event, `action` the action's description; creation records carry action "none".
 private struct TraceRecorder {
     var records: [MachineTraceRecord] = []
-    var vips: [IPv4Address: VIPActivationStateMachine] = [:]
+    var vips: [IPAddress: VIPActivationStateMachine] = [:]
     var adapters: [AdapterName: AdapterHealthStateMachine] = [:]
     var selection = AgentSelection()
     /// The selector's decision numbers, as the daemon gives them.
@@ -37,14 +37,14 @@ private struct TraceRecorder {
         return action
     }
 
-    mutating func createVIP(_ vip: IPv4Address, _ settings: VIPActivationSettings, now: Instant) {
+    mutating func createVIP(_ vip: IPAddress, _ settings: VIPActivationSettings, now: Instant) {
         let machine = VIPActivationStateMachine(vip: vip, settings: settings, now: now)
         vips[vip] = machine
         append(now, .vip(vip), .vipCreated(settings), "", machine.state.description, "none")
     }
 
     @discardableResult
-    mutating func vip(_ vip: IPv4Address, _ event: VIPActivationEvent, now: Instant) throws -> VIPActivationStateMachine.Action {
+    mutating func vip(_ vip: IPAddress, _ event: VIPActivationEvent, now: Instant) throws -> VIPActivationStateMachine.Action {
         var machine = vips[vip]!
         let from = machine.state.description
         let action = try machine.handle(event)
@@ -62,7 +62,7 @@ private struct TraceRecorder {
     }
 
     /// Selects an agent for `vip` and feeds the choice to its machine.
-    mutating func assign(_ vip: IPv4Address, excluding: [AdapterName] = [], now: Instant) throws -> Agent? {
+    mutating func assign(_ vip: IPAddress, excluding: [AdapterName] = [], now: Instant) throws -> Agent? {
         _ = select(.select(vip: vip, preferred: [], preempt: false, excluding: excluding), now: now)
         guard let name = selection.assignments[vip], let candidate = selection.candidates[name] else {
             decisions += 1
@@ -78,7 +78,7 @@ private struct TraceRecorder {
     }
 
     /// Confirms (heard on `sibling`) and binds the VIP's current attempt.
-    mutating func confirmAndBind(_ vip: IPv4Address, agent: Agent, heardOn sibling: AdapterName, now: Instant) throws {
+    mutating func confirmAndBind(_ vip: IPAddress, agent: Agent, heardOn sibling: AdapterName, now: Instant) throws {
         try self.vip(vip, .announcementSeen(on: sibling, mac: agent.mac, now: now), now: now)
         let epoch = vips[vip]!.currentEpoch
         try self.vip(vip, .outboundPathBound(agent: agent.name, epoch: epoch, now: now + .milliseconds(1)), now: now + .milliseconds(1))
@@ -101,11 +101,11 @@ private func recordScenario() throws -> [MachineTraceRecord] {
     }
     r.select(.learnSegment(listener: "eth0", speaker: "eth2"), now: t0)
 
-    let vips = [IPv4Address(198, 18, 0, 100), IPv4Address(198, 18, 0, 101), IPv4Address(198, 18, 16, 5), IPv4Address(198, 18, 5, 9)]
+    let vips: [IPAddress] = [.v4(IPv4Address(198, 18, 0, 100)), .v4(IPv4Address(198, 18, 0, 101)), .v4(IPv4Address(198, 18, 16, 5)), .v4(IPv4Address(198, 18, 5, 9))]
     for vip in vips { r.createVIP(vip, settings, now: t0) }
 
     // Activation of every VIP.
-    var agents: [IPv4Address: Agent] = [:]
+    var agents: [IPAddress: Agent] = [:]
     var now = t0 + .milliseconds(10)
     for vip in vips {
         let agent = try #require(try r.assign(vip, now: now))
@@ -162,8 +162,8 @@ private func recordScenario() throws -> [MachineTraceRecord] {
     now = t0 + .seconds(20)
     try r.vip(lonely, .withdraw(keepLocalAddress: false, now: now), now: now)
     r.select(.release(lonely), now: now)
-    r.createVIP(IPv4Address(198, 18, 5, 10), settings, now: now)
-    let strayVIP = IPv4Address(198, 18, 5, 10)
+    r.createVIP(.v4(IPv4Address(198, 18, 5, 10)), settings, now: now)
+    let strayVIP = IPAddress.v4(IPv4Address(198, 18, 5, 10))
     _ = try #require(try r.assign(strayVIP, excluding: ["eth0", "eth1"], now: now))
     for k in 1...3 {
         let at = now + .milliseconds(250 * Int64(k))
@@ -267,7 +267,7 @@ struct TraceReplayTests {
     @Test("a machine whose creation record is missing is skipped, not divergent")
     func missingCreation() throws {
         var records = try parse(try jsonLines(try recordScenario()))
-        let vip = IPv4Address(198, 18, 0, 101)
+        let vip = IPAddress.v4(IPv4Address(198, 18, 0, 101))
         let creation = try #require(records.firstIndex { $0.subject == .vip(vip) && $0.event == .vipCreated(Fixture.vipSettings) })
         records.remove(at: creation)
         let orphans = records.filter { $0.subject == .vip(vip) }.count

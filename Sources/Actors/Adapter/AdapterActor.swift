@@ -110,7 +110,8 @@ public actor AdapterActor {
 
     private var candidate: AgentCandidate {
         AgentCandidate(
-            name: name, mac: link?.mac ?? .zero, interfaces: link?.interfaces ?? [], eligible: machine.isEligible,
+            name: name, mac: link?.mac ?? .zero, interfaces: link?.interfaces ?? [], ipv6Prefixes: link?.ipv6Prefixes ?? [],
+            eligible: machine.isEligible,
             linkUp: (link?.adminUp ?? false) && (link?.carrier ?? false), lastResortUntil: machine.lastResortUntil
         )
     }

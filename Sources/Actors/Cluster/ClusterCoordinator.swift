@@ -185,7 +185,7 @@ public actor ClusterCoordinator: Service {
     /// store, no claim is waiting or in flight, and the engine has applied what it owns.
     /// Then the addresses of the VIPs it owns (the engine is activating or serving them).
     /// `READY=1` waits for this, then for those VIPs to settle in the engine.
-    public func settledOwnedVIPs() -> [IPv4Address]? {
+    public func settledOwnedVIPs() -> [IPAddress]? {
         guard lease != nil, snapshotLoaded, settled, !engineDirty, !applyRunning, appliedGeneration == engineGeneration,
             machines.values.allSatisfy({ !$0.isClaimPending })
         else { return nil }

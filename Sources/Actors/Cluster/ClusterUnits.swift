@@ -20,7 +20,13 @@ public struct ClusterUnits: Sendable, Equatable {
         }
     }
 
-    /// The unit name of `address`.
+    /// The unit name of `address`: an IPv6 VIP is always a unit of its own.
+    public static func unit(of address: IPAddress, blockPrefixLength: Int) -> String {
+        guard case .v4(let address) = address else { return address.description }
+        return unit(of: address, blockPrefixLength: blockPrefixLength)
+    }
+
+    /// The unit name of the IPv4 address `address`.
     public static func unit(of address: IPv4Address, blockPrefixLength: Int) -> String {
         guard blockPrefixLength < 32 else { return address.description }
         let mask: UInt32 = blockPrefixLength == 0 ? 0 : ~UInt32(0) << (32 - blockPrefixLength)

@@ -44,11 +44,11 @@ public actor Engine: Service {
     private var probeRounds: [UInt64: [VIPConfiguration]] = [:]
     private var nextProbeRound: UInt64 = 0
     /// VIPs of a round under way, and those of them another host answered for.
-    private var probing = AddressSet()
-    private var probeAnswered: Set<IPv4Address> = []
+    private var probing = VIPAddressSet()
+    private var probeAnswered: Set<IPAddress> = []
     /// Agents an earlier instance left VIPs bound to (found by the reconcile at start), for
     /// the first activation of those VIPs: they skip the probe and prefer that agent.
-    private var previousAgents: [IPv4Address: AdapterName] = [:]
+    private var previousAgents: [IPAddress: AdapterName] = [:]
 
     /// How long VIP activation waits for the first report of every managed adapter.
     /// Selecting before all adapters are known would pick agents without knowing their
@@ -158,7 +158,7 @@ public actor Engine: Service {
 
     /// Every adapter, and the VIPs given (those configured, in the order given), for a
     /// `status` that lists some VIPs only. `conflicts` counts over the VIPs given.
-    public func status(of addresses: [IPv4Address]) async -> EngineStatus {
+    public func status(of addresses: [IPAddress]) async -> EngineStatus {
         let adapters = await adapterStatuses()
         var vips: [VIPStatus] = []
         for address in addresses {
@@ -176,7 +176,7 @@ public actor Engine: Service {
     }
 
     /// The actor of `vip`, for tests and the control socket.
-    public func actor(for vip: IPv4Address) -> VIPActor? { directory.vip(vip) }
+    public func actor(for vip: IPAddress) -> VIPActor? { directory.vip(vip) }
 
     /// Inputs posted after the engine stopped, dropped (for tests and metrics).
     public nonisolated var droppedInputs: Int { mailbox.droppedCount }
@@ -250,7 +250,7 @@ public actor Engine: Service {
     private func reconcileHost() async {
         do {
             let found = try await environment.host.reconcile(
-                vips: AddressSet(configuration.vips.lazy.map(\.address)), adapters: configuration.adapters.map(\.name))
+                vips: AddressSet(configuration.vips.lazy.compactMap(\.address.ipv4)), adapters: configuration.adapters.map(\.name))
             previousAgents = found.previousAgents
         } catch {
             environment.logger.error("reconciling what an earlier instance left failed", metadata: ["error": "\(error)"])
@@ -313,6 +313,13 @@ public actor Engine: Service {
             let adopted = configs.filter { hints[$0.address] != nil }
             configs.removeAll { hints[$0.address] != nil }
             await selector.admit(adopted, previousAgents: hints)
+        }
+        // IPv6 VIPs are not probed (no Duplicate Address Detection probe is sent for them
+        // yet): admitted at once; a host that claims one is found by its advertisements.
+        let unprobed = configs.filter { $0.address.family == .ipv6 }
+        if !unprobed.isEmpty {
+            configs.removeAll { $0.address.family == .ipv6 }
+            await selector.admit(unprobed)
         }
         guard configuration.conflicts.probeWait > .zero, !configs.isEmpty else {
             await selector.admit(configs)
@@ -395,7 +402,7 @@ public actor Engine: Service {
             let wait = configuration.conflicts.probeWait
             group.addTask {
                 for entry in plan {
-                    let frames = entry.vips.map { ARPFrames.probe(mac: entry.mac, vip: $0) }
+                    let frames = entry.vips.compactMap { $0.ipv4.map { ARPFrames.probe(mac: entry.mac, vip: $0) } }
                     try? await io.send(frames, on: entry.adapter)
                 }
                 do { try await clock.sleep(until: clock.now().advanced(by: wait)) } catch { return }
@@ -439,7 +446,7 @@ public actor Engine: Service {
             if capturesToOpen.contains(state.name), state.adminUp { await reopenCapture(of: state.name) }
             knownLinks[state.name] = state
             await directory.adapter(state.name)?.linkChanged(state)
-            if !recreated, let previous, previous.interfaces != state.interfaces {
+            if !recreated, let previous, previous.interfaces != state.interfaces || previous.ipv6Prefixes != state.ipv6Prefixes {
                 await addressesChanged(state, from: previous)
             }
             reported.insert(state.name)
@@ -514,9 +521,9 @@ public actor Engine: Service {
     /// claims (one per VIP and claimant: the machine also merges sightings of one frame by
     /// several adapters across batches, and rate-limits the log). Probes are logged at debug.
     private func handle(_ batch: [HeardObservation]) async -> [(VIPActor, [HeardObservation])] {
-        var deliveries: [IPv4Address: [HeardObservation]] = [:]
+        var deliveries: [IPAddress: [HeardObservation]] = [:]
         struct Heard: Hashable {
-            var vip: IPv4Address
+            var vip: IPAddress
             var mac: MACAddress
             var listener: AdapterName?
         }

@@ -30,5 +30,5 @@ struct ProbePlanEntry: Sendable {
     /// Its MAC: the probes' sender hardware address.
     var mac: MACAddress
     /// The VIPs to probe for.
-    var vips: [IPv4Address]
+    var vips: [IPAddress]
 }

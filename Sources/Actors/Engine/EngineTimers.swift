@@ -5,11 +5,11 @@ import Synchronization
 /// What a timer wakes when it fires.
 enum TimerTarget: Sendable, Equatable {
     /// A VIP's machine timer.
-    case vip(IPv4Address, VIPTimerID)
+    case vip(IPAddress, VIPTimerID)
     /// An adapter's hold-down, of its machine's attempt `epoch`.
     case holdDown(AdapterName, epoch: UInt64)
     /// The selector's preemption check for a `preempt` VIP.
-    case preemptCheck(IPv4Address)
+    case preemptCheck(IPAddress)
 }
 
 /// A timer that came due: its target and the token ``EngineTimers/schedule(_:at:)`` gave.

@@ -4,7 +4,7 @@ import ProxyARPStateMachines
 /// One VIP as `status` shows it.
 public struct VIPStatus: Sendable, Equatable, Codable {
     /// The VIP.
-    public var vip: IPv4Address
+    public var vip: IPAddress
     /// `pending`, `broadcast`, `enqueued`, `active`, `withdrawn` or `failed`.
     public var state: String
     /// State with detail, e.g. `pending(no eligible adapter)`.

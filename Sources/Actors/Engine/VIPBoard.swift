@@ -5,7 +5,7 @@ import Synchronization
 /// transition and read in one lock: a `status` summary of 130,000 VIPs without 130,000
 /// actor hops (they took seconds; the hop is the cost, not the text).
 final class VIPBoard: Sendable {
-    private let briefs = Mutex<[IPv4Address: VIPBrief]>([:])
+    private let briefs = Mutex<[IPAddress: VIPBrief]>([:])
 
     /// Adds a VIP's first brief (its actor, when created).
     func add(_ brief: VIPBrief) {
@@ -21,7 +21,7 @@ final class VIPBoard: Sendable {
     }
 
     /// Forgets `vip` (removed by a reload).
-    func remove(_ vip: IPv4Address) {
+    func remove(_ vip: IPAddress) {
         briefs.withLock { $0[vip] = nil }
     }
 

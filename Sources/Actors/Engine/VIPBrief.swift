@@ -4,7 +4,7 @@ import ProxyARPCore
 /// any per-VIP text (at 130,000 VIPs the full ``VIPStatus`` list took seconds to build).
 public struct VIPBrief: Sendable, Equatable {
     /// The VIP.
-    public var vip: IPv4Address
+    public var vip: IPAddress
     /// `pending`, `broadcast`, `enqueued`, `active`, `withdrawn`, `failed`, `conflict`.
     public var state: String
     /// The agent adapter, if any.
@@ -13,7 +13,7 @@ public struct VIPBrief: Sendable, Equatable {
     public var conflicts: Int
 
     /// Creates a brief.
-    public init(vip: IPv4Address, state: String, agent: AdapterName?, conflicts: Int) {
+    public init(vip: IPAddress, state: String, agent: AdapterName?, conflicts: Int) {
         self.vip = vip
         self.state = state
         self.agent = agent

@@ -15,8 +15,11 @@ import ProxyARPStateMachines
 /// a permit from the decision that gives it an agent until it is published on the
 /// agent's proxy list (``enqueue(_:on:)``), released, or found no agent. Those are the
 /// VIPs whose own announcements the answer path reports (`awaitingConfirmation`). The
-/// others wait in a FIFO queue, which holds addresses, not tasks: 100,000 VIPs waiting
-/// cost 400 kB.
+/// others wait in a FIFO queue, which holds addresses, not tasks: a family-blind
+/// ``IPAddress`` is 24 bytes in an array, so 100,000 VIPs waiting cost about 2.4 MB.
+///
+/// IPv4 and IPv6 VIPs go through the same passes; the published table keeps each family
+/// in its own structure (``AnswerTable`` for ARP, its ``IPv6AnswerTable`` for NDP).
 public actor SelectorActor {
     /// VIPs announcing at once by default.
     public static let defaultPermits = 256
@@ -27,25 +30,25 @@ public actor SelectorActor {
     private let timers: EngineTimers
     private let permits: Int
     private var selection = AgentSelection()
-    private var proxyLists: [AdapterName: AddressSet] = [:]
+    private var proxyLists: [AdapterName: VIPAddressSet] = [:]
     /// Configured VIPs: their announcements are observed.
-    private var watched = AddressSet()
+    private var watched = VIPAddressSet()
     /// VIPs holding a permit (announcing, awaiting confirmation).
-    private var announcing = AddressSet()
+    private var announcing = VIPAddressSet()
     /// VIPs waiting for a permit, in order, and the agent each must not get.
-    private var queue = FIFOQueue<IPv4Address>()
-    private var queued = AddressSet()
-    private var exclusions: [IPv4Address: AdapterName] = [:]
+    private var queue = FIFOQueue<IPAddress>()
+    private var queued = VIPAddressSet()
+    private var exclusions: [IPAddress: AdapterName] = [:]
     /// VIPs for which no adapter was eligible: retried when one becomes eligible.
-    private var waiting: Set<IPv4Address> = []
+    private var waiting: Set<IPAddress> = []
     /// Non-empty preferred lists and the VIPs that preempt: every other VIP's
     /// configuration is its address alone, so nothing more is kept for 100,000 VIPs.
-    private var preferences: [IPv4Address: [AdapterName]] = [:]
-    private var preempting: Set<IPv4Address> = []
+    private var preferences: [IPAddress: [AdapterName]] = [:]
+    private var preempting: Set<IPAddress> = []
     /// Agents found at start for VIPs not selected yet: each is used once, at the VIP's
     /// first selection.
-    private var previousAgents: [IPv4Address: AdapterName] = [:]
-    private var preemptChecks: [IPv4Address: UInt64] = [:]
+    private var previousAgents: [IPAddress: AdapterName] = [:]
+    private var preemptChecks: [IPAddress: UInt64] = [:]
     private var preemptDelay: Duration
     private var generation: UInt64 = 0
     private var decisionNumber: UInt64 = 0
@@ -83,7 +86,7 @@ public actor SelectorActor {
     /// New VIPs: watched from now on, and queued for their first agent in order. A VIP in
     /// `previousAgents` (its rule, found at start, binds it there) prefers that agent at its
     /// first selection (see ``AgentRank/previous``).
-    func admit(_ configs: [VIPConfiguration], previousAgents: [IPv4Address: AdapterName] = [:]) {
+    func admit(_ configs: [VIPConfiguration], previousAgents: [IPAddress: AdapterName] = [:]) {
         self.previousAgents.merge(previousAgents) { _, new in new }
         for config in configs {
             remember(config)
@@ -97,8 +100,8 @@ public actor SelectorActor {
     /// New VIPs that probe before their first activation: watched from now on (so claims
     /// for them are reported), not queued yet. Returns, per adapter that would serve them
     /// now, its MAC and the VIPs to probe through it.
-    func watchForProbing(_ configs: [VIPConfiguration]) -> [AdapterName: (mac: MACAddress, vips: [IPv4Address])] {
-        var plan: [AdapterName: (mac: MACAddress, vips: [IPv4Address])] = [:]
+    func watchForProbing(_ configs: [VIPConfiguration]) -> [AdapterName: (mac: MACAddress, vips: [IPAddress])] {
+        var plan: [AdapterName: (mac: MACAddress, vips: [IPAddress])] = [:]
         for config in configs {
             remember(config)
             if watched.insert(config.address) { tableChanged = true }
@@ -117,7 +120,7 @@ public actor SelectorActor {
     /// `vip`'s announcements through `unusable` were never confirmed: another agent, now
     /// if it still holds its permit, else when its turn comes. Nothing when a pass already
     /// moved it off `unusable` (its health machine gave the adapter up first).
-    func request(_ vip: IPv4Address, excluding unusable: AdapterName) {
+    func request(_ vip: IPAddress, excluding unusable: AdapterName) {
         guard watched.contains(vip), selection.agent(of: vip) == unusable else { return }
         if announcing.contains(vip) {
             decide(vip, excluding: [unusable])
@@ -130,7 +133,7 @@ public actor SelectorActor {
 
     /// Puts `vip` on `agent`'s proxy list (step 5) and takes its permit back, unless the
     /// selector moved or released it since (then nothing is published: false).
-    func enqueue(_ vip: IPv4Address, on agent: AdapterName) -> Bool {
+    func enqueue(_ vip: IPAddress, on agent: AdapterName) -> Bool {
         guard watched.contains(vip), selection.agent(of: vip) == agent else { return false }
         if proxyLists[agent, default: []].insert(vip) { tableChanged = true }
         if announcing.remove(vip) { tableChanged = true }
@@ -140,7 +143,7 @@ public actor SelectorActor {
     }
 
     /// `vip` was withdrawn (or isolated after a bug): forget it everywhere.
-    func release(_ vip: IPv4Address) {
+    func release(_ vip: IPAddress) {
         if watched.remove(vip) { tableChanged = true }
         forget(vip)
         preferences[vip] = nil
@@ -150,7 +153,7 @@ public actor SelectorActor {
     }
 
     /// Takes `vip` off every proxy list, its permit, its queue entry and its assignment.
-    private func forget(_ vip: IPv4Address) {
+    private func forget(_ vip: IPAddress) {
         if announcing.remove(vip) { tableChanged = true }
         for name in proxyLists.keys where proxyLists[name]?.contains(vip) == true {
             proxyLists[name]?.remove(vip)
@@ -164,14 +167,14 @@ public actor SelectorActor {
 
     /// `vip` yielded to another host that claims it: off every proxy list, no agent, no
     /// permit, not queued; still watched, so later claims are still seen.
-    func yield(_ vip: IPv4Address) {
+    func yield(_ vip: IPAddress) {
         forget(vip)
         grantPermits()
         endPass()
     }
 
     /// The yielded `vip` heard no claim for a while: queued for an agent again.
-    func rejoin(_ vip: IPv4Address) {
+    func rejoin(_ vip: IPAddress) {
         guard watched.contains(vip) else { return }
         enqueueForPermit(vip, excluding: nil)
         grantPermits()
@@ -245,14 +248,14 @@ public actor SelectorActor {
     func close() {
         closed = true
         queue = FIFOQueue()
-        queued = AddressSet()
+        queued = VIPAddressSet()
         exclusions = [:]
     }
 
     // MARK: Preemption
 
     /// A preemption check came due: move `vip` if a better agent is still there.
-    func preemptCheck(_ vip: IPv4Address, token: UInt64) {
+    func preemptCheck(_ vip: IPAddress, token: UInt64) {
         guard preemptChecks[vip] == token else { return }
         preemptChecks[vip] = nil
         let config = configuration(of: vip)
@@ -308,7 +311,7 @@ public actor SelectorActor {
     }
 
     /// Selects for `vip` and records the decision: with an agent, the VIP holds a permit.
-    private func decide(_ vip: IPv4Address, excluding: Set<AdapterName>) {
+    private func decide(_ vip: IPAddress, excluding: Set<AdapterName>) {
         let config = configuration(of: vip)
         guard case .agent(let candidate, let rank) = tracedSelect(config, excluding: excluding) else {
             if announcing.remove(vip) { tableChanged = true }
@@ -322,7 +325,7 @@ public actor SelectorActor {
         post(vip, .agent(agent(for: vip, candidate: candidate)))
     }
 
-    private func enqueueForPermit(_ vip: IPv4Address, excluding: AdapterName?) {
+    private func enqueueForPermit(_ vip: IPAddress, excluding: AdapterName?) {
         guard !closed, queued.insert(vip) else { return }
         queue.append(vip)
         exclusions[vip] = excluding
@@ -354,7 +357,7 @@ public actor SelectorActor {
         lastResorts = [:]
     }
 
-    private func post(_ vip: IPv4Address, _ verdict: VIPDecision.Verdict) {
+    private func post(_ vip: IPAddress, _ verdict: VIPDecision.Verdict) {
         guard !closed else { return }
         decisionNumber += 1
         decisions.append(VIPDecision(vip: vip, number: decisionNumber, verdict: verdict))
@@ -376,11 +379,11 @@ public actor SelectorActor {
         if config.preempt { preempting.insert(config.address) } else { preempting.remove(config.address) }
     }
 
-    private func configuration(of vip: IPv4Address) -> VIPConfiguration {
+    private func configuration(of vip: IPAddress) -> VIPConfiguration {
         VIPConfiguration(address: vip, preferred: preferences[vip] ?? [], preempt: preempting.contains(vip))
     }
 
-    private func agent(for vip: IPv4Address, candidate: AgentCandidate) -> Agent {
+    private func agent(for vip: IPAddress, candidate: AgentCandidate) -> Agent {
         Agent(
             name: candidate.name, mac: candidate.mac, localAddress: candidate.localAddress(for: vip),
             confirmation: selection.confirmationPolicy(for: candidate.name)
@@ -419,15 +422,18 @@ public actor SelectorActor {
         tableChanged = false
         generation += 1
         var lists: [AdapterName: ProxyList] = [:]
+        var ipv6Lists: [AdapterName: Set<IPv6Address>] = [:]
         for (name, vips) in proxyLists where !vips.isEmpty {
             guard let mac = selection.candidates[name]?.mac else { continue }
-            lists[name] = ProxyList(agentMAC: mac, vips: vips)
+            if !vips.ipv4.isEmpty { lists[name] = ProxyList(agentMAC: mac, vips: vips.ipv4) }
+            if !vips.ipv6.isEmpty { ipv6Lists[name] = vips.ipv6 }
         }
         let macs = Set(selection.candidates.values.map(\.mac))
         environment.io.answerTable.publish(
             AnswerTable(
-                generation: generation, proxyLists: lists, watchedVIPs: watched, ownMACs: macs,
-                awaitingConfirmation: announcing
+                generation: generation, proxyLists: lists, watchedVIPs: watched.ipv4, ownMACs: macs,
+                awaitingConfirmation: announcing.ipv4,
+                ipv6: IPv6AnswerTable(proxyLists: ipv6Lists, watchedVIPs: watched.ipv6, awaitingConfirmation: announcing.ipv6)
             )
         )
     }

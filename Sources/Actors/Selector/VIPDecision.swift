@@ -20,7 +20,7 @@ struct VIPDecision: Sendable {
     }
 
     /// The VIP.
-    var vip: IPv4Address
+    var vip: IPAddress
     /// The selector's decision number (increasing across all VIPs).
     var number: UInt64
     /// What was decided.

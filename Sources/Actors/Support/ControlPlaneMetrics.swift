@@ -5,8 +5,8 @@ import ProxyARPCore
 /// failover, announcements, conflicts): never per packet. The answer path's counters are
 /// atomics in the I/O layer, exported by the daemon at scrape time.
 ///
-/// Labels are bounded: `adapter` (the configured adapters) and `state` (seven names). No
-/// per-VIP label. Without `MetricsSystem.bootstrap` every call is a no-op.
+/// Labels are bounded: `adapter` (the configured adapters), `state` (seven names) and
+/// `family` (`ipv4`, `ipv6`). No per-VIP label. Without `MetricsSystem.bootstrap` every call is a no-op.
 enum ControlPlaneMetrics {
     /// Names, shared with the daemon's exporter (which sets the histogram buckets).
     static let activationDuration = "proxyarpd_vip_activation_duration_seconds"
@@ -23,21 +23,28 @@ enum ControlPlaneMetrics {
         Metrics.Timer(label: failoverDuration).recordNanoseconds(duration.nanosecondsClamped)
     }
 
-    /// One announcement round (a gratuitous request and an RFC 5944 reply) went out of `adapter`.
-    static func announcementSent(on adapter: AdapterName) {
-        Counter(label: "proxyarpd_gratuitous_arps_sent_total", dimensions: [("adapter", adapter.rawValue)]).increment()
+    /// One announcement round went out of `adapter`: a gratuitous request and an RFC 5944
+    /// reply (`family` ipv4), or one unsolicited Neighbor Advertisement (ipv6).
+    static func announcementSent(on adapter: AdapterName, family: AddressFamily) {
+        Counter(
+            label: "proxyarpd_gratuitous_arps_sent_total", dimensions: [("adapter", adapter.rawValue), ("family", family.rawValue)]
+        ).increment()
     }
 
     /// An announcement round could not be sent from `adapter`.
-    static func announcementFailed(on adapter: AdapterName) {
-        Counter(label: "proxyarpd_gratuitous_arp_send_errors_total", dimensions: [("adapter", adapter.rawValue)])
-            .increment()
+    static func announcementFailed(on adapter: AdapterName, family: AddressFamily) {
+        Counter(
+            label: "proxyarpd_gratuitous_arp_send_errors_total",
+            dimensions: [("adapter", adapter.rawValue), ("family", family.rawValue)]
+        ).increment()
     }
 
-    /// One of the agent's own gratuitous ARPs was heard on the wire.
-    static func announcementConfirmed(agent: AdapterName) {
-        Counter(label: "proxyarpd_gratuitous_arps_confirmed_total", dimensions: [("adapter", agent.rawValue)])
-            .increment()
+    /// One of the agent's own announcements was heard on the wire.
+    static func announcementConfirmed(agent: AdapterName, family: AddressFamily) {
+        Counter(
+            label: "proxyarpd_gratuitous_arps_confirmed_total",
+            dimensions: [("adapter", agent.rawValue), ("family", family.rawValue)]
+        ).increment()
     }
 
     /// Another host claimed one of our VIPs (one counted claim, however many adapters heard it).
@@ -65,14 +72,15 @@ enum ControlPlaneMetrics {
     /// from the configuration (or the daemon stops), so it leaves the gauge.
     static let gaugedStates: Set<String> = ["pending", "broadcast", "enqueued", "active", "conflict", "failed"]
 
-    /// Moves one VIP from state `from` to state `to` in the gauge (nil: not counted before/after).
-    static func vipState(from: String?, to: String?) {
+    /// Moves one VIP of `family` from state `from` to state `to` in the gauge (nil: not
+    /// counted before/after).
+    static func vipState(from: String?, to: String?, family: AddressFamily) {
         guard from != to else { return }
         if let from, gaugedStates.contains(from) {
-            Meter(label: "proxyarpd_vips", dimensions: [("state", from)]).decrement()
+            Meter(label: "proxyarpd_vips", dimensions: [("state", from), ("family", family.rawValue)]).decrement()
         }
         if let to, gaugedStates.contains(to) {
-            Meter(label: "proxyarpd_vips", dimensions: [("state", to)]).increment()
+            Meter(label: "proxyarpd_vips", dimensions: [("state", to), ("family", family.rawValue)]).increment()
         }
     }
 }

@@ -25,13 +25,13 @@ public actor VIPActor {
     /// kept so the gauge moves exactly once each way).
     private var wasContested = false
     /// The VIP.
-    public nonisolated let vip: IPv4Address
+    public nonisolated let vip: IPAddress
 
     private var environment: EngineEnvironment { context.environment }
 
     /// Creates the actor with its machine in `pending(awaitingSelection)`.
     /// `settings` are shared by the VIPs the engine starts together.
-    init(vip: IPv4Address, settings: SharedVIPActivationSettings, context: VIPActorContext) {
+    init(vip: IPAddress, settings: SharedVIPActivationSettings, context: VIPActorContext) {
         self.vip = vip
         self.context = context
         let now = context.environment.clock.now()
@@ -40,7 +40,7 @@ public actor VIPActor {
             .vip(vip), event: .vipCreated(settings.value), at: now, from: "-",
             to: machine.state.description, action: "none"
         )
-        ControlPlaneMetrics.vipState(from: nil, to: machine.state.name)
+        ControlPlaneMetrics.vipState(from: nil, to: machine.state.name, family: vip.family)
         context.board.add(VIPBrief(vip: vip, state: machine.state.name, agent: machine.state.agent?.name, conflicts: 0))
     }
 
@@ -127,7 +127,7 @@ public actor VIPActor {
         do {
             action = try machine.handle(event)
         } catch {
-            ControlPlaneMetrics.vipState(from: fromName, to: machine.state.name)
+            ControlPlaneMetrics.vipState(from: fromName, to: machine.state.name, family: vip.family)
             context.board.publish(brief())
             environment.trace.record(
                 .vip(vip), event: .vip(event), at: now, from: from, to: machine.state.description,
@@ -138,7 +138,7 @@ public actor VIPActor {
             return
         }
         // Counted before any suspension: nested deliveries then count their own moves.
-        ControlPlaneMetrics.vipState(from: fromName, to: machine.state.name)
+        ControlPlaneMetrics.vipState(from: fromName, to: machine.state.name, family: vip.family)
         context.board.publish(brief())
         environment.trace.record(
             .vip(vip), event: .vip(event), at: now, from: from, to: machine.state.description,
@@ -163,7 +163,7 @@ public actor VIPActor {
         case .publish(let publication):
             cancelTimer(publication.cancel.kind)
             announcementsConfirmed += 1
-            ControlPlaneMetrics.announcementConfirmed(agent: publication.agent.name)
+            ControlPlaneMetrics.announcementConfirmed(agent: publication.agent.name, family: vip.family)
             await publish(publication)
         case .activated(let activation):
             if let timer = activation.timer { schedule(timer) }
@@ -271,26 +271,35 @@ public actor VIPActor {
 
     private func send(_ announcement: Announcement) async {
         let agent = announcement.agent
-        let frames = [
-            ARPFrames.gratuitousRequest(mac: agent.mac, vip: announcement.vip),
-            ARPFrames.gratuitousReply(mac: agent.mac, vip: announcement.vip),
-        ]
+        let frames = Self.announcementFrames(of: announcement.vip, mac: agent.mac)
         let adapter = context.directory.adapter(agent.name)
         do {
             try await environment.io.send(frames, on: agent.name)
         } catch {
             environment.logger.warning("announcement not sent", metadata: ["vip": "\(vip)", "error": "\(error)"])
-            ControlPlaneMetrics.announcementFailed(on: agent.name)
+            ControlPlaneMetrics.announcementFailed(on: agent.name, family: vip.family)
             await adapter?.transmitFailed()
             return
         }
         announcementsSent += 1
-        ControlPlaneMetrics.announcementSent(on: agent.name)
+        ControlPlaneMetrics.announcementSent(on: agent.name, family: vip.family)
         await adapter?.transmitSucceeded()
         if announcement.round == 1 {
             await deliver(
                 .announcementTransmitted(agent: agent.name, epoch: announcement.epoch, now: environment.clock.now())
             )
+        }
+    }
+
+    /// One round of announcement frames: both gratuitous ARP forms for an IPv4 VIP; one
+    /// unsolicited Neighbor Advertisement (to ff02::1, S=0, O=1, target link-layer option)
+    /// for an IPv6 VIP.
+    static func announcementFrames(of vip: IPAddress, mac: MACAddress) -> [[UInt8]] {
+        switch vip {
+        case .v4(let address):
+            [ARPFrames.gratuitousRequest(mac: mac, vip: address), ARPFrames.gratuitousReply(mac: mac, vip: address)]
+        case .v6(let address):
+            [NDPFrames.unsolicitedAdvertisement(mac: mac, vip: address)]
         }
     }
 

@@ -11,19 +11,22 @@ public protocol HostNetworking: Sendable {
     /// re-created (the kernel flushed the table's routes) or its addresses changed.
     /// Rules pointing at it then follow the adapter's new connected routes.
     func refreshAgentTable(of adapter: AdapterName) async throws(HostNetworkingError)
-    /// Adds `vip/32` to `lo` so the kernel accepts traffic for it. Idempotent.
-    func addLocalAddress(_ vip: IPv4Address) async throws(HostNetworkingError)
-    /// Removes `vip/32` from `lo`. Idempotent.
-    func removeLocalAddress(_ vip: IPv4Address) async throws(HostNetworkingError)
+    /// Adds `vip/32` (IPv4) or `vip/128` without DAD (IPv6) to `lo` so the kernel accepts
+    /// traffic for it. Idempotent.
+    func addLocalAddress(_ vip: IPAddress) async throws(HostNetworkingError)
+    /// Removes `vip/32` or `vip/128` from `lo`. Idempotent.
+    func removeLocalAddress(_ vip: IPAddress) async throws(HostNetworkingError)
     /// Routes traffic from `vip` out of `agent`, adding the new rule before removing the
-    /// one for `replacing` (make-before-break).
-    func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) async throws(HostNetworkingError)
+    /// one for `replacing` (make-before-break). For an IPv6 VIP, also joins its
+    /// solicited-node group on `agent` before leaving it on `replacing`.
+    func bindOutboundPath(of vip: IPAddress, to agent: AdapterName, replacing: AdapterName?) async throws(HostNetworkingError)
     /// At start, before any VIP is bound: reads back what an earlier instance left in the
     /// kernel (rules, routes and `lo` addresses carrying proxyarpd's marks), keeps what
     /// still matches the configured `vips` and managed `adapters` (at most one rule per VIP,
     /// into the table of an adapter that exists), removes the rest, and returns each kept
     /// VIP's previous agent.
     func reconcile(vips: AddressSet, adapters: [AdapterName]) async throws(HostNetworkingError) -> HostReconciliation
-    /// Removes the rule that routes `vip` out of `agent`.
-    func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) async throws(HostNetworkingError)
+    /// Removes the rule that routes `vip` out of `agent` (and, for an IPv6 VIP, leaves its
+    /// solicited-node group there).
+    func unbindOutboundPath(of vip: IPAddress, from agent: AdapterName) async throws(HostNetworkingError)
 }

@@ -4,7 +4,7 @@
 public struct HostReconciliation: Sendable, Equatable {
     /// Each configured VIP whose rule was kept, and the agent that rule binds it to: the
     /// selection's hint (keep the VIP there when that adapter is eligible).
-    public var previousAgents: [IPv4Address: AdapterName]
+    public var previousAgents: [IPAddress: AdapterName]
     /// Rules left in place.
     public var keptRules: Int
     /// Rules removed (unconfigured VIPs, adapters gone, duplicates, misplaced).
@@ -15,7 +15,7 @@ public struct HostReconciliation: Sendable, Equatable {
     public var removedRoutes: Int
 
     /// Creates a result.
-    public init(previousAgents: [IPv4Address: AdapterName] = [:], keptRules: Int = 0, removedRules: Int = 0,
+    public init(previousAgents: [IPAddress: AdapterName] = [:], keptRules: Int = 0, removedRules: Int = 0,
                 removedLocal: Int = 0, removedRoutes: Int = 0) {
         self.previousAgents = previousAgents
         self.keptRules = keptRules

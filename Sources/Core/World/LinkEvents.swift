@@ -12,15 +12,21 @@ public struct LinkState: Sendable, Equatable, Codable {
     public var carrier: Bool
     /// IPv4 addresses with prefixes, primary first.
     public var interfaces: [IPv4Interface]
+    /// Global IPv6 addresses with their prefixes (no link-local, no tentative), in kernel order.
+    public var ipv6Prefixes: [IPv6Prefix]
 
     /// Creates a link state.
-    public init(name: AdapterName, index: Int32, mac: MACAddress, adminUp: Bool, carrier: Bool, interfaces: [IPv4Interface]) {
+    public init(
+        name: AdapterName, index: Int32, mac: MACAddress, adminUp: Bool, carrier: Bool, interfaces: [IPv4Interface],
+        ipv6Prefixes: [IPv6Prefix] = []
+    ) {
         self.name = name
         self.index = index
         self.mac = mac
         self.adminUp = adminUp
         self.carrier = carrier
         self.interfaces = interfaces
+        self.ipv6Prefixes = ipv6Prefixes
     }
 }
 

@@ -30,7 +30,7 @@ extension Daemon {
                 // Reply counts for the VIPs the reply shows only.
                 let shown = Set((status.vips + (summary?.notActive ?? [])).map(\.vip))
                 var replies: [String: UInt64] = [:]
-                for (vip, count) in io.repliesPerVIP() where summary == nil || shown.contains(vip) {
+                for (vip, count) in io.repliesPerVIP() where summary == nil || shown.contains(.v4(vip)) {
                     replies[vip.description] = count
                 }
                 var report = StatusReport(

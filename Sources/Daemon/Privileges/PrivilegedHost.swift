@@ -23,19 +23,19 @@ actor PrivilegedHost: HostNetworking {
         try netlink.refreshAgentTable(of: adapter)
     }
 
-    func addLocalAddress(_ vip: IPv4Address) throws(HostNetworkingError) {
+    func addLocalAddress(_ vip: IPAddress) throws(HostNetworkingError) {
         try netlink.addLocalAddress(vip)
     }
 
-    func removeLocalAddress(_ vip: IPv4Address) throws(HostNetworkingError) {
+    func removeLocalAddress(_ vip: IPAddress) throws(HostNetworkingError) {
         try netlink.removeLocalAddress(vip)
     }
 
-    func bindOutboundPath(of vip: IPv4Address, to agent: AdapterName, replacing: AdapterName?) throws(HostNetworkingError) {
+    func bindOutboundPath(of vip: IPAddress, to agent: AdapterName, replacing: AdapterName?) throws(HostNetworkingError) {
         try netlink.bindOutboundPath(of: vip, to: agent, replacing: replacing)
     }
 
-    func unbindOutboundPath(of vip: IPv4Address, from agent: AdapterName) throws(HostNetworkingError) {
+    func unbindOutboundPath(of vip: IPAddress, from agent: AdapterName) throws(HostNetworkingError) {
         try netlink.unbindOutboundPath(of: vip, from: agent)
     }
 

@@ -1,5 +1,6 @@
 import ProxyARPActors
 import ProxyARPControl
+import ProxyARPCore
 
 /// The text `proxyarpd status` prints: a table of the VIPs, a blank line, a table of the
 /// adapters, and the count of address conflicts when there were any. In cluster mode the
@@ -16,11 +17,12 @@ public enum StatusTable {
                 vip.vip.description, stateText(vip, now: now), vip.agent?.rawValue ?? "-", vip.agentMAC?.description ?? "-",
                 vip.localAddress?.description ?? "-", TimelineSVG.duration(max(0, now - vip.since.nanoseconds)),
                 "\(vip.announcementsSent)", "\(vip.announcementsConfirmed)",
-                report.repliesByVIP.map { "\($0[vip.vip.description] ?? 0)" } ?? "-",
+                // Replies are tallied per VIP on the ARP path only (the adapter rows count both).
+                vip.vip.family == .ipv4 ? report.repliesByVIP.map { "\($0[vip.vip.description] ?? 0)" } ?? "-" : "-",
             ])
             if let cluster = report.cluster {
                 // The engine only holds VIPs this host owns; the unit says under which claim.
-                let unit = cluster.unit(holding: vip.vip)
+                let unit = vip.vip.ipv4.flatMap { cluster.unit(holding: $0) }  // cluster units hold IPv4 VIPs
                 vipRows[vipRows.count - 1] += [unit?.owner ?? cluster.host, unit?.token.map(String.init) ?? "-"]
             }
         }

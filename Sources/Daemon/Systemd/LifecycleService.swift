@@ -15,7 +15,7 @@ struct LifecycleService: Service {
     /// What `READY=1` waits for.
     enum Readiness {
         /// These VIPs (the configuration's at start) are settled.
-        case vips([IPv4Address])
+        case vips([IPAddress])
         /// The coordinator's first claims are settled, then the VIPs this host owns.
         case cluster(ClusterCoordinator)
     }
@@ -73,7 +73,7 @@ struct LifecycleService: Service {
         // Ready once every configured VIP is settled (see `State.isSettled`). Counted from
         // each VIP's state, not from `engine.status()`: a full status of 100,000 VIPs is
         // tens of MB of strings, and the heap kept that size after readiness.
-        var vips: [IPv4Address]
+        var vips: [IPAddress]
         switch readiness {
         case .vips(let configured):
             vips = configured
@@ -103,7 +103,7 @@ struct LifecycleService: Service {
     }
 
     /// Waits until the coordinator's first claims are settled; returns the VIPs it owns then.
-    private static func firstClaimsSettled(_ coordinator: ClusterCoordinator) async throws -> [IPv4Address] {
+    private static func firstClaimsSettled(_ coordinator: ClusterCoordinator) async throws -> [IPAddress] {
         while true {
             if let owned = await coordinator.settledOwnedVIPs() { return owned }
             try await Task.sleep(for: settlePoll)

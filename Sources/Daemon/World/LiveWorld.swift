@@ -15,6 +15,8 @@ struct LiveWorld {
     let host: PrivilegedHost
     /// Runs the capture threads for the lifetime of the service group.
     let ioService: FrameIOService
+    /// Whether the captures take Neighbor Discovery (the file had IPv6 VIPs at start).
+    let capturesNeighborDiscovery: Bool
 
     /// Opens capture on every configured adapter and the netlink sockets.
     static func open(configuration: DaemonConfiguration, logger: Logger) throws -> LiveWorld {
@@ -22,6 +24,12 @@ struct LiveWorld {
         let fastPath = try loadFastPath(configuration: configuration, logger: logger)
         var options = PcapOptions()
         options.narrowsFilter = configuration.io.captureFilter == .narrow
+        // IPv6 VIPs need Neighbor Discovery captured too. That filter is not the default, so
+        // the captures keep it as given (no narrowing to the served ARP ranges).
+        if configuration.vips.contains(where: { $0.address.family == .ipv6 }) {
+            options.filter = PcapOptions.filterWithNeighborDiscovery
+            logger.info("capturing Neighbor Discovery for IPv6 VIPs", metadata: ["filter": "\(options.filter)"])
+        }
         let io = try PcapFrameIO(adapters: names, options: options, fastPath: fastPath, logger: logger)
         if configuration.io.fastPath == .xdp, let failure = io.fastPathFailures.sorted(by: { $0.key < $1.key }).first {
             fastPath?.shutdown()
@@ -30,7 +38,9 @@ struct LiveWorld {
         let links = NetlinkLinkMonitor(names: Set(names), logger: logger)
         let host = PrivilegedHost(netlink: try NetlinkHost(
             logger: logger, blockPrefixLength: configuration.selection.blockPrefixLength))
-        return LiveWorld(io: io, links: links, host: host, ioService: FrameIOService(io: io))
+        return LiveWorld(
+            io: io, links: links, host: host, ioService: FrameIOService(io: io),
+            capturesNeighborDiscovery: options.filter == PcapOptions.filterWithNeighborDiscovery)
     }
 
     /// The XDP program for `io.fast_path` `xdp` or `auto`, loaded while the daemon still runs

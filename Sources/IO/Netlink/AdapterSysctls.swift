@@ -3,13 +3,25 @@ import Logging
 import ProxyARPCore
 
 /// The per-adapter sysctls of ARCHITECTURE.md §2, written under
-/// `/proc/sys/net/ipv4/conf/<dev>/`: `arp_ignore=1` and `arp_announce=2` (only proxyarpd
-/// answers for VIPs), `ignore_routes_with_linkdown=1` (no route through a dead carrier).
+/// `/proc/sys/net/<family>/conf/<dev>/`: `arp_ignore=1` and `arp_announce=2` (only
+/// proxyarpd answers for VIPs), `ignore_routes_with_linkdown=1` for IPv4 and IPv6 (no route
+/// through a dead carrier). Keys are `family/name`. A host without IPv6 (no
+/// `net/ipv6/conf/<dev>`) skips the IPv6 one.
 enum AdapterSysctls {
     /// The sysctls written, in order.
     static let values: [(key: String, value: String)] = [
-        ("arp_ignore", "1"), ("arp_announce", "2"), ("ignore_routes_with_linkdown", "1"),
+        ("ipv4/arp_ignore", "1"), ("ipv4/arp_announce", "2"), ("ipv4/ignore_routes_with_linkdown", "1"),
+        ("ipv6/ignore_routes_with_linkdown", "1"),
     ]
+
+    /// `/proc/sys/net/ipv4/conf/eth0/arp_ignore` for the key `ipv4/arp_ignore`.
+    static func path(of key: String, adapter name: String) -> String {
+        let parts = key.split(separator: "/", maxSplits: 1)
+        return "/proc/sys/net/\(parts[0])/conf/\(name)/\(parts.count > 1 ? parts[1] : "")"
+    }
+
+    /// True for a sysctl that may be missing (IPv6 disabled on the host or the adapter).
+    private static func isOptional(_ key: String) -> Bool { key.hasPrefix("ipv6/") }
 
     /// Writes ``values`` for `adapter`, in the network namespace at `namespacePath` (the
     /// caller's when nil), logging each. Returns the values found before, for ``restore``.
@@ -21,11 +33,17 @@ enum AdapterSysctls {
         }
         var found: [(key: String, value: String)] = []
         for (key, value) in values {
-            let path = "/proc/sys/net/ipv4/conf/\(name)/\(key)"
-            let before = try NetworkNamespace.run(in: namespacePath) { () throws(NetlinkError) -> String in
-                let before = try readFile(path: path)
-                try writeFile(path: path, value: value)
-                return before
+            let path = Self.path(of: key, adapter: name)
+            let before: String
+            do {
+                before = try NetworkNamespace.run(in: namespacePath) { () throws(NetlinkError) -> String in
+                    let before = try readFile(path: path)
+                    try writeFile(path: path, value: value)
+                    return before
+                }
+            } catch where isOptional(key) && error.code == ENODEV {
+                logger.debug("no \(path): IPv6 is off there", metadata: ["sysctl": "\(path)"])
+                continue
             }
             found.append((key, before))
             logger.info("set \(key)=\(value) on \(name)", metadata: ["sysctl": "\(path)", "was": "\(before)"])
@@ -41,10 +59,11 @@ enum AdapterSysctls {
     ) throws(NetlinkError) -> Int {
         var restored = 0
         for (key, value) in values {
-            let path = "/proc/sys/net/ipv4/conf/\(adapter.rawValue)/\(key)"
+            let path = Self.path(of: key, adapter: adapter.rawValue)
             do {
                 try NetworkNamespace.run(in: namespacePath) { () throws(NetlinkError) in try writeFile(path: path, value: value) }
             } catch where error.code == ENODEV {
+                if isOptional(key) { continue }
                 return restored
             }
             restored += 1

@@ -45,3 +45,26 @@ extension NetlinkHost {
         try setIPv6Local(vip, add: false)
     }
 }
+
+extension IPv6LocalAddress {
+    /// Deletes every IPv6 `/128` on `lo` that carries proxyarpd's `IFA_PROTO`, whoever
+    /// added it (shutdown with `remove_vips_on_exit`). Returns how many were there.
+    static func removeMarked(socket: inout NetlinkSocket) throws(NetlinkError) -> Int {
+        let lo = try socket.link(named: "lo").index
+        var request = NetlinkRequest(type: UInt16(RTM_GETADDR), flags: 0, label: "RTM_GETADDR dump inet6 lo")
+        var header = ifaddrmsg()
+        header.ifa_family = UInt8(AF_INET6)
+        header.ifa_index = UInt32(bitPattern: lo)
+        request.append(header: header)
+        var removed = 0
+        for message in try socket.dump(request) where message.type == UInt16(RTM_NEWADDR) {
+            guard let found = message.familyHeader(ifaddrmsg.self), Int32(found.ifa_family) == AF_INET6,
+                Int32(bitPattern: found.ifa_index) == lo, found.ifa_prefixlen == 128,
+                message.attributes(afterHeaderOf: MemoryLayout<ifaddrmsg>.size).uint8(Int(IFA_PROTO)) == NetlinkHost.routeProtocol
+            else { continue }
+            let delete = NetlinkRequest(type: UInt16(RTM_DELADDR), flags: 0, label: "RTM_DELADDR found inet6 address on lo", echoing: message)
+            if try socket.execute(delete, tolerating: [EADDRNOTAVAIL, ENOENT]) == 0 { removed += 1 }
+        }
+        return removed
+    }
+}

@@ -18,6 +18,9 @@ import Synchronization
 ///   one address, one rule per run of VIPs on one agent otherwise).
 /// - ``AgentTables``: `T(agent) = tableBase + ifindex(agent)`, the agent's connected routes
 ///   and default route, rewritten when its inputs change.
+/// - IPv6 VIPs: `VIP/128` on `lo` without DAD (``IPv6LocalAddress``), a rule `from VIP/128
+///   lookup T(agent)` and the agent's IPv6 prefixes in `T(agent)` (``IPv6OutboundPaths``),
+///   and the VIP's solicited-node group joined on its agent (``SolicitedNodeMemberships``).
 ///
 /// Routes and rules carry the protocol number ``routeProtocol`` so ``cleanup()`` finds
 /// exactly ours. With `namespacePath` the socket and the sysctl files are opened inside
@@ -43,6 +46,8 @@ public final class NetlinkHost: HostNetworking {
     private let namespacePath: String?
     private let logger: Logger
     private let state: Mutex<State>
+    /// The solicited-node groups of IPv6 VIPs on their agents; nil when the host has no IPv6.
+    private let memberships: SolicitedNodeMemberships?
 
     private struct State: ~Copyable {
         var socket: NetlinkSocket
@@ -51,6 +56,7 @@ public final class NetlinkHost: HostNetworking {
         var local: LocalAddresses
         var rules: RuleSections
         var tables: AgentTables
+        var ipv6: IPv6OutboundPaths
         /// Each prepared adapter's sysctls as found before the first `prepare`.
         var originalSysctls: [AdapterName: [(key: String, value: String)]] = [:]
     }
@@ -83,7 +89,13 @@ public final class NetlinkHost: HostNetworking {
         state = Mutex(State(
             socket: NetlinkSocket(adopting: fd), bindings: BlockBindings(prefixLength: blockPrefixLength),
             local: LocalAddresses(blockPrefixLength: blockPrefixLength), rules: RuleSections(rulePriority: rulePriority),
-            tables: AgentTables(tableBase: tableBase)))
+            tables: AgentTables(tableBase: tableBase), ipv6: IPv6OutboundPaths(rulePriority: rulePriority)))
+        do {
+            memberships = try SolicitedNodeMemberships(namespacePath: namespacePath)
+        } catch {
+            logger.warning("no IPv6 socket: IPv6 VIPs join no solicited-node group", metadata: ["error": "\(error)"])
+            memberships = nil
+        }
     }
 
     /// The routing table that holds `ifindex`'s routes.
@@ -187,9 +199,14 @@ public final class NetlinkHost: HostNetworking {
                     + local.routes.filter { removedRoutes.contains($0.0) }.map(\.1),
                 socket: &state.socket)
             let tableRoutes = try state.tables.removeAll(in: plan.removedTables, socket: &state.socket)
+            // IPv6 rules and routes are not adopted: what an earlier instance left is removed,
+            // and each IPv6 VIP is bound again on activation.
+            let ipv6 = try state.ipv6.removeAll(tables: state.tables.ours, socket: &state.socket)
             let result = HostReconciliation(
-                previousAgents: plan.previousTables.compactMapValues { owners[$0] }, keptRules: plan.keptRules.count,
-                removedRules: removedRules, removedLocal: removedLocal, removedRoutes: tableRoutes)
+                previousAgents: Dictionary(
+                    uniqueKeysWithValues: plan.previousTables.compactMapValues { owners[$0] }.map { (IPAddress.v4($0.key), $0.value) }),
+                keptRules: plan.keptRules.count, removedRules: removedRules + ipv6.rules, removedLocal: removedLocal,
+                removedRoutes: tableRoutes + ipv6.routes)
             logger.info("reconciled what an earlier instance left", metadata: [
                 "keptRules": "\(result.keptRules)", "removedRules": "\(result.removedRules)",
                 "adoptedVIPs": "\(result.previousAgents.count)", "removedLocal": "\(result.removedLocal)",
@@ -205,9 +222,82 @@ public final class NetlinkHost: HostNetworking {
         try withState { state throws(NetlinkError) in
             let link = try state.socket.link(named: adapter.rawValue)
             let table = try state.tables.rewrite(of: link, socket: &state.socket, logger: logger)
+            if !state.ipv6.tables.isEmpty {
+                try state.ipv6.refreshRoutes(of: link, table: table, force: true, socket: &state.socket, logger: logger)
+            }
             logger.debug("agent table rewritten", metadata: ["adapter": "\(adapter)", "table": "\(table)"])
         }
     }
+
+    /// Makes `vip` local (`vip/32` or `vip/128` on `lo`, see the per-family overloads).
+    /// Already local is fine.
+    public func addLocalAddress(_ vip: IPAddress) throws(HostNetworkingError) {
+        switch vip {
+        case .v4(let address): try addLocalAddress(address)
+        case .v6(let address): try addLocalAddress(address)
+        }
+    }
+
+    /// Makes `vip` no longer local; not local is fine.
+    public func removeLocalAddress(_ vip: IPAddress) throws(HostNetworkingError) {
+        switch vip {
+        case .v4(let address): try removeLocalAddress(address)
+        case .v6(let address): try removeLocalAddress(address)
+        }
+    }
+
+    /// Binds `vip`'s outbound path to `agent` (see the per-family overloads).
+    public func bindOutboundPath(of vip: IPAddress, to agent: AdapterName, replacing: AdapterName?) throws(HostNetworkingError) {
+        switch vip {
+        case .v4(let address): try bindOutboundPath(of: address, to: agent, replacing: replacing)
+        case .v6(let address): try bindOutboundPath(of: address, to: agent, replacing: replacing)
+        }
+    }
+
+    /// Unbinds `vip`'s outbound path from `agent` (see the per-family overloads).
+    public func unbindOutboundPath(of vip: IPAddress, from agent: AdapterName) throws(HostNetworkingError) {
+        switch vip {
+        case .v4(let address): try unbindOutboundPath(of: address, from: agent)
+        case .v6(let address): try unbindOutboundPath(of: address, from: agent)
+        }
+    }
+
+    /// Binds the IPv6 VIP `vip` to `agent`: the agent's IPv6 prefixes in `T(agent)` (when
+    /// they changed), the rule `from vip/128 lookup T(agent)` added before the one into
+    /// `replacing`'s table is deleted, and the VIP's solicited-node group joined on `agent`
+    /// before it is left on the previous agent (make before break, for MLD snooping too).
+    public func bindOutboundPath(of vip: IPv6Address, to agent: AdapterName, replacing: AdapterName?) throws(HostNetworkingError) {
+        let (index, previous) = try withState { state throws(NetlinkError) -> (UInt32, UInt32?) in
+            let link = try state.socket.link(named: agent.rawValue)
+            let table = self.table(forInterfaceIndex: link.index)
+            try state.ipv6.refreshRoutes(of: link, table: table, socket: &state.socket, logger: logger)
+            var stale: UInt32?
+            if let replacing, replacing != agent, let old = try? state.socket.link(named: replacing.rawValue) {
+                stale = self.table(forInterfaceIndex: old.index)
+            }
+            try state.ipv6.bind(vip, to: table, stale: stale, socket: &state.socket)
+            let index = UInt32(bitPattern: link.index)
+            return (index, state.ipv6.setGroup(of: vip, to: index))
+        }
+        guard let memberships, previous != index else { return }
+        try memberships.join(for: vip, interfaceIndex: index)
+        if let previous { try memberships.leave(for: vip, interfaceIndex: previous) }
+        logger.debug("bound \(vip) to \(agent)", metadata: ["group": "\(vip.solicitedNodeGroup)"])
+    }
+
+    /// Unbinds the IPv6 VIP `vip`: its rule deleted, its solicited-node group left on its
+    /// agent. Unbound is fine.
+    public func unbindOutboundPath(of vip: IPv6Address, from agent: AdapterName) throws(HostNetworkingError) {
+        let joined = try withState { state throws(NetlinkError) -> UInt32? in
+            let fallback = (try? state.socket.link(named: agent.rawValue)).map { self.table(forInterfaceIndex: $0.index) }
+            try state.ipv6.unbind(vip, fallback: fallback, socket: &state.socket)
+            return state.ipv6.setGroup(of: vip, to: nil)
+        }
+        if let joined, let memberships { try memberships.leave(for: vip, interfaceIndex: joined) }
+    }
+
+    /// Distinct solicited-node groups joined now, over all agents (for tests and status).
+    public var joinedSolicitedNodeGroups: Int { memberships?.joinedCount ?? 0 }
 
     /// Makes `vip` local: `vip/32` on `lo`, or (larger blocks) its block's local routes
     /// updated to cover it. Already local is fine.
@@ -266,13 +356,15 @@ public final class NetlinkHost: HostNetworking {
     @discardableResult
     public func cleanup(removingLocal: Bool = false) throws(HostNetworkingError) -> (rules: Int, routes: Int, local: Int) {
         try withState { state throws(NetlinkError) in
-            let rules = try state.rules.removeAll(pointingInto: state.tables.ours, socket: &state.socket)
-            let routes = try state.tables.removeAll(socket: &state.socket)
+            let ipv6 = try state.ipv6.removeAll(tables: state.tables.ours, socket: &state.socket)
+            let rules = try state.rules.removeAll(pointingInto: state.tables.ours, socket: &state.socket) + ipv6.rules
+            let routes = try state.tables.removeAll(socket: &state.socket) + ipv6.routes
             state.bindings.removeAllRules()
             var local = 0
             if removingLocal {
                 let found = try state.local.found(socket: &state.socket)
                 local = try state.local.remove(found.addresses.map(\.1) + found.routes.map(\.1), socket: &state.socket)
+                local += try IPv6LocalAddress.removeMarked(socket: &state.socket)
                 state.local.forgetInstalledRoutes()
             }
             logger.info("removed proxyarpd rules and routes", metadata: [

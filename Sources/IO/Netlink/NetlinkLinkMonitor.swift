@@ -125,7 +125,7 @@ private final class MonitorWorker: Sendable {
             if let namespacePath { try NetworkNamespace.join(namespacePath) }
             // Subscribe first, then dump: no change can fall between the two.
             var events = try NetlinkSocket(
-                groups: CLN_RTMGRP_LINK | CLN_RTMGRP_IPV4_IFADDR, receiveBufferSize: receiveBufferSize)
+                groups: CLN_RTMGRP_LINK | CLN_RTMGRP_IPV4_IFADDR | CLN_RTMGRP_IPV6_IFADDR, receiveBufferSize: receiveBufferSize)
             var requests = try NetlinkSocket()
             var table = LinkTable()
             try table.load(from: &requests)
@@ -196,17 +196,24 @@ extension MonitorWorker {
 struct LinkTable {
     var links: [Int32: LinkRecord] = [:]
     var addresses: [Int32: [AddressRecord]] = [:]
+    /// Global, non-tentative IPv6 addresses by interface index.
+    var ipv6: [Int32: [IPv6Prefix]] = [:]
     var yielded: [Int32: LinkState] = [:]
 
     /// Replaces the table with a fresh dump; ``emitDifferences`` then reports what changed.
     mutating func load(from socket: inout NetlinkSocket) throws(NetlinkError) {
         links = [:]
         addresses = [:]
+        ipv6 = [:]
         for message in try socket.dump(RouteRequests.dumpLinks()) {
             if let link = LinkRecord(message) { links[link.index] = link }
         }
         for message in try socket.dump(RouteRequests.dumpIPv4Addresses()) {
             if let address = AddressRecord(message) { addresses[address.index, default: []].append(address) }
+        }
+        // A kernel without IPv6 refuses the dump: no IPv6 prefixes then.
+        for message in (try? socket.dump(RouteRequests.dumpIPv6Addresses())) ?? [] {
+            if let record = IPv6AddressRecord(message), record.usable { ipv6[record.index, default: []].append(record.prefix) }
         }
     }
 
@@ -218,7 +225,16 @@ struct LinkTable {
             if let link = LinkRecord(message) {
                 links[link.index] = nil
                 addresses[link.index] = nil
+                ipv6[link.index] = nil
             }
+        case Int(RTM_NEWADDR) where IPv6AddressRecord(message) != nil:
+            // A tentative address is reported again once DAD is over; only usable ones count.
+            let record = IPv6AddressRecord(message)!
+            ipv6[record.index]?.removeAll { $0 == record.prefix }
+            if record.usable { ipv6[record.index, default: []].append(record.prefix) }
+        case Int(RTM_DELADDR) where IPv6AddressRecord(message) != nil:
+            let record = IPv6AddressRecord(message)!
+            ipv6[record.index]?.removeAll { $0 == record.prefix }
         case Int(RTM_NEWADDR):
             if let address = AddressRecord(message) {
                 var list = addresses[address.index, default: []]
@@ -244,7 +260,7 @@ struct LinkTable {
         let ordered = list.filter { !$0.secondary } + list.filter(\.secondary)
         return LinkState(
             name: AdapterName(link.name), index: link.index, mac: link.mac, adminUp: link.adminUp,
-            carrier: link.carrier, interfaces: ordered.map(\.interface))
+            carrier: link.carrier, interfaces: ordered.map(\.interface), ipv6Prefixes: ipv6[link.index] ?? [])
     }
 
     /// Yields `.removed` for links gone (or renamed) and `.changed` for links whose state

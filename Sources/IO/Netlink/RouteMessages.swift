@@ -52,6 +52,29 @@ struct AddressRecord: Sendable, Equatable {
     }
 }
 
+/// An IPv6 address as read from an `RTM_NEWADDR` / `RTM_DELADDR` message.
+struct IPv6AddressRecord: Sendable, Equatable {
+    var index: Int32
+    var prefix: IPv6Prefix
+    /// Global (not link-local, multicast or loopback) and not tentative or DAD-failed.
+    var usable: Bool
+
+    init?(_ message: NetlinkMessage) {
+        guard message.type == UInt16(RTM_NEWADDR) || message.type == UInt16(RTM_DELADDR),
+            let header = message.familyHeader(ifaddrmsg.self), Int32(header.ifa_family) == AF_INET6
+        else { return nil }
+        let attributes = message.attributes(afterHeaderOf: MemoryLayout<ifaddrmsg>.size)
+        guard let address = attributes.ipv6(Int(IFA_LOCAL)) ?? attributes.ipv6(Int(IFA_ADDRESS)),
+            let prefix = IPv6Prefix(address: address, length: Int(header.ifa_prefixlen))
+        else { return nil }
+        self.index = Int32(bitPattern: header.ifa_index)
+        self.prefix = prefix
+        let flags = attributes.uint32(Int(IFA_FLAGS)) ?? UInt32(header.ifa_flags)
+        self.usable = flags & UInt32(IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0
+            && !address.isLinkLocal && !address.isMulticast && !address.isLoopback
+    }
+}
+
 /// The requests both the monitor and the host send.
 enum RouteRequests {
     /// Dump of every link.
@@ -80,6 +103,15 @@ enum RouteRequests {
         var header = ifaddrmsg()
         header.ifa_family = UInt8(AF_INET)
         header.ifa_index = UInt32(bitPattern: index)
+        request.append(header: header)
+        return request
+    }
+
+    /// Dump of every IPv6 address.
+    static func dumpIPv6Addresses() -> NetlinkRequest {
+        var request = NetlinkRequest(type: UInt16(RTM_GETADDR), flags: 0, label: "RTM_GETADDR dump inet6")
+        var header = ifaddrmsg()
+        header.ifa_family = UInt8(AF_INET6)
         request.append(header: header)
         return request
     }

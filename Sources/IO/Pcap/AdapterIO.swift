@@ -125,6 +125,7 @@ public actor AdapterIO {
             pcap_dispatch(pcap, Self.batchSize, CaptureBatch.callback, UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self))
         }
         counters.record(batch)
+        batch.recordNeighborDiscoveryObservations()
         vipReplies.merge(batch.kernel.repliesByVIP)
         swap(&replyTally, &batch.kernel.repliesByVIP)
         replyTally.removeAll(keepingCapacity: true)
@@ -169,7 +170,10 @@ public actor AdapterIO {
     private static func fenced(_ view: AnswerView) -> AnswerView {
         AnswerView(
             adapterMAC: view.adapterMAC, proxyList: AddressSet(), watchedVIPs: view.watchedVIPs, ownMACs: view.ownMACs,
-            awaitingConfirmation: view.awaitingConfirmation)
+            awaitingConfirmation: view.awaitingConfirmation,
+            ipv6: IPv6AnswerSets(
+                proxyList: [], watchedVIPs: view.ipv6.watchedVIPs.union(view.ipv6.proxyList),
+                awaitingConfirmation: view.ipv6.awaitingConfirmation))
     }
 
     /// The kernel's capture counters (`pcap_stats`): frames received and dropped for lack

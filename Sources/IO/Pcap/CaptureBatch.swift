@@ -39,6 +39,15 @@ struct CaptureBatch: ~Copyable {
         observations.append(HeardObservation(observation: observation, adapter: adapter, at: now))
     }
 
+    /// Moves what the Neighbor Discovery path saw (kept by the kernel during the batch)
+    /// into ``observations``, after the batch.
+    mutating func recordNeighborDiscoveryObservations() {
+        guard !kernel.ndpObservations.isEmpty else { return }
+        for observation in kernel.ndpObservations {
+            observations.append(HeardObservation(observation: observation, adapter: adapter, at: now))
+        }
+    }
+
     /// The `pcap_dispatch` callback: `user` points at the batch.
     static let callback: pcap_handler = { user, header, bytes in
         guard let user, let header, let bytes else { return }

@@ -8,6 +8,8 @@ public struct AgentCandidate: Sendable, Hashable, Codable {
     public var mac: MACAddress
     /// Its IPv4 addresses with prefixes, primary first.
     public var interfaces: [IPv4Interface]
+    /// Its global IPv6 addresses with their prefixes: the same-subnet rule for IPv6 VIPs.
+    public var ipv6Prefixes: [IPv6Prefix]
     /// Whether its health machine says it may serve.
     public var eligible: Bool
     /// Whether the link is up with carrier, even if the adapter is not eligible (hold-down,
@@ -20,12 +22,13 @@ public struct AgentCandidate: Sendable, Hashable, Codable {
 
     /// Creates a candidate; `linkUp` defaults to `eligible`.
     public init(
-        name: AdapterName, mac: MACAddress, interfaces: [IPv4Interface], eligible: Bool, linkUp: Bool? = nil,
-        lastResortUntil: Instant? = nil
+        name: AdapterName, mac: MACAddress, interfaces: [IPv4Interface], ipv6Prefixes: [IPv6Prefix] = [], eligible: Bool,
+        linkUp: Bool? = nil, lastResortUntil: Instant? = nil
     ) {
         self.name = name
         self.mac = mac
         self.interfaces = interfaces
+        self.ipv6Prefixes = ipv6Prefixes
         self.eligible = eligible
         self.linkUp = linkUp ?? eligible
         self.lastResortUntil = eligible ? nil : lastResortUntil
@@ -39,9 +42,37 @@ public struct AgentCandidate: Sendable, Hashable, Codable {
         interfaces.first { $0.subnet.contains(vip) }
     }
 
-    /// The local address to record for `vip`: the same-subnet address, else the primary one.
-    public func localAddress(for vip: IPv4Address) -> IPv4Address? {
-        (interface(containing: vip) ?? interfaces.first)?.address
+    /// True when one of the adapter's own subnets (IPv4) or prefixes (IPv6) holds `vip`.
+    public func isOnSubnet(of vip: IPAddress) -> Bool {
+        switch vip {
+        case .v4(let address): interface(containing: address) != nil
+        case .v6(let address): ipv6Prefixes.contains { $0.contains(address) }
+        }
+    }
+
+    /// The local IPv4 address to record for `vip`: the same-subnet address, else the
+    /// primary one. Nil for an IPv6 VIP (status shows its agent and MAC).
+    public func localAddress(for vip: IPAddress) -> IPv4Address? {
+        guard case .v4(let address) = vip else { return nil }
+        return (interface(containing: address) ?? interfaces.first)?.address
+    }
+}
+
+extension AgentCandidate {
+    private enum CodingKeys: String, CodingKey {
+        case name, mac, interfaces, ipv6Prefixes, eligible, linkUp
+    }
+
+    /// Decodes a candidate; a trace written before IPv6 VIPs has no `ipv6Prefixes` (none).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try container.decode(AdapterName.self, forKey: .name),
+            mac: try container.decode(MACAddress.self, forKey: .mac),
+            interfaces: try container.decode([IPv4Interface].self, forKey: .interfaces),
+            ipv6Prefixes: try container.decodeIfPresent([IPv6Prefix].self, forKey: .ipv6Prefixes) ?? [],
+            eligible: try container.decode(Bool.self, forKey: .eligible),
+            linkUp: try container.decode(Bool.self, forKey: .linkUp))
     }
 }
 

@@ -43,18 +43,18 @@ public struct AgentSelection: Sendable, Equatable {
     /// Every assigned VIP's agent, built from ``members`` (O(VIPs): for tests and
     /// inspection; ``agent(of:)`` answers for one VIP). Not stored twice: at 100,000 VIPs
     /// a second map would cost megabytes.
-    public var assignments: [IPv4Address: AdapterName] {
-        var result: [IPv4Address: AdapterName] = [:]
+    public var assignments: [IPAddress: AdapterName] {
+        var result: [IPAddress: AdapterName] = [:]
         for (agent, vips) in members { for vip in vips { result[vip] = agent } }
         return result
     }
 
     /// The agent `vip` is assigned to, if any (a look-up in each adapter's set).
-    public func agent(of vip: IPv4Address) -> AdapterName? {
+    public func agent(of vip: IPAddress) -> AdapterName? {
         members.first { $0.value.contains(vip) }?.key
     }
     /// The VIPs each adapter serves.
-    public private(set) var members: [AdapterName: Set<IPv4Address>] = [:]
+    public private(set) var members: [AdapterName: Set<IPAddress>] = [:]
     /// Adapters known, from what their captures heard, to share an L2 segment.
     public private(set) var segmentPeers: [AdapterName: Set<AdapterName>] = [:]
     /// VIPs are grouped in aligned blocks of this prefix length: after the subnet and
@@ -79,13 +79,15 @@ public struct AgentSelection: Sendable, Equatable {
         for (agent, vips) in members { for vip in vips { countInBlock(vip, agent, by: 1) } }
     }
 
-    private func blockKey(of vip: IPv4Address) -> IPv4Address {
-        IPv4Subnet.block(containing: vip, prefixLength: blockPrefixLength).network
+    /// The network address of `vip`'s block; nil for an IPv6 VIP (blocks group IPv4 VIPs:
+    /// each IPv6 VIP is bound alone).
+    private func blockKey(of vip: IPAddress) -> IPv4Address? {
+        guard case .v4(let address) = vip else { return nil }
+        return IPv4Subnet.block(containing: address, prefixLength: blockPrefixLength).network
     }
 
-    private mutating func countInBlock(_ vip: IPv4Address, _ agent: AdapterName, by delta: Int) {
-        guard blockPrefixLength < 32 else { return }
-        let key = blockKey(of: vip)
+    private mutating func countInBlock(_ vip: IPAddress, _ agent: AdapterName, by delta: Int) {
+        guard blockPrefixLength < 32, let key = blockKey(of: vip) else { return }
         let count = (blockAgents[key]?[agent] ?? 0) + delta
         blockAgents[key, default: [:]][agent] = count > 0 ? count : nil
         if blockAgents[key]?.isEmpty == true { blockAgents[key] = nil }
@@ -120,10 +122,12 @@ public struct AgentSelection: Sendable, Equatable {
     public func confirmationPolicy(for agent: AdapterName) -> ConfirmationPolicy {
         guard let candidate = candidates[agent] else { return .transmit }
         let subnets = Set(candidate.interfaces.map(\.subnet))
+        let prefixes = candidate.ipv6Prefixes
         let peers = segmentPeers[agent] ?? []
         let hasSibling = candidates.values.contains { other in
             other.name != agent && other.linkUp
-                && (peers.contains(other.name) || other.interfaces.contains { subnets.contains($0.subnet) })
+                && (peers.contains(other.name) || other.interfaces.contains { subnets.contains($0.subnet) }
+                    || other.ipv6Prefixes.contains { mine in prefixes.contains { $0.length == mine.length && $0.contains(mine.address) } })
         }
         return hasSibling ? .sibling : .transmit
     }
@@ -131,7 +135,7 @@ public struct AgentSelection: Sendable, Equatable {
     /// How `candidate` ranks for `vip`, whose previous agent (found at start) is `previous`.
     public func rank(_ candidate: AgentCandidate, for vip: VIPConfiguration, previous: AdapterName? = nil) -> AgentRank {
         AgentRank(
-            subnet: candidate.interface(containing: vip.address) == nil ? 1 : 0,
+            subnet: candidate.isOnSubnet(of: vip.address) ? 0 : 1,
             preference: vip.preferred.firstIndex(of: candidate.name) ?? .max,
             previous: candidate.name == previous ? 0 : 1,
             block: servesBlock(of: vip.address, candidate.name) ? 0 : 1,
@@ -141,8 +145,8 @@ public struct AgentSelection: Sendable, Equatable {
     }
 
     /// Whether `agent` serves a VIP other than `vip` in `vip`'s block.
-    private func servesBlock(of vip: IPv4Address, _ agent: AdapterName) -> Bool {
-        guard blockPrefixLength < 32, let count = blockAgents[blockKey(of: vip)]?[agent] else { return false }
+    private func servesBlock(of vip: IPAddress, _ agent: AdapterName) -> Bool {
+        guard blockPrefixLength < 32, let key = blockKey(of: vip), let count = blockAgents[key]?[agent] else { return false }
         return count > (members[agent]?.contains(vip) == true ? 1 : 0)
     }
 
@@ -185,7 +189,7 @@ public struct AgentSelection: Sendable, Equatable {
     }
 
     /// Drops `vip`'s assignment, if any.
-    public mutating func release(_ vip: IPv4Address) {
+    public mutating func release(_ vip: IPAddress) {
         guard let agent = agent(of: vip) else { return }
         members[agent]?.remove(vip)
         countInBlock(vip, agent, by: -1)

@@ -37,9 +37,9 @@ public enum SelectionEvent: Sendable, Equatable, Codable {
     case candidateRemoved(AdapterName)
     /// `select(_:excluding:previous:)` for a VIP with these settings (`previous`: the agent
     /// found at start; absent in older dumps).
-    case select(vip: IPv4Address, preferred: [AdapterName], preempt: Bool, excluding: [AdapterName], previous: AdapterName? = nil)
+    case select(vip: IPAddress, preferred: [AdapterName], preempt: Bool, excluding: [AdapterName], previous: AdapterName? = nil)
     /// `release(_:)`.
-    case release(IPv4Address)
+    case release(IPAddress)
     /// `learnSegment(_:heard:)`.
     case learnSegment(listener: AdapterName, speaker: AdapterName)
     /// `setBlockPrefixLength(_:)`: recorded first, so a replay groups VIPs as the daemon did.

@@ -36,7 +36,7 @@ public struct TraceReplay: Sendable {
     /// Replays `records` (in any order; they are sorted by sequence).
     public static func replay(_ records: [MachineTraceRecord]) -> Report {
         var report = Report()
-        var vips: [IPv4Address: VIPActivationStateMachine] = [:]
+        var vips: [IPAddress: VIPActivationStateMachine] = [:]
         var adapters: [AdapterName: AdapterHealthStateMachine] = [:]
         var units: [String: OwnershipStateMachine] = [:]
         let sorted = records.sorted { $0.sequence < $1.sequence }

@@ -230,7 +230,7 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
     }
 
     /// The VIP this machine activates.
-    public let vip: IPv4Address
+    public let vip: IPAddress
     /// Its timers.
     public var settings: VIPActivationSettings { sharedSettings.value }
     /// The timers, shared with the other machines started with them.
@@ -257,13 +257,13 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
     public var assertsOnUnreachable = true
 
     /// Creates a machine in `pending(awaitingSelection)`.
-    public init(vip: IPv4Address, settings: VIPActivationSettings, now: Instant) {
+    public init(vip: IPAddress, settings: VIPActivationSettings, now: Instant) {
         self.init(vip: vip, sharing: SharedVIPActivationSettings(settings), now: now)
     }
 
     /// Creates a machine in `pending(awaitingSelection)` whose settings are `settings`,
     /// shared with every other machine made with the same object (no copy per VIP).
-    public init(vip: IPv4Address, sharing settings: SharedVIPActivationSettings, now: Instant) {
+    public init(vip: IPAddress, sharing settings: SharedVIPActivationSettings, now: Instant) {
         self.vip = vip
         self.sharedSettings = settings
         self.createdAt = now

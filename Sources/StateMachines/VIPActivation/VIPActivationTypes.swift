@@ -92,8 +92,9 @@ public struct ScheduledTimer: Sendable, Hashable, Codable {
 
 /// One round of gratuitous ARPs to send: both forms, from `agent` for `vip`.
 public struct Announcement: Sendable, Hashable, Codable {
-    /// The VIP being announced.
-    public var vip: IPv4Address
+    /// The VIP being announced (gratuitous ARP for IPv4, unsolicited Neighbor
+    /// Advertisement for IPv6).
+    public var vip: IPAddress
     /// The agent that sends and will answer.
     public var agent: Agent
     /// 1-based round of the announcement series (1 is the round that must be confirmed).
@@ -104,7 +105,7 @@ public struct Announcement: Sendable, Hashable, Codable {
     public var epoch: UInt64
 
     /// Creates an announcement.
-    public init(vip: IPv4Address, agent: Agent, round: Int, retransmission: Int, epoch: UInt64) {
+    public init(vip: IPAddress, agent: Agent, round: Int, retransmission: Int, epoch: UInt64) {
         self.vip = vip
         self.agent = agent
         self.round = round

@@ -22,7 +22,13 @@ import ProxyARPTestSupport
 /// - carrier loss → first gratuitous ARP from the new agent, seen by tcpdump on the client;
 /// - activation time: from the daemon's start to its N-th `VIP active` log line, with
 ///   per-VIP kernel rules (blocks /32) and with blocks (`--block-prefix-length`);
-/// - the rate and the daemon's VmRSS with a large VIP table (in blocks).
+/// - the rate and the daemon's VmRSS with a large VIP table (in blocks);
+/// - in the same run and lab (`--families`, default both), the NDP ladder: Neighbor
+///   Solicitations (to the solicited-node group, source link-layer option, hop limit 255,
+///   valid checksum) from the same TX-ring generator, for an IPv6 address nobody serves
+///   (the NDP ceiling), h0's own IPv6 address (the kernel) and an IPv6 VIP (proxyarpd), in
+///   the same table format; replies counted are solicited advertisements from the
+///   expected MAC.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -42,6 +48,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Keep the temporary directory (configs, daemon logs, captures).") var keepFiles = false
     @Option(help: "io.fast_path of the measured daemons: pcap (default) or xdp (the lab's bridge ports get an XDP_PASS program).")
     var fastPath = "pcap"
+    @Option(help: "Families measured, comma-separated: arp (ARP ladders, failover, activation), ndp (NDP ladders). Default arp,ndp.")
+    var families = "arp,ndp"
+    @Option(name: .customLong("large-ipv6-vips"), help: "IPv6 VIPs of a large-table NDP ladder (default 0: skipped).")
+    var largeIPv6VIPs = 0
     @Option(help: "io.capture_filter of the measured daemons: narrow (default) or arp (every ARP frame, as before narrowing).")
     var captureFilter = "narrow"
     @Option(help: "io.arp_guard of the measured daemons: true (the daemon's default as root: a tc rule keeps VIP requests away from the kernel's ARP code) or false.")
@@ -56,7 +66,7 @@ struct BenchCommand: AsyncParsableCommand {
         let flood = try Executables.lab()
         let directory = NSTemporaryDirectory() + "proxyarpd-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let plan = BenchPlan(
+        var plan = BenchPlan(
             quick: quick,
             stepSeconds: stepSeconds ?? (quick ? 1 : 3),
             rates: try rates.map(Self.parseRates) ?? (quick ? [25_000, 50_000] : [50_000, 100_000, 150_000, 200_000, 250_000, 300_000, 350_000, 400_000]),
@@ -66,6 +76,9 @@ struct BenchCommand: AsyncParsableCommand {
             largeBlockPrefixLength: blockPrefixLength
         )
         guard ["pcap", "xdp"].contains(fastPath) else { throw ValidationError("--fast-path: pcap or xdp") }
+        plan.families = try Self.parseFamilies(families)
+        guard (0...(1 << 20)).contains(largeIPv6VIPs) else { throw ValidationError("--large-ipv6-vips: 0 to 1048576") }
+        plan.largeIPv6VIPs = largeIPv6VIPs
         var runner = BenchRunner(daemon: binary, flood: flood, directory: directory, plan: plan)
         guard CaptureFilterMode(rawValue: captureFilter) != nil else { throw ValidationError("--capture-filter: narrow or arp") }
         runner.fastPath = fastPath
@@ -78,6 +91,13 @@ struct BenchCommand: AsyncParsableCommand {
         } else {
             print(report.table)
         }
+    }
+
+    static func parseFamilies(_ text: String) throws -> Set<BenchFamily> {
+        let words = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let families = words.compactMap(BenchFamily.init(rawValue:))
+        guard !families.isEmpty, families.count == words.count else { throw ValidationError("--families: arp, ndp or arp,ndp") }
+        return Set(families)
     }
 
     static func parseRates(_ text: String) throws -> [Int] {

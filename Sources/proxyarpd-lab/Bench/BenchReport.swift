@@ -99,33 +99,58 @@ struct BenchReport: Codable, Sendable {
     var activations: [Activation] = []
     var scale: Scale?
     var rssOneVIPMiB: Double?
+    /// The NDP ladders (Neighbor Solicitations to the solicited-node group, solicited
+    /// advertisements from the expected MAC counted), same lab, generator and run: the
+    /// ceiling (an address nobody serves), the kernel (h0's own IPv6 address), proxyarpd
+    /// with 1 IPv6 VIP, and a large IPv6 table (`--large-ipv6-vips`).
+    var ndpCeiling: Ladder?
+    var ndpKernel: Ladder?
+    var ndpProxyarpd: Ladder?
+    var ndpRatio: Double?
+    var ndpScale: Scale?
+    /// Seconds from the start of the large-IPv6-table daemon to its last activation.
+    var ndpActivationSeconds: Double?
+    /// Why the proxyarpd NDP ladders were not measured (the daemon never advertised its VIP).
+    var ndpNotServed: String?
 
-    /// Fills each responder ladder's marginal CPU per answered request against `ceiling`.
+    /// Fills each responder ladder's marginal CPU per answered request against the ceiling
+    /// ladder of its family.
     mutating func computeMarginals() {
-        guard let ceiling else { return }
-        func marginal(_ step: Step?, _ base: Step?, _ cpus: KeyPath<Step, Double?>) -> Double? {
-            guard let step, let base, let busy = step[keyPath: cpus], let idle = base[keyPath: cpus], step.replies > 0 else { return nil }
-            let replyRate = Double(step.replies) / (Double(step.sent) / max(step.sentPerSecond, 1e-9))
-            return (busy - idle) * 1e6 / replyRate
-        }
-        func fill(_ ladder: inout Ladder?) {
-            guard var value = ladder else { return }
-            let fixed = (value.step(offered: fixedRate), ceiling.step(offered: fixedRate))
-            value.marginalMicrosecondsAtFixedRate = marginal(fixed.0, fixed.1, \.machineBusyCPUs)
-            value.marginalLabMicrosecondsAtFixedRate = marginal(fixed.0, fixed.1, \.labCPUs)
-            if let top = value.highestLossFreeStep, let base = ceiling.step(offered: top.offered) {
-                value.marginalMicrosecondsAtLossFree = marginal(top, base, \.machineBusyCPUs)
-                value.marginalLabMicrosecondsAtLossFree = marginal(top, base, \.labCPUs)
-                value.marginalLossFreeOffered = top.offered
+        if let ceiling {
+            Self.fill(&proxyarpd, against: ceiling, fixedRate: fixedRate)
+            Self.fill(&kernel, against: ceiling, fixedRate: fixedRate)
+            if var large = scale {
+                Self.fill(&large.ladder, against: ceiling, fixedRate: fixedRate)
+                scale = large
             }
-            ladder = value
         }
-        fill(&proxyarpd)
-        fill(&kernel)
-        if var large = scale {
-            fill(&large.ladder)
-            scale = large
+        if let ndpCeiling {
+            Self.fill(&ndpProxyarpd, against: ndpCeiling, fixedRate: fixedRate)
+            Self.fill(&ndpKernel, against: ndpCeiling, fixedRate: fixedRate)
+            if var large = ndpScale {
+                Self.fill(&large.ladder, against: ndpCeiling, fixedRate: fixedRate)
+                ndpScale = large
+            }
         }
+    }
+
+    private static func marginal(_ step: Step?, _ base: Step?, _ cpus: KeyPath<Step, Double?>) -> Double? {
+        guard let step, let base, let busy = step[keyPath: cpus], let idle = base[keyPath: cpus], step.replies > 0 else { return nil }
+        let replyRate = Double(step.replies) / (Double(step.sent) / max(step.sentPerSecond, 1e-9))
+        return (busy - idle) * 1e6 / replyRate
+    }
+
+    private static func fill(_ ladder: inout Ladder?, against ceiling: Ladder, fixedRate: Int) {
+        guard var value = ladder else { return }
+        let fixed = (value.step(offered: fixedRate), ceiling.step(offered: fixedRate))
+        value.marginalMicrosecondsAtFixedRate = marginal(fixed.0, fixed.1, \.machineBusyCPUs)
+        value.marginalLabMicrosecondsAtFixedRate = marginal(fixed.0, fixed.1, \.labCPUs)
+        if let top = value.highestLossFreeStep, let base = ceiling.step(offered: top.offered) {
+            value.marginalMicrosecondsAtLossFree = marginal(top, base, \.machineBusyCPUs)
+            value.marginalLabMicrosecondsAtLossFree = marginal(top, base, \.labCPUs)
+            value.marginalLossFreeOffered = top.offered
+        }
+        ladder = value
     }
 
     /// `text` padded with spaces to `width` (left-aligned), or right-aligned when `right`.
@@ -140,19 +165,24 @@ struct BenchReport: Codable, Sendable {
         func us(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
         var lines = ["proxyarpd-lab bench\(quick ? " --quick" : "")", "machine: \(machine)", "daemon:  \(daemon)",
                      "load average: \(loadAtStart) at start, \(loadAtEnd) at end", ""]
-        let ladders = [ceiling, kernel, proxyarpd, scale?.ladder].compactMap { $0 }
-        let top = ceiling?.maximum?.sentPerSecond ?? ceiling?.highestLossFree.map(Double.init)
+        // Each row with the ceiling of its family (ARP rows against the ARP ceiling, NDP rows against the NDP one).
+        let rows = ([ceiling, kernel, proxyarpd, scale?.ladder].compactMap { $0 }.map { ($0, ceiling) }
+            + [ndpCeiling, ndpKernel, ndpProxyarpd, ndpScale?.ladder].compactMap { $0 }.map { ($0, ndpCeiling) })
+        let ladders = rows.map { $0.0 }
         lines.append("summary (generator: PACKET_MMAP TX ring, qdisc bypass, pinned to CPU 0; loss-free = every request sent in a paced step answered;")
+        lines.append("  ARP rows: broadcast requests, replies counted; NDP rows: solicitations to the solicited-node group (SLLA, hop limit 255),")
+        lines.append("  solicited advertisements from the expected MAC counted; ×ceil and marginals against the ceiling row of the same family;")
         lines.append("  marginal = CPU with the responder minus the nobody-answers row at the same offered rate, per answered request, in µs:")
         lines.append("  machine = /proc/stat busy of all CPUs, niced time left out; lab = generator + irq/softirq + daemon, which leaves other processes out)")
-        let widths = [27, 13, 10, 6, 15, 14, 14, 12, 12, 13]
+        let widths = [32, 17, 10, 6, 15, 14, 14, 12, 12, 13]
         let header = ["responder", "target", "loss-free", "×ceil", "unpaced sent/ok", "marg machine", "@ loss-free", "marg lab", "@ loss-free",
                       "daemon µs/rep"]
         lines.append("  " + zip(header, widths).map { Self.pad($0, $1) }.joined(separator: " ") + " limited by")
         lines.append("  " + zip(header, widths).map { _, width in String(repeating: " ", count: width) }.enumerated()
             .map { $0.offset == 5 || $0.offset == 7 ? Self.pad("@\(fixedRate / 1000)k", widths[$0.offset]) : $0.element }.joined(separator: " "))
-        for ladder in ladders {
-            let isCeiling = ladder.what == ceiling?.what
+        for (ladder, familyCeiling) in rows {
+            let isCeiling = ladder.what == familyCeiling?.what
+            let top = familyCeiling?.maximum?.sentPerSecond ?? familyCeiling?.highestLossFree.map(Double.init)
             let fraction = top.flatMap { t in ladder.highestLossFree.map { String(format: "%.2f", Double($0) / t) } } ?? "-"
             let maximum = ladder.maximum.map { step in
                 isCeiling ? String(format: "%.0fk/-", step.sentPerSecond / 1000)
@@ -184,6 +214,8 @@ struct BenchReport: Codable, Sendable {
             }
         }
         if let ratio { lines.append(String(format: "  proxyarpd / kernel: %.2fx", ratio)) }
+        if let ndpRatio { lines.append(String(format: "  NDP: proxyarpd / kernel: %.2fx", ndpRatio)) }
+        if let ndpNotServed { lines.append("  NDP: proxyarpd not measured: \(ndpNotServed)") }
         if let failover {
             lines.append("")
             lines.append("failover: carrier loss -> first gratuitous ARP from the new agent (tcpdump on the client)")
@@ -194,6 +226,13 @@ struct BenchReport: Codable, Sendable {
             lines.append("activation: daemon start -> \"VIPs activated\" log line with total=N")
             for activation in activations {
                 lines.append("  \(activation.vips) VIPs, blocks /\(activation.blockPrefixLength): \(activation.seconds.map { String(format: "%.2f s", $0) } ?? "not all active") (\(activation.active) active)")
+            }
+        }
+        if let ndpScale {
+            lines.append("")
+            lines.append("NDP scale: \(ndpScale.vips) IPv6 VIPs (\(ndpScale.active) active after \(ndpActivationSeconds.map { String(format: "%.2f s", $0) } ?? "-")): VmRSS \(ndpScale.rssMiB.map { String(format: "%.1f MiB", $0) } ?? "-")")
+            if let big = ndpScale.ladder?.highestLossFree, let one = ndpProxyarpd?.highestLossFree {
+                lines.append(String(format: "  rate at %d IPv6 VIPs / at 1 IPv6 VIP: %.2f (loss-free)", ndpScale.vips, Double(big) / Double(one)))
             }
         }
         if let scale {

@@ -17,6 +17,13 @@ struct BenchRunner: Sendable {
     static let vip = IPv4Address(198, 18, 0, 100)
     /// An address on h0/h1's subnet that nobody serves (the ceiling row asks for it).
     static let nobody = IPv4Address(198, 18, 0, 250)
+    /// The lab's IPv6 addresses (NDP ladders): 2001:db8:be::/64 on h0, h1 and the client.
+    static let ipv6Plan = IPv6LabPlan(site: 0xBE)
+    /// The IPv6 VIP of the 1-VIP NDP ladder.
+    static let vip6 = ipv6Plan.vip(0)
+    /// An address of h0/h1's /64 that nobody serves, and whose solicited-node group nobody
+    /// joined (the NDP ceiling row asks for it).
+    static let nobody6 = IPv6Address(high: ipv6Plan.primaryPrefix.high, low: 0x250)
 
     func progress(_ text: String) {
         FileHandle.standardError.write(Data("\u{1B}[2K\r[bench] \(text)".utf8))
@@ -49,10 +56,21 @@ struct BenchRunner: Sendable {
         // Only the adapter that owns an address answers for it (as the daemon configures it).
         try await lab.lab.exec(lab.host, "sysctl", ["-qw", "net.ipv4.conf.all.arp_ignore=1"])
         try await lab.lab.exec(lab.client, "sysctl", ["-qw", "net.core.rmem_max=67108864"])
+        if plan.families.contains(.ndp) { _ = try await HostLabIPv6.configure(lab, plan: Self.ipv6Plan) }
+        if plan.families.contains(.arp) { try await arpRates(lab, into: &report, track: track) }
+        if plan.families.contains(.ndp) { try await ndpRates(lab, into: &report, track: track) }
+        if plan.families.contains(.arp) { try await arpScale(lab, into: &report, track: track) }
+        report.activations.sort { ($0.vips, -$0.blockPrefixLength) < ($1.vips, -$1.blockPrefixLength) }
+        report.computeMarginals()
+        report.loadAtEnd = Self.loadAverage()
+        return report
+    }
 
+    /// The ARP ceiling, 1-VIP (and failover) and kernel ladders.
+    private func arpRates(_ lab: HostLab, into report: inout BenchReport, track: (LabProcess?) -> Void) async throws {
         // 0. The ceiling: the generator alone, requests for an address nobody serves (no
         // daemon; the kernel's ARP code still looks at every request on every adapter).
-        report.ceiling = try await ladder(lab, what: "nobody answers (ceiling)", target: Self.nobody, nobodyAnswers: true)
+        report.ceiling = try await ladder(lab, what: "nobody answers (ceiling)", target: .arp(Self.nobody), nobodyAnswers: true)
 
         // 1. One VIP: rate and failover.
         progress("daemon with 1 VIP: starting")
@@ -61,18 +79,85 @@ struct BenchRunner: Sendable {
         _ = try await waitActive(one, count: 1, timeout: .seconds(30))
         await waitQuiet(one, timeout: .seconds(10))
         report.rssOneVIPMiB = Self.residentMiB(one)
-        report.proxyarpd = try await ladder(lab, what: "proxyarpd (VIP, 1 VIP)", target: Self.vip, daemon: one)
+        report.proxyarpd = try await ladder(lab, what: "proxyarpd (VIP, 1 VIP)", target: .arp(Self.vip), daemon: one)
         if plan.failoverEvents > 0 { report.failover = try await failover(lab, events: plan.failoverEvents) }
         await one.stop()
         track(nil)
 
         // 2. The kernel, same topology, daemon stopped: the host adapter's own address.
         let own = lab.adapters[0].address.address
-        report.kernel = try await ladder(lab, what: "kernel (h0's own address)", target: own)
+        report.kernel = try await ladder(lab, what: "kernel (h0's own address)", target: .arp(own))
         if let a = report.proxyarpd?.highestLossFree, let b = report.kernel?.highestLossFree, b > 0 {
             report.ratio = Double(a) / Double(b)
         }
+    }
 
+    /// The NDP ladders, same lab and generator: the ceiling (solicitations for an address
+    /// nobody serves, to a group nobody joined), the kernel answering for h0's own IPv6
+    /// address (no daemon), proxyarpd with 1 IPv6 VIP, and a large IPv6 table on request.
+    /// A daemon that never advertises its VIP (IPv6 not served) is reported, not measured.
+    private func ndpRates(_ lab: HostLab, into report: inout BenchReport, track: (LabProcess?) -> Void) async throws {
+        report.ndpCeiling = try await ladder(lab, what: "NDP: nobody answers (ceiling)", target: .ndp(Self.nobody6, responder: nil), nobodyAnswers: true)
+        let h0 = lab.adapters[0]
+        report.ndpKernel = try await ladder(
+            lab, what: "NDP: kernel (h0's own address)", target: .ndp(Self.ipv6Plan.address(of: h0.name), responder: h0.mac))
+
+        progress("daemon with 1 IPv6 VIP: starting")
+        let one = try await startDaemon(lab, name: "one6", vips: [Self.vip6.description])
+        track(one)
+        let timeout: Duration = plan.quick ? .seconds(15) : .seconds(30)
+        if let agent = try await waitAdvertised(lab, Self.vip6, daemon: one, timeout: timeout) {
+            await waitQuiet(one, timeout: .seconds(10))
+            report.ndpProxyarpd = try await ladder(lab, what: "NDP: proxyarpd (1 IPv6 VIP)", target: .ndp(Self.vip6, responder: agent), daemon: one)
+        } else {
+            report.ndpNotServed = "no advertisement for \(Self.vip6) within \(timeout) of the daemon's start (IPv6 VIPs not served?)"
+        }
+        await one.stop()
+        track(nil)
+        if let a = report.ndpProxyarpd?.highestLossFree, let b = report.ndpKernel?.highestLossFree, b > 0 {
+            report.ndpRatio = Double(a) / Double(b)
+        }
+
+        guard plan.largeIPv6VIPs > 0, report.ndpNotServed == nil else { return }
+        let count = plan.largeIPv6VIPs
+        let first = IPv6Address(high: Self.ipv6Plan.primaryPrefix.high, low: 0x1_0000)
+        guard let last = first.advanced(by: UInt64(count - 1)) else { return }
+        progress("daemon with \(count) IPv6 VIPs: starting")
+        let large = try await startDaemon(lab, name: "large6", vips: ["\(first)-\(last)"])
+        track(large)
+        let (active, seconds) = try await waitActive(large, count: count, timeout: plan.quick ? .seconds(30) : .seconds(300))
+        var scale = BenchReport.Scale(vips: count, blockPrefixLength: 128, active: active, rssMiB: Self.residentMiB(large))
+        await waitQuiet(large, timeout: .seconds(30))
+        if let agent = try await waitAdvertised(lab, first, daemon: large, timeout: .seconds(10)) {
+            scale.ladder = try await ladder(lab, what: "NDP: proxyarpd (\(count) IPv6 VIPs)", target: .ndp(first, responder: agent), daemon: large)
+        }
+        scale.rssMiB = max(scale.rssMiB ?? 0, Self.residentMiB(large) ?? 0)
+        report.ndpScale = scale
+        report.ndpActivationSeconds = seconds
+        await large.stop(timeout: .seconds(60))
+        track(nil)
+    }
+
+    /// Solicits `vip` from the client (ndisc6) until one MAC advertises it, the daemon
+    /// exits or `timeout` passes; returns that MAC.
+    private func waitAdvertised(_ lab: HostLab, _ vip: IPv6Address, daemon process: LabProcess, timeout: Duration) async throws -> MACAddress? {
+        let ipv6 = HostLabIPv6(lab: lab, plan: Self.ipv6Plan)
+        let clock = ContinuousClock()
+        let start = clock.now
+        while clock.now - start < timeout {
+            try Task.checkCancellation()
+            progress("waiting for an advertisement of \(vip)")
+            let macs = try await ipv6.solicit(vip, waitMilliseconds: 500)
+            if let mac = macs.first, Set(macs).count == 1 { return mac }
+            guard process.isRunning || process.processIdentifier == nil else {
+                throw BenchFailure("the daemon exited; see \(process.logPath)")
+            }
+        }
+        return nil
+    }
+
+    /// The ARP activation runs and the large-table ladder.
+    private func arpScale(_ lab: HostLab, into report: inout BenchReport, track: (LabProcess?) -> Void) async throws {
         // 3. Activation time.
         for run in plan.activations where run != (plan.largeVIPs, plan.largeBlockPrefixLength) {
             report.activations.append(try await activation(lab, count: run.vips, blockPrefixLength: run.blockPrefixLength, track: track))
@@ -90,15 +175,11 @@ struct BenchRunner: Sendable {
             vips: plan.largeVIPs, blockPrefixLength: plan.largeBlockPrefixLength, active: active, rssMiB: Self.residentMiB(large))
         // Measure the steady state: the last VIPs' announcement rounds run on for seconds.
         await waitQuiet(large, timeout: .seconds(30))
-        scale.ladder = try await ladder(lab, what: "proxyarpd (VIP, \(plan.largeVIPs) VIPs)", target: Self.largeVIP(0), daemon: large)
+        scale.ladder = try await ladder(lab, what: "proxyarpd (VIP, \(plan.largeVIPs) VIPs)", target: .arp(Self.largeVIP(0)), daemon: large)
         scale.rssMiB = max(scale.rssMiB ?? 0, Self.residentMiB(large) ?? 0)
         report.scale = scale
         await large.stop(timeout: .seconds(60))  // withdrawing a large table takes seconds
         track(nil)
-        report.activations.sort { ($0.vips, -$0.blockPrefixLength) < ($1.vips, -$1.blockPrefixLength) }
-        report.computeMarginals()
-        report.loadAtEnd = Self.loadAverage()
-        return report
     }
 
     // MARK: Daemon
@@ -185,7 +266,7 @@ struct BenchRunner: Sendable {
     /// cannot reach the offer, then one unpaced step. With `nobodyAnswers`, loss is not
     /// a stop (nothing answers): the ladder climbs until the generator saturates.
     private func ladder(
-        _ lab: HostLab, what: String, target: IPv4Address, daemon: LabProcess? = nil, nobodyAnswers: Bool = false
+        _ lab: HostLab, what: String, target: BenchTarget, daemon: LabProcess? = nil, nobodyAnswers: Bool = false
     ) async throws -> BenchReport.Ladder {
         var result = BenchReport.Ladder(what: what, target: target.description, steps: [], highestLossFree: nil, limitedByGenerator: false)
         var ended: String?
@@ -223,7 +304,7 @@ struct BenchRunner: Sendable {
 
     /// One step of `rate` requests/s (0: unpaced) with the machine's and the daemon's CPU.
     private func measuredStep(
-        _ lab: HostLab, what: String, target: IPv4Address, rate: Int, daemon: LabProcess?
+        _ lab: HostLab, what: String, target: BenchTarget, rate: Int, daemon: LabProcess?
     ) async throws -> BenchReport.Step {
         progress("\(what): \(rate == 0 ? "unpaced" : "\(rate / 1000)k requests/s") for \(plan.stepSeconds) s")
         let pid = daemon?.processIdentifier
@@ -246,11 +327,18 @@ struct BenchRunner: Sendable {
             labCPUs: outcome.labSeconds.map { ($0 + (daemonSeconds ?? 0)) / window })
     }
 
-    private func step(_ lab: HostLab, target: IPv4Address, rate: Int) async throws -> FloodCommand.Outcome {
-        let client = lab.clientAddresses[0].address
+    private func step(_ lab: HostLab, target: BenchTarget, rate: Int) async throws -> FloodCommand.Outcome {
+        let asking: [String]
+        switch target {
+        case .arp(let address):
+            asking = ["--target", address.description, "--source-ip", lab.clientAddresses[0].address.description]
+        case .ndp(let address, let responder):
+            asking = ["--family", "ndp", "--target", address.description, "--source-ip", Self.ipv6Plan.client.description]
+                + (responder.map { ["--responder-mac", $0.description] } ?? [])
+        }
         let output = try await lab.lab.exec(lab.client, flood, [
-            "flood", "--interface", lab.clientDevice, "--target", target.description,
-            "--source-mac", lab.clientMAC.description, "--source-ip", client.description,
+            "flood", "--interface", lab.clientDevice, "--source-mac", lab.clientMAC.description,
+        ] + asking + [
             "--rate", "\(rate)", "--seconds", "\(plan.stepSeconds)", "--cpu", "0", "--batch", "64",
         ]).output
         guard let line = output.split(separator: "\n").last,

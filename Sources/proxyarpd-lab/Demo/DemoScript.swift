@@ -140,7 +140,7 @@ struct DemoScript {
         }
         if let dump {
             try await Task.sleep(for: .milliseconds(200))
-            let records = try TraceFile.read(dump).filter { $0.subject == .vip(watched) }
+            let records = try TraceFile.read(dump).filter { $0.subject == .vip(.v4(watched)) }
             print(TraceTable.render(records))
         } else {
             print("   (no dump appeared)")

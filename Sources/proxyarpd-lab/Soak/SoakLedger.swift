@@ -29,8 +29,9 @@ actor SoakLedger {
         var agents: [IPv4Address: MACAddress] = [:]
         var states: [IPv4Address: String] = [:]
         for vip in vips {
-            states[vip.vip] = vip.state
-            if let mac = vip.agentMAC { agents[vip.vip] = mac }
+            guard let address = vip.vip.ipv4 else { continue }  // the soak floods ARP only
+            states[address] = vip.state
+            if let mac = vip.agentMAC { agents[address] = mac }
         }
         checker.record(SoakAgentSnapshot(at: monotonicNanoseconds, agents: agents))
         stuckNow = stuck.observe(at: monotonicNanoseconds, states: states).count

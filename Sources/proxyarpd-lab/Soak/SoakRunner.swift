@@ -225,7 +225,8 @@ struct SoakRunner: Sendable {
             guard process.isRunning || process.processIdentifier == nil else { throw BenchFailure("the daemon exited; see \(process.logPath)") }
             if let status = await status(ledger: ledger, counting: count == nil) {
                 if observe { await ledger.observe(status.engine.vips, at: status.monotonicNanoseconds) }
-                states = Dictionary(status.engine.vips.map { ($0.vip, $0.state) }, uniquingKeysWith: { a, _ in a })
+                states = Dictionary(
+                    status.engine.vips.compactMap { vip in vip.vip.ipv4.map { ($0, vip.state) } }, uniquingKeysWith: { a, _ in a })
                 let configured = states.values.filter { $0 != "withdrawn" }
                 if configured.allSatisfy({ $0 == "active" }), configured.count >= (count ?? 1) { return states }
             }
