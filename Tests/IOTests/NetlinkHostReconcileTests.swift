@@ -123,9 +123,10 @@ struct NetlinkHostReconcileTests {
         try host.prepare(adapter: "k0")
         try host.prepare(adapter: "k0")  // a second prepare does not take our values for the originals
         #expect(try await lab.read("\(directory)/arp_announce") == "2")
-        #expect(try host.restoreAdapterSysctls() == 3)
+        #expect(try host.restoreAdapterSysctls() == 4, "three IPv4 sysctls and IPv6 ignore_routes_with_linkdown")
         #expect(try await lab.read("\(directory)/arp_ignore") == "0")
         #expect(try await lab.read("\(directory)/arp_announce") == "1")
         #expect(try await lab.read("\(directory)/ignore_routes_with_linkdown") == "0")
+        #expect(try await lab.read("/proc/sys/net/ipv6/conf/k0/ignore_routes_with_linkdown") == "0")
     }
 }
