@@ -71,8 +71,12 @@ struct CaptureFilterSearchTests {
             served: served.shuffled(using: &generator), watched: watched.shuffled(using: &generator), snapshotLength: 128))
         #expect(program.served == served && program.watched == watched)
         // Someone neither served nor watched, neither 0 nor a probe value below.
-        let bystander = try #require((0..<1_000).lazy.map { _ in UInt32.random(in: 1...UInt32.max, using: &generator) }
-            .first { value in !served.contains { $0.contains(value) } && !watched.contains { $0.contains(value) } })
+        var found: UInt32?
+        for _ in 0..<1_000 where found == nil {
+            let value = UInt32.random(in: 1...UInt32.max, using: &generator)
+            if !served.contains(where: { $0.contains(value) }) && !watched.contains(where: { $0.contains(value) }) { found = value }
+        }
+        let bystander = try #require(found)
         var mismatches: [String] = []
         for probe in probes(around: served, using: &generator) {
             let sender = probe == bystander ? bystander &+ 1 : bystander
