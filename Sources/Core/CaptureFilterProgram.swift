@@ -16,10 +16,11 @@
 /// What is dropped: every other plain request (for the adapters' own addresses, for
 /// another adapter's VIPs, for addresses nobody here serves), and every non-ARP frame.
 ///
-/// Ranges are compared in 3 instructions each (no jump is longer than 2, so the 8-bit
-/// jump offsets of cBPF never overflow); `maximumInstructions` bounds the program,
-/// beyond which ``init(served:watched:snapshotLength:maximumInstructions:)`` returns nil
-/// and the caller keeps the plain `arp` filter.
+/// The target (then sender) is looked up by a balanced binary search over the sorted,
+/// merged ranges (``RangeSearch``): about 2 instructions per range, about log2(ranges) + 2
+/// compares per frame. `maximumInstructions` bounds the program, beyond which
+/// ``init(served:watched:snapshotLength:maximumInstructions:)`` returns nil and the caller
+/// keeps the plain `arp` filter.
 public struct CaptureFilterProgram: Sendable, Equatable {
     /// One `struct sock_filter`.
     public struct Instruction: Sendable, Equatable {
@@ -48,27 +49,24 @@ public struct CaptureFilterProgram: Sendable, Equatable {
     /// The sender ranges it lets through (merged, sorted).
     public let watched: [ClosedRange<UInt32>]
 
-    /// The default bound: 256 instructions, 75 ranges. The ranges are compared one after the
-    /// other, so a request that matches none runs 2 compares per range on every adapter:
-    /// at 100,000 VIPs in /26 blocks each adapter serves 521 separate ranges (1,600
-    /// instructions), likely more work than the ring copy the filter saves (not measured on
-    /// a quiet machine; a binary search over the ranges would bound it). Beyond the bound
-    /// the plain `arp` filter stays. The kernel takes up to 4,096.
-    public static let defaultMaximumInstructions = 256
+    /// The default bound: the kernel's `BPF_MAXINSNS` (4,096 instructions), about 2,000
+    /// ranges (served and watched together). Beyond it the plain `arp` filter stays.
+    public static let defaultMaximumInstructions = 4_096
 
     /// The program for an adapter answering for `served` whose control plane watches
-    /// `watched`, accepting `snapshotLength` bytes; nil when it would exceed
-    /// `maximumInstructions` (the caller falls back to the plain `arp` filter).
+    /// `watched` (each sorted and merged here, so any order and overlap is fine), accepting
+    /// `snapshotLength` bytes; nil when it would exceed `maximumInstructions` (the caller
+    /// falls back to the plain `arp` filter).
     public init?(
         served: [ClosedRange<UInt32>], watched: [ClosedRange<UInt32>], snapshotLength: UInt32,
         maximumInstructions: Int = Self.defaultMaximumInstructions
     ) {
-        let fixed = 29 + 1 + 1  // header, txa, final return
-        guard fixed + 3 * (served.count + watched.count) <= maximumInstructions else { return nil }
-        self.served = served
-        self.watched = watched
+        let served = Self.merged(served)
+        let watched = Self.merged(watched)
         let accept = Instruction(code: Op.ret | Op.k, k: snapshotLength)
         let reject = Instruction(code: Op.ret | Op.k, k: 0)
+        let servedSearch = RangeSearch(ranges: served)
+        let watchedSearch = RangeSearch(ranges: watched)
         var program: [Instruction] = [
             // 0: the EtherType.
             Instruction(code: Op.ldh, k: 12),
@@ -101,20 +99,45 @@ public struct CaptureFilterProgram: Sendable, Equatable {
             Instruction(code: Op.jeqX, jt: 0, jf: 1),  // 27
             accept,  // 28: gratuitous
         ]
-        for range in served { program += Self.rangeCheck(range, accept: accept) }
-        program.append(Instruction(code: Op.txa))
-        for range in watched { program += Self.rangeCheck(range, accept: accept) }
+        guard program.count + servedSearch.size + 1 + watchedSearch.size + 1 <= maximumInstructions else { return nil }
+        self.served = served
+        self.watched = watched
+        program += servedSearch.instructions(accept: accept)  // A = target IP; a miss falls through
+        program.append(Instruction(code: Op.txa))  // A = sender IP
+        program += watchedSearch.instructions(accept: accept)
         program.append(reject)
         instructions = program
     }
 
-    /// `A in range ? accept : fall through`, in 3 instructions.
-    private static func rangeCheck(_ range: ClosedRange<UInt32>, accept: Instruction) -> [Instruction] {
-        [
-            Instruction(code: Op.jge, jt: 0, jf: 2, k: range.lowerBound),
-            Instruction(code: Op.jgt, jt: 1, jf: 0, k: range.upperBound),
-            accept,
-        ]
+    /// The most instructions one frame can execute (the program only jumps forward, so
+    /// this is the longest path through it), for tests and sizing.
+    public var longestPath: Int {
+        var longest = [Int](repeating: 0, count: instructions.count + 1)
+        for index in instructions.indices.reversed() {
+            let instruction = instructions[index]
+            let successors: [Int]
+            switch instruction.code & 0x07 {
+            case 0x06: successors = []  // BPF_RET
+            case 0x05 where instruction.code == Op.ja: successors = [index + 1 + Int(instruction.k)]
+            case 0x05: successors = [index + 1 + Int(instruction.jt), index + 1 + Int(instruction.jf)]
+            default: successors = [index + 1]
+            }
+            longest[index] = 1 + (successors.map { $0 < instructions.count ? longest[$0] : 0 }.max() ?? 0)
+        }
+        return longest.first ?? 0
+    }
+
+    /// `ranges` sorted, overlapping and adjacent ones merged.
+    static func merged(_ ranges: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
+        var result: [ClosedRange<UInt32>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let open = result.last, open.upperBound == .max || range.lowerBound <= open.upperBound + 1 {
+                result[result.count - 1] = open.lowerBound...max(open.upperBound, range.upperBound)
+            } else {
+                result.append(range)
+            }
+        }
+        return result
     }
 
     /// The merged ranges (host byte order values) of `addresses`, sorted.
@@ -141,6 +164,7 @@ public struct CaptureFilterProgram: Sendable, Equatable {
         static let jeqX: UInt16 = 0x1d  // BPF_JMP | BPF_JEQ | BPF_X
         static let jgt: UInt16 = 0x25  // BPF_JMP | BPF_JGT | BPF_K
         static let jge: UInt16 = 0x35  // BPF_JMP | BPF_JGE | BPF_K
+        static let ja: UInt16 = 0x05  // BPF_JMP | BPF_JA
         static let ret: UInt16 = 0x06  // BPF_RET
         static let k: UInt16 = 0x00  // BPF_K
         static let tax: UInt16 = 0x07  // BPF_MISC | BPF_TAX

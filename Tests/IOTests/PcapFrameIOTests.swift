@@ -116,6 +116,50 @@ struct PcapFrameIOTests {
         }
     }
 
+    @Test("An adapter serving 521 separate ranges narrows its filter; the kernel takes the binary search and it answers")
+    func narrowsAtScale() async throws {
+        // As at 100,000 VIPs over three adapters: A serves 521 ranges (every 4th address from
+        // 198.18.80.0; watched: the same 521), B serves none and watches them.
+        try await SegmentLab.with { lab in
+            try await withFrameIO(lab, narrowing: true) { io in
+                let a = AdapterName(lab.adapterA)
+                let b = AdapterName(lab.adapterB)
+                let macA = try #require(io.mac(of: a))
+                let base = IPv4Address(198, 18, 80, 0).rawValue
+                let vips = AddressSet((0..<521).map { IPv4Address(rawValue: base + 4 * UInt32($0)) })
+                io.answerTable.publish(AnswerTable(
+                    generation: 1, proxyLists: [a: ProxyList(agentMAC: macA, vips: vips)], watchedVIPs: vips, ownMACs: Set(io.macs.values)))
+                var narrowedA = await io.installedFilter(on: a)
+                var narrowedB = await io.installedFilter(on: b)
+                for _ in 0..<50 where narrowedA == nil || narrowedB == nil {  // quiet period 200 ms; at most 5 s
+                    try await Task.sleep(for: .milliseconds(100))
+                    narrowedA = await io.installedFilter(on: a)
+                    narrowedB = await io.installedFilter(on: b)
+                }
+                let programA = try #require(narrowedA, "A kept the plain arp filter")
+                let programB = try #require(narrowedB, "B kept the plain arp filter")
+                #expect(programA.served.count == 521 && programA.watched.count == 521)
+                #expect(programB.served.isEmpty && programB.watched.count == 521)
+                #expect(programA.instructions.count > 2 * 1_042, "\(programA.instructions.count) instructions")
+                let before = (a: try #require(io.counters(for: a)), b: try #require(io.counters(for: b)))
+
+                let served = IPv4Address(rawValue: base + 4 * 260)
+                let gap = IPv4Address(rawValue: base + 4 * 260 + 2)
+                let answered = try await lab.inClient(["arping", "-c", "3", "-w", "5", "-I", "br0", "\(served)"])
+                #expect(answered.exitCode == 0, "\(answered.output)")
+                #expect(answered.output.lowercased().contains("[\(macA)]"), "\(answered.output)")
+                let unanswered = try await lab.inClient(["arping", "-c", "2", "-w", "3", "-I", "br0", "\(gap)"])
+                #expect(unanswered.output.contains("Received 0 response"), "\(unanswered.output)")
+
+                let after = (a: try #require(io.counters(for: a)), b: try #require(io.counters(for: b)))
+                #expect(after.a.repliesSent - before.a.repliesSent >= 3)
+                // The gap's requests were dropped by both kernels' filters; B saw none of them.
+                #expect(after.a.ignored[.targetNotOurs, default: 0] == before.a.ignored[.targetNotOurs, default: 0])
+                #expect(after.b.requestsSeen == before.b.requestsSeen)
+            }
+        }
+    }
+
     @Test("VLAN scope on the wire: a request tagged VLAN 7 is ignored and counted; the same behind a priority tag is answered, untagged")
     func vlanScope() async throws {
         // No 8021q module in a container, so B plays the tagged client: a raw handle on B

@@ -221,6 +221,13 @@ public final class PcapFrameIO: FrameIO {
     /// The MAC of a managed adapter whose capture is open (read at open).
     public func mac(of adapter: AdapterName) -> MACAddress? { state.withLock { $0.adapters[adapter]?.mac } }
 
+    /// The capture filter program installed on `adapter` now; nil: the default (wide) filter
+    /// or no open capture. For tests and tools.
+    public func installedFilter(on adapter: AdapterName) async -> CaptureFilterProgram? {
+        guard let io = state.withLock({ $0.adapters[adapter] }) else { return nil }
+        return await io.installedFilter
+    }
+
     /// The MACs of the managed adapters whose captures are open.
     public var macs: [AdapterName: MACAddress] { state.withLock { $0.adapters.mapValues(\.mac) } }
 
