@@ -26,7 +26,7 @@ let benchmarks: @Sendable () -> Void = {
     let sharedSettings = SharedVIPActivationSettings(settings)
     Benchmark("VIP-activation-happy-path-4-events") { benchmark in
         for _ in benchmark.scaledIterations {
-            var machine = VIPActivationStateMachine(vip: vip, sharing: sharedSettings, now: t0)
+            var machine = VIPActivationStateMachine(vip: IPAddress(vip), sharing: sharedSettings, now: t0)
             blackHole(try machine.agentSelected(agent, decision: 1, now: t0))
             blackHole(machine.announcementSeen(on: "h1", mac: agent.mac, now: t0.advanced(by: .milliseconds(1))))
             blackHole(try machine.outboundPathBound(agent: "h0", epoch: 1, now: t0.advanced(by: .milliseconds(2))))
