@@ -60,10 +60,11 @@ public struct AgentCandidate: Sendable, Hashable, Codable {
 
 extension AgentCandidate {
     private enum CodingKeys: String, CodingKey {
-        case name, mac, interfaces, ipv6Prefixes, eligible, linkUp
+        case name, mac, interfaces, ipv6Prefixes, eligible, linkUp, lastResortUntil
     }
 
-    /// Decodes a candidate; a trace written before IPv6 VIPs has no `ipv6Prefixes` (none).
+    /// Decodes a candidate; a trace written before IPv6 VIPs has no `ipv6Prefixes` (none),
+    /// one written before the last resort no `lastResortUntil` (not a last resort).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -72,7 +73,8 @@ extension AgentCandidate {
             interfaces: try container.decode([IPv4Interface].self, forKey: .interfaces),
             ipv6Prefixes: try container.decodeIfPresent([IPv6Prefix].self, forKey: .ipv6Prefixes) ?? [],
             eligible: try container.decode(Bool.self, forKey: .eligible),
-            linkUp: try container.decode(Bool.self, forKey: .linkUp))
+            linkUp: try container.decode(Bool.self, forKey: .linkUp),
+            lastResortUntil: try container.decodeIfPresent(Instant.self, forKey: .lastResortUntil))
     }
 }
 
