@@ -133,7 +133,7 @@ struct ClusterBenchCommand: AsyncParsableCommand {
             guard !sorted.isEmpty else { return nil }
             return sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)]
         }
-        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+        let load = ClusterScaleRun.loadAverage()
         let report = Report(
             mode: sigterm ? "sigterm" : "kill -9", leaseTTL: leaseTTL, rounds: rounds, samplesMilliseconds: samples, missed: missed,
             p50Milliseconds: percentile(0.5), p99Milliseconds: percentile(0.99), loadAverage: load)
@@ -190,19 +190,14 @@ struct ClusterBenchCommand: AsyncParsableCommand {
             try await lab.etcd.waitHealthy()
             try await Task.sleep(for: .seconds(2))
         }
-        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+        let load = ClusterScaleRun.loadAverage()
         return LeaderReport(
             leaseTTL: leaseTTL, rounds: rounds, roundsWithAFence: roundsWithAFence, fenceEvents: fenceEvents,
             maxAnswerGapMilliseconds: gaps, unansweredProbes: unanswered, probes: probes, loadAverage: load)
     }
 
     private func keep(_ lab: ClusterLab) {
-        guard let keepLogs else { return }
-        try? FileManager.default.createDirectory(atPath: keepLogs, withIntermediateDirectories: true)
-        for index in 0..<3 {
-            try? FileManager.default.removeItem(atPath: "\(keepLogs)/h\(index).log")
-            try? FileManager.default.copyItem(atPath: "\(lab.directory)/h\(index).log", toPath: "\(keepLogs)/h\(index).log")
-        }
+        if let keepLogs { lab.copyDaemonLogs(to: keepLogs) }
     }
 
     /// Polls arping until one host other than `excluded` answers for `vip`.

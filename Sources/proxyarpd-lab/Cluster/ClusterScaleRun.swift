@@ -107,14 +107,10 @@ struct ClusterScaleRun {
     }
 
     private func keep(_ lab: ClusterLab) {
-        guard let keepLogs else { return }
-        try? FileManager.default.createDirectory(atPath: keepLogs, withIntermediateDirectories: true)
-        for index in 0..<3 {
-            try? FileManager.default.removeItem(atPath: "\(keepLogs)/h\(index).log")
-            try? FileManager.default.copyItem(atPath: "\(lab.directory)/h\(index).log", toPath: "\(keepLogs)/h\(index).log")
-        }
+        if let keepLogs { lab.copyDaemonLogs(to: keepLogs) }
     }
 
+    /// The first three fields of /proc/loadavg ("?" when unreadable).
     static func loadAverage() -> String {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
     }
