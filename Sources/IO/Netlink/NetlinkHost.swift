@@ -44,12 +44,12 @@ public final class NetlinkHost: HostNetworking {
     public static let adapterSysctls = AdapterSysctls.values
 
     private let namespacePath: String?
-    private let logger: Logger
-    private let state: Mutex<State>
+    let logger: Logger
+    let state: Mutex<State>
     /// The solicited-node groups of IPv6 VIPs on their agents; nil when the host has no IPv6.
     private let memberships: SolicitedNodeMemberships?
 
-    private struct State: ~Copyable {
+    struct State: ~Copyable {
         var socket: NetlinkSocket
         /// What the kernel should hold, per block (local VIPs tracked in block mode only).
         var bindings: BlockBindings
@@ -394,8 +394,11 @@ public final class NetlinkHost: HostNetworking {
         }
     }
 
+    /// Netlink requests (round trips) sent so far: what a bind costs, for tests and the bench.
+    public var netlinkRequests: Int { state.withLock { $0.socket.requestsSent } }
+
     /// Runs `body` under the lock; its netlink error leaves as a host-networking error.
-    private func withState<T: Sendable>(_ body: (inout State) throws(NetlinkError) -> T) throws(HostNetworkingError) -> T {
+    func withState<T: Sendable>(_ body: (inout State) throws(NetlinkError) -> T) throws(HostNetworkingError) -> T {
         do {
             return try state.withLock { state throws(NetlinkError) in try body(&state) }
         } catch {
