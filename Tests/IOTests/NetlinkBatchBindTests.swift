@@ -21,7 +21,7 @@ struct NetlinkBatchBindTests {
         Int32(try await lab.ip("-o", "link", "show", "dev", name).prefix(while: { $0 != ":" }))!
     }
 
-    @Test("200 VIPs bound then moved: one per call costs 5-6 round trips per VIP; a batch about 1 to bind and 2 to move, same rules")
+    @Test("200 VIPs bound then moved: one per call costs 4 round trips per bind and 6 per move; a batch about 1 and 2, same rules")
     func batchCost() async throws {
         let lab = try await LabNamespace.make("nbb")
         defer { lab.destroy() }

@@ -44,11 +44,14 @@ public final class NetlinkHost: HostNetworking {
     public static let adapterSysctls = AdapterSysctls.values
 
     private let namespacePath: String?
+    /// The host's logger (also for the batch binds in NetlinkHost+OutboundBatch.swift).
     let logger: Logger
+    /// The socket and what the kernel should hold, under one lock (the batch binds take it too).
     let state: Mutex<State>
     /// The solicited-node groups of IPv6 VIPs on their agents; nil when the host has no IPv6.
     private let memberships: SolicitedNodeMemberships?
 
+    /// Everything a netlink call reads or changes.
     struct State: ~Copyable {
         var socket: NetlinkSocket
         /// What the kernel should hold, per block (local VIPs tracked in block mode only).
@@ -398,7 +401,7 @@ public final class NetlinkHost: HostNetworking {
     public var netlinkRequests: Int { state.withLock { $0.socket.requestsSent } }
 
     /// Runs `body` under the lock; its netlink error leaves as a host-networking error.
-    func withState<T: Sendable>(_ body: (inout State) throws(NetlinkError) -> T) throws(HostNetworkingError) -> T {
+    private func withState<T: Sendable>(_ body: (inout State) throws(NetlinkError) -> T) throws(HostNetworkingError) -> T {
         do {
             return try state.withLock { state throws(NetlinkError) in try body(&state) }
         } catch {
