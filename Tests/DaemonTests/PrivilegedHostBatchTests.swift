@@ -56,6 +56,38 @@ struct PrivilegedHostBatchTests {
     }
 }
 
+extension PrivilegedHostBatchTests {
+    @Test("an unbind that arrives after a bind does not overtake it while the bind waits for its batch")
+    func unbindAfterBind() async throws {
+        let lab = try await LabNamespace.make("phu")
+        defer { lab.destroy() }
+        try await lab.addVeth("y0", peer: "z0", address: "198.18.97.10/24")
+        let netlink = try NetlinkHost(namespacePath: lab.path)
+        let executor = try ThreadExecutor(name: "test-leader")
+        defer { executor.shutdown() }
+        let host = PrivilegedHost(netlink: netlink, executor: executor)
+        let busy = Busy(executor: executor)
+        let vip = IPAddress.v4(IPv4Address(198, 18, 98, 7))
+        let released = Counter()
+        let holding = Counter()
+        let hold = Task { await busy.hold(started: holding, until: { released.value > 0 }) }
+        for _ in 0..<1000 where holding.value == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        // Both queue behind the busy thread: the bind first, the unbind 100 ms later.
+        let bind = Task { try await host.bindOutboundPath(of: vip, to: "y0", replacing: nil) }
+        try await Task.sleep(for: .milliseconds(100))
+        let unbind = Task { try await host.unbindOutboundPath(of: vip, from: "y0") }
+        try await Task.sleep(for: .milliseconds(100))
+        released.increment()
+        await hold.value
+        try await bind.value
+        try await unbind.value
+        // With the bind's batch run after the unbind, its rule would stay.
+        let rules = try await lab.ip("-4", "rule", "show").split(separator: "\n").filter { $0.contains("from 198.18.98.7 ") }
+        #expect(rules.isEmpty, "\(rules)")
+        _ = try netlink.cleanup()
+    }
+}
+
 /// Keeps an executor's thread busy, as the leader is while it runs a batch.
 private actor Busy {
     let executor: ThreadExecutor

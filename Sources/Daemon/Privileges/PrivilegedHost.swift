@@ -12,7 +12,9 @@ import ProxyARPIO
 /// executor run first (the leader's executor is FIFO) and join too; the first to resume
 /// binds the whole batch with ``NetlinkHost/bindOutboundPaths(_:)`` (each agent's link
 /// and table once, then only rule changes: two round trips for a move), and every caller
-/// takes its own result.
+/// takes its own result. Every other call first runs the binds still pending, so the
+/// kernel sees the calls in the order they arrived (an unbind or the cleanup at exit never
+/// overtakes a bind that arrived before it).
 actor PrivilegedHost: HostNetworking {
     private let netlink: NetlinkHost
     private let executor: ThreadExecutor
@@ -35,18 +37,22 @@ actor PrivilegedHost: HostNetworking {
     }
 
     func prepare(adapter: AdapterName) throws(HostNetworkingError) {
+        runPendingBinds()
         try netlink.prepare(adapter: adapter)
     }
 
     func refreshAgentTable(of adapter: AdapterName) throws(HostNetworkingError) {
+        runPendingBinds()
         try netlink.refreshAgentTable(of: adapter)
     }
 
     func addLocalAddress(_ vip: IPAddress) throws(HostNetworkingError) {
+        runPendingBinds()
         try netlink.addLocalAddress(vip)
     }
 
     func removeLocalAddress(_ vip: IPAddress) throws(HostNetworkingError) {
+        runPendingBinds()
         try netlink.removeLocalAddress(vip)
     }
 
@@ -73,22 +79,26 @@ actor PrivilegedHost: HostNetworking {
     }
 
     func unbindOutboundPath(of vip: IPAddress, from agent: AdapterName) throws(HostNetworkingError) {
+        runPendingBinds()
         try netlink.unbindOutboundPath(of: vip, from: agent)
     }
 
     func reconcile(vips: AddressSet, adapters: [AdapterName]) throws(HostNetworkingError) -> HostReconciliation {
-        try netlink.reconcile(vips: vips, adapters: adapters)
+        runPendingBinds()
+        return try netlink.reconcile(vips: vips, adapters: adapters)
     }
 
     /// Removes every proxyarpd rule and route (and, with `removingLocal`, every marked local
     /// address or route), whichever instance installed them.
     func cleanup(removingLocal: Bool) throws -> (rules: Int, routes: Int, local: Int) {
-        try netlink.cleanup(removingLocal: removingLocal)
+        runPendingBinds()
+        return try netlink.cleanup(removingLocal: removingLocal)
     }
 
     /// Writes back the adapters' sysctls as found at start.
     func restoreAdapterSysctls() throws -> Int {
-        try netlink.restoreAdapterSysctls()
+        runPendingBinds()
+        return try netlink.restoreAdapterSysctls()
     }
 
     /// Switches the process to `user` keeping CAP_NET_RAW and CAP_NET_ADMIN on this (the

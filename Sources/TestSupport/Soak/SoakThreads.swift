@@ -13,10 +13,11 @@
 ///   src/event/workqueue.c, once a second) adds one worker when work waits and fewer than
 ///   that many workers are runnable (`R` in `/proc/TID/stat`), up to
 ///   `WORKQ_OVERSUBSCRIBE_FACTOR` (2) × online CPUs; beyond that (up to
-///   `DISPATCH_WORKQ_MAX_PTHREAD_COUNT`, 255) only while *no* worker is runnable, that is
-///   while the pool is blocked, which nothing of the daemon does (its blocking work runs on
-///   its own threads). An idle worker exits after 5 s. So their number follows load, and the
-///   judged bound is ``executorWorkerBound(onlineCPUs:)``, per queue.
+///   `DISPATCH_WORKQ_MAX_PTHREAD_COUNT`, 255) only when at its sample *no* worker is
+///   runnable: the pool blocked, which the daemon avoids (its blocking work runs on its own
+///   threads), or every worker waiting a moment on a lock, rare. An idle worker exits after
+///   5 s. So their number follows load, and the judged bound is
+///   ``executorWorkerBound(onlineCPUs:)``, per queue.
 /// - **libdispatch's other threads**: the overcommit root queues' workers
 ///   (`-qos.overcommit`: dispatch sources such as the signal handler's) and the manager:
 ///   judged like the daemon's own, by the fewest of a burst (one comes and goes in turn).
