@@ -91,6 +91,24 @@ struct EngineConflictTests {
 
 @Suite("Engine: probing before the first activation")
 struct EngineProbeTests {
+    /// Another host answers the probe for `taken` during the wait: the conflict is counted,
+    /// every VIP stays pending until the wait is over, then all but `taken` become active and
+    /// `taken` stays in conflict, never on `lo`.
+    static func expectNeverClaimed(_ taken: IPAddress, in lab: EngineLab) async {
+        lab.wire.deliver([
+            HeardObservation(observation: .conflict(vip: taken, claimedBy: EngineConflictTests.foreign), adapter: "eth0", at: lab.clock.now())
+        ])
+        #expect(await lab.eventually { await lab.status().conflicts == 1 })
+        #expect(await lab.status().vips.allSatisfy { $0.state == "pending" }, "still probing")
+        await lab.advance(.milliseconds(250))
+        #expect(await lab.eventually {
+            let status = await lab.status()
+            return status.vips.filter { $0.vip != taken }.allSatisfy { $0.state == "active" }
+                && status.vips.first { $0.vip == taken }?.state == "conflict"
+        })
+        #expect(!lab.host.loopback.contains(taken))
+    }
+
     @Test("one probe per VIP from the adapter that would serve it, one wait for the whole round; a VIP another host answers for is never claimed")
     func probeRound() async throws {
         let vips = vipRange("198.18.0.40", count: 20)
@@ -106,18 +124,7 @@ struct EngineProbeTests {
         #expect(Set(probes.map(\.arp.targetIP)) == Set(vips.compactMap(\.address.ipv4)))
         // Another host answers for one of them during the wait.
         let taken = vips[7].address
-        lab.wire.deliver([
-            HeardObservation(observation: .conflict(vip: taken, claimedBy: EngineConflictTests.foreign), adapter: "eth0", at: lab.clock.now())
-        ])
-        #expect(await lab.eventually { await lab.status().conflicts == 1 })
-        #expect(await lab.status().vips.allSatisfy { $0.state == "pending" }, "still probing")
-        await lab.advance(.milliseconds(250))
-        #expect(await lab.eventually {
-            let status = await lab.status()
-            return status.vips.filter { $0.vip != taken }.allSatisfy { $0.state == "active" }
-                && status.vips.first { $0.vip == taken }?.state == "conflict"
-        })
-        #expect(!lab.host.loopback.contains(taken))
+        await Self.expectNeverClaimed(taken, in: lab)
         #expect(lab.wire.answerTable.current.proxyLists.values.allSatisfy { !$0.contains(taken) })
         #expect(!lab.wire.sentFrames.contains { sent in
             guard case .arp(let frame) = FrameParser.parse(sent.bytes) else { return false }
@@ -142,18 +149,7 @@ struct EngineProbeTests {
         #expect(Set(probes.map { IPAddress.v6($0.target) }) == Set(vips.map(\.address)))
         // Another host defends one of them (its advertisement is a conflict for a watched VIP).
         let taken = vips[2].address
-        lab.wire.deliver([
-            HeardObservation(observation: .conflict(vip: taken, claimedBy: EngineConflictTests.foreign), adapter: "eth0", at: lab.clock.now())
-        ])
-        #expect(await lab.eventually { await lab.status().conflicts == 1 })
-        #expect(await lab.status().vips.allSatisfy { $0.state == "pending" }, "still probing")
-        await lab.advance(.milliseconds(250))
-        #expect(await lab.eventually {
-            let status = await lab.status()
-            return status.vips.filter { $0.vip != taken }.allSatisfy { $0.state == "active" }
-                && status.vips.first { $0.vip == taken }?.state == "conflict"
-        })
-        #expect(!lab.host.loopback.contains(taken))
+        await Self.expectNeverClaimed(taken, in: lab)
         #expect(lab.wire.answerTable.current.ipv6.proxyLists.values.allSatisfy { !$0.contains(taken.ipv6!) })
         #expect(!lab.wire.sentFrames.contains { sent in
             guard case .ndp(let frame) = NDPParser.parse(sent.bytes), case .advertisement = frame.message else { return false }
