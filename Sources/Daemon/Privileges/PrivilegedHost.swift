@@ -6,8 +6,9 @@ import ProxyARPIO
 /// Each call is a few synchronous netlink round trips (microseconds).
 ///
 /// **Binds are batched.** When a flap moves hundreds of VIPs, their binds queue on the
-/// leader thread; one by one, each costs six netlink round trips, two of them dumps, and
-/// the last VIP waits for all the others (issue 11's soak: VIPs `enqueued` for seconds).
+/// leader thread; one by one, each costs four (a first bind) to six (a move) netlink round
+/// trips, two of them dumps, and the last VIP waits for all the others (issue 11's soak:
+/// VIPs `enqueued` for seconds).
 /// So a bind first joins ``pendingBinds`` and yields: the binds already queued on the
 /// executor run first (the leader's executor is FIFO) and join too; the first to resume
 /// binds the whole batch with ``NetlinkHost/bindOutboundPaths(_:)`` (each agent's link
