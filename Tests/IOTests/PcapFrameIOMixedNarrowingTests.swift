@@ -81,7 +81,7 @@ struct PcapFrameIOMixedNarrowingTests {
                 let behindHeader = frames[15]
                 #expect(behindHeader.count > 54 && behindHeader[20] == 60, "frame 16 is not the Destination Options one")
                 #expect(programA.accepts(behindHeader))
-                let sender = try PcapHandle.openLive(device: lab.adapterB)
+                let sender = try PcapHandle.openLive(device: lab.adapterB, options: PcapOptions(filter: "icmp6"))
                 let repliesBefore = try #require(io.counters(for: a)).repliesSent
                 var answered = false
                 for _ in 0..<3 where !answered {
