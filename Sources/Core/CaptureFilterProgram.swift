@@ -14,7 +14,8 @@
 ///   conflict: another host uses one of our VIPs).
 ///
 /// What is dropped: every other plain request (for the adapters' own addresses, for
-/// another adapter's VIPs, for addresses nobody here serves), and every non-ARP frame.
+/// another adapter's VIPs, for addresses nobody here serves), and every non-ARP frame
+/// (IPv6 frames go through a Neighbor Discovery clause when the adapter has IPv6 VIPs).
 ///
 /// The target (then sender) is looked up by a balanced binary search over the sorted,
 /// merged ranges (``RangeSearch``): about 2 instructions per range, about log2(ranges) + 2
@@ -48,6 +49,13 @@ public struct CaptureFilterProgram: Sendable, Equatable {
     public let served: [ClosedRange<UInt32>]
     /// The sender ranges it lets through (merged, sorted).
     public let watched: [ClosedRange<UInt32>]
+    /// True when IPv6 frames go through the Neighbor Discovery clause (else they are dropped).
+    public let capturesNeighborDiscovery: Bool
+    /// The IPv6 solicitation targets it lets through (the adapter's IPv6 proxy list).
+    public let servedIPv6: [IPv6Group]
+    /// The IPv6 VIPs whose solicited advertisements, and solicitations from which, it lets
+    /// through (watched and served).
+    public let oursIPv6: [IPv6Group]
 
     /// The default bound: the kernel's `BPF_MAXINSNS` (4,096 instructions), about 2,000
     /// ranges (served and watched together). Beyond it the plain `arp` filter stays.
@@ -57,8 +65,14 @@ public struct CaptureFilterProgram: Sendable, Equatable {
     /// `watched` (each sorted and merged here, so any order and overlap is fine), accepting
     /// `snapshotLength` bytes; nil when it would exceed `maximumInstructions` (the caller
     /// falls back to the plain `arp` filter).
+    ///
+    /// With `neighborDiscovery` (the adapter's IPv6 slice of the answer view), IPv6 frames
+    /// go through a Neighbor Discovery clause (``NeighborDiscoveryClause``): solicitations
+    /// pass when their target is on its proxy list, and what the control plane observes
+    /// passes too; without it, every non-ARP frame is dropped.
     public init?(
         served: [ClosedRange<UInt32>], watched: [ClosedRange<UInt32>], snapshotLength: UInt32,
+        neighborDiscovery: IPv6AnswerSets? = nil,
         maximumInstructions: Int = Self.defaultMaximumInstructions
     ) {
         let served = Self.merged(served)
@@ -99,13 +113,28 @@ public struct CaptureFilterProgram: Sendable, Equatable {
             Instruction(code: Op.jeqX, jt: 0, jf: 1),  // 27
             accept,  // 28: gratuitous
         ]
-        guard program.count + servedSearch.size + 1 + watchedSearch.size + 1 <= maximumInstructions else { return nil }
+        let servedIPv6 = neighborDiscovery.map { Self.groups(of: $0.proxyList) } ?? []
+        let oursIPv6 = neighborDiscovery.map { Self.groups(of: $0.watchedVIPs.union($0.proxyList)) } ?? []
+        let clause = neighborDiscovery.map { _ in
+            NeighborDiscoveryClause(served: servedIPv6, ours: oursIPv6, accept: accept).instructions
+        } ?? []
+        let arpSize = program.count + servedSearch.size + 1 + watchedSearch.size + 1
+        guard arpSize + clause.count <= maximumInstructions else { return nil }
         self.served = served
         self.watched = watched
+        self.servedIPv6 = servedIPv6
+        self.oursIPv6 = oursIPv6
+        capturesNeighborDiscovery = neighborDiscovery != nil
+        if capturesNeighborDiscovery {
+            // The two "not ARP" rejects (5: untagged, 9: behind a tag) go to the clause instead.
+            program[5] = Instruction(code: Op.ja, k: UInt32(arpSize + NeighborDiscoveryClause.untaggedEntry - 5 - 1))
+            program[9] = Instruction(code: Op.ja, k: UInt32(arpSize + NeighborDiscoveryClause.taggedEntry - 9 - 1))
+        }
         program += servedSearch.instructions(accept: accept)  // A = target IP; a miss falls through
         program.append(Instruction(code: Op.txa))  // A = sender IP
         program += watchedSearch.instructions(accept: accept)
         program.append(reject)
+        program += clause
         instructions = program
     }
 
@@ -169,5 +198,13 @@ public struct CaptureFilterProgram: Sendable, Equatable {
         static let k: UInt16 = 0x00  // BPF_K
         static let tax: UInt16 = 0x07  // BPF_MISC | BPF_TAX
         static let txa: UInt16 = 0x87  // BPF_MISC | BPF_TXA
+        static let ldwIndirect: UInt16 = 0x40  // BPF_LD | BPF_W | BPF_IND: A = word at X + k
+        static let ldbIndirect: UInt16 = 0x50  // BPF_LD | BPF_B | BPF_IND: A = byte at X + k
+        static let ldxImmediate: UInt16 = 0x01  // BPF_LDX | BPF_W | BPF_IMM
+        static let ldxMemory: UInt16 = 0x61  // BPF_LDX | BPF_W | BPF_MEM: X = M[k]
+        static let stx: UInt16 = 0x03  // BPF_STX: M[k] = X
+        static let addK: UInt16 = 0x04  // BPF_ALU | BPF_ADD | BPF_K
+        static let subX: UInt16 = 0x1c  // BPF_ALU | BPF_SUB | BPF_X
+        static let jset: UInt16 = 0x45  // BPF_JMP | BPF_JSET | BPF_K
     }
 }

@@ -38,10 +38,9 @@ public struct Daemon {
         let path = configurationPath
         let logger = self.logger
         let stateDirectory = configuration.daemon.stateDirectory
-        let capturesNeighborDiscovery = world.capturesNeighborDiscovery
         let reloads = ReloadCoalescer(logger: logger) {
             await Self.reload(
-                engine: engine, cluster: cluster?.coordinator, path: path, capturesNeighborDiscovery: capturesNeighborDiscovery,
+                engine: engine, cluster: cluster?.coordinator, path: path,
                 notifier: notifier, clock: clock, logger: logger)
         }
         let reload: @Sendable () async -> ControlReply = { await reloads.requestAndWait() }

@@ -24,7 +24,7 @@ struct PcapFrameIONDPTests {
 
             let a = AdapterName(lab.adapterA)
             let b = AdapterName(lab.adapterB)
-            let io = try PcapFrameIO(adapters: [a, b], options: PcapOptions(filter: PcapOptions.filterWithNeighborDiscovery))
+            let io = try PcapFrameIO(adapters: [a, b], options: { var options = PcapOptions(filter: PcapOptions.filterWithNeighborDiscovery); options.narrowsFilter = false; return options }())  // the codec path: every solicitation reaches it
             io.start()
             do {
                 let macA = try #require(io.mac(of: a))

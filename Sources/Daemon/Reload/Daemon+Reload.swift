@@ -8,14 +8,14 @@ import ProxyARPIO
 extension Daemon {
     /// Loads the configuration file again and applies it (SIGHUP and the control socket's
     /// `reload`); a bad file is logged, reported, and the running configuration kept.
-    /// Without `capturesNeighborDiscovery` (the captures were opened for a file without IPv6
-    /// VIPs), IPv6 VIPs the new file adds are left out until a restart, and logged: they
-    /// could not be answered or confirmed.
+    /// IPv6 VIPs are applied like IPv4 ones, the first ones too: each capture switches to
+    /// the filter with Neighbor Discovery when the table gains IPv6 VIPs, and back when it
+    /// loses the last (AdapterIO).
     static func reload(
-        engine: Engine, cluster: ClusterCoordinator?, path: String, capturesNeighborDiscovery: Bool, notifier: SystemdNotifier?,
+        engine: Engine, cluster: ClusterCoordinator?, path: String, notifier: SystemdNotifier?,
         clock: SystemClock, logger: Logger
     ) async -> ControlReply {
-        var newConfiguration: DaemonConfiguration
+        let newConfiguration: DaemonConfiguration
         do {
             newConfiguration = try ConfigurationLoader.load(path: path)
         } catch {
@@ -28,15 +28,6 @@ extension Daemon {
             let refused = ClusterReloadRefused(running: nil, requested: newConfiguration.cluster)
             logger.error("reload refused; keeping the running configuration", metadata: ["error": "\(refused)"])
             return .failure("reload refused; keeping the running configuration", code: .reloadRefused, errors: ["\(refused)"])
-        }
-        if !capturesNeighborDiscovery {
-            let ipv6 = newConfiguration.ipv6VIPs.count
-            if ipv6 > 0 {
-                logger.error(
-                    "IPv6 VIPs added by a reload are served after a restart: the captures were opened without Neighbor Discovery",
-                    metadata: ["ipv6_vips": "\(ipv6)"])
-                newConfiguration.vips.removeAll { $0.address.family == .ipv6 }
-            }
         }
         notifier?.notify(.reloading(monotonicMicroseconds: clock.now().nanoseconds / 1_000))
         if let cluster {

@@ -15,8 +15,6 @@ struct LiveWorld {
     let host: PrivilegedHost
     /// Runs the capture threads for the lifetime of the service group.
     let ioService: FrameIOService
-    /// Whether the captures take Neighbor Discovery (the file had IPv6 VIPs at start).
-    let capturesNeighborDiscovery: Bool
 
     /// Opens capture on every configured adapter and the netlink sockets.
     static func open(configuration: DaemonConfiguration, logger: Logger) throws -> LiveWorld {
@@ -24,8 +22,10 @@ struct LiveWorld {
         let fastPath = try loadFastPath(configuration: configuration, logger: logger)
         var options = PcapOptions()
         options.narrowsFilter = configuration.io.captureFilter == .narrow
-        // IPv6 VIPs need Neighbor Discovery captured too. That filter is not the default, so
-        // the captures keep it as given (no narrowing to the served ARP ranges).
+        // IPv6 VIPs need Neighbor Discovery captured too: opened with it when the file has
+        // some, so nothing is missed before the first table. Each capture then follows the
+        // table (AdapterIO): with Neighbor Discovery while there are IPv6 VIPs (a reload may
+        // add the first or remove the last), narrowed to what the adapter needs.
         if configuration.vips.contains(where: { $0.address.family == .ipv6 }) {
             options.filter = PcapOptions.filterWithNeighborDiscovery
             logger.info("capturing Neighbor Discovery for IPv6 VIPs", metadata: ["filter": "\(options.filter)"])
@@ -38,9 +38,7 @@ struct LiveWorld {
         let links = NetlinkLinkMonitor(names: Set(names), logger: logger)
         let host = PrivilegedHost(netlink: try NetlinkHost(
             logger: logger, blockPrefixLength: configuration.selection.blockPrefixLength))
-        return LiveWorld(
-            io: io, links: links, host: host, ioService: FrameIOService(io: io),
-            capturesNeighborDiscovery: options.filter == PcapOptions.filterWithNeighborDiscovery)
+        return LiveWorld(io: io, links: links, host: host, ioService: FrameIOService(io: io))
     }
 
     /// The XDP program for `io.fast_path` `xdp` or `auto`, loaded while the daemon still runs

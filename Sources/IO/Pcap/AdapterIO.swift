@@ -86,7 +86,7 @@ public actor AdapterIO {
         logger[metadataKey: "adapter"] = "\(device)"
         self.logger = logger
         self.captureFilter = CaptureFilterState(
-            publisher: answerTable, enabled: options.narrowsFilter && options.filter == PcapOptions.defaultFilter,
+            publisher: answerTable, filter: options.filter, narrows: options.narrowsFilter,
             snapshotLength: UInt32(options.snapshotLength), quietPeriod: options.filterQuietPeriod)
     }
 
@@ -191,11 +191,12 @@ public actor AdapterIO {
         handle = nil
     }
 
-    /// Installs `program` as the capture's filter, or the default filter when nil.
-    /// Returns false when the capture is closed; throws libpcap's refusal.
-    func installFilter(_ program: CaptureFilterProgram?) throws(PcapError) -> Bool {
+    /// Installs `program` as the capture's filter, or the wide filter expression `wide`
+    /// when nil, in one atomic swap. Returns false when the capture is closed; throws the
+    /// refusal.
+    func installFilter(_ program: CaptureFilterProgram?, wide: String) throws(PcapError) -> Bool {
         guard handle != nil else { return false }
-        if let program { try handle?.setFilter(program) } else { try handle?.swapFilter(expression: PcapOptions.defaultFilter) }
+        if let program { try handle?.setFilter(program) } else { try handle?.swapFilter(expression: wide) }
         return true
     }
 

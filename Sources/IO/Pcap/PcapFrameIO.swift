@@ -228,6 +228,14 @@ public final class PcapFrameIO: FrameIO {
         return await io.installedFilter
     }
 
+    /// The wide filter expression `adapter` falls back to when not narrowed (it follows the
+    /// table: with Neighbor Discovery while there are IPv6 VIPs); nil when its capture is not
+    /// open. For tests and tools.
+    public func wideFilter(on adapter: AdapterName) async -> String? {
+        guard let io = state.withLock({ $0.adapters[adapter] }) else { return nil }
+        return await io.wideFilter
+    }
+
     /// The MACs of the managed adapters whose captures are open.
     public var macs: [AdapterName: MACAddress] { state.withLock { $0.adapters.mapValues(\.mac) } }
 

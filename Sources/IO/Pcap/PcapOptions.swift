@@ -28,10 +28,13 @@ public struct PcapOptions: Hashable, Sendable {
     /// again (see ``ThreadExecutor``): under load the next batch is bigger and the thread
     /// wakes less often per frame; an idle adapter still answers at once. Zero: never pause.
     public var coalescing: Duration
-    /// With the default ``filter``: narrow each adapter's kernel filter to what it needs
-    /// (``CaptureFilterProgram``: plain requests only for the VIPs it serves or from a
-    /// watched VIP), rebuilt ``filterQuietPeriod`` after the answer table last changed
-    /// (widened to the default filter at once on every change). A custom filter is kept as given.
+    /// With ``defaultFilter`` or ``filterWithNeighborDiscovery``: narrow each adapter's
+    /// kernel filter to what it needs (``CaptureFilterProgram``: plain requests only for the
+    /// VIPs it serves or from a watched VIP, solicitations only for the IPv6 VIPs it serves
+    /// or from one of ours), rebuilt ``filterQuietPeriod`` after the answer table last
+    /// changed (widened at once on every change, to the filter with Neighbor Discovery
+    /// while the table has IPv6 VIPs, which happens with this off too). A custom filter is
+    /// kept as given.
     public var narrowsFilter = true
     /// How long the answer table must stay unchanged before a capture filter is narrowed again.
     public var filterQuietPeriod: Duration = .milliseconds(500)
