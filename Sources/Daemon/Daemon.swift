@@ -110,7 +110,7 @@ public struct Daemon {
             configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
-        await cluster?.store.shutdown()
+        await cluster?.shutdown()
         await world.close(removingLocal: configuration.daemon.removeVIPsOnExit, logger: logger)
         logger.info("stopped")
     }

@@ -69,9 +69,11 @@ public actor ClusterCoordinator: Service {
     /// The answer path's gate: closed past the lease's deadline (`fence`), or only when the
     /// coordinator decides so (`hold`).
     private let fence: FenceGate
+    /// Keeps the lease alive (on its own thread when given one) and writes both gates.
+    private let keeper: LeaseKeeper
     /// The lease's fence deadline, whatever the policy: last acknowledged keepalive's send
-    /// time + TTL − guard. With `fence` the answer gate carries the same deadline.
-    private let leaseDeadline = FenceGate()
+    /// time + TTL − guard (the keeper's). With `fence` the answer gate carries the same deadline.
+    private var leaseDeadline: FenceGate { keeper.leaseDeadline }
     private let clock: any EngineClock
     private let trace: TraceLog?
     private let logger: Logger
@@ -131,12 +133,18 @@ public actor ClusterCoordinator: Service {
     private var storeAnsweredWithError = false
     /// `hold` is keeping VIPs served past the lease's deadline (logged once per episode).
     private var holding = false
+    /// The lease the answer gate was last armed for (see ``LeaseKeeper/arm(_:)``).
+    private var armedLease: LeaseID?
+    /// A lease was lost in the current input: the gate may follow a new lease only once the
+    /// engine applied the generation that withdrew the lost lease's VIPs.
+    private var withdrawalPending = false
+    private var withdrawGeneration: UInt64 = 0
 
     /// Creates the coordinator for `configuration` (which must have a `cluster:` section).
     public init(
         configuration: DaemonConfiguration, store: any OwnershipStore, engine: any ClusterEngine, fence: FenceGate,
         clock: any EngineClock, trace: TraceLog? = nil, logger: Logger, settings: OwnershipSettings = OwnershipSettings(),
-        fenceGuard: Duration = .milliseconds(100)
+        fenceGuard: Duration = .milliseconds(100), keepaliveThread: (any DedicatedTaskThread)? = nil
     ) {
         precondition(configuration.cluster != nil, "ClusterCoordinator needs a cluster section")
         self.cluster = configuration.cluster!
@@ -156,7 +164,10 @@ public actor ClusterCoordinator: Service {
         self.fenceGuard = fenceGuard
         (self.inputs, self.post) = AsyncStream<Input>.makeStream()
         self.hosts = [configuration.cluster!.host]
-        fence.close()  // nothing is answered before a lease is confirmed
+        // The keeper closes the gate: nothing is answered before a lease is confirmed.
+        self.keeper = LeaseKeeper(
+            store: store, clock: clock, thread: keepaliveThread, ttl: configuration.cluster!.leaseTTL, fenceGuard: fenceGuard,
+            policy: configuration.cluster!.onQuorumLoss, answerGate: fence, logger: self.logger)
     }
 
     /// The configuration the engine starts with in cluster mode: no VIPs until owned.
@@ -196,9 +207,18 @@ public actor ClusterCoordinator: Service {
     public func run() async throws {
         let now = clock.now()
         for name in units.names { createMachine(name, now: now) }
-        let post = self.post
+        let (post, keeper, hostKey, host) = (self.post, self.keeper, keys.hostKey(cluster.host), cluster.host)
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.leaseLoop() }
+            group.addTask {
+                await keeper.run(hostKey: hostKey, host: host) { event in
+                    switch event {
+                    case .granted(let grant, let sentAt): post.yield(.leaseGranted(grant, sentAt: sentAt))
+                    case .acknowledged(let sentAt, let ttl): post.yield(.keepaliveAcknowledged(sentAt: sentAt, ttl: ttl))
+                    case .lost: post.yield(.leaseLost)
+                    case .failed(let error): post.yield(.storeUnreachable(error))
+                    }
+                }
+            }
             group.addTask { await self.watchLoop() }
             group.addTask { await self.eligibilityLoop() }
             group.addTask { await self.fenceLoop() }
@@ -211,6 +231,7 @@ public actor ClusterCoordinator: Service {
                         }
                         await self.handle(input, in: &group)
                         self.startApplyIfNeeded(in: &group)
+                        self.armGateIfReady()
                         self.sendPendingReleases(in: &group)
                         self.launchStoreCalls(in: &group)
                     }
@@ -258,48 +279,6 @@ public actor ClusterCoordinator: Service {
     }
 
     // MARK: Loops (children of run's group)
-
-    private func leaseLoop() async {
-        let ttl = cluster.leaseTTL
-        let interval = max(Duration.milliseconds(100), ttl / 4)
-        while !Task.isCancelled {
-            let sentAt = clock.now()
-            let grant: LeaseGrant
-            do {
-                grant = try await store.grantLease(ttl: ttl)
-            } catch {
-                post.yield(.storeUnreachable(error))
-                try? await Task.sleep(for: .milliseconds(200))
-                continue
-            }
-            post.yield(.leaseGranted(grant, sentAt: sentAt))
-            var registered = false
-            var pause = interval
-            keepalive: while !Task.isCancelled {
-                if !registered {
-                    switch try? await store.claim(key: keys.hostKey(cluster.host), value: cluster.host, lease: grant.id) {
-                    case .claimed?: registered = true
-                    case .taken(let holder)? where holder?.lease == grant.id: registered = true
-                    default: break  // an earlier instance's key, until its lease ends
-                    }
-                }
-                try? await clock.sleep(until: clock.now().advanced(by: pause))
-                let sentAt = clock.now()
-                do {
-                    guard let ttl = try await store.keepAlive(grant.id) else {
-                        post.yield(.leaseLost)
-                        break keepalive
-                    }
-                    post.yield(.keepaliveAcknowledged(sentAt: sentAt, ttl: ttl))
-                    pause = interval
-                } catch {
-                    // Retry soon (an etcd leader election answers again within about a second).
-                    post.yield(.storeUnreachable(error))
-                    pause = .milliseconds(50)
-                }
-            }
-        }
-    }
 
     private func watchLoop() async {
         let prefix = keys.prefix
@@ -358,14 +337,16 @@ public actor ClusterCoordinator: Service {
                 }
             }
             lease = grant
+            armedLease = nil
             logger.info("lease granted", metadata: ["lease": "\(grant.id)", "ttl": "\(grant.ttl)"])
             acknowledge(sentAt: sentAt, ttl: grant.ttl, now: now, in: &group)
             updateEligibility(now: now, in: &group, force: true)
         case .keepaliveAcknowledged(let sentAt, let ttl):
             acknowledge(sentAt: sentAt, ttl: ttl, now: now, in: &group)
         case .leaseLost:
-            fence.close()
-            leaseDeadline.close()
+            // The keeper closed the gate already; it stays closed until the VIPs are withdrawn.
+            armedLease = nil
+            withdrawalPending = true
             holding = false
             Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "lease_lost")]).increment()
             logger.error("lease lost: fenced at once, VIPs withdrawn", metadata: ["lease": "\(lease.map { "\($0.id)" } ?? "-")"])
@@ -379,7 +360,7 @@ public actor ClusterCoordinator: Service {
                     holding = true
                     logger.critical("etcd unreachable: holding owned VIPs (on_quorum_loss: hold)", metadata: ["error": "\(error)"])
                 }
-                fence.open()
+                keeper.setHeldClosed(false)
                 if fenced {
                     fenced = false
                     for name in machines.keys.sorted() { step(name, .leaseConfirmed, now: now, in: &group) }
@@ -493,10 +474,13 @@ public actor ClusterCoordinator: Service {
                 Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "held")]).increment()
                 return
             }
-            fence.close()
+            // `fence`: the gate closed by itself at the deadline; `hold`: it closes now.
+            if cluster.onQuorumLoss == .hold { keeper.setHeldClosed(true) }
             fenced = true
             Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "deadline")]).increment()
-            logger.error("fenced: no keepalive acknowledged before the deadline; not answering", metadata: ["lease": "\(lease!.id)"])
+            var metadata: Logger.Metadata = ["lease": "\(lease!.id)"]
+            for (key, value) in keeper.times.metadata(now: now) { metadata[key] = "\(value)" }
+            logger.error("fenced: no keepalive acknowledged before the deadline; not answering", metadata: metadata)
             for name in machines.keys.sorted() { step(name, .fenceDeadlinePassed, now: now, in: &group) }
         case .reload(let newConfiguration):
             configuration = newConfiguration
@@ -518,18 +502,16 @@ public actor ClusterCoordinator: Service {
             logger.notice("etcd answers again")
         }
         storeAnsweredWithError = false
+        // The keeper already moved the lease deadline (and, with `fence`, the answer gate).
         let deadline = sentAt.advanced(by: ttl - fenceGuard)
-        leaseDeadline.setDeadline(deadline)
         if cluster.onQuorumLoss == .hold {
             // The gate stays open: the coordinator closes it when the deadline passes while an
-            // endpoint answers (fenceDeadlineReached), or when the lease is gone.
-            if !fenced || now < deadline { fence.open() }
+            // endpoint answers (fenceDeadlineReached), or the keeper when the lease is gone.
+            if now < deadline { keeper.setHeldClosed(false) }
             if holding {
                 holding = false
                 logger.notice("etcd answers again: no longer holding")
             }
-        } else {
-            fence.setDeadline(deadline)
         }
         Gauge(label: ClusterMetrics.leaseRemaining).record(Double(deadline.duration(since: now).nanosecondsClamped) / 1e9)
         guard fenced, now < deadline else { return }
@@ -730,9 +712,19 @@ public actor ClusterCoordinator: Service {
         return owned
     }
 
+    /// Lets the answer gate follow the current lease once nothing of a lost lease is served.
+    private func armGateIfReady() {
+        if withdrawalPending {
+            withdrawalPending = false
+            withdrawGeneration = engineGeneration
+        }
+        guard let lease, armedLease != lease.id, !stopping, appliedGeneration >= withdrawGeneration else { return }
+        if keeper.arm(lease.id) { armedLease = lease.id }
+    }
+
     private func stop() async {
         stopping = true
-        fence.close()  // stop answering and announcing now, before the keys go
+        keeper.disarm()  // stop answering and announcing now, before the keys go
         let owned = activeUnits.count
         if let lease {
             let started = clock.now()

@@ -1,0 +1,220 @@
+import Logging
+import ProxyARPCore
+import Synchronization
+
+/// Keeps the host's lease alive and is the one writer of the fence gates, so an
+/// acknowledged keepalive reaches the answer path without waiting for the coordinator.
+///
+/// The loop (grant, register the host key, keepalive every `interval`) runs on a
+/// ``DedicatedTaskThread`` when one is given: its sleeps, its HTTP replies and the gate
+/// update happen on that thread, never queued behind the cooperative pool, which may be
+/// busy activating tens of thousands of VIPs (at 100,000 VIPs over three hosts the
+/// keepalives of the pool-bound loop went out up to 1.5 s late and their replies waited
+/// up to 0.8 s for the coordinator: every host fenced and lost its lease).
+///
+/// After each acknowledged keepalive the lease deadline becomes its send time (monotonic,
+/// taken before the request) + the TTL the server returned − `fenceGuard`, and, under
+/// `on_quorum_loss: fence`, the answer gate gets the same deadline at once. A reply
+/// without TTL closes the gate at once. The coordinator decides when the gate may follow
+/// a lease at all (``arm(_:)``: after a lease loss, only once the engine has withdrawn
+/// the lost lease's VIPs), and under `hold` when it is held closed (``setHeldClosed(_:)``).
+/// Every gate write happens under one lock, from one rule: see `publish`.
+final class LeaseKeeper: Sendable {
+    /// What the loop tells the coordinator (after the gates are already updated).
+    enum Event: Sendable {
+        case granted(LeaseGrant, sentAt: Instant)
+        case acknowledged(sentAt: Instant, ttl: Duration)
+        case lost
+        case failed(OwnershipStoreError)
+    }
+
+    private struct State: Sendable {
+        /// The lease the loop keeps (nil: none yet, or lost).
+        var lease: LeaseID?
+        /// The coordinator lets the answer gate follow `lease`.
+        var armed = false
+        /// `hold`: the coordinator fenced (the deadline passed while an endpoint answered).
+        var heldClosed = false
+    }
+
+    private let store: any OwnershipStore
+    private let clock: any EngineClock
+    private let thread: (any DedicatedTaskThread)?
+    private let ttl: Duration
+    private let fenceGuard: Duration
+    private let policy: QuorumLossPolicy
+    private let answerGate: FenceGate
+    private let logger: Logger
+    /// The lease's own deadline, whatever the policy (the coordinator's fence loop and status read it).
+    let leaseDeadline = FenceGate()
+    /// When the last keepalive was due, sent, answered and applied (for the fence log line).
+    let times = KeepaliveTimes()
+    private let state = Mutex(State())
+
+    /// Creates the keeper; the answer gate stays closed until a lease is armed.
+    init(
+        store: any OwnershipStore, clock: any EngineClock, thread: (any DedicatedTaskThread)?, ttl: Duration,
+        fenceGuard: Duration, policy: QuorumLossPolicy, answerGate: FenceGate, logger: Logger
+    ) {
+        self.logger = logger
+        self.store = store
+        self.clock = clock
+        self.thread = thread
+        self.ttl = ttl
+        self.fenceGuard = fenceGuard
+        self.policy = policy
+        self.answerGate = answerGate
+        leaseDeadline.close()
+        answerGate.close()
+    }
+
+    /// The keepalive period: a quarter of the TTL, at least 100 ms.
+    var interval: Duration { max(.milliseconds(100), ttl / 4) }
+
+    // MARK: The coordinator's side
+
+    /// Lets the answer gate follow `lease` (the coordinator saw it granted and nothing of an
+    /// earlier lease is still served). False when the loop no longer keeps that lease.
+    func arm(_ lease: LeaseID) -> Bool {
+        state.withLock { state in
+            guard state.lease == lease else { return false }
+            state.armed = true
+            publish(state)
+            return true
+        }
+    }
+
+    /// Closes the answer gate until the next ``arm(_:)`` (a lost lease, a graceful stop).
+    func disarm() {
+        state.withLock { state in
+            state.armed = false
+            publish(state)
+        }
+    }
+
+    /// `hold`: closes (true) or reopens (false) the answer gate of the armed lease.
+    func setHeldClosed(_ closed: Bool) {
+        state.withLock { state in
+            state.heldClosed = closed
+            publish(state)
+        }
+    }
+
+    /// Sets the answer gate from `state`: closed unless armed; `fence`: the lease's
+    /// deadline; `hold`: open unless the coordinator holds it closed. Called under the lock.
+    private func publish(_ state: State) {
+        guard state.armed, state.lease != nil else {
+            answerGate.close()
+            return
+        }
+        switch policy {
+        case .fence: answerGate.setDeadline(nanoseconds: leaseDeadline.deadlineNanoseconds)
+        case .hold: if state.heldClosed { answerGate.close() } else { answerGate.open() }
+        }
+    }
+
+    // MARK: The loop
+
+    /// Grants, registers `hostKey` and keeps the lease alive until cancelled, on the
+    /// dedicated thread when there is one; `post` hears every event after the gates moved.
+    func run(hostKey: String, host: String, post: @escaping @Sendable (Event) -> Void) async {
+        if let thread {
+            await withTaskExecutorPreference(thread) { await self.loop(hostKey: hostKey, host: host, post: post) }
+        } else {
+            await loop(hostKey: hostKey, host: host, post: post)
+        }
+    }
+
+    private func sleep(until deadline: Instant) async throws {
+        if let thread { try await thread.sleep(until: deadline) } else { try await clock.sleep(until: deadline) }
+    }
+
+    private func loop(hostKey: String, host: String, post: @escaping @Sendable (Event) -> Void) async {
+        while !Task.isCancelled {
+            let sentAt = clock.now()
+            let grant: LeaseGrant
+            do {
+                grant = try await store.grantLease(ttl: ttl)
+            } catch {
+                post(.failed(error))
+                try? await sleep(until: clock.now().advanced(by: .milliseconds(200)))
+                continue
+            }
+            granted(grant, sentAt: sentAt)
+            post(.granted(grant, sentAt: sentAt))
+            var registered = false
+            var pause = interval
+            // Keepalives are due `pause` after the previous send, whatever else the loop did
+            // in between (registering the host key waits behind the claims at start).
+            var lastSent = sentAt
+            keepalive: while !Task.isCancelled {
+                if !registered {
+                    switch try? await store.claim(key: hostKey, value: host, lease: grant.id) {
+                    case .claimed?: registered = true
+                    case .taken(let holder)? where holder?.lease == grant.id: registered = true
+                    default: break  // an earlier instance's key, until its lease ends
+                    }
+                }
+                let due = lastSent.advanced(by: pause)
+                do { try await sleep(until: due) } catch { return }
+                let sentAt = clock.now()
+                lastSent = sentAt
+                times.recordSent(due: due, sent: sentAt)
+                do {
+                    guard let ttl = try await store.keepAlive(grant.id) else {
+                        lost(grant.id)
+                        post(.lost)
+                        break keepalive
+                    }
+                    let answeredAt = clock.now()
+                    times.recordAnswered(answeredAt)
+                    acknowledged(grant.id, sentAt: sentAt, ttl: ttl)
+                    if answeredAt.duration(since: due) > interval {
+                        logger.warning(
+                            "keepalive late", metadata: [
+                                "sent_late": "\(sentAt.duration(since: due))", "round_trip": "\(answeredAt.duration(since: sentAt))",
+                            ])
+                    }
+                    post(.acknowledged(sentAt: sentAt, ttl: ttl))
+                    pause = interval
+                } catch {
+                    // Retry soon (an etcd leader election answers again within about a second).
+                    post(.failed(error))
+                    pause = .milliseconds(50)
+                }
+            }
+        }
+    }
+
+    /// A new lease: its deadline counts from the grant's send time; the gate waits for ``arm(_:)``.
+    private func granted(_ grant: LeaseGrant, sentAt: Instant) {
+        state.withLock { state in
+            state.lease = grant.id
+            state.armed = false
+            state.heldClosed = false
+            leaseDeadline.setDeadline(sentAt.advanced(by: grant.ttl - fenceGuard))
+            publish(state)
+        }
+    }
+
+    /// An acknowledged keepalive of `lease`, sent at `sentAt`: the deadline moves on.
+    private func acknowledged(_ lease: LeaseID, sentAt: Instant, ttl: Duration) {
+        state.withLock { state in
+            guard state.lease == lease else { return }
+            leaseDeadline.setDeadline(sentAt.advanced(by: ttl - fenceGuard))
+            publish(state)
+        }
+        times.recordApplied(clock.now())
+    }
+
+    /// The lease is gone: closed at once, until a new lease is armed.
+    private func lost(_ lease: LeaseID) {
+        state.withLock { state in
+            guard state.lease == lease else { return }
+            state.lease = nil
+            state.armed = false
+            leaseDeadline.close()
+            publish(state)
+        }
+    }
+}
