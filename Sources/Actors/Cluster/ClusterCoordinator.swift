@@ -60,7 +60,8 @@ public actor ClusterCoordinator: Service {
         case fenceDeadlineReached
         case settled
         case reload(DaemonConfiguration)
-        case stop
+        /// Stop: after a graceful shutdown the keeper already revoked the lease (its outcome).
+        case stop(LeaseKeeper.StopOutcome?)
     }
 
     private let cluster: ClusterConfiguration
@@ -83,6 +84,9 @@ public actor ClusterCoordinator: Service {
     public let fenceGuard: Duration
     private let inputs: AsyncStream<Input>
     private let post: AsyncStream<Input>.Continuation
+    /// A graceful shutdown asks the keeper to revoke through this, not behind the inputs.
+    private let stopRequests: AsyncStream<Void>
+    private let requestStop: AsyncStream<Void>.Continuation
 
     private var configuration: DaemonConfiguration
     private var units: ClusterUnits
@@ -163,6 +167,7 @@ public actor ClusterCoordinator: Service {
         self.settings = settings
         self.fenceGuard = fenceGuard
         (self.inputs, self.post) = AsyncStream<Input>.makeStream()
+        (self.stopRequests, self.requestStop) = AsyncStream<Void>.makeStream()
         self.hosts = [configuration.cluster!.host]
         // The keeper closes the gate: nothing is answered before a lease is confirmed.
         self.keeper = LeaseKeeper(
@@ -208,7 +213,16 @@ public actor ClusterCoordinator: Service {
         let now = clock.now()
         for name in units.names { createMachine(name, now: now) }
         let (post, keeper, hostKey, host) = (self.post, self.keeper, keys.hostKey(cluster.host), cluster.host)
+        let (stopRequests, requestStop) = (self.stopRequests, self.requestStop)
         await withDiscardingTaskGroup { group in
+            // A graceful shutdown: the gate closes in the handler, the revoke goes out from the
+            // keeper's thread at once, and the inputs queued before it do not delay it.
+            group.addTask {
+                for await _ in stopRequests {
+                    post.yield(.stop(await keeper.stop()))
+                    return
+                }
+            }
             group.addTask {
                 await keeper.run(hostKey: hostKey, host: host) { event in
                     switch event {
@@ -225,8 +239,8 @@ public actor ClusterCoordinator: Service {
             await withTaskCancellationHandler {
                 await withGracefulShutdownHandler {
                     for await input in self.inputs {
-                        if case .stop = input {
-                            await self.stop()
+                        if case .stop(let outcome) = input {
+                            await self.stop(outcome)
                             break
                         }
                         await self.handle(input, in: &group)
@@ -236,10 +250,12 @@ public actor ClusterCoordinator: Service {
                         self.launchStoreCalls(in: &group)
                     }
                 } onGracefulShutdown: {
-                    post.yield(.stop)
+                    keeper.disarm()
+                    requestStop.yield()
                 }
             } onCancel: {
-                post.yield(.stop)
+                keeper.disarm()
+                post.yield(.stop(nil))
             }
             post.finish()
             group.cancelAll()
@@ -648,7 +664,7 @@ public actor ClusterCoordinator: Service {
             storeCallsRunning += 1
             switch call {
             case .claim(let unit, let decidedAt):
-                guard let lease else {
+                guard let lease, !keeper.isStopping else {
                     post.yield(.claimResult(unit: unit, .failure(.unreachable("no lease yet")), startedAt: decidedAt))
                     continue
                 }
@@ -722,18 +738,17 @@ public actor ClusterCoordinator: Service {
         if keeper.arm(lease.id) { armedLease = lease.id }
     }
 
-    private func stop() async {
+    private func stop(_ outcome: LeaseKeeper.StopOutcome?) async {
         stopping = true
-        keeper.disarm()  // stop answering and announcing now, before the keys go
+        keeper.disarm()  // closed already by the shutdown handler; here for a cancellation
         let owned = activeUnits.count
-        if let lease {
-            let started = clock.now()
-            do {
-                try await store.revokeLease(lease.id)
-                logger.notice("stopping: lease revoked, every unit released", metadata: ["units": "\(owned)", "ms": "\(clock.now().duration(since: started))"])
-            } catch {
-                logger.warning("stopping: revoking the lease failed; its keys expire with it", metadata: ["error": "\(error)"])
-            }
+        switch outcome {
+        case .revoked(_, let took)?:
+            logger.notice("stopping: lease revoked, every unit released", metadata: ["units": "\(owned)", "ms": "\(took)"])
+        case .failed(_, let error)?:
+            logger.warning("stopping: revoking the lease failed; its keys expire with it", metadata: ["error": "\(error)"])
+        case .noLease?, nil:
+            break
         }
         self.lease = nil
         activeUnits = []

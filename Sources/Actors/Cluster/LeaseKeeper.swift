@@ -28,6 +28,16 @@ final class LeaseKeeper: Sendable {
         case failed(OwnershipStoreError)
     }
 
+    /// What ``stop()`` did.
+    enum StopOutcome: Sendable {
+        /// No lease was held.
+        case noLease
+        /// The lease was revoked (every key under it deleted) in this time.
+        case revoked(LeaseID, Duration)
+        /// The revoke failed: the keys expire with the lease.
+        case failed(LeaseID, OwnershipStoreError)
+    }
+
     private struct State: Sendable {
         /// The lease the loop keeps (nil: none yet, or lost).
         var lease: LeaseID?
@@ -35,6 +45,8 @@ final class LeaseKeeper: Sendable {
         var armed = false
         /// `hold`: the coordinator fenced (the deadline passed while an endpoint answered).
         var heldClosed = false
+        /// A graceful stop began: no more keepalives, grants or events.
+        var stopping = false
     }
 
     private let store: any OwnershipStore
@@ -84,6 +96,36 @@ final class LeaseKeeper: Sendable {
         }
     }
 
+    /// True once ``stop()`` began.
+    var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// Graceful stop: closes the answer gate, ends the keepalives and revokes the lease, so
+    /// its keys go in one revision and the next hosts take over at once, not a TTL later.
+    /// On the keeper's thread: the revoke does not wait for the cooperative pool either.
+    func stop() async -> StopOutcome {
+        let lease = state.withLock { state in
+            state.stopping = true
+            state.armed = false
+            publish(state)
+            return state.lease
+        }
+        guard let lease else { return .noLease }
+        if let thread {
+            return await withTaskExecutorPreference(thread) { await self.revoke(lease) }
+        }
+        return await revoke(lease)
+    }
+
+    private func revoke(_ lease: LeaseID) async -> StopOutcome {
+        let started = clock.now()
+        do {
+            try await store.revokeLease(lease)
+            return .revoked(lease, clock.now().duration(since: started))
+        } catch {
+            return .failed(lease, error)
+        }
+    }
+
     /// Closes the answer gate until the next ``arm(_:)`` (a lost lease, a graceful stop).
     func disarm() {
         state.withLock { state in
@@ -130,7 +172,9 @@ final class LeaseKeeper: Sendable {
     }
 
     private func loop(hostKey: String, host: String, post: @escaping @Sendable (Event) -> Void) async {
-        while !Task.isCancelled {
+        // After a graceful stop's revoke nothing more is posted: no lease lost, no new grant.
+        let post: @Sendable (Event) -> Void = { [self] event in if !isStopping { post(event) } }
+        while !Task.isCancelled, !isStopping {
             let sentAt = clock.now()
             let grant: LeaseGrant
             do {
@@ -142,53 +186,63 @@ final class LeaseKeeper: Sendable {
             }
             granted(grant, sentAt: sentAt)
             post(.granted(grant, sentAt: sentAt))
-            var registered = false
             var pause = interval
-            // Keepalives are due `pause` after the previous send, whatever else the loop did
-            // in between (registering the host key waits behind the claims at start).
+            // Keepalives are due `pause` after the previous send, whatever else happens; the
+            // host key is registered beside them (at start it waits behind the claims).
             var lastSent = sentAt
-            keepalive: while !Task.isCancelled {
-                if !registered {
-                    switch try? await store.claim(key: hostKey, value: host, lease: grant.id) {
-                    case .claimed?: registered = true
-                    case .taken(let holder)? where holder?.lease == grant.id: registered = true
-                    default: break  // an earlier instance's key, until its lease ends
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.register(hostKey: hostKey, host: host, lease: grant.id) }
+                keepalive: while !Task.isCancelled, !isStopping {
+                    let due = lastSent.advanced(by: pause)
+                    do { try await sleep(until: due) } catch { return }
+                    let sentAt = clock.now()
+                    lastSent = sentAt
+                    times.recordSent(due: due, sent: sentAt)
+                    do throws(OwnershipStoreError) {
+                        guard let ttl = try await store.keepAlive(grant.id) else {
+                            lost(grant.id)
+                            post(.lost)
+                            break keepalive
+                        }
+                        let answeredAt = clock.now()
+                        times.recordAnswered(answeredAt)
+                        acknowledged(grant.id, sentAt: sentAt, ttl: ttl)
+                        if answeredAt.duration(since: due) > interval {
+                            logger.warning(
+                                "keepalive late", metadata: [
+                                    "sent_late": "\(sentAt.duration(since: due))", "round_trip": "\(answeredAt.duration(since: sentAt))",
+                                ])
+                        }
+                        post(.acknowledged(sentAt: sentAt, ttl: ttl))
+                        pause = interval
+                    } catch {
+                        // Retry soon (an etcd leader election answers again within about a second).
+                        post(.failed(error))
+                        pause = .milliseconds(50)
                     }
                 }
-                let due = lastSent.advanced(by: pause)
-                do { try await sleep(until: due) } catch { return }
-                let sentAt = clock.now()
-                lastSent = sentAt
-                times.recordSent(due: due, sent: sentAt)
-                do {
-                    guard let ttl = try await store.keepAlive(grant.id) else {
-                        lost(grant.id)
-                        post(.lost)
-                        break keepalive
-                    }
-                    let answeredAt = clock.now()
-                    times.recordAnswered(answeredAt)
-                    acknowledged(grant.id, sentAt: sentAt, ttl: ttl)
-                    if answeredAt.duration(since: due) > interval {
-                        logger.warning(
-                            "keepalive late", metadata: [
-                                "sent_late": "\(sentAt.duration(since: due))", "round_trip": "\(answeredAt.duration(since: sentAt))",
-                            ])
-                    }
-                    post(.acknowledged(sentAt: sentAt, ttl: ttl))
-                    pause = interval
-                } catch {
-                    // Retry soon (an etcd leader election answers again within about a second).
-                    post(.failed(error))
-                    pause = .milliseconds(50)
-                }
+                group.cancelAll()
             }
+        }
+    }
+
+    /// Registers the host key under `lease` (membership), retrying every interval until it
+    /// holds or the task is cancelled (a new lease, or the stop).
+    private func register(hostKey: String, host: String, lease: LeaseID) async {
+        while !Task.isCancelled, !isStopping {
+            switch try? await store.claim(key: hostKey, value: host, lease: lease) {
+            case .claimed?: return
+            case .taken(let holder)? where holder?.lease == lease: return
+            default: break  // an earlier instance's key, until its lease ends; or unreachable
+            }
+            do { try await sleep(until: clock.now().advanced(by: interval)) } catch { return }
         }
     }
 
     /// A new lease: its deadline counts from the grant's send time; the gate waits for ``arm(_:)``.
     private func granted(_ grant: LeaseGrant, sentAt: Instant) {
         state.withLock { state in
+            guard !state.stopping else { return }
             state.lease = grant.id
             state.armed = false
             state.heldClosed = false
