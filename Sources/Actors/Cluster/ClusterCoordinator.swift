@@ -16,8 +16,9 @@ public protocol ClusterEngine: Sendable {
 /// Cluster mode: runs one ``OwnershipStateMachine`` per unit against an ``OwnershipStore``
 /// (etcd) and tells the engine which VIPs this host may activate.
 ///
-/// - One lease per host, kept alive every `TTL / 4`; after each acknowledged keepalive the
-///   ``FenceGate`` deadline becomes its send time + the returned TTL − `fenceGuard`. The
+/// - One lease per host, kept alive every `TTL / 4` by the ``LeaseKeeper`` on its own thread;
+///   after each acknowledged keepalive the keeper sets the ``FenceGate`` deadline to its
+///   send time + the returned TTL − `fenceGuard` at once, without this actor. The
 ///   answer path reads the gate itself, so a host whose keepalives stop answers nothing
 ///   from the deadline on, whatever this actor is doing; the actor then withdraws the VIPs.
 ///   A reply without TTL (the lease is gone) closes the gate at once. With
@@ -136,7 +137,13 @@ public actor ClusterCoordinator: Service {
     /// than "no endpoint answers" (then the deadline fences as with `fence`).
     private var storeAnsweredWithError = false
     /// `hold` is keeping VIPs served past the lease's deadline (logged once per episode).
-    private var holding = false
+    private var holding = false {
+        didSet { if holding != oldValue { Gauge(label: ClusterMetrics.holding).record(holding ? 1 : 0) } }
+    }
+    /// The last etcd error other than "unreachable" since the last acknowledged keepalive (status).
+    private var etcdError: String?
+    /// etcd refused the credentials (logged once, until a keepalive is acknowledged).
+    private var credentialsRefused = false
     /// The lease the answer gate was last armed for (see ``LeaseKeeper/arm(_:)``).
     private var armedLease: LeaseID?
     /// A lease was lost in the current input: the gate may follow a new lease only once the
@@ -286,6 +293,8 @@ public actor ClusterCoordinator: Service {
                     unit: name, state: machines[name]?.stateName ?? "unowned", owner: holders[name]?.host,
                     token: holders[name]?.token.rawValue ?? machines[name]?.token?.rawValue, vipCount: units.vips[name]?.count ?? 0)
             })
+        status.holding = holding
+        status.etcdError = etcdError
         status.leaseTTLMilliseconds = lease.map { Int64($0.ttl.nanosecondsClamped / 1_000_000) }
         status.leaseRemainingMilliseconds = remaining.map { $0 + fenceGuard.nanosecondsClamped / 1_000_000 }
         status.blockPrefixLength = prefix
@@ -308,6 +317,12 @@ public actor ClusterCoordinator: Service {
                 }
             } catch {
                 Counter(label: ClusterMetrics.watchRestarts).increment()
+                if let storeError = error as? OwnershipStoreError, case .unauthenticated = storeError {
+                    // Refused credentials: the coordinator logs it once; retry every second.
+                    post.yield(.storeUnreachable(storeError))
+                    try? await Task.sleep(for: .seconds(1))
+                    continue
+                }
                 logger.info("watch restarts", metadata: ["reason": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(100))
             }
@@ -370,7 +385,22 @@ public actor ClusterCoordinator: Service {
             fenced = true
             for name in machines.keys.sorted() { step(name, .leaseLost, now: now, in: &group) }
         case .storeUnreachable(let error):
-            if case .unreachable = error {} else { storeAnsweredWithError = true }
+            if case .unreachable = error {} else {
+                storeAnsweredWithError = true
+                etcdError = "\(error)"
+            }
+            if case .unauthenticated = error {
+                // A configuration error: say so once, clearly; retries go on (the user or its
+                // password may be fixed in etcd) and status shows it until a lease is held.
+                if !credentialsRefused {
+                    credentialsRefused = true
+                    logger.error(
+                        "etcd refused our credentials: check cluster.etcd.username and password, and the user's role on the key prefix; retrying",
+                        metadata: ["user": "\(cluster.etcd.username ?? "-")", "error": "\(error)"])
+                }
+                Counter(label: ClusterMetrics.etcdErrors, dimensions: [("kind", "unauthenticated")]).increment()
+                return
+            }
             if cluster.onQuorumLoss == .hold, lease != nil, case .unreachable = error {
                 if !holding {
                     holding = true
@@ -518,6 +548,11 @@ public actor ClusterCoordinator: Service {
             logger.notice("etcd answers again")
         }
         storeAnsweredWithError = false
+        etcdError = nil
+        if credentialsRefused {
+            credentialsRefused = false
+            logger.notice("etcd accepts our credentials again")
+        }
         // The keeper already moved the lease deadline (and, with `fence`, the answer gate).
         let deadline = sentAt.advanced(by: ttl - fenceGuard)
         if cluster.onQuorumLoss == .hold {
@@ -776,4 +811,8 @@ public enum ClusterMetrics {
     public static let watchRestarts = "proxyarpd_cluster_watch_restarts_total"
     /// Applies of the owned VIP set to the engine (each covers every change since the last).
     public static let engineApplies = "proxyarpd_cluster_engine_applies_total"
+    /// 1 while `on_quorum_loss: hold` keeps serving without an acknowledged keepalive, else 0.
+    public static let holding = "proxyarpd_cluster_holding"
+    /// etcd calls answered with an error that is not "unreachable", by kind (unauthenticated).
+    public static let etcdErrors = "proxyarpd_cluster_etcd_errors_total"
 }

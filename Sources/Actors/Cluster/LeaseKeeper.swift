@@ -207,7 +207,7 @@ final class LeaseKeeper: Sendable {
                         let answeredAt = clock.now()
                         times.recordAnswered(answeredAt)
                         acknowledged(grant.id, sentAt: sentAt, ttl: ttl)
-                        if answeredAt.duration(since: due) > interval {
+                        if answeredAt.duration(since: due) > ttl / 2 {  // half the lease gone: worth a line
                             logger.warning(
                                 "keepalive late", metadata: [
                                     "sent_late": "\(sentAt.duration(since: due))", "round_trip": "\(answeredAt.duration(since: sentAt))",
