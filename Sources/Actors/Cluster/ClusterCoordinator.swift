@@ -142,7 +142,7 @@ public actor ClusterCoordinator: Service {
     }
     /// The last etcd error other than "unreachable" since the last acknowledged keepalive (status).
     private var etcdError: String?
-    /// etcd refused the credentials (logged once, until a keepalive is acknowledged).
+    /// etcd refused the credentials (logged once, until a listing succeeds).
     private var credentialsRefused = false
     /// The lease the answer gate was last armed for (see ``LeaseKeeper/arm(_:)``).
     private var armedLease: LeaseID?
@@ -317,9 +317,9 @@ public actor ClusterCoordinator: Service {
                 }
             } catch {
                 Counter(label: ClusterMetrics.watchRestarts).increment()
-                if let storeError = error as? OwnershipStoreError, case .unauthenticated = storeError {
+                if case .unauthenticated = error {
                     // Refused credentials: the coordinator logs it once; retry every second.
-                    post.yield(.storeUnreachable(storeError))
+                    post.yield(.storeUnreachable(error))
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 }
@@ -416,6 +416,11 @@ public actor ClusterCoordinator: Service {
                 logger.warning("etcd call failed; retrying every 50 ms (logged once until it answers)", metadata: ["error": "\(error)"])
             }
         case .snapshot(let snapshot):
+            if credentialsRefused {
+                credentialsRefused = false
+                etcdError = nil
+                logger.notice("etcd accepts our credentials again")
+            }
             snapshotLoaded = true
             var seen: [String: OwnershipHolder] = [:]
             var live: Set<String> = [cluster.host]
@@ -548,11 +553,9 @@ public actor ClusterCoordinator: Service {
             logger.notice("etcd answers again")
         }
         storeAnsweredWithError = false
-        etcdError = nil
-        if credentialsRefused {
-            credentialsRefused = false
-            logger.notice("etcd accepts our credentials again")
-        }
+        // etcd 3.4 renews leases for anonymous clients even with auth on: refused credentials
+        // are cleared by a successful listing (.snapshot), not by a keepalive.
+        if !credentialsRefused { etcdError = nil }
         // The keeper already moved the lease deadline (and, with `fence`, the answer gate).
         let deadline = sentAt.advanced(by: ttl - fenceGuard)
         if cluster.onQuorumLoss == .hold {

@@ -187,16 +187,14 @@ final class LeaseKeeper: Sendable {
             granted(grant, sentAt: sentAt)
             post(.granted(grant, sentAt: sentAt))
             var pause = interval
-            // Keepalives are due `pause` after the previous send, whatever else happens; the
-            // host key is registered beside them (at start it waits behind the claims).
-            var lastSent = sentAt
+            // The host key is registered beside the keepalives (at start it waits behind the
+            // unit claims), so it never delays one.
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.register(hostKey: hostKey, host: host, lease: grant.id) }
                 keepalive: while !Task.isCancelled, !isStopping {
-                    let due = lastSent.advanced(by: pause)
+                    let due = clock.now().advanced(by: pause)
                     do { try await sleep(until: due) } catch { return }
                     let sentAt = clock.now()
-                    lastSent = sentAt
                     times.recordSent(due: due, sent: sentAt)
                     do throws(OwnershipStoreError) {
                         guard let ttl = try await store.keepAlive(grant.id) else {
