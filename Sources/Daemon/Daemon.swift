@@ -99,17 +99,19 @@ public struct Daemon {
                 publisher: world.io.answerTable, adapters: configuration.adapters.map(\.name), logger: logger)))
         }
         services.append(.init(service: engine))
-        // Cluster mode: after the engine, so it stops first (fence, revoke the lease) while the engine still runs.
-        if let cluster { services.append(.init(service: cluster.coordinator)) }
         services += [.init(service: signals), .init(service: control)]
         if let metricsServer { services.append(.init(service: metricsServer)) }
-        // Last: first to hear of the shutdown (STOPPING=1).
+        // Near the end: among the first to hear of the shutdown (STOPPING=1).
         services.append(.init(service: lifecycle))
+        // Cluster mode: last, so it stops first (services stop one after the other, in
+        // reverse): fence and revoke the lease before anything else shuts down, while the
+        // engine still runs; the next hosts take over at once.
+        if let cluster { services.append(.init(service: cluster.coordinator)) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
-        await cluster?.store.shutdown()
+        await cluster?.shutdown()
         await world.close(removingLocal: configuration.daemon.removeVIPsOnExit, logger: logger)
         logger.info("stopped")
     }

@@ -86,6 +86,20 @@ struct ClusterOperationsTests {
         #expect(text.contains("198.18.4.64/26  64    unowned  lb2    8"), "\(text)")
     }
 
+    @Test("status in cluster mode says HOLDING under on_quorum_loss: hold, and names an etcd error")
+    func holdingAndEtcdError() {
+        var status = ClusterStatus(host: "lb1", hosts: ["lb1"], lease: "56a2", fenceRemainingMilliseconds: -320, fenced: false, units: [])
+        #expect(!StatusTable.clusterText(status).contains("HOLDING"))
+        status.holding = true
+        status.etcdError = "etcd authentication failed: invalid user ID or password"
+        let text = StatusTable.clusterText(status)
+        #expect(text.contains("fence in -320 ms (HOLDING: no etcd endpoint answers; serving owned VIPs, on_quorum_loss: hold)"), "\(text)")
+        #expect(text.contains("etcd error: etcd authentication failed: invalid user ID or password"), "\(text)")
+        // An older daemon's reply without the new fields still decodes.
+        let old = #"{"host":"lb1","hosts":["lb1"],"fenced":true,"units":[]}"#
+        #expect((try? ControlCodec.decode(ClusterStatus.self, from: old))?.holding == nil)
+    }
+
     @Test("a reload that changes the cluster section is refused with the keys that changed; the VIP diff counts the pool")
     func reload() throws {
         let running = ClusterConfiguration(

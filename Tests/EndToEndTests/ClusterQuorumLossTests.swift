@@ -29,6 +29,7 @@ extension ClusterEndToEndTests {
             let fenceStatus = try await Self.status(lab, host: 0)
             let holdStatus = try await Self.status(lab, host: 1)
             let fenceMetrics = try await lab.etcd.lab.exec(lab.hosts[0], "curl", ["-s", "-m", "3", "http://127.0.0.1:9469/metrics"], check: false).output
+            let holdMetrics = try await lab.etcd.lab.exec(lab.hosts[1], "curl", ["-s", "-m", "3", "http://127.0.0.1:9469/metrics"], check: false).output
             let lossEnd = Self.wallClock
 
             // Quorum back: the fenced host's lease outlived the loss (a new leader renews every lease).
@@ -58,6 +59,9 @@ extension ClusterEndToEndTests {
             #expect(holdUnanswered == 0, "hold host: \(holdUnanswered) probes unanswered, max gap \(Int(holdGap)) ms")
             let holdCluster = holdStatus?["cluster"] as? [String: Any]
             #expect(holdCluster?["fenced"] as? Bool == false, "status of the hold host: \(String(describing: holdStatus))")
+            #expect(holdCluster?["holding"] as? Bool == true, "status of the hold host: \(String(describing: holdStatus))")
+            #expect(fenceCluster?["holding"] as? Bool == false, "status of the fence host: \(String(describing: fenceStatus))")
+            #expect(Self.metric(holdMetrics, "proxyarpd_cluster_holding") == 1, "\(holdMetrics.suffix(1500))")
             #expect(daemons.log(1).contains("holding owned VIPs"), "\(daemons.log(1).suffix(2000))")
             #expect(!daemons.log(1).contains("fenced: no keepalive"), "\(daemons.log(1).suffix(2000))")
             #expect(after[holdVIP] == 1, "after healing: \(after)")

@@ -52,7 +52,15 @@ extension ClusterEndToEndTests {
             #expect(keys.contains("units/\(good)\nhost0"), "\(keys)")
             #expect(!keys.contains("units/\(bad)"), "\(keys)")
             #expect(try await Self.quickOwners(lab, vips: [bad]).isEmpty, "\(bad) answered without a lease")
-            #expect(daemons.log(1).contains("authentication failed"), "\(daemons.log(1).suffix(2000))")
+            // One clear error naming the cause, not a line per retry; status shows it too.
+            let log1 = daemons.log(1)
+            #expect(log1.contains("authentication failed"), "\(log1.suffix(2000))")
+            let refusals = log1.split(separator: "\n").count { $0.contains("etcd refused our credentials") }
+            #expect(refusals == 1, "logged \(refusals) times:\n\(log1.suffix(2000))")
+            #expect(!log1.split(separator: "\n").contains { $0.contains("watch restarts") && $0.contains("authentication") }, "\(log1.suffix(2000))")
+            let status1 = try await Self.status(lab, host: 1)
+            let etcdError = (status1?["cluster"] as? [String: Any])?["etcdError"] as? String
+            #expect(etcdError?.contains("authentication failed") == true, "status: \(String(describing: status1))")
             #expect(daemons[1].isRunning, "a wrong password must not stop the daemon")
         }
     }

@@ -45,9 +45,12 @@ struct ClusterCoordinatorEtcdTests {
             let engine = SlowRecordingEngine(applyTime: .milliseconds(50))
             let clock = SystemClock()
             let trace = TraceLog(capacity: 100_000, clock: clock)
+            // The keepalive on its own thread, as in the daemon (other suites may hold the pool).
+            let keepaliveThread = try TaskThread(name: "test-lease")
+            defer { keepaliveThread.shutdown() }
             let coordinator = ClusterCoordinator(
                 configuration: configuration, store: store, engine: engine, fence: FenceGate(), clock: clock, trace: trace,
-                logger: Logger(label: "test.coordinator"))
+                logger: Logger(label: "test.coordinator"), keepaliveThread: keepaliveThread)
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await coordinator.run() }
                 var owned: [IPAddress]?

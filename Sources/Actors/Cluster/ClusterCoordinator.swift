@@ -16,8 +16,9 @@ public protocol ClusterEngine: Sendable {
 /// Cluster mode: runs one ``OwnershipStateMachine`` per unit against an ``OwnershipStore``
 /// (etcd) and tells the engine which VIPs this host may activate.
 ///
-/// - One lease per host, kept alive every `TTL / 4`; after each acknowledged keepalive the
-///   ``FenceGate`` deadline becomes its send time + the returned TTL − `fenceGuard`. The
+/// - One lease per host, kept alive every `TTL / 4` by the ``LeaseKeeper`` on its own thread;
+///   after each acknowledged keepalive the keeper sets the ``FenceGate`` deadline to its
+///   send time + the returned TTL − `fenceGuard` at once, without this actor. The
 ///   answer path reads the gate itself, so a host whose keepalives stop answers nothing
 ///   from the deadline on, whatever this actor is doing; the actor then withdraws the VIPs.
 ///   A reply without TTL (the lease is gone) closes the gate at once. With
@@ -60,7 +61,8 @@ public actor ClusterCoordinator: Service {
         case fenceDeadlineReached
         case settled
         case reload(DaemonConfiguration)
-        case stop
+        /// Stop: after a graceful shutdown the keeper already revoked the lease (its outcome).
+        case stop(LeaseKeeper.StopOutcome?)
     }
 
     private let cluster: ClusterConfiguration
@@ -69,9 +71,11 @@ public actor ClusterCoordinator: Service {
     /// The answer path's gate: closed past the lease's deadline (`fence`), or only when the
     /// coordinator decides so (`hold`).
     private let fence: FenceGate
+    /// Keeps the lease alive (on its own thread when given one) and writes both gates.
+    private let keeper: LeaseKeeper
     /// The lease's fence deadline, whatever the policy: last acknowledged keepalive's send
-    /// time + TTL − guard. With `fence` the answer gate carries the same deadline.
-    private let leaseDeadline = FenceGate()
+    /// time + TTL − guard (the keeper's). With `fence` the answer gate carries the same deadline.
+    private var leaseDeadline: FenceGate { keeper.leaseDeadline }
     private let clock: any EngineClock
     private let trace: TraceLog?
     private let logger: Logger
@@ -81,6 +85,9 @@ public actor ClusterCoordinator: Service {
     public let fenceGuard: Duration
     private let inputs: AsyncStream<Input>
     private let post: AsyncStream<Input>.Continuation
+    /// A graceful shutdown asks the keeper to revoke through this, not behind the inputs.
+    private let stopRequests: AsyncStream<Void>
+    private let requestStop: AsyncStream<Void>.Continuation
 
     private var configuration: DaemonConfiguration
     private var units: ClusterUnits
@@ -130,13 +137,25 @@ public actor ClusterCoordinator: Service {
     /// than "no endpoint answers" (then the deadline fences as with `fence`).
     private var storeAnsweredWithError = false
     /// `hold` is keeping VIPs served past the lease's deadline (logged once per episode).
-    private var holding = false
+    private var holding = false {
+        didSet { if holding != oldValue { Gauge(label: ClusterMetrics.holding).record(holding ? 1 : 0) } }
+    }
+    /// The last etcd error other than "unreachable" since the last acknowledged keepalive (status).
+    private var etcdError: String?
+    /// etcd refused the credentials (logged once, until a listing succeeds).
+    private var credentialsRefused = false
+    /// The lease the answer gate was last armed for (see ``LeaseKeeper/arm(_:)``).
+    private var armedLease: LeaseID?
+    /// A lease was lost in the current input: the gate may follow a new lease only once the
+    /// engine applied the generation that withdrew the lost lease's VIPs.
+    private var withdrawalPending = false
+    private var withdrawGeneration: UInt64 = 0
 
     /// Creates the coordinator for `configuration` (which must have a `cluster:` section).
     public init(
         configuration: DaemonConfiguration, store: any OwnershipStore, engine: any ClusterEngine, fence: FenceGate,
         clock: any EngineClock, trace: TraceLog? = nil, logger: Logger, settings: OwnershipSettings = OwnershipSettings(),
-        fenceGuard: Duration = .milliseconds(100)
+        fenceGuard: Duration = .milliseconds(100), keepaliveThread: (any DedicatedTaskThread)? = nil
     ) {
         precondition(configuration.cluster != nil, "ClusterCoordinator needs a cluster section")
         self.cluster = configuration.cluster!
@@ -155,8 +174,12 @@ public actor ClusterCoordinator: Service {
         self.settings = settings
         self.fenceGuard = fenceGuard
         (self.inputs, self.post) = AsyncStream<Input>.makeStream()
+        (self.stopRequests, self.requestStop) = AsyncStream<Void>.makeStream()
         self.hosts = [configuration.cluster!.host]
-        fence.close()  // nothing is answered before a lease is confirmed
+        // The keeper closes the gate: nothing is answered before a lease is confirmed.
+        self.keeper = LeaseKeeper(
+            store: store, clock: clock, thread: keepaliveThread, ttl: configuration.cluster!.leaseTTL, fenceGuard: fenceGuard,
+            policy: configuration.cluster!.onQuorumLoss, answerGate: fence, logger: self.logger)
     }
 
     /// The configuration the engine starts with in cluster mode: no VIPs until owned.
@@ -196,29 +219,50 @@ public actor ClusterCoordinator: Service {
     public func run() async throws {
         let now = clock.now()
         for name in units.names { createMachine(name, now: now) }
-        let post = self.post
+        let (post, keeper, hostKey, host) = (self.post, self.keeper, keys.hostKey(cluster.host), cluster.host)
+        let (stopRequests, requestStop) = (self.stopRequests, self.requestStop)
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.leaseLoop() }
+            // A graceful shutdown: the gate closes in the handler, the revoke goes out from the
+            // keeper's thread at once, and the inputs queued before it do not delay it.
+            group.addTask {
+                for await _ in stopRequests {
+                    post.yield(.stop(await keeper.stop()))
+                    return
+                }
+            }
+            group.addTask {
+                await keeper.run(hostKey: hostKey, host: host) { event in
+                    switch event {
+                    case .granted(let grant, let sentAt): post.yield(.leaseGranted(grant, sentAt: sentAt))
+                    case .acknowledged(let sentAt, let ttl): post.yield(.keepaliveAcknowledged(sentAt: sentAt, ttl: ttl))
+                    case .lost: post.yield(.leaseLost)
+                    case .failed(let error): post.yield(.storeUnreachable(error))
+                    }
+                }
+            }
             group.addTask { await self.watchLoop() }
             group.addTask { await self.eligibilityLoop() }
             group.addTask { await self.fenceLoop() }
             await withTaskCancellationHandler {
                 await withGracefulShutdownHandler {
                     for await input in self.inputs {
-                        if case .stop = input {
-                            await self.stop()
+                        if case .stop(let outcome) = input {
+                            await self.stop(outcome)
                             break
                         }
                         await self.handle(input, in: &group)
                         self.startApplyIfNeeded(in: &group)
+                        self.armGateIfReady()
                         self.sendPendingReleases(in: &group)
                         self.launchStoreCalls(in: &group)
                     }
                 } onGracefulShutdown: {
-                    post.yield(.stop)
+                    keeper.disarm()
+                    requestStop.yield()
                 }
             } onCancel: {
-                post.yield(.stop)
+                keeper.disarm()
+                post.yield(.stop(nil))
             }
             post.finish()
             group.cancelAll()
@@ -249,6 +293,8 @@ public actor ClusterCoordinator: Service {
                     unit: name, state: machines[name]?.stateName ?? "unowned", owner: holders[name]?.host,
                     token: holders[name]?.token.rawValue ?? machines[name]?.token?.rawValue, vipCount: units.vips[name]?.count ?? 0)
             })
+        status.holding = holding
+        status.etcdError = etcdError
         status.leaseTTLMilliseconds = lease.map { Int64($0.ttl.nanosecondsClamped / 1_000_000) }
         status.leaseRemainingMilliseconds = remaining.map { $0 + fenceGuard.nanosecondsClamped / 1_000_000 }
         status.blockPrefixLength = prefix
@@ -258,48 +304,6 @@ public actor ClusterCoordinator: Service {
     }
 
     // MARK: Loops (children of run's group)
-
-    private func leaseLoop() async {
-        let ttl = cluster.leaseTTL
-        let interval = max(Duration.milliseconds(100), ttl / 4)
-        while !Task.isCancelled {
-            let sentAt = clock.now()
-            let grant: LeaseGrant
-            do {
-                grant = try await store.grantLease(ttl: ttl)
-            } catch {
-                post.yield(.storeUnreachable(error))
-                try? await Task.sleep(for: .milliseconds(200))
-                continue
-            }
-            post.yield(.leaseGranted(grant, sentAt: sentAt))
-            var registered = false
-            var pause = interval
-            keepalive: while !Task.isCancelled {
-                if !registered {
-                    switch try? await store.claim(key: keys.hostKey(cluster.host), value: cluster.host, lease: grant.id) {
-                    case .claimed?: registered = true
-                    case .taken(let holder)? where holder?.lease == grant.id: registered = true
-                    default: break  // an earlier instance's key, until its lease ends
-                    }
-                }
-                try? await clock.sleep(until: clock.now().advanced(by: pause))
-                let sentAt = clock.now()
-                do {
-                    guard let ttl = try await store.keepAlive(grant.id) else {
-                        post.yield(.leaseLost)
-                        break keepalive
-                    }
-                    post.yield(.keepaliveAcknowledged(sentAt: sentAt, ttl: ttl))
-                    pause = interval
-                } catch {
-                    // Retry soon (an etcd leader election answers again within about a second).
-                    post.yield(.storeUnreachable(error))
-                    pause = .milliseconds(50)
-                }
-            }
-        }
-    }
 
     private func watchLoop() async {
         let prefix = keys.prefix
@@ -313,6 +317,12 @@ public actor ClusterCoordinator: Service {
                 }
             } catch {
                 Counter(label: ClusterMetrics.watchRestarts).increment()
+                if case .unauthenticated = error {
+                    // Refused credentials: the coordinator logs it once; retry every second.
+                    post.yield(.storeUnreachable(error))
+                    try? await Task.sleep(for: .seconds(1))
+                    continue
+                }
                 logger.info("watch restarts", metadata: ["reason": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(100))
             }
@@ -358,14 +368,16 @@ public actor ClusterCoordinator: Service {
                 }
             }
             lease = grant
+            armedLease = nil
             logger.info("lease granted", metadata: ["lease": "\(grant.id)", "ttl": "\(grant.ttl)"])
             acknowledge(sentAt: sentAt, ttl: grant.ttl, now: now, in: &group)
             updateEligibility(now: now, in: &group, force: true)
         case .keepaliveAcknowledged(let sentAt, let ttl):
             acknowledge(sentAt: sentAt, ttl: ttl, now: now, in: &group)
         case .leaseLost:
-            fence.close()
-            leaseDeadline.close()
+            // The keeper closed the gate already; it stays closed until the VIPs are withdrawn.
+            armedLease = nil
+            withdrawalPending = true
             holding = false
             Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "lease_lost")]).increment()
             logger.error("lease lost: fenced at once, VIPs withdrawn", metadata: ["lease": "\(lease.map { "\($0.id)" } ?? "-")"])
@@ -373,13 +385,28 @@ public actor ClusterCoordinator: Service {
             fenced = true
             for name in machines.keys.sorted() { step(name, .leaseLost, now: now, in: &group) }
         case .storeUnreachable(let error):
-            if case .unreachable = error {} else { storeAnsweredWithError = true }
+            if case .unreachable = error {} else {
+                storeAnsweredWithError = true
+                etcdError = "\(error)"
+            }
+            if case .unauthenticated = error {
+                // A configuration error: say so once, clearly; retries go on (the user or its
+                // password may be fixed in etcd) and status shows it until a lease is held.
+                if !credentialsRefused {
+                    credentialsRefused = true
+                    logger.error(
+                        "etcd refused our credentials: check cluster.etcd.username and password, and the user's role on the key prefix; retrying",
+                        metadata: ["user": "\(cluster.etcd.username ?? "-")", "error": "\(error)"])
+                }
+                Counter(label: ClusterMetrics.etcdErrors, dimensions: [("kind", "unauthenticated")]).increment()
+                return
+            }
             if cluster.onQuorumLoss == .hold, lease != nil, case .unreachable = error {
                 if !holding {
                     holding = true
                     logger.critical("etcd unreachable: holding owned VIPs (on_quorum_loss: hold)", metadata: ["error": "\(error)"])
                 }
-                fence.open()
+                keeper.setHeldClosed(false)
                 if fenced {
                     fenced = false
                     for name in machines.keys.sorted() { step(name, .leaseConfirmed, now: now, in: &group) }
@@ -389,6 +416,11 @@ public actor ClusterCoordinator: Service {
                 logger.warning("etcd call failed; retrying every 50 ms (logged once until it answers)", metadata: ["error": "\(error)"])
             }
         case .snapshot(let snapshot):
+            if credentialsRefused {
+                credentialsRefused = false
+                etcdError = nil
+                logger.notice("etcd accepts our credentials again")
+            }
             snapshotLoaded = true
             var seen: [String: OwnershipHolder] = [:]
             var live: Set<String> = [cluster.host]
@@ -493,10 +525,13 @@ public actor ClusterCoordinator: Service {
                 Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "held")]).increment()
                 return
             }
-            fence.close()
+            // `fence`: the gate closed by itself at the deadline; `hold`: it closes now.
+            if cluster.onQuorumLoss == .hold { keeper.setHeldClosed(true) }
             fenced = true
             Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "deadline")]).increment()
-            logger.error("fenced: no keepalive acknowledged before the deadline; not answering", metadata: ["lease": "\(lease!.id)"])
+            var metadata: Logger.Metadata = ["lease": "\(lease!.id)"]
+            for (key, value) in keeper.times.metadata(now: now) { metadata[key] = "\(value)" }
+            logger.error("fenced: no keepalive acknowledged before the deadline; not answering", metadata: metadata)
             for name in machines.keys.sorted() { step(name, .fenceDeadlinePassed, now: now, in: &group) }
         case .reload(let newConfiguration):
             configuration = newConfiguration
@@ -518,18 +553,19 @@ public actor ClusterCoordinator: Service {
             logger.notice("etcd answers again")
         }
         storeAnsweredWithError = false
+        // etcd 3.4 renews leases for anonymous clients even with auth on: refused credentials
+        // are cleared by a successful listing (.snapshot), not by a keepalive.
+        if !credentialsRefused { etcdError = nil }
+        // The keeper already moved the lease deadline (and, with `fence`, the answer gate).
         let deadline = sentAt.advanced(by: ttl - fenceGuard)
-        leaseDeadline.setDeadline(deadline)
         if cluster.onQuorumLoss == .hold {
             // The gate stays open: the coordinator closes it when the deadline passes while an
-            // endpoint answers (fenceDeadlineReached), or when the lease is gone.
-            if !fenced || now < deadline { fence.open() }
+            // endpoint answers (fenceDeadlineReached), or the keeper when the lease is gone.
+            if now < deadline { keeper.setHeldClosed(false) }
             if holding {
                 holding = false
                 logger.notice("etcd answers again: no longer holding")
             }
-        } else {
-            fence.setDeadline(deadline)
         }
         Gauge(label: ClusterMetrics.leaseRemaining).record(Double(deadline.duration(since: now).nanosecondsClamped) / 1e9)
         guard fenced, now < deadline else { return }
@@ -666,7 +702,7 @@ public actor ClusterCoordinator: Service {
             storeCallsRunning += 1
             switch call {
             case .claim(let unit, let decidedAt):
-                guard let lease else {
+                guard let lease, !keeper.isStopping else {
                     post.yield(.claimResult(unit: unit, .failure(.unreachable("no lease yet")), startedAt: decidedAt))
                     continue
                 }
@@ -730,18 +766,27 @@ public actor ClusterCoordinator: Service {
         return owned
     }
 
-    private func stop() async {
+    /// Lets the answer gate follow the current lease once nothing of a lost lease is served.
+    private func armGateIfReady() {
+        if withdrawalPending {
+            withdrawalPending = false
+            withdrawGeneration = engineGeneration
+        }
+        guard let lease, armedLease != lease.id, !stopping, appliedGeneration >= withdrawGeneration else { return }
+        if keeper.arm(lease.id) { armedLease = lease.id }
+    }
+
+    private func stop(_ outcome: LeaseKeeper.StopOutcome?) async {
         stopping = true
-        fence.close()  // stop answering and announcing now, before the keys go
+        keeper.disarm()  // closed already by the shutdown handler; here for a cancellation
         let owned = activeUnits.count
-        if let lease {
-            let started = clock.now()
-            do {
-                try await store.revokeLease(lease.id)
-                logger.notice("stopping: lease revoked, every unit released", metadata: ["units": "\(owned)", "ms": "\(clock.now().duration(since: started))"])
-            } catch {
-                logger.warning("stopping: revoking the lease failed; its keys expire with it", metadata: ["error": "\(error)"])
-            }
+        switch outcome {
+        case .revoked(_, let took)?:
+            logger.notice("stopping: lease revoked, every unit released", metadata: ["units": "\(owned)", "ms": "\(took)"])
+        case .failed(_, let error)?:
+            logger.warning("stopping: revoking the lease failed; its keys expire with it", metadata: ["error": "\(error)"])
+        case .noLease?, nil:
+            break
         }
         self.lease = nil
         activeUnits = []
@@ -769,4 +814,8 @@ public enum ClusterMetrics {
     public static let watchRestarts = "proxyarpd_cluster_watch_restarts_total"
     /// Applies of the owned VIP set to the engine (each covers every change since the last).
     public static let engineApplies = "proxyarpd_cluster_engine_applies_total"
+    /// 1 while `on_quorum_loss: hold` keeps serving without an acknowledged keepalive, else 0.
+    public static let holding = "proxyarpd_cluster_holding"
+    /// etcd calls answered with an error that is not "unreachable", by kind (unauthenticated).
+    public static let etcdErrors = "proxyarpd_cluster_etcd_errors_total"
 }

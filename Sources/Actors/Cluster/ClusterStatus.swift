@@ -12,6 +12,12 @@ public struct ClusterStatus: Sendable, Equatable, Codable {
     public var fenceRemainingMilliseconds: Int64?
     /// True while the answer path is fenced.
     public var fenced: Bool
+    /// `on_quorum_loss: hold`: true while the host keeps serving what it owned although no
+    /// keepalive was acknowledged (no etcd endpoint answers). Nil from older daemons.
+    public var holding: Bool?
+    /// The last etcd error that is not "unreachable" (refused credentials, an error status),
+    /// until a keepalive is acknowledged again; nil while etcd answers.
+    public var etcdError: String?
     /// Each unit: its state here, owner host and fencing token (all of them, the one asked
     /// for with `--vip`, or none when a large pool is summarized by ``unitsByOwner``).
     public var units: [UnitStatus]

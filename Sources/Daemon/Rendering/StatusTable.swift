@@ -50,7 +50,7 @@ public enum StatusTable {
     }
 
     /// Cluster mode: this host, its lease and fence, then each unit's owner and fencing token.
-    static func clusterText(_ cluster: ClusterStatus) -> String {
+    public static func clusterText(_ cluster: ClusterStatus) -> String {
         let remaining = cluster.fenceRemainingMilliseconds.map { "\($0) ms" } ?? "-"
         var lease = "lease \(cluster.lease ?? "none")"
         if let ttl = cluster.leaseTTLMilliseconds { lease += " (TTL \(TimelineSVG.duration(ttl * 1_000_000)))" }
@@ -58,7 +58,9 @@ public enum StatusTable {
         var lines = [
             "cluster host \(cluster.host), hosts \(cluster.hosts.joined(separator: ", ")); \(lease), "
                 + "fence in \(remaining)\(cluster.fenced ? " (FENCED: not answering)" : "")"
+                + (cluster.holding == true ? " (HOLDING: no etcd endpoint answers; serving owned VIPs, on_quorum_loss: hold)" : "")
         ]
+        if let error = cluster.etcdError { lines.append("etcd error: \(error)") }
         if let byOwner = cluster.unitsByOwner, let count = cluster.unitCount {
             let owners = byOwner.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             lines.append("units: \(count) (by owner: \(owners.isEmpty ? "none" : owners))")

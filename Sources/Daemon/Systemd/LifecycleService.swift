@@ -9,8 +9,8 @@ import Synchronization
 /// socket is open, drops privileges, tells systemd `READY=1` once every configured VIP is
 /// settled (in cluster mode: once the host holds its lease, its first claims are settled
 /// and the VIPs it owns are settled), pings the watchdog while the engine answers, and says
-/// `STOPPING=1` when the graceful shutdown begins. Last in the group, so first to hear of
-/// the shutdown.
+/// `STOPPING=1` when the graceful shutdown begins. Last in the group (in cluster mode only
+/// the coordinator comes after it, to revoke its lease first), so first to hear of the shutdown.
 struct LifecycleService: Service {
     /// What `READY=1` waits for.
     enum Readiness {

@@ -32,6 +32,8 @@ import ProxyARPCore
 //   owned     + fenceDeadlinePassed                         → fenced / deactivate
 //   owned     + leaseLost                                   → unowned / deactivate
 //   owned     + claimSucceeded(same token)                  → owned / none (duplicate)
+//   fenced, releasing + claimSucceeded(same token)          → none (the watch reported the claim first,
+//                                                             then the fence or a release came before its reply)
 //   fenced    + leaseConfirmed                              → owned / activate (the lease outlived the stall)
 //   fenced    + leaseLost, observed(nil or other)           → unowned / none
 //   fenced    + eligibilityChanged(not eligible)            → releasing / release
@@ -47,8 +49,8 @@ import ProxyARPCore
 //   * A claim timer outside waiting is stale (waiting can be left by an observation, which
 //     does not disarm the timer): `.none`. A claim reply after the lease was lost
 //     (claimSucceeded in unowned or waiting) is `.none`: the key dies with the lease.
-//   * A bug in our own code — claimSucceeded in owned with another token, in fenced or in
-//     releasing; releaseCompleted in waiting, claiming, owned or fenced — moves to
+//   * A bug in our own code — claimSucceeded in owned, fenced or releasing with another
+//     token; releaseCompleted in waiting, claiming, owned or fenced — moves to
 //     `failed`, asserts in debug, and throws: only this unit is isolated.
 
 /// Ownership of one cluster unit by this host. A pure value.
@@ -201,8 +203,9 @@ public struct OwnershipStateMachine: Sendable, Equatable {
         switch state {
         case .claiming:
             return tookOwnership(token)
-        case .owned(let owned) where owned.token == token:
-            return .none
+        case .owned(let owned) where owned.token == token, .fenced(let owned) where owned.token == token,
+            .releasing(let owned) where owned.token == token:
+            return .none  // the watch reported this claim before its reply
         case .failed, .unowned, .waiting:
             return .none
         default:
