@@ -137,6 +137,7 @@ struct EndToEndTests {
             try await Task.sleep(for: .seconds(1))
             let cutAt = SystemClock().wallNanoseconds()
             try await fail(daemon.lab, oldAgent.name)
+            let cutReturnedAt = SystemClock().wallNanoseconds()
             var neighbourAt: Int64?
             var neighbour: MACAddress?
             for _ in 0..<2000 where neighbourAt == nil {
@@ -156,6 +157,10 @@ struct EndToEndTests {
             let garpMs = garp.map { Double($0.at - cutAt) / 1e6 } ?? -1
             let neighbourMs = neighbourAt.map { Double($0 - cutAt) / 1e6 } ?? -1
             print("[e2e] \(cause): first GARP from new agent after \(String(format: "%.2f", garpMs)) ms, client neighbour updated after \(String(format: "%.2f", neighbourMs)) ms, 10 ms ping lost \(lost)/\(pings.sent)")
+            let timeline = FailoverTimeline(
+                trace: try await daemon.dumpTrace(), vip: .v4(vip), oldAgent: oldAgent.name, cutStartedAt: cutAt,
+                cutReturnedAt: cutReturnedAt, firstAnnouncementAt: garp?.at)
+            print("[e2e] \(cause) timeline: \(timeline.summary)")
             #expect(pings.sent >= 250)
             #expect(lost <= 10, "lost \(lost) of \(pings.sent) pings across the \(cause)")
 
