@@ -12,7 +12,8 @@ import Testing
 struct IPv6EndToEndTests {
     static let vipA = IPv6Address("2001:db8::100")!
     static let vipB = IPv6Address("2001:db8::101")!
-    static let vipFar = IPv6Address("2001:db8:1::100")!
+    /// On h2's /64 alone (``IPv6LabPlan/standard``: `2001:db8:0:1::/64`).
+    static let vipFar = IPv6Address("2001:db8:0:1::100")!
     static let vips = [vipA, vipB, vipFar]
 
     /// The host adapter whose IPv6 /64 holds `vip` must be its agent.

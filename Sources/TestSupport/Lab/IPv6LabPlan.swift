@@ -5,10 +5,10 @@ import ProxyARPCore
 /// value, known before the lab exists (a test names its VIPs from it); given to
 /// ``HostLab/enableIPv6(plan:)``.
 ///
-///     site 0 (``standard``):  h0 2001:db8::10/64  h1 2001:db8::11/64  h2 2001:db8:1::10/64
-///                             client 2001:db8::1/64 and 2001:db8:1::1/64
+///     site 0 (``standard``):  h0 2001:db8::10/64  h1 2001:db8::11/64  h2 2001:db8:0:1::10/64
+///                             client 2001:db8::1/64 and 2001:db8:0:1::1/64
 public struct IPv6LabPlan: Sendable, Hashable {
-    /// The plan of site 0: `2001:db8::/64` (h0, h1) and `2001:db8:1::/64` (h2).
+    /// The plan of site 0: `2001:db8::/64` (h0, h1) and `2001:db8:0:1::/64` (h2).
     public static let standard = IPv6LabPlan(site: 0)
 
     /// The third group of every address: `2001:db8:SITE:0::/64` and `2001:db8:SITE:1::/64`.

@@ -51,7 +51,7 @@ struct BenchRunner: Sendable {
 
     private func phases(_ lab: HostLab, track: (LabProcess?) -> Void) async throws -> BenchReport {
         var report = BenchReport(machine: Self.machine(), daemon: daemon, quick: plan.quick)
-        report.loadAtStart = Self.loadAverage()
+        report.loadAtStart = LoadAverage.text()
         report.fixedRate = plan.fixedRate
         // Only the adapter that owns an address answers for it (as the daemon configures it).
         try await lab.lab.exec(lab.host, "sysctl", ["-qw", "net.ipv4.conf.all.arp_ignore=1"])
@@ -62,7 +62,7 @@ struct BenchRunner: Sendable {
         if plan.families.contains(.arp) { try await arpScale(lab, into: &report, track: track) }
         report.activations.sort { ($0.vips, -$0.blockPrefixLength) < ($1.vips, -$1.blockPrefixLength) }
         report.computeMarginals()
-        report.loadAtEnd = Self.loadAverage()
+        report.loadAtEnd = LoadAverage.text()
         return report
     }
 
@@ -434,12 +434,6 @@ struct BenchRunner: Sendable {
             total = max(total, Int(digits) ?? 0)
         }
         return total
-    }
-
-    /// The first three fields of /proc/loadavg.
-    static func loadAverage() -> String {
-        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
-        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     static func machine() -> String {

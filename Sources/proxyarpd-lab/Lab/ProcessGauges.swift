@@ -41,10 +41,4 @@ struct ProcessGauges: Sendable, Equatable {
             fileDescriptors: readings.map(\.fileDescriptors).max()!)
         return (steady, peak)
     }
-
-    /// The 1, 5 and 15 minute load averages (`/proc/loadavg`).
-    static func loadAverage() -> [Double] {
-        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
-        return text.split(separator: " ").prefix(3).compactMap { Double($0) }
-    }
 }

@@ -56,7 +56,7 @@ struct SoakRunner: Sendable {
             vipsAsked: asked.count, adapters: lab.adapters.map(\.name), blockPrefixLength: plan.blockPrefixLength,
             graceMilliseconds: plan.graceMilliseconds, stuckAfterSeconds: plan.stuckAfter)
         report.holdDown = plan.holdDown
-        report.loadAverageStart = ProcessGauges.loadAverage()
+        report.loadAverageStart = LoadAverage.read()
 
         progress("starting \(daemon) with \(vipsA.count) VIPs on \(lab.adapters.count) adapters")
         let process = try LabDaemon.start(binary: daemon, in: lab, folder: folder, configuration: configA)
@@ -168,7 +168,7 @@ struct SoakRunner: Sendable {
         await follower.stop()
         _ = tailAfterLoad.read()
         report.traceFollowerRecords = tailAfterLoad.records
-        report.loadAverageEnd = ProcessGauges.loadAverage()
+        report.loadAverageEnd = LoadAverage.read()
         report.criteria = SoakJudge.criteria(report)
         return report
     }
