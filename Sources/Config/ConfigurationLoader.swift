@@ -40,12 +40,12 @@ public enum ConfigurationLoader {
         if let node = reader.required("adapters", diagnostics: &diagnostics) {
             adapters = AdaptersSection.read(node, &diagnostics)
         }
-        var entries: [VIPEntry] = []
+        var entries: [IPv4VIPEntry] = []
         var ipv6Entries: [IPv6VIPEntry] = []
         if let node = reader.required("vips", diagnostics: &diagnostics) {
             entries = VIPsSection.read(node, adapters: adapters.map(\.configuration.name), ipv6: &ipv6Entries, &diagnostics)
             VIPSetRules.check(entries, vipsNode: reader.keyNode("vips") ?? node, adapters: adapters, &diagnostics)
-            IPv6VIPEntry.checkOverlaps(ipv6Entries, &diagnostics)
+            IPv6VIPEntry.checkOverlaps(ipv6Entries, name: \.description, &diagnostics)
         }
         let timers = TimersSection.read(reader["timers"], &diagnostics)
         let control = ControlSection.read(reader["control"], &diagnostics)
@@ -55,8 +55,12 @@ public enum ConfigurationLoader {
         let conflicts = ConflictsSection.read(reader["conflicts"], &diagnostics)
         let io = IOSection.read(reader["io"], &diagnostics)
         let cluster = ClusterSection.read(reader["cluster"], &diagnostics)
-        if cluster == nil, reader["cluster"] == nil, let entry = entries.first(where: { !$0.preferredHosts.isEmpty }) {
-            diagnostics.report(entry.node, "vips[\(entry.index)].preferred_hosts", "preferred_hosts needs a \"cluster:\" section")
+        // Either family: the first entry in the file that names hosts without a cluster.
+        let namingHosts =
+            entries.filter { !$0.preferredHosts.isEmpty }.map { ($0.index, $0.node) }
+            + ipv6Entries.filter { !$0.preferredHosts.isEmpty }.map { ($0.index, $0.node) }
+        if cluster == nil, reader["cluster"] == nil, let (index, node) = namingHosts.min(by: { $0.0 < $1.0 }) {
+            diagnostics.report(node, "vips[\(index)].preferred_hosts", "preferred_hosts needs a \"cluster:\" section")
         }
 
         guard diagnostics.isEmpty else { throw ConfigurationErrors(diagnostics.errors) }

@@ -22,7 +22,7 @@ enum VIPSetRules {
     /// Reports entries that break a rule. A total above the limit is reported at `vipsNode`,
     /// the `vips:` key.
     static func check(
-        _ entries: [VIPEntry], vipsNode: Node, adapters: [AdaptersSection.Entry], _ diagnostics: inout Diagnostics
+        _ entries: [IPv4VIPEntry], vipsNode: Node, adapters: [AdaptersSection.Entry], _ diagnostics: inout Diagnostics
     ) {
         let total = entries.reduce(UInt64(0)) { $0 + $1.count }
         if total > UInt64(maximumVIPCount) {
@@ -45,45 +45,17 @@ enum VIPSetRules {
                     "\(subject) is the configured address of adapter \(adapter.configuration.name)\(place)")
             }
         }
-        checkOverlaps(entries, &diagnostics)
-    }
-
-    /// Reports duplicate VIPs and overlapping ranges/blocks, naming both entries' lines.
-    /// The error goes to the entry written later in the file.
-    static func checkOverlaps(_ entries: [VIPEntry], _ diagnostics: inout Diagnostics) {
-        guard entries.count > 1 else { return }
-        let order = entries.indices.sorted {
-            (entries[$0].first, entries[$0].index) < (entries[$1].first, entries[$1].index)
-        }
-        // The entry reaching furthest among those already swept.
-        var reach = entries[order[0]]
-        for position in order.dropFirst() {
-            let entry = entries[position]
-            if entry.first <= reach.last {
-                let (earlier, later) = reach.index < entry.index ? (reach, entry) : (entry, reach)
-                let reason: String
-                if earlier.isSingle && later.isSingle {
-                    reason = "duplicate VIP \(later.text), already listed at \(earlier.reference)"
-                } else {
-                    let shared = IPv4Address(rawValue: entry.first)
-                    reason = "\(later.text) overlaps \(earlier.reference): both contain \(shared)"
-                }
-                diagnostics.report(later.node, later.path, reason)
-            }
-            if entry.last > reach.last { reach = entry }
-        }
+        IPv4VIPEntry.checkOverlaps(entries, name: { IPv4Address(rawValue: $0).description }, &diagnostics)
     }
 
     /// One ``VIPConfiguration`` per address, entries in file order, addresses ascending within one.
-    static func expand(_ entries: [VIPEntry]) -> [VIPConfiguration] {
+    static func expand(_ entries: [IPv4VIPEntry]) -> [VIPConfiguration] {
         let total = entries.reduce(0) { $0 + Int($1.count) }
         var vips: [VIPConfiguration] = []
         vips.reserveCapacity(total)
         for entry in entries {
             for raw in entry.addresses {
-                vips.append(VIPConfiguration(
-                        address: IPv4Address(rawValue: raw), preferred: entry.preferred, preempt: entry.preempt,
-                        preferredHosts: entry.preferredHosts))
+                vips.append(entry.configuration(of: .v4(IPv4Address(rawValue: raw))))
             }
         }
         return vips

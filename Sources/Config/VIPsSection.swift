@@ -2,7 +2,7 @@ import ProxyARPCore
 import Yams
 
 /// The `vips:` list: reads each entry into a ``VIPEntry`` (an interval), checking its own
-/// fields. Checks across entries live in ``VIPSetRules``.
+/// fields. Checks across entries live in ``VIPSetRules`` (and, for IPv6, ``VIPEntry/checkOverlaps(_:name:_:)``).
 enum VIPsSection {
     static let keys = ["address", "range", "cidr", "preferred", "preempt", "preferred_hosts"]
     private static let addressKeys = ["address", "range", "cidr"]
@@ -12,7 +12,7 @@ enum VIPsSection {
     /// one /64 (``IPv6VIPEntry``); both kinds expand to the same ``VIPConfiguration``.
     static func read(
         _ node: Node, adapters: [AdapterName], ipv6: inout [IPv6VIPEntry], _ diagnostics: inout Diagnostics
-    ) -> [VIPEntry] {
+    ) -> [IPv4VIPEntry] {
         let path = "vips"
         guard case .sequence(let sequence) = node else {
             diagnostics.report(node, path, "expected a non-empty list of VIPs, got \(node.kindDescription)")
@@ -21,7 +21,7 @@ enum VIPsSection {
         if sequence.isEmpty {
             diagnostics.report(node, path, "must list at least one VIP")
         }
-        var entries: [VIPEntry] = []
+        var entries: [IPv4VIPEntry] = []
         entries.reserveCapacity(sequence.count)
         for (index, item) in sequence.enumerated() {
             if let entry = readEntry(item, index: index, adapters: adapters, ipv6: &ipv6, &diagnostics) {
@@ -33,7 +33,7 @@ enum VIPsSection {
 
     private static func readEntry(
         _ item: Node, index: Int, adapters: [AdapterName], ipv6: inout [IPv6VIPEntry], _ diagnostics: inout Diagnostics
-    ) -> VIPEntry? {
+    ) -> IPv4VIPEntry? {
         let itemPath = "vips[\(index)]"
         guard let reader = MappingReader(item, path: itemPath, allowed: keys, diagnostics: &diagnostics) else {
             return nil
@@ -83,7 +83,7 @@ enum VIPsSection {
         }
         guard let interval = interval(keyword: keyword, text: text, node: valueNode, path: valuePath, &diagnostics)
         else { return nil }
-        return VIPEntry(
+        return IPv4VIPEntry(
             index: index, keyword: keyword, text: text, node: valueNode,
             first: interval.first, last: interval.last, preferred: preferred, preempt: preempt,
             preferredHosts: preferredHosts)
@@ -105,24 +105,11 @@ enum VIPsSection {
             }
             return (address.rawValue, address.rawValue)
         case "range":
-            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-                .map { String($0).trimmingSpaces() }
-            guard parts.count == 2 else {
-                diagnostics.report(node, path, "\"\(text)\" is not a range FIRST-LAST (e.g. 198.18.0.120-198.18.0.140)")
-                return nil
-            }
-            guard let first = IPv4Address(parts[0]) else {
-                diagnostics.report(node, path, "\"\(parts[0])\" in range \"\(text)\" is not an IPv4 address")
-                return nil
-            }
-            guard let last = IPv4Address(parts[1]) else {
-                diagnostics.report(node, path, "\"\(parts[1])\" in range \"\(text)\" is not an IPv4 address")
-                return nil
-            }
-            guard first <= last else {
-                diagnostics.report(node, path, "range \"\(text)\" is reversed: the first address must not be above the last")
-                return nil
-            }
+            guard
+                let (first, last) = rangeEnds(
+                    text, node: node, path: path, family: "IPv4", example: "198.18.0.120-198.18.0.140",
+                    parse: { IPv4Address($0) }, &diagnostics)
+            else { return nil }
             let count = UInt64(last.rawValue - first.rawValue) + 1
             if count > UInt64(VIPSetRules.maximumVIPCount) {
                 diagnostics.report(
@@ -149,6 +136,33 @@ enum VIPsSection {
             }
             return (block.network.rawValue, block.lastAddress.rawValue)
         }
+    }
+
+    /// The two ends of a `range` written `FIRST-LAST` (spaces around either allowed), each
+    /// read by `parse` as a `family` address, the first not above the last. Problems are
+    /// reported and give nil. The family's own limits are checked by the caller.
+    static func rangeEnds<Address: Comparable>(
+        _ text: String, node: Node, path: String, family: String, example: String, parse: (String) -> Address?,
+        _ diagnostics: inout Diagnostics
+    ) -> (first: Address, last: Address)? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { String($0).trimmingSpaces() }
+        guard parts.count == 2 else {
+            diagnostics.report(node, path, "\"\(text)\" is not a range FIRST-LAST (e.g. \(example))")
+            return nil
+        }
+        guard let first = parse(parts[0]) else {
+            diagnostics.report(node, path, "\"\(parts[0])\" in range \"\(text)\" is not an \(family) address")
+            return nil
+        }
+        guard let last = parse(parts[1]) else {
+            diagnostics.report(node, path, "\"\(parts[1])\" in range \"\(text)\" is not an \(family) address")
+            return nil
+        }
+        guard first <= last else {
+            diagnostics.report(node, path, "range \"\(text)\" is reversed: the first address must not be above the last")
+            return nil
+        }
+        return (first, last)
     }
 
     /// A list of distinct cluster host names.

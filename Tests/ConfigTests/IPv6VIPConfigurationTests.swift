@@ -23,6 +23,10 @@ let brokenIPv6Cases: [BrokenCase] = [
     ipv6Broken("IPv4-mapped VIP", "  - address: ::ffff:198.18.0.1", line: 6, "in ::/64"),
     ipv6Broken("range across prefixes", "  - range: 2001:db8:0:1::ff-2001:db8:0:2::1", line: 6, "spans more than one /64 prefix"),
     ipv6Broken("reversed IPv6 range", "  - range: 2001:db8::20-2001:db8::10", line: 6, "is reversed"),
+    ipv6Broken("IPv6 range without a dash", "  - range: 2001:db8::10", line: 6, "is not a range FIRST-LAST (e.g. 2001:db8::10-2001:db8::20)"),
+    ipv6Broken("IPv6 range with a bad end", "  - range: 2001:db8::10 - 198.18.0.1", line: 6, "\"198.18.0.1\" in range \"2001:db8::10 - 198.18.0.1\" is not an IPv6 address"),
+    // The same rule as for IPv4 entries (it was not checked for IPv6 ones).
+    ipv6Broken("IPv6 preferred_hosts without cluster", "  - address: 2001:db8::10\n    preferred_hosts: [a]", line: 6, "preferred_hosts needs a \"cluster:\" section"),
     ipv6Broken("huge IPv6 range", "  - range: 2001:db8::-2001:db8::10:0", line: 6, "more than 1048576 addresses"),
     ipv6Broken("IPv6 CIDR too large", "  - cidr: 2001:db8::/64", line: 6, "more than the limit of 1048576 (/108)"),
     ipv6Broken("IPv6 CIDR with host bits", "  - cidr: 2001:db8::5/126", line: 6, "host bits set; did you mean 2001:db8::4/126?"),

@@ -14,9 +14,9 @@ struct LabOutputParsingTests {
             Target link-layer address: 02:A0:00:00:00:11
              from 2001:db8:fe::10
             """
-        #expect(HostLabIPv6.advertisedMACs(in: two) == [MACAddress(0xDA, 0xBF, 0x89, 0x33, 0x95, 0xE9), MACAddress(0x02, 0xA0, 0, 0, 0, 0x11)])
+        #expect(HostLab.advertisedMACs(in: two) == [MACAddress(0xDA, 0xBF, 0x89, 0x33, 0x95, 0xE9), MACAddress(0x02, 0xA0, 0, 0, 0, 0x11)])
         let none = "Soliciting 2001:db8:fe::99 (2001:db8:fe::99) on c0...\nTimed out.\nTimed out.\nNo response.\n"
-        #expect(HostLabIPv6.advertisedMACs(in: none).isEmpty)
+        #expect(HostLab.advertisedMACs(in: none).isEmpty)
     }
 
     @Test("bridge mdb show: the IPv6 groups by port; IPv4 groups skipped")
@@ -42,5 +42,10 @@ struct LabOutputParsingTests {
         #expect(plan.address(of: "h2") == IPv6Address("2001:db8:be:1::10"))
         #expect(plan.client == IPv6Address("2001:db8:be::1"))
         #expect(plan.vip(1) == IPv6Address("2001:db8:be::101"))
+        #expect(plan.prefix(of: "h1") == IPv6Prefix("2001:db8:be::/64"))
+        #expect(plan.prefix(of: "h2") == IPv6Prefix("2001:db8:be:1::/64"))
+        // The standard plan is the one the IPv6 end-to-end tests name their VIPs in.
+        #expect(IPv6LabPlan.standard.address(of: "h0") == IPv6Address("2001:db8::10"))
+        #expect(IPv6LabPlan.standard.prefix(of: "h2") == IPv6Prefix("2001:db8:0:1::/64"))
     }
 }

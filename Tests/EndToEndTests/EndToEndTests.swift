@@ -133,10 +133,13 @@ struct EndToEndTests {
             // Let the three announcement rounds finish, so the failover is alone on the wire.
             try await Task.sleep(for: .seconds(3))
             let capture = try await ClientCapture.start(daemon.lab, directory: daemon.directory, name: "failover")
+            let witness = try await LinkLossWitness.start(
+                device: oldAgent.name, namespace: daemon.lab.host, directory: daemon.directory, name: "link-monitor")
             let pinger = Task { try await daemon.lab.ping(vip, count: 300, interval: "0.01", deadlineSeconds: 10) }
             try await Task.sleep(for: .seconds(1))
             let cutAt = SystemClock().wallNanoseconds()
             try await fail(daemon.lab, oldAgent.name)
+            let cutReturnedAt = SystemClock().wallNanoseconds()
             var neighbourAt: Int64?
             var neighbour: MACAddress?
             for _ in 0..<2000 where neighbourAt == nil {
@@ -147,6 +150,7 @@ struct EndToEndTests {
             }
             let pings = try await pinger.value
             let frames = try await capture.stop().arpFrames
+            let witnessedAt = await witness.stop()
             let newAgent = try #require(neighbour.flatMap { daemon.lab.adapter(owning: $0) }, "neighbour entry never moved")
             #expect(newAgent.name != oldAgent.name)
             #expect(newAgent.address.subnet.contains(vip), "moved to the other same-subnet adapter")
@@ -156,6 +160,10 @@ struct EndToEndTests {
             let garpMs = garp.map { Double($0.at - cutAt) / 1e6 } ?? -1
             let neighbourMs = neighbourAt.map { Double($0 - cutAt) / 1e6 } ?? -1
             print("[e2e] \(cause): first GARP from new agent after \(String(format: "%.2f", garpMs)) ms, client neighbour updated after \(String(format: "%.2f", neighbourMs)) ms, 10 ms ping lost \(lost)/\(pings.sent)")
+            let timeline = FailoverTimeline(
+                trace: try await daemon.dumpTrace(), vip: .v4(vip), oldAgent: oldAgent.name, cutStartedAt: cutAt,
+                cutReturnedAt: cutReturnedAt, witnessedAt: witnessedAt, firstAnnouncementAt: garp?.at)
+            print("[e2e] \(cause) timeline: \(timeline.summary)")
             #expect(pings.sent >= 250)
             #expect(lost <= 10, "lost \(lost) of \(pings.sent) pings across the \(cause)")
 

@@ -6,28 +6,19 @@ import ProxyARPTestSupport
 import Testing
 
 /// IPv6 VIPs served by the real daemon in the namespace lab (IPv6 on, lab addresses
-/// `nodad`, see ``HostLab/enableIPv6()``), against the client's kernel, `ndisc6`, `ping -6`
+/// `nodad`, see ``HostLab/enableIPv6(plan:)``), against the client's kernel, `ndisc6`, `ping -6`
 /// and tcpdump.
 @Suite("end to end: IPv6 VIPs over Neighbor Discovery", .serialized, .enabled(if: endToEndEnabled, "needs root and the built proxyarpd"))
 struct IPv6EndToEndTests {
     static let vipA = IPv6Address("2001:db8::100")!
     static let vipB = IPv6Address("2001:db8::101")!
-    static let vipFar = IPv6Address("2001:db8:1::100")!
+    /// On h2's /64 alone (``IPv6LabPlan/standard``: `2001:db8:0:1::/64`).
+    static let vipFar = IPv6Address("2001:db8:0:1::100")!
     static let vips = [vipA, vipB, vipFar]
 
     /// The host adapter whose IPv6 /64 holds `vip` must be its agent.
     static func sameSubnet(_ vip: IPv6Address, _ adapter: HostLab.Adapter) -> Bool {
-        guard let text = HostLab.defaultIPv6Addresses[adapter.name], let prefix = IPv6Prefix(text) else { return false }
-        return prefix.contains(vip)
-    }
-
-    /// Solicits `vip` with ndisc6 until an advertisement comes (bounded: `attempts` tries).
-    static func waitForAdvertisement(_ vip: IPv6Address, in lab: HostLab, attempts: Int = 30) async throws -> [MACAddress] {
-        for _ in 0..<attempts {
-            let macs = try await lab.ndisc6(vip, waitMilliseconds: 1000)
-            if !macs.isEmpty { return macs }
-        }
-        return []
+        IPv6LabPlan.standard.prefix(of: adapter.name).contains(vip)
     }
 
     @Test("each IPv6 VIP resolves (ndisc6, the client kernel) to its same-subnet agent, one advertisement per solicitation; ping -6 works; lo, rule and group are in place")
@@ -36,7 +27,7 @@ struct IPv6EndToEndTests {
             let lab = daemon.lab
             var agents: [IPv6Address: HostLab.Adapter] = [:]
             for vip in Self.vips {
-                let first = try await Self.waitForAdvertisement(vip, in: lab)
+                let first = try await lab.waitForAdvertisement(vip)
                 let agent = try #require(first.first.flatMap { lab.adapter(owning: $0) }, "\(vip) never advertised: \(first)")
                 #expect(Self.sameSubnet(vip, agent), "\(vip) answered by \(agent.name)")
                 agents[vip] = agent
@@ -82,7 +73,7 @@ struct IPv6EndToEndTests {
             "e6m", vips: [vip.description], timers: ["announce_count": "1"], prepare: { lab, _ in try await lab.enableIPv6() }
         ) { daemon in
             let lab = daemon.lab
-            let agentMAC = try #require(try await Self.waitForAdvertisement(vip, in: lab).first)
+            let agentMAC = try #require(try await lab.waitForAdvertisement(vip).first)
             #expect(lab.adapter(owning: agentMAC) != nil)
             try await Task.sleep(for: .milliseconds(500))
             let capture = try await NDPCapture.start(lab, directory: daemon.directory, name: "malformed")
@@ -122,15 +113,17 @@ struct IPv6EndToEndTests {
         let vip = Self.vipA
         try await DaemonLab.with("e6f", vips: [vip.description], prepare: { lab, _ in try await lab.enableIPv6() }) { daemon in
             let lab = daemon.lab
-            let oldMAC = try #require(try await Self.waitForAdvertisement(vip, in: lab).first)
+            let oldMAC = try #require(try await lab.waitForAdvertisement(vip).first)
             let oldAgent = try #require(lab.adapter(owning: oldMAC))
             _ = try await lab.ping(vip, count: 1, interval: "0.2", deadlineSeconds: 3)  // the client's entry exists
             try await Task.sleep(for: .seconds(3))  // the activation's announcement rounds are over
             let capture = try await NDPCapture.start(lab, directory: daemon.directory, name: "failover6")
+            let witness = try await LinkLossWitness.start(device: oldAgent.name, namespace: lab.host, directory: daemon.directory, name: "link-monitor")
             let pinger = Task { try await lab.ping(vip, count: 300, interval: "0.01", deadlineSeconds: 10) }
             try await Task.sleep(for: .seconds(1))
             let cutAt = SystemClock().wallNanoseconds()
             try await lab.cutCarrier(oldAgent.name)
+            let cutReturnedAt = SystemClock().wallNanoseconds()
             var neighbourAt: Int64?
             var neighbour: MACAddress?
             for _ in 0..<2000 where neighbourAt == nil {
@@ -142,6 +135,7 @@ struct IPv6EndToEndTests {
             let pings = try await pinger.value
             let frames = try await capture.timedAdvertisements()
             await capture.stop()
+            let witnessedAt = await witness.stop()
             let newAgent = try #require(neighbour.flatMap { lab.adapter(owning: $0) }, "neighbour entry never moved")
             #expect(newAgent.name != oldAgent.name)
             #expect(Self.sameSubnet(vip, newAgent), "moved to the other same-subnet adapter")
@@ -155,12 +149,21 @@ struct IPv6EndToEndTests {
             let trace = try await daemon.dumpTrace()
             let took = trace.filter { $0.subject == .vip(.v6(vip)) && $0.action.contains("failover true") }.map(\.action)
             print("[e2e-ipv6] carrier loss: first unsolicited NA from the new agent after \(String(format: "%.2f", naMs)) ms, client neighbour updated after \(String(format: "%.2f", neighbourMs)) ms, 10 ms ping -6 lost \(lost)/\(pings.sent); daemon: \(took)")
+            let timeline = FailoverTimeline(
+                trace: trace, vip: .v6(vip), oldAgent: oldAgent.name, cutStartedAt: cutAt, cutReturnedAt: cutReturnedAt,
+                witnessedAt: witnessedAt, firstAnnouncementAt: announcement?.at)
+            print("[e2e-ipv6] carrier loss timeline: \(timeline.summary)")
             #expect(pings.sent >= 250)
-            // Known defect (issue 13, open): the unsolicited NA leaves 8-12 ms after the carrier
-            // loss (the daemon's failover takes 1-4 ms), so a 10 ms ping sometimes loses one
-            // echo (1 of 301 in 2 of 6 runs). Recorded as a known issue, not hidden: the run
-            // shows it, and it must be fixed (announce before binding) to meet the issue.
-            withKnownIssue("IPv6 failover: the first unsolicited NA can come later than one 10 ms ping interval", isIntermittent: true) {
+            // Known issue (issue 13, open): a request the client sends between the carrier loss
+            // and its receipt of the unsolicited NA goes to the old agent's MAC and is lost, so
+            // a 10 ms ping loses one whenever that window straddles a send (3 of 8 runs at load
+            // 8-13). The NA is not late: it is sent before the confirmation and the binding,
+            // 0.1-0.4 ms after the VIP gets its new agent and about 1 ms after the daemon
+            // hears of the loss (the timeline above); what varies by milliseconds is how soon
+            // the daemon's threads get a CPU to hear of it on a loaded machine. IPv4 has the
+            // same window (1 of 4 runs; its test allows 10 losses). Stays a known issue until
+            // the detection is faster than one ping interval under load.
+            withKnownIssue("IPv6 failover: a ping sent before the client hears the unsolicited NA is lost", isIntermittent: true) {
                 #expect(lost == 0, "lost \(lost) of \(pings.sent) pings across the carrier loss")
             }
             // Make before break: the group now on the new agent, the rule into its table.
@@ -179,7 +182,7 @@ struct IPv6EndToEndTests {
             let lab = daemon.lab
             let arp = try await daemon.waitForAnswers([v4])
             #expect(arp[v4]?.count == 1, "\(arp)")
-            #expect(!(try await Self.waitForAdvertisement(v6, in: lab)).isEmpty)
+            #expect(!(try await lab.waitForAdvertisement(v6)).isEmpty)
             try await Task.sleep(for: .seconds(3))  // the activation's unsolicited rounds are over
             let nd = try await lab.ndisc6(v6)
             #expect(nd.count == 1, "\(nd)")

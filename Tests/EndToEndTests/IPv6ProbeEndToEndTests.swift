@@ -47,7 +47,7 @@ struct IPv6ProbeEndToEndTests {
         }
         let report = try #require(settled, "the free VIP never active or the taken one never in conflict")
         print("[e2e-ipv6-probe] taken: \(report.engine.vips.first { $0.vip == .v6(Self.taken) }.map { "\($0.state) \($0.detail)" } ?? "-")")
-        let free = try #require(try await IPv6EndToEndTests.waitForAdvertisement(Self.free, in: lab).first)
+        let free = try #require(try await lab.waitForAdvertisement(Self.free).first)
         #expect(lab.adapter(owning: free) != nil, "the free VIP is answered by a host adapter: \(free)")
         // The taken one: still the client's; the host never put it on lo.
         let lo = try await lab.lab.ip(lab.host, "-6", "addr", "show", "dev", "lo").output

@@ -12,12 +12,12 @@ struct MLDSnoopingEndToEndTests {
     /// Solicits `target` until `done` holds for the answering MACs (at most `attempts`
     /// solicitations of `waitMilliseconds` each); returns the last answer.
     static func solicitUntil(
-        _ ipv6: HostLabIPv6, _ target: IPv6Address, attempts: Int = 30, waitMilliseconds: Int = 500,
+        _ lab: HostLab, _ target: IPv6Address, attempts: Int = 30, waitMilliseconds: Int = 500,
         _ done: ([MACAddress]) -> Bool
     ) async throws -> [MACAddress] {
         var macs: [MACAddress] = []
         for _ in 0..<attempts {
-            macs = try await ipv6.solicit(target, waitMilliseconds: waitMilliseconds)
+            macs = try await lab.ndisc6(target, waitMilliseconds: waitMilliseconds)
             if done(macs) { return macs }
         }
         return macs
@@ -27,24 +27,23 @@ struct MLDSnoopingEndToEndTests {
     /// (h2's MLD reports are dropped at its port). While the switch floods (no querier yet)
     /// the client resolves it; once the querier is trusted, it does not, while h0's address,
     /// whose group h0 reported, still resolves. Returns the switch.
-    static func showSwitchFilters(_ ipv6: HostLabIPv6) async throws -> MLDSnoopingSwitch {
-        let lab = ipv6.lab
-        let hidden = ipv6.plan.address(of: "h2")
+    static func showSwitchFilters(_ lab: HostLab, plan: IPv6LabPlan) async throws -> MLDSnoopingSwitch {
+        let hidden = plan.address(of: "h2")
         let h2 = lab.adapter("h2")!
         let h0 = lab.adapter("h0")!
         let switchBeforeQuerier = MLDSnoopingSwitch(lab: lab)
         try await switchBeforeQuerier.hideReports(of: "h2")
-        let flooded = try await solicitUntil(ipv6, hidden, attempts: 10) { $0 == [h2.mac] }
+        let flooded = try await solicitUntil(lab, hidden, attempts: 10) { $0 == [h2.mac] }
         #expect(flooded == [h2.mac], "without a querier the switch floods: h2's address resolves (\(flooded))")
 
         let snooping = try await MLDSnoopingSwitch.enable(on: lab)
         // The querier floods for one response interval (1 s) before it trusts its table.
-        let filtered = try await solicitUntil(ipv6, hidden, attempts: 30) { $0.isEmpty }
+        let filtered = try await solicitUntil(lab, hidden, attempts: 30) { $0.isEmpty }
         #expect(filtered.isEmpty, "with snooping and a querier, h2's unreported group is not forwarded to h2 (\(filtered))")
-        let reported = try await solicitUntil(ipv6, ipv6.plan.address(of: "h0"), attempts: 5) { $0 == [h0.mac] }
+        let reported = try await solicitUntil(lab, plan.address(of: "h0"), attempts: 5) { $0 == [h0.mac] }
         #expect(reported == [h0.mac], "h0 reported its group: its address still resolves (\(reported))")
         let groups = try await snooping.memberships()
-        #expect(groups.contains { $0.port == h0.switchPort && $0.group == ipv6.plan.address(of: "h0").solicitedNodeGroup }, "\(groups)")
+        #expect(groups.contains { $0.port == h0.switchPort && $0.group == plan.address(of: "h0").solicitedNodeGroup }, "\(groups)")
         #expect(!groups.contains { $0.port == h2.switchPort }, "the switch learnt nothing from h2: \(groups)")
         return snooping
     }
@@ -53,8 +52,9 @@ struct MLDSnoopingEndToEndTests {
     func switchFilters() async throws {
         let lab = try await HostLab.build(prefix: NetnsLab.uniquePrefix("mlds"))
         defer { lab.destroy() }
-        let ipv6 = try await HostLabIPv6.configure(lab, plan: IPv6LabPlan(site: 0x51))
-        _ = try await Self.showSwitchFilters(ipv6)
+        let plan = IPv6LabPlan(site: 0x51)
+        try await lab.enableIPv6(plan: plan)
+        _ = try await Self.showSwitchFilters(lab, plan: plan)
     }
 
     @Test("IPv6 VIPs resolve through the agent's memberships, which move with the VIP on carrier loss of the agent")
@@ -62,15 +62,14 @@ struct MLDSnoopingEndToEndTests {
         let plan = IPv6LabPlan(site: 0x52)
         let vips = [plan.vip(0), plan.vip(1)]
         try await DaemonLab.with("mldv", vips: vips.map(\.description), prepare: { lab, _ in
-            let ipv6 = try await HostLabIPv6.configure(lab, plan: plan)
-            _ = try await Self.showSwitchFilters(ipv6)
+            try await lab.enableIPv6(plan: plan)
+            _ = try await Self.showSwitchFilters(lab, plan: plan)
         }) { daemon in
             let lab = daemon.lab
-            let ipv6 = HostLabIPv6(lab: lab, plan: plan)
             let snooping = MLDSnoopingSwitch(lab: lab)
             var agents: [IPv6Address: HostLab.Adapter] = [:]
             for vip in vips {
-                let macs = try await ipv6.waitForAdvertisement(vip, attempts: 30)
+                let macs = try await lab.waitForAdvertisement(vip, attempts: 30)
                 let agent = try #require(macs.first.flatMap { lab.adapter(owning: $0) }, "\(vip) not resolved behind the snooping switch")
                 #expect(["h0", "h1"].contains(agent.name), "\(vip) served by \(agent.name), not a same-prefix adapter")
                 let ports = try await snooping.ports(joined: vip.solicitedNodeGroup)
@@ -81,28 +80,28 @@ struct MLDSnoopingEndToEndTests {
             // unsolicited rounds (3, 1.2 s apart) included: once they are over, one per solicitation.
             try await Task.sleep(for: .seconds(3))
             for vip in vips {
-                let again = try await ipv6.solicit(vip)
+                let again = try await lab.ndisc6(vip)
                 #expect(again == [agents[vip]!.mac], "\(vip): one advertisement per solicitation, got \(again)")
             }
             let vip = vips[0]
             let oldAgent = try #require(agents[vip])
-            let ping = try await ipv6.ping(vip, count: 3, interval: "0.2", deadlineSeconds: 5)
+            let ping = try await lab.ping(vip, count: 3, interval: "0.2", deadlineSeconds: 5)
             #expect(ping.received == 3, "ping -6 \(vip): \(ping)")
             try await Task.sleep(for: .seconds(3))  // announcement rounds done
 
             try await lab.cutCarrier(oldAgent.name)
             var moved: (mac: MACAddress, state: String)?
             for _ in 0..<400 where moved == nil {
-                if let entry = try await ipv6.clientNeighbour(vip), entry.mac != oldAgent.mac { moved = entry }
+                if let entry = try await lab.clientNeighbour(vip), entry.mac != oldAgent.mac { moved = entry }
                 try await Task.sleep(for: .milliseconds(25))
             }
             let newAgent = try #require(moved.flatMap { lab.adapter(owning: $0.mac) }, "the client's neighbour entry for \(vip) never moved")
             #expect(newAgent.name != oldAgent.name && ["h0", "h1"].contains(newAgent.name), "moved to \(newAgent.name)")
-            let answered = try await Self.solicitUntil(ipv6, vip, attempts: 20) { $0 == [newAgent.mac] }
+            let answered = try await Self.solicitUntil(lab, vip, attempts: 20) { $0 == [newAgent.mac] }
             #expect(answered == [newAgent.mac], "after the failover \(vip) resolves to \(newAgent.name) behind the snooping switch: \(answered)")
             let ports = try await snooping.ports(joined: vip.solicitedNodeGroup)
             #expect(ports.contains(newAgent.switchPort), "the new agent joined \(vip.solicitedNodeGroup): \(ports)")
-            let after = try await ipv6.ping(vip, count: 3, interval: "0.2", deadlineSeconds: 5)
+            let after = try await lab.ping(vip, count: 3, interval: "0.2", deadlineSeconds: 5)
             #expect(after.received == 3, "ping -6 \(vip) after the failover: \(after)")
         }
     }

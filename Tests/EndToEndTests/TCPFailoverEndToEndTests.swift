@@ -31,14 +31,13 @@ struct TCPFailoverEndToEndTests {
         let plan = IPv6LabPlan(site: 0x53)
         let vip = plan.vip(0)
         try await DaemonLab.with("tcp6", vips: [vip.description], prepare: { lab, _ in
-            _ = try await HostLabIPv6.configure(lab, plan: plan)
+            try await lab.enableIPv6(plan: plan)
         }) { daemon in
-            let ipv6 = HostLabIPv6(lab: daemon.lab, plan: plan)
-            let macs = try await ipv6.waitForAdvertisement(vip, attempts: 30)
+            let macs = try await daemon.lab.waitForAdvertisement(vip, attempts: 30)
             let agent = try #require(macs.first.flatMap { daemon.lab.adapter(owning: $0) }, "\(vip) never advertised")
             try await Task.sleep(for: .seconds(3))  // announcement rounds done
             try await Self.streamAcrossCarrierLoss(daemon, server: LabSocketAddress(.v6(vip), port: Self.port), agent: agent) {
-                try await ipv6.solicit(vip, waitMilliseconds: 1000).first
+                try await daemon.lab.ndisc6(vip, waitMilliseconds: 1000).first
             }
         }
     }

@@ -1,56 +1,54 @@
 import ProxyARPCore
 
-/// IPv6 on the standard lab: global addresses from 2001:db8::/32 on the host adapters and
-/// the client (added `nodad`, so nothing waits for Duplicate Address Detection), and the
+/// IPv6 on a ``HostLab``: the addresses of an ``IPv6LabPlan`` on the host adapters and the
+/// client (added `nodad`, so nothing waits for Duplicate Address Detection), and the
 /// client's IPv6 tools (`ndisc6`, `ping -6`, the kernel's neighbour table).
-///
-///     h0 2001:db8::10/64    h1 2001:db8::11/64    h2 2001:db8:1::10/64
-///     c0 2001:db8::1/64 and 2001:db8:1::1/64
 extension HostLab {
-    /// The host adapters' IPv6 addresses, by adapter name (the VIPs' /64s: h0 and h1 on
-    /// 2001:db8::/64, h2 on 2001:db8:1::/64, as their IPv4 subnets).
-    public static let defaultIPv6Addresses = [
-        "h0": "2001:db8::10/64", "h1": "2001:db8::11/64", "h2": "2001:db8:1::10/64",
-    ]
-    /// The client's IPv6 addresses.
-    public static let clientIPv6Addresses = ["2001:db8::1/64", "2001:db8:1::1/64"]
-
-    /// Turns IPv6 on in the lab's namespaces and adds the addresses above (`nodad`).
-    public func enableIPv6() async throws {
+    /// Turns IPv6 on in the lab's namespaces and gives every host adapter and the client
+    /// their addresses from `plan` (no DAD: they are unique by construction).
+    public func enableIPv6(plan: IPv6LabPlan = .standard) async throws {
         for namespace in [host, client, fabric] {
-            _ = try await lab.exec(namespace, "sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=0"], check: false)
-            _ = try await lab.exec(namespace, "sysctl", ["-qw", "net.ipv6.conf.default.disable_ipv6=0"], check: false)
+            try await lab.exec(namespace, "sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0"])
         }
         for adapter in adapters {
-            _ = try await lab.exec(host, "sysctl", ["-qw", "net.ipv6.conf.\(adapter.name).disable_ipv6=0"], check: false)
-            if let address = Self.defaultIPv6Addresses[adapter.name] {
-                try await lab.ip(host, "-6", "addr", "add", address, "dev", adapter.name, "nodad")
-            }
+            try await lab.exec(host, "sysctl", ["-qw", "net.ipv6.conf.\(adapter.name).disable_ipv6=0"])
+            try await lab.ip(host, "-6", "addr", "add", "\(plan.address(of: adapter.name))/64", "dev", adapter.name, "nodad")
         }
-        _ = try await lab.exec(client, "sysctl", ["-qw", "net.ipv6.conf.\(clientDevice).disable_ipv6=0"], check: false)
-        for address in Self.clientIPv6Addresses {
-            try await lab.ip(client, "-6", "addr", "add", address, "dev", clientDevice, "nodad")
+        try await lab.exec(client, "sysctl", ["-qw", "net.ipv6.conf.\(clientDevice).disable_ipv6=0"])
+        for address in [plan.client, plan.secondaryClient] {
+            try await lab.ip(client, "-6", "addr", "add", "\(address)/64", "dev", clientDevice, "nodad")
         }
     }
 
     /// `ndisc6` from the client: the target link-layer addresses of every advertisement
-    /// that answered one solicitation for `address` (`-m`: all of them, not just the first).
-    public func ndisc6(_ address: IPv6Address, waitMilliseconds: Int = 1000) async throws -> [MACAddress] {
+    /// for `target` within `waitMilliseconds` of one solicitation (`-m`: all of them, not
+    /// just the first).
+    public func ndisc6(_ target: IPv6Address, waitMilliseconds: Int = 1000) async throws -> [MACAddress] {
         let result = try await lab.exec(
-            client, "ndisc6", ["-n", "-m", "-r", "1", "-w", "\(waitMilliseconds)", address.description, clientDevice],
+            client, "ndisc6", ["-n", "-m", "-r", "1", "-w", "\(waitMilliseconds)", target.description, clientDevice],
             check: false)
         return Self.advertisedMACs(in: result.output)
     }
 
-    /// The MACs of `Target link-layer address: 02:A0:00:00:00:10` lines of ndisc6 output.
+    /// Solicits `target` with ``ndisc6(_:waitMilliseconds:)`` until it is answered (at most
+    /// `attempts` solicitations); returns the MACs of the answering one, or `[]`.
+    public func waitForAdvertisement(_ target: IPv6Address, attempts: Int = 30, waitMilliseconds: Int = 1000) async throws -> [MACAddress] {
+        for _ in 0..<attempts {
+            let macs = try await ndisc6(target, waitMilliseconds: waitMilliseconds)
+            if !macs.isEmpty { return macs }
+        }
+        return []
+    }
+
+    /// The MACs in ndisc6's `Target link-layer address: 02:A0:00:00:00:10` lines.
     public static func advertisedMACs(in output: String) -> [MACAddress] {
         output.split(separator: "\n").compactMap { line in
-            guard line.contains("Target link-layer address"), let colon = line.firstIndex(of: ":") else { return nil }
-            return MACAddress(line[line.index(after: colon)...].trimmingCharacters())
+            guard let range = line.range(of: "Target link-layer address: ") else { return nil }
+            return MACAddress(String(line[range.upperBound...].prefix { !$0.isWhitespace }).lowercased())
         }
     }
 
-    /// The client's IPv6 neighbour entry for `address`: (MAC, state), or nil.
+    /// The client kernel's IPv6 neighbour entry for `address`: (MAC, state), or nil.
     public func clientNeighbour(_ address: IPv6Address) async throws -> (mac: MACAddress, state: String)? {
         let result = try await lab.ip(client, "-6", "neigh", "show", address.description, "dev", clientDevice)
         let words = result.output.split(separator: " ").map(String.init)
@@ -67,12 +65,5 @@ extension HostLab {
             check: false
         )
         return Self.pingCounts(in: result.output)
-    }
-}
-
-extension Substring {
-    /// The text without leading and trailing whitespace.
-    fileprivate func trimmingCharacters() -> String {
-        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

@@ -51,18 +51,18 @@ struct BenchRunner: Sendable {
 
     private func phases(_ lab: HostLab, track: (LabProcess?) -> Void) async throws -> BenchReport {
         var report = BenchReport(machine: Self.machine(), daemon: daemon, quick: plan.quick)
-        report.loadAtStart = Self.loadAverage()
+        report.loadAtStart = LoadAverage.text()
         report.fixedRate = plan.fixedRate
         // Only the adapter that owns an address answers for it (as the daemon configures it).
         try await lab.lab.exec(lab.host, "sysctl", ["-qw", "net.ipv4.conf.all.arp_ignore=1"])
         try await lab.lab.exec(lab.client, "sysctl", ["-qw", "net.core.rmem_max=67108864"])
-        if plan.families.contains(.ndp) { _ = try await HostLabIPv6.configure(lab, plan: Self.ipv6Plan) }
+        if plan.families.contains(.ndp) { try await lab.enableIPv6(plan: Self.ipv6Plan) }
         if plan.families.contains(.arp) { try await arpRates(lab, into: &report, track: track) }
         if plan.families.contains(.ndp) { try await ndpRates(lab, into: &report, track: track) }
         if plan.families.contains(.arp) { try await arpScale(lab, into: &report, track: track) }
         report.activations.sort { ($0.vips, -$0.blockPrefixLength) < ($1.vips, -$1.blockPrefixLength) }
         report.computeMarginals()
-        report.loadAtEnd = Self.loadAverage()
+        report.loadAtEnd = LoadAverage.text()
         return report
     }
 
@@ -141,13 +141,12 @@ struct BenchRunner: Sendable {
     /// Solicits `vip` from the client (ndisc6) until one MAC advertises it, the daemon
     /// exits or `timeout` passes; returns that MAC.
     private func waitAdvertised(_ lab: HostLab, _ vip: IPv6Address, daemon process: LabProcess, timeout: Duration) async throws -> MACAddress? {
-        let ipv6 = HostLabIPv6(lab: lab, plan: Self.ipv6Plan)
         let clock = ContinuousClock()
         let start = clock.now
         while clock.now - start < timeout {
             try Task.checkCancellation()
             progress("waiting for an advertisement of \(vip)")
-            let macs = try await ipv6.solicit(vip, waitMilliseconds: 500)
+            let macs = try await lab.ndisc6(vip, waitMilliseconds: 500)
             if let mac = macs.first, Set(macs).count == 1 { return mac }
             guard process.isRunning || process.processIdentifier == nil else {
                 throw BenchFailure("the daemon exited; see \(process.logPath)")
@@ -435,12 +434,6 @@ struct BenchRunner: Sendable {
             total = max(total, Int(digits) ?? 0)
         }
         return total
-    }
-
-    /// The first three fields of /proc/loadavg.
-    static func loadAverage() -> String {
-        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
-        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     static func machine() -> String {

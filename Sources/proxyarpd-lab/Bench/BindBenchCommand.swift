@@ -41,7 +41,7 @@ struct BindBenchCommand: AsyncParsableCommand {
         _ = try await lab.ip("route", "add", "default", "via", "198.18.70.1", "dev", "b0")
         let host = try NetlinkHost(namespacePath: lab.path)
         let size = max(1, batch ?? vips)
-        print("bind-bench: \(vips) VIPs, blocks /32, 4 adapters, \(repeats) rounds; load average \(Self.loadAverage())")
+        print("bind-bench: \(vips) VIPs, blocks /32, 4 adapters, \(repeats) rounds; load average \(LoadAverage.text())")
 
         let addresses = (0..<vips).map { IPAddress.v4(IPv4Address(198, 18, UInt8(80 + $0 / 256), UInt8($0 % 256))) }
         func single() throws -> Run {
@@ -77,7 +77,7 @@ struct BindBenchCommand: AsyncParsableCommand {
         let rules = try await lab.ip("-4", "rule", "show").split(separator: "\n").filter { $0.contains("lookup") }.count
         report("one per call", singles)
         report("batches of \(size)", batches)
-        print("  rules in the kernel after the last run: \(rules) (\(vips) VIP rules + guards); load average \(Self.loadAverage())")
+        print("  rules in the kernel after the last run: \(rules) (\(vips) VIP rules + guards); load average \(LoadAverage.text())")
         _ = try host.cleanup()
     }
 
@@ -101,9 +101,5 @@ struct BindBenchCommand: AsyncParsableCommand {
         print("  \(name):")
         print(line("bind", runs.map(\.bind)))
         print(line("move", runs.map(\.move)))
-    }
-
-    private static func loadAverage() -> String {
-        ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ").prefix(3).joined(separator: " ")
     }
 }

@@ -133,7 +133,7 @@ struct ClusterBenchCommand: AsyncParsableCommand {
             guard !sorted.isEmpty else { return nil }
             return sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)]
         }
-        let load = ClusterScaleRun.loadAverage()
+        let load = LoadAverage.text()
         let report = Report(
             mode: sigterm ? "sigterm" : "kill -9", leaseTTL: leaseTTL, rounds: rounds, samplesMilliseconds: samples, missed: missed,
             p50Milliseconds: percentile(0.5), p99Milliseconds: percentile(0.99), loadAverage: load)
@@ -190,7 +190,7 @@ struct ClusterBenchCommand: AsyncParsableCommand {
             try await lab.etcd.waitHealthy()
             try await Task.sleep(for: .seconds(2))
         }
-        let load = ClusterScaleRun.loadAverage()
+        let load = LoadAverage.text()
         return LeaderReport(
             leaseTTL: leaseTTL, rounds: rounds, roundsWithAFence: roundsWithAFence, fenceEvents: fenceEvents,
             maxAnswerGapMilliseconds: gaps, unansweredProbes: unanswered, probes: probes, loadAverage: load)

@@ -60,7 +60,7 @@ struct ClusterScaleRun {
         let units = (vipCount + 63) / 64
         let ttlSeconds = Int(leaseTTL.dropLast()) ?? 1
         let interval = max(100, ttlSeconds * 1000 / 4)
-        let loadAtStart = Self.loadAverage()
+        let loadAtStart = LoadAverage.text()
         let renewedBefore = try await lab.etcd.metricSum("etcd_debugging_lease_renewed_total")
         let txnBefore = try await lab.etcd.metricSum("grpc_server_handled_total", matching: "grpc_method=\"Txn\"")
         let started = Date()
@@ -103,15 +103,10 @@ struct ClusterScaleRun {
             keepalivesDuringStart: renewedAtActive - renewedBefore, startSeconds: startSeconds,
             keepalivesInWindow: inWindow, windowSeconds: window, keepaliveIntervalMilliseconds: interval,
             keepalivesPerHostPerInterval: inWindow / 3 / intervals, claimTransactions: txnAfter - txnBefore,
-            loadAverageAtStart: loadAtStart, loadAverageAtEnd: Self.loadAverage())
+            loadAverageAtStart: loadAtStart, loadAverageAtEnd: LoadAverage.text())
     }
 
     private func keep(_ lab: ClusterLab) {
         if let keepLogs { lab.copyDaemonLogs(to: keepLogs) }
-    }
-
-    /// The first three fields of /proc/loadavg ("?" when unreadable).
-    static func loadAverage() -> String {
-        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
     }
 }

@@ -56,10 +56,4 @@ struct ProcessGauges: Sendable, Equatable {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
     }
-
-    /// The 1, 5 and 15 minute load averages (`/proc/loadavg`).
-    static func loadAverage() -> [Double] {
-        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
-        return text.split(separator: " ").prefix(3).compactMap { Double($0) }
-    }
 }

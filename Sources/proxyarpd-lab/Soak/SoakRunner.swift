@@ -56,7 +56,7 @@ struct SoakRunner: Sendable {
             vipsAsked: asked.count, adapters: lab.adapters.map(\.name), blockPrefixLength: plan.blockPrefixLength,
             graceMilliseconds: plan.graceMilliseconds, stuckAfterSeconds: plan.stuckAfter)
         report.holdDown = plan.holdDown
-        report.loadAverageStart = ProcessGauges.loadAverage()
+        report.loadAverageStart = LoadAverage.read()
         report.onlineCPUs = sysconf(Int32(_SC_NPROCESSORS_ONLN))
 
         progress("starting \(daemon) with \(vipsA.count) VIPs on \(lab.adapters.count) adapters")
@@ -169,7 +169,7 @@ struct SoakRunner: Sendable {
         await follower.stop()
         _ = tailAfterLoad.read()
         report.traceFollowerRecords = tailAfterLoad.records
-        report.loadAverageEnd = ProcessGauges.loadAverage()
+        report.loadAverageEnd = LoadAverage.read()
         report.criteria = SoakJudge.criteria(report)
         return report
     }

@@ -1,39 +1,20 @@
 import ProxyARPCore
 import Yams
 
-/// One IPv6 entry of the `vips:` list (an `address`, `range` or `cidr` whose text holds a
-/// colon): an inclusive interval inside one /64, with the options every address shares.
-struct IPv6VIPEntry {
+/// An IPv6 entry of the `vips:` list (an `address`, `range` or `cidr` whose text holds a
+/// colon): its interval stays inside one /64.
+typealias IPv6VIPEntry = VIPEntry<IPv6Address>
+
+/// What only IPv6 entries check: the interval's text, the /64 and /108 limits, and the
+/// addresses that can never be VIPs.
+extension VIPEntry where Bound == IPv6Address {
     /// The largest IPv6 entry: a `/108` block, 2^20 addresses.
-    static let maximumCount: UInt64 = 1 << 20
-    /// The longest prefix a `cidr` may have... and the shortest: /108 to /128.
-    static let shortestPrefix = 108
+    static var maximumCount: UInt64 { 1 << 20 }
+    /// The shortest prefix a `cidr` may have: /108 (up to /128).
+    static var shortestPrefix: Int { 108 }
 
-    /// Position of the entry in the `vips:` list.
-    var index: Int
-    /// `address`, `range` or `cidr`.
-    var keyword: String
-    /// The text as written.
-    var text: String
-    /// The node holding the addresses, for positions.
-    var node: Node
-    /// First address, inclusive.
-    var first: IPv6Address
-    /// Last address, inclusive, in the same /64 as `first`.
-    var last: IPv6Address
-    /// Preferred adapters, best first.
-    var preferred: [AdapterName]
-    /// Move to a better agent when one appears.
-    var preempt: Bool
-    /// Cluster mode: hosts that should own the VIP, best first.
-    var preferredHosts: [String] = []
-
-    /// `vips[3].cidr`.
-    var path: String { "vips[\(index)].\(keyword)" }
     /// Number of addresses (at most ``maximumCount`` once read).
     var count: UInt64 { last.low - first.low + 1 }
-    /// How the entry is named in messages about another entry.
-    var reference: String { "\(text) (\(path), line \(node.line))" }
 
     /// Reads the addresses of an IPv6 entry; problems are reported and give nil.
     static func read(
@@ -48,7 +29,7 @@ struct IPv6VIPEntry {
             diagnostics.report(node, path, "\(first) is \(reason) and cannot be a VIP")
             return nil
         }
-        return IPv6VIPEntry(
+        return VIPEntry(
             index: index, keyword: keyword, text: text, node: node, first: first, last: last, preferred: preferred,
             preempt: preempt, preferredHosts: preferredHosts)
     }
@@ -72,24 +53,11 @@ struct IPv6VIPEntry {
             }
             return (address, address)
         case "range":
-            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-                .map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
-            guard parts.count == 2 else {
-                diagnostics.report(node, path, "\"\(text)\" is not a range FIRST-LAST (e.g. 2001:db8::10-2001:db8::20)")
-                return nil
-            }
-            guard let first = IPv6Address(parts[0]) else {
-                diagnostics.report(node, path, "\"\(parts[0])\" in range \"\(text)\" is not an IPv6 address")
-                return nil
-            }
-            guard let last = IPv6Address(parts[1]) else {
-                diagnostics.report(node, path, "\"\(parts[1])\" in range \"\(text)\" is not an IPv6 address")
-                return nil
-            }
-            guard first <= last else {
-                diagnostics.report(node, path, "range \"\(text)\" is reversed: the first address must not be above the last")
-                return nil
-            }
+            guard
+                let (first, last) = VIPsSection.rangeEnds(
+                    text, node: node, path: path, family: "IPv6", example: "2001:db8::10-2001:db8::20",
+                    parse: { IPv6Address($0) }, &diagnostics)
+            else { return nil }
             guard first.high == last.high else {
                 diagnostics.report(
                     node, path, "range \"\(text)\" spans more than one /64 prefix; list one range per prefix")
@@ -127,35 +95,13 @@ struct IPv6VIPEntry {
         }
     }
 
-    /// Reports duplicates and overlaps among IPv6 entries (at the later entry, naming both).
-    static func checkOverlaps(_ entries: [IPv6VIPEntry], _ diagnostics: inout Diagnostics) {
-        guard entries.count > 1 else { return }
-        let order = entries.indices.sorted { (entries[$0].first, entries[$0].index) < (entries[$1].first, entries[$1].index) }
-        var reach = entries[order[0]]
-        for position in order.dropFirst() {
-            let entry = entries[position]
-            if entry.first <= reach.last {
-                let (earlier, later) = reach.index < entry.index ? (reach, entry) : (entry, reach)
-                let reason =
-                    earlier.first == earlier.last && later.first == later.last
-                    ? "duplicate VIP \(later.text), already listed at \(earlier.reference)"
-                    : "\(later.text) overlaps \(earlier.reference): both contain \(entry.first)"
-                diagnostics.report(later.node, later.path, reason)
-            }
-            if entry.last > reach.last { reach = entry }
-        }
-    }
-
     /// One ``VIPConfiguration`` per address, entries in file order.
     static func expand(_ entries: [IPv6VIPEntry]) -> [VIPConfiguration] {
         var vips: [VIPConfiguration] = []
         vips.reserveCapacity(entries.reduce(0) { $0 + Int($1.count) })
         for entry in entries {
             for low in entry.first.low...entry.last.low {
-                vips.append(
-                    VIPConfiguration(
-                        address: IPv6Address(high: entry.first.high, low: low), preferred: entry.preferred,
-                        preempt: entry.preempt, preferredHosts: entry.preferredHosts))
+                vips.append(entry.configuration(of: .v6(IPv6Address(high: entry.first.high, low: low))))
             }
         }
         return vips
