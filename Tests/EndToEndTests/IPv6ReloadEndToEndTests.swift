@@ -25,7 +25,7 @@ struct IPv6ReloadEndToEndTests {
             #expect(try await lab.ndisc6(v6).isEmpty, "\(v6) answered before it was configured")
 
             try Self.reload(daemon, vips: [v4.description, v6.description])
-            let first = try await IPv6EndToEndTests.waitForAdvertisement(v6, in: lab)
+            let first = try await lab.waitForAdvertisement(v6)
             let agent = try #require(first.first.flatMap { lab.adapter(owning: $0) }, "\(v6) never advertised after the reload: \(first)")
             #expect(IPv6EndToEndTests.sameSubnet(v6, agent), "\(v6) answered by \(agent.name)")
             try await Task.sleep(for: .seconds(3))  // the activation's unsolicited rounds are over
