@@ -42,7 +42,7 @@ func ownershipMachine(in target: OwnershipStateName) -> OwnershipStateMachine {
 enum OwnershipProbe: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case eligible, ineligible, observedNil, observedOther, observedOurs
     case claimTimerCurrent, claimTimerStale, claimSucceeded, claimTaken, claimFailed
-    case releaseCompleted, fenceDeadlinePassed, leaseConfirmed, leaseLost
+    case releaseCompleted, fenceDeadlinePassed, leaseConfirmed, leaseLost, handOver
     var testDescription: String { rawValue }
 }
 
@@ -97,6 +97,7 @@ private let expected: [OwnershipStateName: [OwnershipProbe: OwnershipOutcome]] =
         .releaseCompleted: bug,
         .fenceDeadlinePassed: go("fenced", engine: .deactivate),
         .leaseLost: go("unowned", engine: .deactivate),
+        .handOver: go("releasing", engine: .deactivate, store: .release(ours)),
     ],
     .fenced: [
         .ineligible: go("releasing", store: .release(ours)),
@@ -149,6 +150,7 @@ private let expected: [OwnershipStateName: [OwnershipProbe: OwnershipOutcome]] =
         case .fenceDeadlinePassed: return machine.fenceDeadlinePassed(now: now)
         case .leaseConfirmed: return machine.leaseConfirmed(now: now)
         case .leaseLost: return machine.leaseLost(now: now)
+        case .handOver: return machine.handOver(now: now)
         }
     }
 
