@@ -96,7 +96,7 @@ struct ClusterOperationsEndToEndTests {
             let entries = lab.poolEntries(vipCount: count)
             for index in 0..<3 {
                 daemons.append(
-                    try lab.startDaemon(index, binary: DaemonLab.binary, vips: entries, extra: "selection:\n  block_prefix_length: 26\n"))
+                    try lab.startDaemon(index, binary: DaemonLab.binary, vips: entries, extraCluster: ClusterEndToEndTests.noRebalance, extra: "selection:\n  block_prefix_length: 26\n"))
             }
             var counts: [ClusterHostCounts?] = [nil, nil, nil]
             for _ in 0..<60 {
