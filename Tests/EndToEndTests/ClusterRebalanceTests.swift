@@ -113,4 +113,40 @@ extension ClusterEndToEndTests {
                 "\(moves.count) moves, \(handovers.reduce(0, +)) handovers logged (\(moves.map { "\($0.vip) host\($0.from)→host\($0.to)" }.joined(separator: ", "))); converged \(convergence.joined(separator: ", ")) after joining (settle 2s); answer gap ms min \(String(format: "%.0f", sorted.first ?? 0)) median \(String(format: "%.0f", sorted.isEmpty ? 0 : sorted[sorted.count / 2])) max \(String(format: "%.0f", sorted.last ?? 0)); probes lost per handover \(lost) (20/s per VIP)")
         }
     }
+    @Test("rebalancing hysteresis: a host in a crash loop (kill -9 and restart every 1.5 s, its key living at most ~3 s with the lease) is handed nothing with rebalance_after 4s; once it stays up it gets its hashed units")
+    func crashLoopingHostIsHandedNothing() async throws {
+        try await Self.withLab("crashloop", hosts: 2) { lab, daemons in
+            let vips = (100..<108).map { "198.18.0.\($0)" }
+            let hashed = vips.filter { RendezvousRank.order(hosts: ["host0", "host1"], unit: $0)[0] == "host1" }
+            try #require(!hashed.isEmpty)
+            try daemons.start(0, vips: vips, rebalanceAfter: "4s")
+            let first = try await Self.settledOwners(lab, vips: vips)
+            try #require(first.count == vips.count && first.values.allSatisfy { $0 == 0 }, "\(first)")
+            // Five short lives of host1: its membership key lives from its registration until its
+            // lease expires after the kill (1 s TTL), so at most ~3 s, under host0's 4 s.
+            for _ in 0..<5 {
+                try daemons.start(1, vips: vips, rebalanceAfter: "4s")
+                try await Task.sleep(for: .milliseconds(1500))
+                daemons[1].send(SIGKILL)
+                await daemons[1].stop(timeout: .seconds(2))
+            }
+            let handedDuringLoop = daemons.log(0).components(separatedBy: "handing over to its natural owner").count - 1
+            let livesSeen = daemons.log(0).split(separator: "\n").filter { $0.contains("cluster member able") && $0.contains("member=host1") }.count
+            #expect(livesSeen >= 2, "host0 saw host1 able only \(livesSeen) times: the loop did not test anything")
+            let ownersAfterLoop = try await Self.etcdOwners(lab)
+            #expect(handedDuringLoop == 0, "host0 handed \(handedDuringLoop) units to a host that never stayed up 4 s")
+            #expect(Set(ownersAfterLoop.values) == ["host0"], "\(ownersAfterLoop)")
+            // It stays up: its hashed units come to it.
+            let stayedAt = ContinuousClock.now
+            try daemons.start(1, vips: vips, rebalanceAfter: "4s")
+            var owners: [String: String] = [:]
+            while ContinuousClock.now - stayedAt < .seconds(30) {
+                owners = try await Self.etcdOwners(lab)
+                if Set(hashed) == Set(owners.filter { $0.value == "host1" }.keys) { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(Set(owners.filter { $0.value == "host1" }.keys) == Set(hashed), "etcd: \(owners); hashing gives host1 \(hashed)")
+            Self.report("crash loop", "host0 saw host1 able \(livesSeen) times in 5 lives of 1.5 s and handed it \(handedDuringLoop) units (rebalance_after 4s); \(hashed.count) units reached host1 \(ContinuousClock.now - stayedAt) after it started to stay")
+        }
+    }
 }

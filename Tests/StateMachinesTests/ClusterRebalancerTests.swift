@@ -128,7 +128,7 @@ import Testing
         #expect(result16.isEmpty)
         // It came back to alpha (beta never claimed): cooled down towards beta for 30 s.
         rebalancer.claimed(unit, by: "alpha", now: start + .seconds(1))
-        #expect(rebalancer.isCoolingDown(unit, towards: "beta", now: start + .seconds(2)))
+        #expect(rebalancer.isCoolingDown(unit, towards: "beta", since: t0, now: start + .seconds(2)))
         let result17 = rebalancer.handovers(owned: owned, membership: membership, selfAble: true, now: start + .seconds(20))
         #expect(result17.isEmpty)
         let result18 = rebalancer.handovers(owned: owned, membership: membership, selfAble: true, now: start + .seconds(32))
@@ -137,7 +137,14 @@ import Testing
         let result19 = rebalancer.handovers(owned: owned, membership: membership, selfAble: true, now: start + .seconds(35))
         #expect(result19.isEmpty)
         #expect(rebalancer.inFlight.isEmpty)
-        #expect(rebalancer.isCoolingDown(unit, towards: "beta", now: start + .seconds(35)))
+        #expect(rebalancer.isCoolingDown(unit, towards: "beta", since: t0, now: start + .seconds(35)))
+        // beta left and came back (a new life): once settled it gets a fresh chance.
+        membership.gone("beta")
+        membership.seen("beta", value: "able", now: start + .seconds(36))
+        let fresh = rebalancer.handovers(owned: owned, membership: membership, selfAble: true, now: start + .seconds(38))
+        #expect(fresh.isEmpty)  // not settled yet
+        let retried = rebalancer.handovers(owned: owned, membership: membership, selfAble: true, now: start + .seconds(39))
+        #expect(retried.map(\.target) == ["beta"])
     }
 
     @Test func handOverStopsServingBeforeTheKeyGoesAndTheNaturalOwnerClaimsFirst() throws {

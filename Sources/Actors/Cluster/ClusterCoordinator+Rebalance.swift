@@ -67,7 +67,12 @@ extension ClusterCoordinator {
             }
             return false
         }
-        return balance.membership.seen(name, value: record.value, now: now)
+        let changed = balance.membership.seen(name, value: record.value, now: now)
+        if changed {
+            let able = ClusterMembership.isAble(value: record.value)
+            logger.info(able ? "cluster member able" : "cluster member unable", metadata: ["member": "\(name)"])
+        }
+        return changed
     }
 
     /// A membership key was deleted. Returns true when an able host went.
@@ -76,7 +81,9 @@ extension ClusterCoordinator {
             balance.ownKey = nil
             return false
         }
-        return balance.membership.gone(name)
+        let wasAble = balance.membership.gone(name)
+        logger.info("cluster member gone", metadata: ["member": "\(name)"])
+        return wasAble
     }
 
     /// A listing's membership keys (leaseless ones already left out), by host name.

@@ -11,8 +11,9 @@ public struct RebalanceSettings: Sendable, Hashable {
     /// A handover counts as in flight until the unit's next owner is seen, or this long.
     public var timeout: Duration
     /// A handover that did not end with its target holding the unit is not tried again
-    /// towards that same target for this long (a target that publishes "able" but never
-    /// claims would otherwise bounce the unit forever).
+    /// towards that same life of the target (the same `ableSince`) for this long: a target
+    /// that publishes "able" but never claims would otherwise bounce the unit forever. A
+    /// target that left and came back (a restarted daemon) gets a fresh chance once settled.
     public var retryAfter: Duration
 
     /// Creates the settings: 3 s settle, 4 in flight, 2 s timeout, 30 s before a retry.
@@ -33,8 +34,9 @@ public struct RebalanceSettings: Sendable, Hashable {
 /// owner (rank 0 among the able members and this host, `preferred_hosts` first) is another
 /// host that has been able without a break for ``RebalanceSettings/settle``; fewer than
 /// ``RebalanceSettings/inFlight`` handovers are in flight; and no recent handover of that
-/// unit to that host failed. A handover ends when the unit's key is written again (by the
-/// target: done; by anyone else: failed, cooled down), or after the timeout (failed).
+/// unit to that same life of that host failed. A handover ends when the unit's key is
+/// written again (by the target: done; by anyone else: failed, cooled down), or after the
+/// timeout (failed).
 public struct ClusterRebalancer: Sendable, Equatable {
     /// One handover in flight.
     public struct Handover: Sendable, Equatable {
@@ -42,6 +44,8 @@ public struct ClusterRebalancer: Sendable, Equatable {
         public var target: String
         /// When it was decided.
         public var started: Instant
+        /// The target's `ableSince` then: which life of the target it went to.
+        public var targetSince: Instant?
     }
 
     /// One owned unit, as the coordinator lists it.
@@ -65,9 +69,10 @@ public struct ClusterRebalancer: Sendable, Equatable {
     /// Failed handovers: (unit, target) not tried again before the instant.
     private var cooldown: [String: Cooldown] = [:]
 
-    /// A failed handover's unit and target, blocked until an instant.
+    /// A failed handover's unit and target (that life of it), blocked until an instant.
     private struct Cooldown: Sendable, Equatable {
         var target: String
+        var targetSince: Instant?
         var until: Instant
     }
 
@@ -82,7 +87,7 @@ public struct ClusterRebalancer: Sendable, Equatable {
     ) -> [(unit: String, target: String)] {
         for (unit, handover) in inFlight where now >= handover.started.advanced(by: settings.timeout) {
             inFlight[unit] = nil
-            cooldown[unit] = Cooldown(target: handover.target, until: now.advanced(by: settings.retryAfter))
+            cooldown[unit] = Cooldown(target: handover.target, targetSince: handover.targetSince, until: now.advanced(by: settings.retryAfter))
         }
         cooldown = cooldown.filter { now < $0.value.until }
         guard settings.settle > .zero, selfAble else { return [] }
@@ -91,9 +96,9 @@ public struct ClusterRebalancer: Sendable, Equatable {
         for entry in owned.sorted(by: { $0.unit < $1.unit }) where slots > 0 && inFlight[entry.unit] == nil {
             guard let natural = membership.naturalOwner(unit: entry.unit, preferred: entry.preferred, selfAble: true),
                 natural != membership.host, membership.isSettled(natural, now: now, settle: settings.settle),
-                cooldown[entry.unit]?.target != natural
+                !isCoolingDown(entry.unit, towards: natural, since: membership.members[natural]?.ableSince, now: now)
             else { continue }
-            inFlight[entry.unit] = Handover(target: natural, started: now)
+            inFlight[entry.unit] = Handover(target: natural, started: now, targetSince: membership.members[natural]?.ableSince)
             chosen.append((entry.unit, natural))
             slots -= 1
         }
@@ -104,7 +109,9 @@ public struct ClusterRebalancer: Sendable, Equatable {
     /// holder is the target, otherwise it cools down.
     public mutating func claimed(_ unit: String, by holder: String, now: Instant) {
         guard let handover = inFlight.removeValue(forKey: unit) else { return }
-        if handover.target != holder { cooldown[unit] = Cooldown(target: handover.target, until: now.advanced(by: settings.retryAfter)) }
+        if handover.target != holder {
+            cooldown[unit] = Cooldown(target: handover.target, targetSince: handover.targetSince, until: now.advanced(by: settings.retryAfter))
+        }
     }
 
     /// Forgets every handover (the lease is gone: this host owns nothing any more).
@@ -112,9 +119,10 @@ public struct ClusterRebalancer: Sendable, Equatable {
         inFlight = [:]
     }
 
-    /// True while `unit`'s handover to `target` is cooling down after a failure.
-    public func isCoolingDown(_ unit: String, towards target: String, now: Instant) -> Bool {
+    /// True while `unit`'s handover to `target`, in its life that began at `since` (its
+    /// `ableSince`), is cooling down after a failure.
+    public func isCoolingDown(_ unit: String, towards target: String, since: Instant?, now: Instant) -> Bool {
         guard let entry = cooldown[unit] else { return false }
-        return entry.target == target && now < entry.until
+        return entry.target == target && entry.targetSince == since && now < entry.until
     }
 }
