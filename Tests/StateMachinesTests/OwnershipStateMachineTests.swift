@@ -103,13 +103,11 @@ private let expected: [OwnershipStateName: [OwnershipProbe: OwnershipOutcome]] =
         .ineligible: go("releasing", store: .release(ours)),
         .observedNil: go("unowned"),
         .observedOther: go("unowned"),
-        .claimSucceeded: bug,
         .releaseCompleted: bug,
         .leaseConfirmed: go("owned", engine: .activate(ours)),
         .leaseLost: go("unowned"),
     ],
     .releasing: [
-        .claimSucceeded: bug,
         .releaseCompleted: go("unowned"),
     ],
     .failed: [:],
@@ -151,6 +149,17 @@ private let expected: [OwnershipStateName: [OwnershipProbe: OwnershipOutcome]] =
         case .leaseConfirmed: return machine.leaseConfirmed(now: now)
         case .leaseLost: return machine.leaseLost(now: now)
         case .handOver: return machine.handOver(now: now)
+        }
+    }
+
+    @Test func lateClaimReplyAfterTheWatchIsADuplicateButAnotherTokenIsABug() throws {
+        // claiming → the watch shows the key ours → owned → fenced (or handed over) → the reply.
+        for target in [OwnershipStateName.fenced, .releasing] {
+            var machine = ownershipMachine(in: target)
+            #expect(try machine.claimSucceeded(ours, now: now) == .none)
+            #expect(machine.stateName == target.rawValue)
+            #expect(throws: UnreachableTransition.self) { try machine.claimSucceeded(FencingToken(rawValue: 43), now: now) }
+            #expect(machine.stateName == "failed")
         }
     }
 

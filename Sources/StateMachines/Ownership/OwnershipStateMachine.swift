@@ -31,7 +31,8 @@ import ProxyARPCore
 //   owned     + observed(nil or other)                      → unowned / deactivate (+ claim after rank if eligible and free)
 //   owned     + fenceDeadlinePassed                         → fenced / deactivate
 //   owned     + leaseLost                                   → unowned / deactivate
-//   owned     + claimSucceeded(same token)                  → owned / none (duplicate)
+//   owned, fenced, releasing + claimSucceeded(same token)   → none (the reply to a claim the watch
+//                                                               already showed ours: the machine moved on)
 //   owned     + handOver (another live host is the natural owner) → releasing / deactivate + release
 //   fenced    + leaseConfirmed                              → owned / activate (the lease outlived the stall)
 //   fenced    + leaseLost, observed(nil or other)           → unowned / none
@@ -50,8 +51,8 @@ import ProxyARPCore
 //   * A claim timer outside waiting is stale (waiting can be left by an observation, which
 //     does not disarm the timer): `.none`. A claim reply after the lease was lost
 //     (claimSucceeded in unowned or waiting) is `.none`: the key dies with the lease.
-//   * A bug in our own code — claimSucceeded in owned with another token, in fenced or in
-//     releasing; releaseCompleted in waiting, claiming, owned or fenced — moves to
+//   * A bug in our own code — claimSucceeded in owned, fenced or releasing with another
+//     token; releaseCompleted in waiting, claiming, owned or fenced — moves to
 //     `failed`, asserts in debug, and throws: only this unit is isolated.
 
 /// Ownership of one cluster unit by this host. A pure value.
@@ -204,7 +205,10 @@ public struct OwnershipStateMachine: Sendable, Equatable {
         switch state {
         case .claiming:
             return tookOwnership(token)
-        case .owned(let owned) where owned.token == token:
+        case .owned(let owned) where owned.token == token, .fenced(let owned) where owned.token == token,
+            .releasing(let owned) where owned.token == token:
+            // The watch showed the key ours before this reply came, and the machine has moved
+            // on since (fenced, or releasing after a handover or a NIC loss): a late duplicate.
             return .none
         case .failed, .unowned, .waiting:
             return .none
