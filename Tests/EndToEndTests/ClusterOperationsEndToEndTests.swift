@@ -116,6 +116,22 @@ struct ClusterOperationsEndToEndTests {
                 Issue.record("host\(index) did not answer status; running: \(daemons[index].isRunning); log tail:\n\(log.suffix(4000))")
             }
 
+            // Let the handovers end first (the spread settles; none logged for 2 s, at most 30 s).
+            func handovers() -> Int {
+                (0..<3).map { index in
+                    ((try? String(contentsOfFile: "\(lab.directory)/h\(index).log", encoding: .utf8)) ?? "")
+                        .components(separatedBy: "handing over to its natural owner").count - 1
+                }.reduce(0, +)
+            }
+            var quietSince = ContinuousClock.now
+            var seen = handovers()
+            let waitStart = ContinuousClock.now
+            while ContinuousClock.now - quietSince < .seconds(2), ContinuousClock.now - waitStart < .seconds(30) {
+                try await Task.sleep(for: .milliseconds(250))
+                let now = handovers()
+                if now != seen { (seen, quietSince) = (now, ContinuousClock.now) }
+            }
+
             // etcd's leader counts every lease renewal: over 3 s, about 3 hosts × 12 (TTL/4 = 250 ms).
             // Per unit it would be 64 × 12 = 768.
             let before = try await lab.etcd.metricSum("etcd_debugging_lease_renewed_total")
