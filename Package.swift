@@ -274,6 +274,7 @@ let package = Package(
             name: "DaemonTests",
             dependencies: [
                 "ProxyARPCore", "ProxyARPIO", "ProxyARPStateMachines", "ProxyARPActors", "ProxyARPControl", "ProxyARPDaemon", "CCap",
+                "ProxyARPTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -9,7 +9,7 @@ struct ProxyARPDLab: AsyncParsableCommand {
         commandName: "proxyarpd-lab",
         abstract: "Demo, benchmark and lab tools for proxyarpd (namespace labs need root).",
         subcommands: [
-            DemoCommand.self, BenchCommand.self, SoakCommand.self, MemoryProbeCommand.self, FloodCommand.self, InjectCommand.self,
+            DemoCommand.self, BenchCommand.self, BindBenchCommand.self, SoakCommand.self, MemoryProbeCommand.self, FloodCommand.self, InjectCommand.self,
             ClusterBenchCommand.self,
         ]
     )

@@ -91,6 +91,24 @@ struct EngineConflictTests {
 
 @Suite("Engine: probing before the first activation")
 struct EngineProbeTests {
+    /// Another host answers the probe for `taken` during the wait: the conflict is counted,
+    /// every VIP stays pending until the wait is over, then all but `taken` become active and
+    /// `taken` stays in conflict, never on `lo`.
+    static func expectNeverClaimed(_ taken: IPAddress, in lab: EngineLab) async {
+        lab.wire.deliver([
+            HeardObservation(observation: .conflict(vip: taken, claimedBy: EngineConflictTests.foreign), adapter: "eth0", at: lab.clock.now())
+        ])
+        #expect(await lab.eventually { await lab.status().conflicts == 1 })
+        #expect(await lab.status().vips.allSatisfy { $0.state == "pending" }, "still probing")
+        await lab.advance(.milliseconds(250))
+        #expect(await lab.eventually {
+            let status = await lab.status()
+            return status.vips.filter { $0.vip != taken }.allSatisfy { $0.state == "active" }
+                && status.vips.first { $0.vip == taken }?.state == "conflict"
+        })
+        #expect(!lab.host.loopback.contains(taken))
+    }
+
     @Test("one probe per VIP from the adapter that would serve it, one wait for the whole round; a VIP another host answers for is never claimed")
     func probeRound() async throws {
         let vips = vipRange("198.18.0.40", count: 20)
@@ -106,23 +124,37 @@ struct EngineProbeTests {
         #expect(Set(probes.map(\.arp.targetIP)) == Set(vips.compactMap(\.address.ipv4)))
         // Another host answers for one of them during the wait.
         let taken = vips[7].address
-        lab.wire.deliver([
-            HeardObservation(observation: .conflict(vip: taken, claimedBy: EngineConflictTests.foreign), adapter: "eth0", at: lab.clock.now())
-        ])
-        #expect(await lab.eventually { await lab.status().conflicts == 1 })
-        #expect(await lab.status().vips.allSatisfy { $0.state == "pending" }, "still probing")
-        await lab.advance(.milliseconds(250))
-        #expect(await lab.eventually {
-            let status = await lab.status()
-            return status.vips.filter { $0.vip != taken }.allSatisfy { $0.state == "active" }
-                && status.vips.first { $0.vip == taken }?.state == "conflict"
-        })
-        #expect(!lab.host.loopback.contains(taken))
+        await Self.expectNeverClaimed(taken, in: lab)
         #expect(lab.wire.answerTable.current.proxyLists.values.allSatisfy { !$0.contains(taken) })
         #expect(!lab.wire.sentFrames.contains { sent in
             guard case .arp(let frame) = FrameParser.parse(sent.bytes) else { return false }
             return frame.isGratuitous && frame.arp.senderIP == taken
         }, "never announced")
+        await lab.stop()
+    }
+
+    @Test("IPv6 VIPs are probed too: one Duplicate Address Detection solicitation per VIP (from ::, nonce, no link-layer option), to its solicited-node group; a VIP another host advertises during the wait is never claimed")
+    func duplicateAddressDetectionRound() async throws {
+        let vips = (0..<6).map { VIPConfiguration(address: IPv6Address("2001:db8::\(String(0x100 + $0, radix: 16))")!) }
+        let lab = EngineLab(vips: vips, conflicts: ConflictConfiguration(probeWait: .milliseconds(200)))
+        lab.allLinksUp()
+        #expect(await lab.eventually { lab.wire.sentFrames.count == vips.count })
+        let probes = lab.wire.sentFrames.compactMap { sent -> NDPFrame? in
+            guard case .ndp(let frame) = NDPParser.parse(sent.bytes) else { return nil }
+            return frame
+        }
+        #expect(probes.count == vips.count, "one probe per VIP, nothing else yet: \(lab.wire.sentFrames.count) frames")
+        #expect(probes.allSatisfy { $0.isDuplicateAddressProbe && $0.linkLayerAddress == nil })
+        #expect(probes.allSatisfy { $0.destination == $0.target.solicitedNodeGroup })
+        #expect(Set(probes.map { IPAddress.v6($0.target) }) == Set(vips.map(\.address)))
+        // Another host defends one of them (its advertisement is a conflict for a watched VIP).
+        let taken = vips[2].address
+        await Self.expectNeverClaimed(taken, in: lab)
+        #expect(lab.wire.answerTable.current.ipv6.proxyLists.values.allSatisfy { !$0.contains(taken.ipv6!) })
+        #expect(!lab.wire.sentFrames.contains { sent in
+            guard case .ndp(let frame) = NDPParser.parse(sent.bytes), case .advertisement = frame.message else { return false }
+            return IPAddress.v6(frame.target) == taken
+        }, "never advertised")
         await lab.stop()
     }
 }

@@ -183,7 +183,7 @@ struct SoakCheckerTests {
         #expect(SoakJudge.criteria(leak).contains { $0.name == "file descriptors flat" && $0.met == false })
         var threads = clean
         threads.samples[2].threadsPeak = 12
-        #expect(SoakJudge.criteria(threads).contains { $0.name == "threads flat" && $0.met == false })
+        #expect(SoakJudge.criteria(threads).contains { $0.name == SoakJudge.threadsName && $0.met == false })
         var growth = clean
         growth.samples[2].residentKiB = 54_000  // 5.9 % over the 51,000 KiB at ring full
         #expect(SoakJudge.criteria(growth).contains { $0.name.hasPrefix("RSS growth") && $0.met == false })

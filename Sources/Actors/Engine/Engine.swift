@@ -296,8 +296,9 @@ public actor Engine: Service {
 
     /// Creates the VIPs' actors and hands them to the selector, which gives them agents
     /// at the pace of its permits (the others queue there, holding no task). First, unless
-    /// `conflicts.probe_wait` is 0, one probe round: an RFC 5227 probe per VIP out of the
-    /// adapter that would serve it, one wait for the whole round (not per VIP: 100,000
+    /// `conflicts.probe_wait` is 0, one probe round: a probe per VIP out of the adapter that
+    /// would serve it (RFC 5227 for IPv4; for IPv6 a Duplicate Address Detection solicitation
+    /// from `::` with a nonce, RFC 4862 §5.4.2), one wait for the whole round (not per VIP: 100,000
     /// VIPs probe in one wait), and only the VIPs nobody answered for are admitted. VIPs an
     /// earlier instance left bound (a restart) are ours already: admitted at once, with
     /// their previous agent as the selection's hint, and not probed.
@@ -313,13 +314,6 @@ public actor Engine: Service {
             let adopted = configs.filter { hints[$0.address] != nil }
             configs.removeAll { hints[$0.address] != nil }
             await selector.admit(adopted, previousAgents: hints)
-        }
-        // IPv6 VIPs are not probed (no Duplicate Address Detection probe is sent for them
-        // yet): admitted at once; a host that claims one is found by its advertisements.
-        let unprobed = configs.filter { $0.address.family == .ipv6 }
-        if !unprobed.isEmpty {
-            configs.removeAll { $0.address.family == .ipv6 }
-            await selector.admit(unprobed)
         }
         guard configuration.conflicts.probeWait > .zero, !configs.isEmpty else {
             await selector.admit(configs)
@@ -402,7 +396,12 @@ public actor Engine: Service {
             let wait = configuration.conflicts.probeWait
             group.addTask {
                 for entry in plan {
-                    let frames = entry.vips.compactMap { $0.ipv4.map { ARPFrames.probe(mac: entry.mac, vip: $0) } }
+                    let frames = entry.vips.map { vip in
+                        switch vip {
+                        case .v4(let address): ARPFrames.probe(mac: entry.mac, vip: address)
+                        case .v6(let address): NDPFrames.duplicateAddressProbe(mac: entry.mac, vip: address, nonce: .random(in: 0...UInt64.max))
+                        }
+                    }
                     try? await io.send(frames, on: entry.adapter)
                 }
                 do { try await clock.sleep(until: clock.now().advanced(by: wait)) } catch { return }

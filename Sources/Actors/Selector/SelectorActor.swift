@@ -56,9 +56,9 @@ public actor SelectorActor {
     private var decisions: [VIPDecision] = []
     private var tableChanged = false
     private var closed = false
-    /// Held-down adapters given VIPs as a last resort in the current pass: how many, and
-    /// when their hold-down ends (one log line per adapter and pass).
-    private var lastResorts: [AdapterName: (vips: Int, until: Instant)] = [:]
+    /// Held-down adapters serving as a last resort: one log line when each starts, one
+    /// when it stops (not one per pass).
+    private var lastResorts = LastResortEpisodes()
 
     /// Creates the selector of the engine reading `mailbox`, allowing `permits` VIPs to
     /// announce at once (at least 1).
@@ -196,6 +196,9 @@ public actor SelectorActor {
         directory.setMAC(candidate.mac, of: candidate.name)
         trace(.candidateChanged(candidate))
         tableChanged = true  // a MAC or the own-MAC set may have changed
+        logLastResortEnd(
+            candidate.name, isLastResort: candidate.lastResortUntil != nil,
+            because: candidate.eligible ? "eligible" : candidate.linkUp ? "held down for another cause" : "link down")
         if couldServe && !candidate.canServe {
             agentFailed(candidate.name)
         } else if (!wasEligible && candidate.eligible) || (!couldServe && candidate.canServe) {
@@ -226,6 +229,7 @@ public actor SelectorActor {
             trace(.candidateChanged(candidate))
             agentFailed(name)
         }
+        logLastResortEnd(name, isLastResort: false, because: "removed")
         trace(.candidateRemoved(name))
         proxyLists[name] = nil
         tableChanged = true
@@ -319,7 +323,9 @@ public actor SelectorActor {
             post(vip, .noAgent)
             return
         }
-        if let until = rank.lastResortUntil { lastResorts[candidate.name, default: (0, until)].vips += 1 }
+        if let until = rank.lastResortUntil {
+            lastResorts.given(to: candidate.name, until: until, now: environment.clock.now())
+        }
         waiting.remove(vip)
         if announcing.insert(vip) { tableChanged = true }
         post(vip, .agent(agent(for: vip, candidate: candidate)))
@@ -340,21 +346,32 @@ public actor SelectorActor {
         }
     }
 
-    /// One warning per held-down adapter that got VIPs as a last resort in this pass.
+    /// A warning for each held-down adapter that started serving as a last resort in this
+    /// pass (later passes that give it more VIPs log nothing).
     private func logLastResorts() {
-        guard !lastResorts.isEmpty else { return }
-        let now = environment.clock.now()
-        for (name, use) in lastResorts.sorted(by: { $0.key < $1.key }) {
-            let left = max(0, use.until.nanoseconds - now.nanoseconds)
+        for line in lastResorts.endPass(now: environment.clock.now()) {
             environment.logger.warning(
                 "no eligible adapter: VIPs given to a held-down adapter as last resort",
                 metadata: [
-                    "adapter": "\(name)", "vips": "\(use.vips)",
-                    "eligibleIn": "\(DurationDisplay.text(nanoseconds: left))",
+                    "adapter": "\(line.adapter)", "vips": "\(line.vips)",
+                    "eligibleIn": "\(DurationDisplay.text(nanoseconds: line.nanoseconds))",
                 ]
             )
         }
-        lastResorts = [:]
+    }
+
+    /// One info line when an adapter that served as a last resort no longer is one.
+    private func logLastResortEnd(_ name: AdapterName, isLastResort: Bool, because reason: String) {
+        guard let line = lastResorts.changed(name, isLastResort: isLastResort, because: reason, now: environment.clock.now()),
+            case .ended(let because) = line.kind
+        else { return }
+        environment.logger.info(
+            "adapter no longer serving as last resort",
+            metadata: [
+                "adapter": "\(line.adapter)", "reason": "\(because)", "vips": "\(line.vips)",
+                "served": "\(DurationDisplay.text(nanoseconds: line.nanoseconds))",
+            ]
+        )
     }
 
     private func post(_ vip: IPAddress, _ verdict: VIPDecision.Verdict) {

@@ -44,12 +44,15 @@ public final class NetlinkHost: HostNetworking {
     public static let adapterSysctls = AdapterSysctls.values
 
     private let namespacePath: String?
-    private let logger: Logger
-    private let state: Mutex<State>
+    /// The host's logger (also for the batch binds in NetlinkHost+OutboundBatch.swift).
+    let logger: Logger
+    /// The socket and what the kernel should hold, under one lock (the batch binds take it too).
+    let state: Mutex<State>
     /// The solicited-node groups of IPv6 VIPs on their agents; nil when the host has no IPv6.
     private let memberships: SolicitedNodeMemberships?
 
-    private struct State: ~Copyable {
+    /// Everything a netlink call reads or changes.
+    struct State: ~Copyable {
         var socket: NetlinkSocket
         /// What the kernel should hold, per block (local VIPs tracked in block mode only).
         var bindings: BlockBindings
@@ -393,6 +396,9 @@ public final class NetlinkHost: HostNetworking {
             _ = try state.socket.execute(IPv6LocalAddress.request(add: add, vip: vip, index: lo), tolerating: tolerated)
         }
     }
+
+    /// Netlink requests (round trips) sent so far: what a bind costs, for tests and the bench.
+    public var netlinkRequests: Int { state.withLock { $0.socket.requestsSent } }
 
     /// Runs `body` under the lock; its netlink error leaves as a host-networking error.
     private func withState<T: Sendable>(_ body: (inout State) throws(NetlinkError) -> T) throws(HostNetworkingError) -> T {

@@ -193,6 +193,8 @@ public struct NetlinkSocket: ~Copyable {
     /// The socket descriptor.
     public let descriptor: Int32
     private var sequence: UInt32 = 0
+    /// Requests sent on this socket so far (each `execute` or `dump` is one round trip).
+    public private(set) var requestsSent = 0
     private var buffer: [UInt8] = [UInt8](repeating: 0, count: 1 << 16)
 
     /// Opens a socket in the caller's network namespace, bound to the multicast `groups`
@@ -254,6 +256,7 @@ public struct NetlinkSocket: ~Copyable {
     /// Sends `request` with a fresh sequence number and returns that number.
     public mutating func send(_ request: NetlinkRequest) throws(NetlinkError) -> UInt32 {
         sequence &+= 1
+        requestsSent &+= 1
         let bytes = request.finished(sequence: sequence)
         var kernel = sockaddr_nl()
         kernel.nl_family = sa_family_t(AF_NETLINK)

@@ -39,19 +39,10 @@ public enum SoakJudge {
                 name: "file descriptors flat", met: abs(last.fileDescriptors - first.fileDescriptors) <= fileDescriptorSlack,
                 detail: "steady (fewest of each line's burst of readings): start \(first.fileDescriptors), end \(last.fileDescriptors), min \(fds.min()!), max \(fds.max()!) "
                     + "(max - min \(fds.max()! - fds.min()!)); any single reading: \(fdPeak) at most"))
-            // Threads: the most of each burst. libdispatch keeps one or two overcommit
-            // workers alive in turn (seen by name in /proc/PID/task/*/comm), so the fewest of a
-            // burst moves between two values with no leak; the most is the daemon's own threads
-            // plus libdispatch's bound, and a leaked thread raises it.
-            let threads = samples.map(\.threadsPeak)
-            let steady = samples.map(\.threads)
-            result.append(.init(
-                name: "threads flat", met: last.threadsPeak == first.threadsPeak,
-                detail: "most of each burst: start \(first.threadsPeak), end \(last.threadsPeak), min \(threads.min()!), max \(threads.max()!) (max - min \(threads.max()! - threads.min()!)); "
-                    + "fewest of each burst between \(steady.min()!) and \(steady.max()!) (libdispatch's overcommit workers, one or two)"))
+            result.append(threadCriterion(samples, onlineCPUs: report.onlineCPUs))
         } else {
             result.append(.init(name: "file descriptors flat", met: false, detail: "no report line"))
-            result.append(.init(name: "threads flat", met: false, detail: "no report line"))
+            result.append(.init(name: threadsName, met: false, detail: "no report line"))
         }
 
         let stuck = report.stuckVIPs.keys.sorted()
@@ -72,6 +63,39 @@ public enum SoakJudge {
             detail: "daemon \(report.daemonAlive ? "running" : "gone"), trace --follow \(report.traceFollowerAlive ? "running" : "gone") (\(report.traceFollowerRecords) records), "
                 + "status polls \(report.statusPolls) + calls \(report.statusCalls), failures \(report.statusFailures), dumps \(report.dumpsWritten)/\(report.dumpsRequested)"))
         return result
+    }
+
+    /// The thread criterion's name.
+    public static let threadsName = "threads: the daemon's own flat, executor workers within libdispatch's bound"
+
+    /// Threads by owner (``SoakThreadKind``): the daemon's own threads and libdispatch's
+    /// service threads must be exactly flat (the fewest of each burst: a thread seen in only
+    /// some readings is a transient one); Swift's executor workers, whose number libdispatch
+    /// sets by load, must stay within libdispatch's bound, 2 × online CPUs per queue. A run
+    /// whose lines carry no breakdown is judged as before: every thread flat.
+    static func threadCriterion(_ samples: [SoakSample], onlineCPUs: Int) -> SoakCriterion {
+        let all = samples.map(\.threadsPeak)
+        let totals = "all threads (most of each burst): start \(samples.first!.threadsPeak), end \(samples.last!.threadsPeak), "
+            + "min \(all.min()!), max \(all.max()!)"
+        let kinds = samples.compactMap(\.threadKinds)
+        guard kinds.count == samples.count, onlineCPUs > 0 else {
+            return .init(name: threadsName, met: samples.last!.threadsPeak == samples.first!.threadsPeak,
+                         detail: totals + " (no per-owner breakdown: judged as all flat)")
+        }
+        let own = kinds.map(\.daemonOwned)
+        let service = kinds.map(\.dispatchService)
+        let perQueue = kinds.map(\.executorWorkersPerQueue).max()!
+        let bound = SoakThreadKind.executorWorkerBound(onlineCPUs: onlineCPUs)
+        let ownFlat = own.min() == own.max()
+        let serviceFlat = service.min() == service.max()
+        return .init(
+            name: threadsName, met: ownFlat && serviceFlat && perQueue <= bound,
+            detail: "daemon's own (fewest of each burst) \(own.first!) -> \(own.last!), min \(own.min()!), max \(own.max()!)"
+                + " (most \(kinds.map(\.daemonOwnedPeak).max()!)); "
+                + "libdispatch service threads (fewest of each burst) min \(service.min()!), max \(service.max()!); "
+                + "executor workers (most of any burst, one queue) \(perQueue) of at most \(bound) "
+                + "(libdispatch: \(onlineCPUs) online CPUs, one more a second while work waits and fewer than \(onlineCPUs) run, to 2 × \(onlineCPUs)); "
+                + totals)
     }
 
     private static func kib(_ value: Int) -> String { "\(SoakSample.format(Double(value) / 1024, 1)) MiB" }

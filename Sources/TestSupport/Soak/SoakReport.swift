@@ -14,8 +14,10 @@ public struct SoakSample: Sendable, Equatable, Codable {
     /// The most descriptors in the burst.
     public var fileDescriptorsPeak: Int
     /// The most threads in the burst: the daemon's own threads plus libdispatch's workers at
-    /// their most; a leaked thread raises it.
+    /// their most.
     public var threadsPeak: Int
+    /// The same burst's threads by owner (``SoakThreadKind``): what is judged.
+    public var threadKinds: SoakThreadSample?
     /// Records in the trace ring: min(capacity, latest sequence number seen by the follower).
     public var traceFill: Int
     /// The ring's capacity.
@@ -38,7 +40,7 @@ public struct SoakSample: Sendable, Equatable, Codable {
     /// Creates a sample.
     public init(
         elapsedSeconds: Double, residentKiB: Int, fileDescriptors: Int, threads: Int, fileDescriptorsPeak: Int? = nil,
-        threadsPeak: Int? = nil, traceFill: Int, traceCapacity: Int,
+        threadsPeak: Int? = nil, threadKinds: SoakThreadSample? = nil, traceFill: Int, traceCapacity: Int,
         vipsByState: [String: Int], requestsPerSecond: Double, repliesPerSecond: Double, wrongReplies: UInt64, stuckVIPs: Int,
         flaps: Int, reloads: Int
     ) {
@@ -48,6 +50,7 @@ public struct SoakSample: Sendable, Equatable, Codable {
         self.threads = threads
         self.fileDescriptorsPeak = fileDescriptorsPeak ?? fileDescriptors
         self.threadsPeak = threadsPeak ?? threads
+        self.threadKinds = threadKinds
         self.traceFill = traceFill
         self.traceCapacity = traceCapacity
         self.vipsByState = vipsByState
@@ -63,7 +66,7 @@ public struct SoakSample: Sendable, Equatable, Codable {
     public var line: String {
         let states = vipsByState.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         return "t=\(Self.format(elapsedSeconds, 0))s rss=\(Self.format(Double(residentKiB) / 1024, 1))MiB fds=\(fileDescriptors)(\(fileDescriptorsPeak)) "
-            + "threads=\(threads)(\(threadsPeak)) trace=\(traceFill)/\(traceCapacity) vips[\(states)] "
+            + "threads=\(threads)(\(threadsPeak))\(threadKinds.map { "[\($0.text)]" } ?? "") trace=\(traceFill)/\(traceCapacity) vips[\(states)] "
             + "req/s=\(Self.format(requestsPerSecond, 0)) replies/s=\(Self.format(repliesPerSecond, 0)) "
             + "wrong=\(wrongReplies) stuck=\(stuckVIPs) flaps=\(flaps) reloads=\(reloads)"
     }
@@ -123,6 +126,9 @@ public struct SoakReport: Sendable, Equatable, Codable {
     public var stuckAfterSeconds: Double
     /// `timers.hold_down` of the run.
     public var holdDown: String = "2s"
+    /// Online CPUs (`sysconf(_SC_NPROCESSORS_ONLN)`, what libdispatch sizes its pools by);
+    /// 0 when not known.
+    public var onlineCPUs = 0
     /// The report lines.
     public var samples: [SoakSample] = []
     /// ARP requests sent.

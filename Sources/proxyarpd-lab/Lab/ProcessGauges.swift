@@ -1,4 +1,5 @@
 import Foundation
+import ProxyARPTestSupport
 
 /// What `/proc` says about a running process: the bench's and the soak's gauges of the daemon.
 struct ProcessGauges: Sendable, Equatable {
@@ -26,12 +27,17 @@ struct ProcessGauges: Sendable, Equatable {
     /// `count` readings `interval` apart: the steady value of each gauge is the smallest
     /// (a thread or descriptor seen in only some readings is a transient one: a libdispatch
     /// worker, a status connection, a file being written), the largest is kept too.
-    static func burst(_ pid: Int32, count: Int, interval: Duration) async -> (steady: ProcessGauges, peak: ProcessGauges)? {
+    /// The threads are also counted by owner (``SoakThreadKind``, from each thread's name).
+    static func burst(
+        _ pid: Int32, count: Int, interval: Duration
+    ) async -> (steady: ProcessGauges, peak: ProcessGauges, threads: SoakThreadSample)? {
         var readings: [ProcessGauges] = []
+        var threads: [SoakThreadCounts] = []
         for index in 0..<count {
             if index > 0 { try? await Task.sleep(for: interval) }
             guard let reading = read(pid) else { return nil }
             readings.append(reading)
+            threads.append(SoakThreadCounts(names: threadNames(pid)))
         }
         guard let last = readings.last else { return nil }
         let steady = ProcessGauges(
@@ -39,7 +45,16 @@ struct ProcessGauges: Sendable, Equatable {
         let peak = ProcessGauges(
             residentKiB: readings.map(\.residentKiB).max()!, threads: readings.map(\.threads).max()!,
             fileDescriptors: readings.map(\.fileDescriptors).max()!)
-        return (steady, peak)
+        return (steady, peak, SoakThreadSample(burst: threads))
+    }
+
+    /// Each thread's name (`/proc/PID/task/TID/comm`).
+    static func threadNames(_ pid: Int32) -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { tid in
+            (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
     }
 
     /// The 1, 5 and 15 minute load averages (`/proc/loadavg`).

@@ -57,6 +57,7 @@ struct SoakRunner: Sendable {
             graceMilliseconds: plan.graceMilliseconds, stuckAfterSeconds: plan.stuckAfter)
         report.holdDown = plan.holdDown
         report.loadAverageStart = ProcessGauges.loadAverage()
+        report.onlineCPUs = sysconf(Int32(_SC_NPROCESSORS_ONLN))
 
         progress("starting \(daemon) with \(vipsA.count) VIPs on \(lab.adapters.count) adapters")
         let process = try LabDaemon.start(binary: daemon, in: lab, folder: folder, configuration: configA)
@@ -100,7 +101,7 @@ struct SoakRunner: Sendable {
                 let now = (at: clock.now, counters: generator.counters)
                 let interval = Self.seconds(now.at - previous.at)
                 guard let pid = process.processIdentifier,
-                    let (gauges, peak) = await ProcessGauges.burst(pid, count: burstReadings, interval: .milliseconds(500))
+                    let (gauges, peak, threads) = await ProcessGauges.burst(pid, count: burstReadings, interval: .milliseconds(500))
                 else {
                     progress("the daemon is gone; see \(process.logPath)")
                     break
@@ -109,7 +110,7 @@ struct SoakRunner: Sendable {
                 let sample = SoakSample(
                     elapsedSeconds: Self.seconds(now.at - start), residentKiB: gauges.residentKiB,
                     fileDescriptors: gauges.fileDescriptors, threads: gauges.threads,
-                    fileDescriptorsPeak: peak.fileDescriptors, threadsPeak: peak.threads,
+                    fileDescriptorsPeak: peak.fileDescriptors, threadsPeak: peak.threads, threadKinds: threads,
                     traceFill: min(traceCapacity, tail.latestSequence), traceCapacity: traceCapacity,
                     vipsByState: Dictionary(grouping: states.values, by: { $0 }).mapValues(\.count),
                     requestsPerSecond: Double(now.counters.sent - previous.counters.sent) / interval,

@@ -95,7 +95,7 @@ struct FloodCommand: ParsableCommand {
             guard let mac = MACAddress(text) else { throw ValidationError("bad --responder-mac") }
             return (0..<6).map { mac.octet($0) }
         }
-        let frame = NeighborSolicitationFrame.bytes(from: mac, source: senderIP, target: targetIP)
+        let frame = NDPFrames.solicitation(from: mac, source: senderIP, target: targetIP)
         let (sendSocket, receiveSocket) = try sockets(protocol: Int32(ETH_P_IPV6))
         defer {
             close(sendSocket)
