@@ -5,7 +5,7 @@ import Yams
 /// The `cluster:` mapping: etcd endpoints, TLS, auth, host name, lease TTL, key prefix and
 /// the quorum-loss policy. Absent: nil, one host alone, exactly as without cluster mode.
 enum ClusterSection {
-    static let keys = ["etcd", "host", "lease_ttl", "key_prefix", "on_quorum_loss"]
+    static let keys = ["etcd", "host", "lease_ttl", "key_prefix", "on_quorum_loss", "rebalance_after"]
     static let etcdKeys = ["endpoints", "tls", "username", "password"]
     static let tlsKeys = ["ca", "cert", "key"]
     /// etcd's own limits: a lease below 1 s is refused by this file (etcd raises it anyway to
@@ -51,6 +51,15 @@ enum ClusterSection {
             } else {
                 let names = QuorumLossPolicy.allCases.map(\.rawValue).joined(separator: ", ")
                 diagnostics.report(value, "cluster.on_quorum_loss", "\"\(text)\" is not a policy: use one of \(names)")
+            }
+        }
+        if let value = reader["rebalance_after"],
+            let after = ScalarReaders.duration(value, "cluster.rebalance_after", allowOff: true, &diagnostics)
+        {
+            if after > .seconds(3600) {
+                diagnostics.report(value, "cluster.rebalance_after", "\(DurationText.format(after)) is longer than 1h; write off to never rebalance")
+            } else {
+                cluster.rebalanceAfter = after
             }
         }
         return diagnostics.errors.count == errorsBefore ? cluster : nil

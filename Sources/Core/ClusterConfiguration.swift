@@ -60,6 +60,11 @@ public struct ClusterConfiguration: Sendable, Hashable, Codable {
     public var keyPrefix: String
     /// What to do when etcd cannot confirm the lease. Default ``QuorumLossPolicy/fence``.
     public var onQuorumLoss: QuorumLossPolicy
+    /// Rebalancing: a unit's owner hands it to its natural owner (rendezvous rank 0,
+    /// `preferred_hosts` first) once that host has been a member able to serve for this
+    /// long. `.zero` (`off` in the file): never; the first owner keeps a unit until it
+    /// goes. Default 3 s.
+    public var rebalanceAfter: Duration = .seconds(3)
 
     /// The default key prefix.
     public static let defaultKeyPrefix = "/proxyarpd/"

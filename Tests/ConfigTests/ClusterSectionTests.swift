@@ -34,6 +34,8 @@ let brokenClusterCases: [BrokenCase] = [
     BrokenCase(name: "lease_ttl fractional", yaml: cluster(minimal + "  lease_ttl: 1.5s\n"), line: 10, phrase: "must be whole seconds"),
     BrokenCase(name: "key_prefix without slashes", yaml: cluster(minimal + "  key_prefix: proxyarpd\n"), line: 10, phrase: "must start and end with \"/\""),
     BrokenCase(name: "unknown quorum policy", yaml: cluster(minimal + "  on_quorum_loss: panic\n"), line: 10, phrase: "\"panic\" is not a policy: use one of fence, hold"),
+    BrokenCase(name: "rebalance_after not a duration", yaml: cluster(minimal + "  rebalance_after: soon\n"), line: 10, phrase: "\"soon\" is not a duration"),
+    BrokenCase(name: "rebalance_after above 1h", yaml: cluster(minimal + "  rebalance_after: 2h\n"), line: 10, phrase: "2h is longer than 1h; write off to never rebalance"),
     BrokenCase(name: "empty host", yaml: cluster(minimal + "  host: \"\"\n"), line: 10, phrase: "must not be empty"),
     BrokenCase(name: "unknown cluster key", yaml: cluster(minimal + "  ttl: 1s\n"), line: 10, phrase: "unknown key \"ttl\"; allowed keys: etcd, host, lease_ttl"),
     BrokenCase(
@@ -64,6 +66,7 @@ let brokenClusterCases: [BrokenCase] = [
         #expect(cluster.leaseTTL == .seconds(1))
         #expect(cluster.keyPrefix == "/proxyarpd/")
         #expect(cluster.onQuorumLoss == .fence)
+        #expect(cluster.rebalanceAfter == .seconds(3))
         #expect(!cluster.host.isEmpty)
         #expect(configuration.vips.first?.preferredHosts == ["alpha", "beta"])
     }
@@ -84,6 +87,7 @@ let brokenClusterCases: [BrokenCase] = [
               lease_ttl: 2s
               key_prefix: /proxyarpd/lan1/
               on_quorum_loss: hold
+              rebalance_after: 10s
 
             """
         let cluster = try #require(try ConfigurationLoader.load(yaml: cluster(body), fileName: "t.yaml").cluster)
@@ -95,5 +99,11 @@ let brokenClusterCases: [BrokenCase] = [
         #expect(cluster.leaseTTL == .seconds(2))
         #expect(cluster.keyPrefix == "/proxyarpd/lan1/")
         #expect(cluster.onQuorumLoss == .hold)
+        #expect(cluster.rebalanceAfter == .seconds(10))
+    }
+
+    @Test func rebalanceOff() throws {
+        let cluster = try #require(try ConfigurationLoader.load(yaml: cluster(minimal + "  rebalance_after: off\n"), fileName: "t.yaml").cluster)
+        #expect(cluster.rebalanceAfter == .zero)
     }
 }

@@ -14,6 +14,9 @@ let clusterEnabled = endToEndEnabled && FileManager.default.isExecutableFile(atP
 @Suite("End to end: cluster mode over etcd", .serialized, .enabled(if: clusterEnabled))
 struct ClusterEndToEndTests {
     static let vips = (100..<106).map { "198.18.0.\($0)" }
+    /// `cluster.rebalance_after: off`, for the tests whose owners must not move when hosts
+    /// start together or rejoin (rebalancing has its own tests).
+    static let noRebalance = "  rebalance_after: off"
 
     /// The host answering for each VIP; records an issue when a VIP has two MACs or none.
     static func owners(_ lab: ClusterLab, vips: [String]) async throws -> [String: Int] {
@@ -43,7 +46,7 @@ struct ClusterEndToEndTests {
         let lab = try await ClusterLab.build(hosts: 3)
         var daemons: [LabProcess] = []
         do {
-            for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: DaemonLab.binary, vips: Self.vips)) }
+            for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: DaemonLab.binary, vips: Self.vips, extraCluster: Self.noRebalance)) }
             let owners = try await Self.waitForOwners(lab, vips: Self.vips)
             #expect(owners.count == Self.vips.count, "owners: \(owners)")
 
@@ -90,7 +93,7 @@ struct ClusterEndToEndTests {
         var daemons: [LabProcess] = []
         var capture: LabProcess?
         do {
-            for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: DaemonLab.binary, vips: Self.vips)) }
+            for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: DaemonLab.binary, vips: Self.vips, extraCluster: Self.noRebalance)) }
             let owners = try await Self.waitForOwners(lab, vips: Self.vips)
             let vip = Self.vips[0]
             let victim = try #require(owners[vip])
@@ -140,7 +143,7 @@ struct ClusterEndToEndTests {
         let lab = try await ClusterLab.build(hosts: 3)
         var daemons: [LabProcess] = []
         do {
-            for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: DaemonLab.binary, vips: Self.vips)) }
+            for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: DaemonLab.binary, vips: Self.vips, extraCluster: Self.noRebalance)) }
             let owners = try await Self.waitForOwners(lab, vips: Self.vips)
             let vip = Self.vips[0]
             let victim = try #require(owners[vip])

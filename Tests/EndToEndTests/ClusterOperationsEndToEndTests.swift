@@ -96,17 +96,41 @@ struct ClusterOperationsEndToEndTests {
             let entries = lab.poolEntries(vipCount: count)
             for index in 0..<3 {
                 daemons.append(
-                    try lab.startDaemon(index, binary: DaemonLab.binary, vips: entries, extra: "selection:\n  block_prefix_length: 26\n"))
+                    // Rebalancing after 1 s: when the daemons come up a second apart (load), the first
+                    // one claims every unit; the others get their hashed share once they have been up 1 s.
+                    try lab.startDaemon(
+                        index, binary: DaemonLab.binary, vips: entries, extraCluster: "  rebalance_after: 1s",
+                        extra: "selection:\n  block_prefix_length: 26\n"))
             }
             var counts: [ClusterHostCounts?] = [nil, nil, nil]
-            for _ in 0..<60 {
+            for _ in 0..<80 {
                 try await Task.sleep(for: .milliseconds(500))
                 for index in 0..<3 { counts[index] = try await lab.activeVIPs(host: index, binary: DaemonLab.binary) }
-                if counts.reduce(0, { $0 + ($1?.active ?? 0) }) == count { break }
+                if counts.reduce(0, { $0 + ($1?.active ?? 0) }) == count, counts.allSatisfy({ ($0?.vips ?? 0) > 0 }) { break }
             }
             #expect(counts.reduce(0) { $0 + ($1?.active ?? 0) } == count, "\(counts)")
             #expect(counts.reduce(0) { $0 + ($1?.vips ?? 0) } == count, "each VIP held by exactly one host: \(counts)")
             #expect(counts.allSatisfy { ($0?.vips ?? 0) > 0 }, "units spread over the hosts: \(counts)")
+            for index in 0..<3 where counts[index] == nil {
+                let log = (try? String(contentsOfFile: "\(lab.directory)/h\(index).log", encoding: .utf8)) ?? ""
+                Issue.record("host\(index) did not answer status; running: \(daemons[index].isRunning); log tail:\n\(log.suffix(4000))")
+            }
+
+            // Let the handovers end first (the spread settles; none logged for 2 s, at most 30 s).
+            func handovers() -> Int {
+                (0..<3).map { index in
+                    ((try? String(contentsOfFile: "\(lab.directory)/h\(index).log", encoding: .utf8)) ?? "")
+                        .components(separatedBy: "handing over to its natural owner").count - 1
+                }.reduce(0, +)
+            }
+            var quietSince = ContinuousClock.now
+            var seen = handovers()
+            let waitStart = ContinuousClock.now
+            while ContinuousClock.now - quietSince < .seconds(2), ContinuousClock.now - waitStart < .seconds(30) {
+                try await Task.sleep(for: .milliseconds(250))
+                let now = handovers()
+                if now != seen { (seen, quietSince) = (now, ContinuousClock.now) }
+            }
 
             // etcd's leader counts every lease renewal: over 3 s, about 3 hosts × 12 (TTL/4 = 250 ms).
             // Per unit it would be 64 × 12 = 768.

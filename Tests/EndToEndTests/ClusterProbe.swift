@@ -17,12 +17,18 @@ final class ClusterDaemons {
     init(lab: ClusterLab) { self.lab = lab }
 
     /// Starts host `index`'s daemon (see ``ClusterLab/startDaemon(_:binary:vips:leaseTTL:extraCluster:extraEtcd:metricsPort:extra:)``).
+    /// `rebalanceAfter` is its `cluster.rebalance_after` (nil: the daemon's default, 3 s). It
+    /// is `off` unless a test asks: the tests that are not about rebalancing measure owners
+    /// that must not move under them when hosts start together or rejoin.
     @discardableResult
     func start(
-        _ index: Int, vips: [String], leaseTTL: String = "1s", extraCluster: String = "", extraEtcd: String = "", metricsPort: Int = 0
+        _ index: Int, vips: [String], leaseTTL: String = "1s", extraCluster: String = "", extraEtcd: String = "", metricsPort: Int = 0,
+        rebalanceAfter: String? = "off"
     ) throws -> LabProcess {
+        let rebalance = rebalanceAfter.map { "  rebalance_after: \($0)" }
+        let cluster = [extraCluster, rebalance ?? ""].filter { !$0.isEmpty }.joined(separator: "\n")
         let process = try lab.startDaemon(
-            index, binary: DaemonLab.binary, vips: vips, leaseTTL: leaseTTL, extraCluster: extraCluster, extraEtcd: extraEtcd,
+            index, binary: DaemonLab.binary, vips: vips, leaseTTL: leaseTTL, extraCluster: cluster, extraEtcd: extraEtcd,
             metricsPort: metricsPort)
         byHost[index] = process
         return process

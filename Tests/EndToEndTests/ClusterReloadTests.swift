@@ -38,7 +38,7 @@ extension ClusterEndToEndTests {
             daemons.helpers.append(watcher)
             try await Task.sleep(for: .milliseconds(500))
 
-            try lab.writeConfiguration(host: owner, vips: vips.filter { $0 != vip })
+            try lab.writeConfiguration(host: owner, vips: vips.filter { $0 != vip }, extraCluster: Self.noRebalance)
             let reloadedAt = Self.wallClock
             daemons[owner].send(SIGHUP)
             let deletedAt = try await Self.waitForOutput(watcher, "DELETE")
@@ -53,7 +53,7 @@ extension ClusterEndToEndTests {
 
             // Now every other host drops it too: the key goes and nobody answers for the VIP.
             for index in 0..<3 where index != owner {
-                try lab.writeConfiguration(host: index, vips: vips.filter { $0 != vip })
+                try lab.writeConfiguration(host: index, vips: vips.filter { $0 != vip }, extraCluster: Self.noRebalance)
                 daemons[index].send(SIGHUP)
             }
             var gone = false

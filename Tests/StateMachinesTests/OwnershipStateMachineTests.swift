@@ -42,7 +42,7 @@ func ownershipMachine(in target: OwnershipStateName) -> OwnershipStateMachine {
 enum OwnershipProbe: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case eligible, ineligible, observedNil, observedOther, observedOurs
     case claimTimerCurrent, claimTimerStale, claimSucceeded, claimTaken, claimFailed
-    case releaseCompleted, fenceDeadlinePassed, leaseConfirmed, leaseLost
+    case releaseCompleted, fenceDeadlinePassed, leaseConfirmed, leaseLost, handOver
     var testDescription: String { rawValue }
 }
 
@@ -97,6 +97,7 @@ private let expected: [OwnershipStateName: [OwnershipProbe: OwnershipOutcome]] =
         .releaseCompleted: bug,
         .fenceDeadlinePassed: go("fenced", engine: .deactivate),
         .leaseLost: go("unowned", engine: .deactivate),
+        .handOver: go("releasing", engine: .deactivate, store: .release(ours)),
     ],
     .fenced: [
         .ineligible: go("releasing", store: .release(ours)),
@@ -147,6 +148,18 @@ private let expected: [OwnershipStateName: [OwnershipProbe: OwnershipOutcome]] =
         case .fenceDeadlinePassed: return machine.fenceDeadlinePassed(now: now)
         case .leaseConfirmed: return machine.leaseConfirmed(now: now)
         case .leaseLost: return machine.leaseLost(now: now)
+        case .handOver: return machine.handOver(now: now)
+        }
+    }
+
+    @Test func lateClaimReplyAfterTheWatchIsADuplicateButAnotherTokenIsABug() throws {
+        // claiming → the watch shows the key ours → owned → fenced (or handed over) → the reply.
+        for target in [OwnershipStateName.fenced, .releasing] {
+            var machine = ownershipMachine(in: target)
+            #expect(try machine.claimSucceeded(ours, now: now) == .none)
+            #expect(machine.stateName == target.rawValue)
+            #expect(throws: UnreachableTransition.self) { try machine.claimSucceeded(FencingToken(rawValue: 43), now: now) }
+            #expect(machine.stateName == "failed")
         }
     }
 

@@ -61,12 +61,14 @@ public actor ClusterCoordinator: Service {
         case fenceDeadlineReached
         case settled
         case reload(DaemonConfiguration)
+        case membershipPublished(value: String, stored: Bool)
+        case rebalanceTick
         /// Stop: after a graceful shutdown the keeper already revoked the lease (its outcome).
         case stop(LeaseKeeper.StopOutcome?)
     }
 
-    private let cluster: ClusterConfiguration
-    private let store: any OwnershipStore
+    let cluster: ClusterConfiguration
+    let store: any OwnershipStore
     private let engine: any ClusterEngine
     /// The answer path's gate: closed past the lease's deadline (`fence`), or only when the
     /// coordinator decides so (`hold`).
@@ -78,27 +80,30 @@ public actor ClusterCoordinator: Service {
     private var leaseDeadline: FenceGate { keeper.leaseDeadline }
     private let clock: any EngineClock
     private let trace: TraceLog?
-    private let logger: Logger
-    private let keys: ClusterKeys
+    let logger: Logger
+    let keys: ClusterKeys
     private let settings: OwnershipSettings
     /// Subtracted from the lease's end to get the fence deadline.
     public let fenceGuard: Duration
     private let inputs: AsyncStream<Input>
-    private let post: AsyncStream<Input>.Continuation
+    let post: AsyncStream<Input>.Continuation
     /// A graceful shutdown asks the keeper to revoke through this, not behind the inputs.
     private let stopRequests: AsyncStream<Void>
     private let requestStop: AsyncStream<Void>.Continuation
 
     private var configuration: DaemonConfiguration
-    private var units: ClusterUnits
-    private var machines: [String: OwnershipStateMachine] = [:]
+    var units: ClusterUnits
+    var machines: [String: OwnershipStateMachine] = [:]
     private var holders: [String: OwnershipHolder] = [:]
     private var hosts: Set<String> = []
-    private var lease: LeaseGrant?
-    private var nicEligible = false
-    private var snapshotLoaded = false
-    private var stopping = false
-    private var fenced = false
+    var lease: LeaseGrant?
+    var nicEligible = false
+    var snapshotLoaded = false
+    var stopping = false
+    var fenced = false
+    /// Membership (who can serve, since when), rebalancing and this host's published
+    /// ability; see ClusterCoordinator+Rebalance.swift.
+    var balance: ClusterBalance
     private var activeUnits: Set<String> = []
     private var engineDirty = false
     private var deleteSeenAt: [String: Instant] = [:]
@@ -130,7 +135,7 @@ public actor ClusterCoordinator: Service {
     public static let storeCallsInFlight = 6
     /// False until a short while after the first lease: lets the other hosts started at the
     /// same time register, so the first claims follow the rendezvous order.
-    private var settled = false
+    var settled = false
     /// Calls have failed since the last acknowledged keepalive: log only the first failure.
     private var storeFailing = false
     /// `hold`: the last failure since the last acknowledged keepalive was something other
@@ -176,6 +181,7 @@ public actor ClusterCoordinator: Service {
         (self.inputs, self.post) = AsyncStream<Input>.makeStream()
         (self.stopRequests, self.requestStop) = AsyncStream<Void>.makeStream()
         self.hosts = [configuration.cluster!.host]
+        self.balance = ClusterBalance(host: configuration.cluster!.host, settle: configuration.cluster!.rebalanceAfter)
         // The keeper closes the gate: nothing is answered before a lease is confirmed.
         self.keeper = LeaseKeeper(
             store: store, clock: clock, thread: keepaliveThread, ttl: configuration.cluster!.leaseTTL, fenceGuard: fenceGuard,
@@ -243,6 +249,7 @@ public actor ClusterCoordinator: Service {
             group.addTask { await self.watchLoop() }
             group.addTask { await self.eligibilityLoop() }
             group.addTask { await self.fenceLoop() }
+            group.addTask { await self.rebalanceLoop() }
             await withTaskCancellationHandler {
                 await withGracefulShutdownHandler {
                     for await input in self.inputs {
@@ -383,6 +390,7 @@ public actor ClusterCoordinator: Service {
             logger.error("lease lost: fenced at once, VIPs withdrawn", metadata: ["lease": "\(lease.map { "\($0.id)" } ?? "-")"])
             lease = nil
             fenced = true
+            balance.leaseLost()
             for name in machines.keys.sorted() { step(name, .leaseLost, now: now, in: &group) }
         case .storeUnreachable(let error):
             if case .unreachable = error {} else {
@@ -424,17 +432,21 @@ public actor ClusterCoordinator: Service {
             snapshotLoaded = true
             var seen: [String: OwnershipHolder] = [:]
             var live: Set<String> = [cluster.host]
+            var memberValues: [String: OwnershipRecord] = [:]
             for record in snapshot.records {
                 switch keys.kind(of: record.key) {
                 case .unit(let name) where record.lease == nil: handWritten(record, unit: name, in: &group)
                 case .unit(let name): seen[name] = holder(of: record)
                 case .host where record.lease == nil: ignore(record, because: "a membership key without a lease")
-                case .host(let name): live.insert(name)
+                case .host(let name):
+                    live.insert(name)
+                    memberValues[name] = record
                 case .foreign: ignore(record, because: "neither units/ nor hosts/")
                 }
             }
             holders = seen
             hosts = live
+            membershipListed(memberValues, now: now)
             for name in units.names { step(name, .observed(seen[name]), now: now, in: &group) }
             updateEligibility(now: now, in: &group, force: true)
         case .changes(let changes):
@@ -446,13 +458,16 @@ public actor ClusterCoordinator: Service {
                 case .put(let record, _):
                     switch keys.kind(of: record.key) {
                     case .host where record.lease == nil: ignore(record, because: "a membership key without a lease")
-                    case .host(let name): membershipChanged = hosts.insert(name).inserted || membershipChanged
+                    case .host(let name):
+                        membershipChanged = hosts.insert(name).inserted || membershipChanged
+                        membershipChanged = memberSeen(record, name: name, now: now) || membershipChanged
                     case .foreign: ignore(record, because: "neither units/ nor hosts/")
                     case .unit: break
                     }
                 case .delete(let key, _):
-                    if case .host(let name) = keys.kind(of: key), name != cluster.host {
-                        membershipChanged = hosts.remove(name) != nil || membershipChanged
+                    if case .host(let name) = keys.kind(of: key) {
+                        membershipChanged = memberGone(name) || membershipChanged
+                        if name != cluster.host { membershipChanged = hosts.remove(name) != nil || membershipChanged }
                     }
                 }
             }
@@ -467,6 +482,7 @@ public actor ClusterCoordinator: Service {
                     }
                     let holder = holder(of: record)
                     holders[name] = holder
+                    balance.rebalancer.claimed(name, by: holder.host, now: now)
                     if let seenAt = deleteSeenAt.removeValue(forKey: name) {
                         Metrics.Timer(label: ClusterMetrics.takeoverLatency).recordNanoseconds(now.duration(since: seenAt).nanosecondsClamped)
                     }
@@ -510,6 +526,7 @@ public actor ClusterCoordinator: Service {
             nicEligible = eligible
             logger.info(eligible ? "a NIC can serve: claiming allowed" : "no NIC can serve: releasing every unit")
             updateEligibility(now: now, in: &group, force: true)
+            publishAbilityIfNeeded(in: &group)
         case .settled:
             settled = true
             updateEligibility(now: now, in: &group, force: true)
@@ -542,6 +559,11 @@ public actor ClusterCoordinator: Service {
             }
             engineDirty = true
             updateEligibility(now: now, in: &group, force: true)
+        case .membershipPublished(let value, let stored):
+            membershipPublished(value: value, stored: stored)
+        case .rebalanceTick:
+            publishAbilityIfNeeded(in: &group)
+            rebalance(now: now, in: &group)
         case .stop:
             break
         }
@@ -579,7 +601,7 @@ public actor ClusterCoordinator: Service {
         let hostEligible = nicEligible && lease != nil && snapshotLoaded && settled && !stopping
         let configured = Set(units.names)
         for name in machines.keys.sorted() {
-            let rank = RendezvousRank.rank(of: cluster.host, hosts: hosts, unit: name, preferred: units.preferredHosts[name] ?? [])
+            let rank = balance.membership.rank(unit: name, preferred: units.preferredHosts[name] ?? [])
             let eligible = hostEligible && configured.contains(name)
             guard force || machines[name]!.eligible != eligible || machines[name]!.rank != rank else { continue }
             step(name, .eligibilityChanged(eligible: eligible, rank: rank), now: now, in: &group)
@@ -626,7 +648,7 @@ public actor ClusterCoordinator: Service {
     }
 
     /// Feeds `event` to `unit`'s machine, records the transition in the trace, and runs its action.
-    private func step(_ unit: String, _ event: OwnershipEvent, now: Instant, in group: inout DiscardingTaskGroup) {
+    func step(_ unit: String, _ event: OwnershipEvent, now: Instant, in group: inout DiscardingTaskGroup) {
         guard var machine = machines[unit] else { return }
         let from = machine.description
         let action: OwnershipAction

@@ -4,6 +4,14 @@ import ProxyARPCore
 /// `block_prefix_length` < 32 (100,000 VIPs in /26 blocks are about 1,600 keys). A unit's
 /// name is its address or block (`198.18.0.100`, `198.18.0.64/26`); its key is
 /// `<key_prefix>units/<name>`.
+///
+/// IPv6 VIPs are grouped in blocks of the same *size*: with `block_prefix_length` b < 32 an
+/// IPv6 unit is the aligned block of 2^(32 − b) addresses, prefix length 96 + b
+/// (`2001:db8::40/122` for b = 26), so a pool costs as many keys per address in either
+/// family; with b = 32, one unit per IPv6 VIP (`2001:db8::100`). The name is the
+/// address's RFC 5952 text. A block holds only one family, so a unit's VIPs are all IPv4
+/// or all IPv6. Inside the owning host each VIP still selects its NIC as without cluster
+/// mode.
 public struct ClusterUnits: Sendable, Equatable {
     /// The VIPs of each unit, by unit name.
     public private(set) var vips: [String: [VIPConfiguration]] = [:]
@@ -20,10 +28,21 @@ public struct ClusterUnits: Sendable, Equatable {
         }
     }
 
-    /// The unit name of `address`: an IPv6 VIP is always a unit of its own.
+    /// The unit name of `address` (either family).
     public static func unit(of address: IPAddress, blockPrefixLength: Int) -> String {
-        guard case .v4(let address) = address else { return address.description }
-        return unit(of: address, blockPrefixLength: blockPrefixLength)
+        switch address {
+        case .v4(let address): unit(of: address, blockPrefixLength: blockPrefixLength)
+        case .v6(let address): unit(of: address, blockPrefixLength: blockPrefixLength)
+        }
+    }
+
+    /// The unit name of the IPv6 address `address`: its block of 2^(32 − `blockPrefixLength`)
+    /// addresses (prefix length 96 + `blockPrefixLength`), or the address alone at 32.
+    public static func unit(of address: IPv6Address, blockPrefixLength: Int) -> String {
+        guard blockPrefixLength < 32 else { return address.description }
+        let hostBits = 32 - max(0, blockPrefixLength)
+        let mask: UInt64 = ~UInt64(0) << UInt64(hostBits)
+        return "\(IPv6Address(high: address.high, low: address.low & mask))/\(96 + max(0, blockPrefixLength))"
     }
 
     /// The unit name of the IPv4 address `address`.

@@ -23,6 +23,8 @@ public enum OwnershipEvent: Sendable, Hashable, Codable {
     case leaseConfirmed
     /// ``OwnershipStateMachine/leaseLost(now:)``.
     case leaseLost
+    /// ``OwnershipStateMachine/handOver(now:)``.
+    case handOver
 
     /// The event's name, for filters, tables and the timeline.
     public var name: String {
@@ -37,6 +39,7 @@ public enum OwnershipEvent: Sendable, Hashable, Codable {
         case .fenceDeadlinePassed: "fenceDeadlinePassed"
         case .leaseConfirmed: "leaseConfirmed"
         case .leaseLost: "leaseLost"
+        case .handOver: "handOver"
         }
     }
 
@@ -86,6 +89,7 @@ extension OwnershipStateMachine {
         case .fenceDeadlinePassed: fenceDeadlinePassed(now: now)
         case .leaseConfirmed: leaseConfirmed(now: now)
         case .leaseLost: leaseLost(now: now)
+        case .handOver: handOver(now: now)
         }
     }
 }

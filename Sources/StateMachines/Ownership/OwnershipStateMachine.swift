@@ -31,9 +31,9 @@ import ProxyARPCore
 //   owned     + observed(nil or other)                      → unowned / deactivate (+ claim after rank if eligible and free)
 //   owned     + fenceDeadlinePassed                         → fenced / deactivate
 //   owned     + leaseLost                                   → unowned / deactivate
-//   owned     + claimSucceeded(same token)                  → owned / none (duplicate)
-//   fenced, releasing + claimSucceeded(same token)          → none (the watch reported the claim first,
-//                                                             then the fence or a release came before its reply)
+//   owned, fenced, releasing + claimSucceeded(same token)   → none (the reply to a claim the watch
+//                                                               already showed ours: the machine moved on)
+//   owned     + handOver (another live host is the natural owner) → releasing / deactivate + release
 //   fenced    + leaseConfirmed                              → owned / activate (the lease outlived the stall)
 //   fenced    + leaseLost, observed(nil or other)           → unowned / none
 //   fenced    + eligibilityChanged(not eligible)            → releasing / release
@@ -41,6 +41,8 @@ import ProxyARPCore
 //   releasing + observed(nil or other)                      → releasing / none
 //   any       + eligibilityChanged(eligible) in owned/claiming/releasing/fenced → none
 //   any but owned/fenced + fenceDeadlinePassed, leaseConfirmed, leaseLost → none
+//   any but owned + handOver                                → none (only a serving owner hands over;
+//                                                               the coordinator decides when, see ClusterRebalancer)
 //
 // Invalid events:
 //   * Untrusted input (what the store or its watch says: observed, claimTaken, claimFailed)
@@ -205,7 +207,9 @@ public struct OwnershipStateMachine: Sendable, Equatable {
             return tookOwnership(token)
         case .owned(let owned) where owned.token == token, .fenced(let owned) where owned.token == token,
             .releasing(let owned) where owned.token == token:
-            return .none  // the watch reported this claim before its reply
+            // The watch showed the key ours before this reply came, and the machine has moved
+            // on since (fenced, or releasing after a handover or a NIC loss): a late duplicate.
+            return .none
         case .failed, .unowned, .waiting:
             return .none
         default:
@@ -243,6 +247,16 @@ public struct OwnershipStateMachine: Sendable, Equatable {
         default:
             throw fail(event: "releaseCompleted")
         }
+    }
+
+    /// Rebalancing: another live, settled host is the unit's natural owner (rendezvous rank
+    /// 0, `preferred_hosts` first). An owner stops serving, then deletes its key guarded by
+    /// its token; the natural owner claims at once on the DELETE (rank 0), and this host,
+    /// ranked after it, claims only if it does not. Any other state: nothing.
+    public mutating func handOver(now: Instant) -> OwnershipAction {
+        guard case .owned(let owned) = state else { return .none }
+        state = .releasing(owned)
+        return OwnershipAction(engine: .deactivate, store: .release(owned.token))
     }
 
     /// The lease's fence deadline passed without an acknowledged keepalive.

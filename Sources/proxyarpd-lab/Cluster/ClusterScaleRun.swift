@@ -66,8 +66,11 @@ struct ClusterScaleRun {
         let started = Date()
         for index in 0..<3 {
             daemons.append(
+                // Rebalancing off: this run measures the time to all active; handovers (at most 4
+                // in flight per host) would keep a few units withdrawn while the spread settles.
                 try lab.startDaemon(
-                    index, binary: binary, vips: entries, leaseTTL: leaseTTL, extra: "selection:\n  block_prefix_length: 26\n"))
+                    index, binary: binary, vips: entries, leaseTTL: leaseTTL, extraCluster: ClusterBenchCommand.noRebalance,
+                    extra: "selection:\n  block_prefix_length: 26\n"))
         }
         var counts: [ClusterHostCounts?] = [nil, nil, nil]
         var allActiveAt: Date?

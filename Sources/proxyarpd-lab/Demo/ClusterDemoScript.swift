@@ -1,5 +1,6 @@
 import Foundation
 import ProxyARPCore
+import ProxyARPStateMachines
 import ProxyARPTestSupport
 
 #if canImport(Glibc)
@@ -52,10 +53,24 @@ struct ClusterDemoScript {
         print("\n== starting three daemons (lease_ttl 1s)")
         for index in 0..<3 { daemons.append(try lab.startDaemon(index, binary: binary, vips: Self.vips)) }
 
-        let owners = try await waitForOwners(lab, vips: Self.vips, excluding: nil, seconds: 20)
-        guard owners.count == Self.vips.count else {
-            throw DemoError("not every VIP found an owner within 20 s: \(owners)")
+        let first = try await waitForOwners(lab, vips: Self.vips, excluding: nil, seconds: 20)
+        guard first.count == Self.vips.count else {
+            throw DemoError("not every VIP found an owner within 20 s: \(first)")
         }
+        // Started together, the first host up may claim everything; rebalancing then hands each
+        // unit to its rendezvous owner once the others have been up rebalance_after (3 s).
+        let hashed = Dictionary(uniqueKeysWithValues: Self.vips.map { vip in
+            (vip, Int(RendezvousRank.order(hosts: (0..<3).map(ClusterLab.hostName), unit: vip)[0].dropFirst(4))!)
+        })
+        let startedAt = Date()
+        var owners = first
+        while owners != hashed, Date().timeIntervalSince(startedAt) < 15 {
+            try await Task.sleep(for: .milliseconds(500))
+            owners = try await waitForOwners(lab, vips: Self.vips, excluding: nil, seconds: 5)
+        }
+        let firstText = Dictionary(grouping: Self.vips, by: { first[$0]! }).keys.sorted().map(ClusterLab.hostName).joined(separator: ", ")
+        print(String(format: "   first owners: %@; spread as rendezvous hashing says after %.1f s: %@", firstText,
+                     Date().timeIntervalSince(startedAt), owners == hashed ? "yes" : "not yet"))
         print("\n== the client resolves each VIP with arping: one host answers each")
         for vip in Self.vips {
             let host = owners[vip]!
