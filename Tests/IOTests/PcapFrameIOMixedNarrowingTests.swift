@@ -39,13 +39,7 @@ struct PcapFrameIOMixedNarrowingTests {
                     generation: 1, proxyLists: [a: ProxyList(agentMAC: macA, vips: [Self.vip4])], watchedVIPs: [Self.vip4],
                     ownMACs: Set(io.macs.values),
                     ipv6: IPv6AnswerTable(proxyLists: [a: [Self.vip6, Self.fixtureTarget]], watchedVIPs: [Self.vip6, Self.fixtureTarget])))
-                var narrowedA = await io.installedFilter(on: a)
-                var narrowedB = await io.installedFilter(on: b)
-                for _ in 0..<50 where narrowedA == nil || narrowedB == nil {  // quiet period 200 ms; at most 5 s
-                    try await Task.sleep(for: .milliseconds(100))
-                    narrowedA = await io.installedFilter(on: a)
-                    narrowedB = await io.installedFilter(on: b)
-                }
+                let (narrowedA, narrowedB) = try await io.narrowedFilters(on: a, b)
                 let programA = try #require(narrowedA, "A kept the wide filter")
                 let programB = try #require(narrowedB, "B kept the wide filter")
                 #expect(programA.capturesNeighborDiscovery && programB.capturesNeighborDiscovery)

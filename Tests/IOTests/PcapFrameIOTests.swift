@@ -129,13 +129,7 @@ struct PcapFrameIOTests {
                 let vips = AddressSet((0..<521).map { IPv4Address(rawValue: base + 4 * UInt32($0)) })
                 io.answerTable.publish(AnswerTable(
                     generation: 1, proxyLists: [a: ProxyList(agentMAC: macA, vips: vips)], watchedVIPs: vips, ownMACs: Set(io.macs.values)))
-                var narrowedA = await io.installedFilter(on: a)
-                var narrowedB = await io.installedFilter(on: b)
-                for _ in 0..<50 where narrowedA == nil || narrowedB == nil {  // quiet period 200 ms; at most 5 s
-                    try await Task.sleep(for: .milliseconds(100))
-                    narrowedA = await io.installedFilter(on: a)
-                    narrowedB = await io.installedFilter(on: b)
-                }
+                let (narrowedA, narrowedB) = try await io.narrowedFilters(on: a, b)
                 let programA = try #require(narrowedA, "A kept the plain arp filter")
                 let programB = try #require(narrowedB, "B kept the plain arp filter")
                 #expect(programA.served.count == 521 && programA.watched.count == 521)
