@@ -125,7 +125,15 @@ final class GateAndPoolWatch: Sendable {
     }
 }
 
-@Suite("Lease keepalive while the cooperative pool is busy (real etcd)", .serialized, .enabled(if: etcdEnabled))
+/// The storm holds the test process's whole cooperative pool for seconds, which starves every
+/// other suite running beside it (their own 1 s leases expire, their timing checks miss):
+/// it runs only in a `swift test` of its own, which scripts/test.sh starts after the rest
+/// with `PROXYARPD_POOL_STORM_TESTS=1`.
+let poolStormTestsEnabled = etcdEnabled && ProcessInfo.processInfo.environment["PROXYARPD_POOL_STORM_TESTS"] == "1"
+
+@Suite(
+    "Lease keepalive while the cooperative pool is busy (real etcd)", .serialized,
+    .enabled(if: poolStormTestsEnabled, "runs alone: scripts/test.sh sets PROXYARPD_POOL_STORM_TESTS=1 in a second swift test"))
 struct LeaseKeepaliveUnderLoadTests {
     /// At 100,000 VIPs over three hosts every host fenced and lost its lease within a second
     /// of getting it: its keepalive loop and the acknowledgement's way to the gate waited
