@@ -36,6 +36,8 @@ public final class InMemoryWire: FrameIO {
         var ports: [AdapterName: Port] = [:]
         var sent: [SentFrame] = []
         var lostVIPs: Set<IPAddress> = []
+        var sendsHeld = false
+        var heldSends: [CheckedContinuation<Void, Never>] = []
     }
 
     /// The published answer table, as the real I/O path would read it.
@@ -91,6 +93,26 @@ public final class InMemoryWire: FrameIO {
         state.withLock { $0.lostVIPs = vips }
     }
 
+    /// Holds every send from now on in a queue, as behind a deep send queue (a burst of
+    /// thousands of announcements on a loaded host): a send returns, and its frames reach
+    /// the wire, only at ``releaseSends()``, stamped with the time they leave.
+    public func holdSends() {
+        state.withLock { $0.sendsHeld = true }
+    }
+
+    /// Lets every held send leave, in order, and sends no longer wait.
+    public func releaseSends() {
+        let waiting = state.withLock { state in
+            state.sendsHeld = false
+            defer { state.heldSends = [] }
+            return state.heldSends
+        }
+        for send in waiting { send.resume() }
+    }
+
+    /// Sends waiting in the held queue.
+    public var heldSendCount: Int { state.withLock { $0.heldSends.count } }
+
     /// Every frame sent so far, in order.
     public var sentFrames: [SentFrame] { state.withLock { $0.sent } }
 
@@ -103,6 +125,13 @@ public final class InMemoryWire: FrameIO {
     public func deliver(_ batch: [HeardObservation]) { continuation.yield(batch) }
 
     public func send(_ frames: [[UInt8]], on adapter: AdapterName) async throws(TransmitError) {
+        await withCheckedContinuation { (send: CheckedContinuation<Void, Never>) in
+            let held = state.withLock { state in
+                if state.sendsHeld { state.heldSends.append(send) }
+                return state.sendsHeld
+            }
+            if !held { send.resume() }
+        }
         let now = clock.now()
         let lost = state.withLock { $0.lostVIPs }
         let (port, siblings) = state.withLock { state -> (Port?, [(AdapterName, Port)]) in

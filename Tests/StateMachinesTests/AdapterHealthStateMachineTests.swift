@@ -194,6 +194,8 @@ struct AdapterHealthMatrixTests {
         #expect(adapterMachine(in: .holdDownAfterFlap).lastResortUntil == Fixture.t0 + .seconds(9))
         #expect(adapterMachine(in: .removed).state.description == "removed")
         #expect(adapterMachine(in: .failed).state.name == "failed")
+        let usable = AdapterStateName.allCases.filter { adapterMachine(in: $0).hasUsableLink }
+        #expect(usable == [.eligible, .holdDown, .holdDownAfterFlap], "a usable link: eligible or held down with the link up")
         #expect(allAdapterCells.count == 63)
         #expect(adapterUnreachableCells.count == 1)
     }
@@ -213,6 +215,13 @@ struct AdapterHealthMatrixTests {
         if unchanged { #expect(machine == before) }
         #expect(machine.lastResortUntil == expectedLastResort(cell.state, cell.probe))
         #expect(machine.isEligible == (machine.state.name == "eligible"))
+        // Cluster mode releases the host's units only when no adapter has a usable link: a
+        // lost link never has one; a hold-down with the link up (any cause) keeps it.
+        switch cell.probe {
+        case .noCarrier, .adminDown, .linkRemoved: #expect(!machine.hasUsableLink)
+        case .unconfirmed, .transmitFailed, .linkUp: if machine.state.name == "holdDown" { #expect(machine.hasUsableLink) }
+        default: break
+        }
         #expect((machine.ineligibleReason == nil) == machine.isEligible)
     }
 

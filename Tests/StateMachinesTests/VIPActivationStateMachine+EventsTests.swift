@@ -51,9 +51,11 @@ struct VIPActivationScenarioTests {
         var machine = VIPActivationStateMachine(vip: vip, settings: settings, now: t0 - .seconds(1))
         #expect(machine.state.description == "pending(awaiting selection)")
 
-        // Step 1-3: selected, round 1 broadcast, confirmation armed.
+        // Step 1-3: selected, round 1 broadcast; the confirmation is armed once it has left.
         #expect(try machine.selected(Fixture.eth0, now: t0)
-            == VIPAction.announce(announcement(Fixture.eth0, round: 1, epoch: 1), timer: confirmTimer(1, at: t0 + .milliseconds(250))))
+            == VIPAction.announce(announcement(Fixture.eth0, round: 1, epoch: 1), timer: nil))
+        #expect(machine.announcementTransmitted(agent: "eth0", epoch: 1, now: t0)
+            == VIPAction.schedule(confirmTimer(1, at: t0 + .milliseconds(250))))
         #expect(machine.state.description == "broadcast(eth0 epoch 1 retx 0)")
 
         // Step 4-5: heard on the sibling -> published, confirmation timer cancelled.
@@ -109,13 +111,17 @@ struct VIPActivationScenarioTests {
             refreshInterval: nil)
         var machine = VIPActivationStateMachine(vip: vip, settings: settings, now: t0)
         _ = try machine.selected(Fixture.eth0, now: t0)
-
-        var now = t0
+        // Each round leaves 100 ms after it was queued (a deep send queue): its window runs from there.
+        let queued = Duration.milliseconds(100)
+        var now = t0 + queued
+        #expect(machine.announcementTransmitted(agent: "eth0", epoch: 1, now: now) == VIPAction.schedule(confirmTimer(1, at: now + timeout)))
         for retx in 1...max(1, retries) where retries > 0 {
             now = now + timeout
             #expect(try machine.timerFired(VIPTimerID(kind: .confirm, epoch: 1), now: now)
-                == VIPAction.announce(announcement(Fixture.eth0, round: 1, retx: retx, epoch: 1), timer: confirmTimer(1, at: now + timeout)))
+                == VIPAction.announce(announcement(Fixture.eth0, round: 1, retx: retx, epoch: 1), timer: nil))
             #expect(machine.state.description == "broadcast(eth0 epoch 1 retx \(retx))")
+            now = now + queued
+            #expect(machine.announcementTransmitted(agent: "eth0", epoch: 1, now: now) == VIPAction.schedule(confirmTimer(1, at: now + timeout)))
         }
         now = now + timeout
         #expect(try machine.timerFired(VIPTimerID(kind: .confirm, epoch: 1), now: now)
@@ -131,8 +137,46 @@ struct VIPActivationScenarioTests {
         #expect(machine == before)
 
         // The next agent starts attempt 2.
-        #expect(try machine.selected(Fixture.eth1, now: now)
-            == VIPAction.announce(announcement(Fixture.eth1, round: 1, epoch: 2), timer: confirmTimer(2, at: now + timeout)))
+        #expect(try machine.selected(Fixture.eth1, now: now) == VIPAction.announce(announcement(Fixture.eth1, round: 1, epoch: 2), timer: nil))
+    }
+
+    @Test("heard before its departure was reported: round 2 is spaced from the sighting, never from the decision")
+    func heardBeforeReportedLeft() throws {
+        var machine = VIPActivationStateMachine(vip: vip, settings: Fixture.vipSettings, now: t0)
+        _ = try machine.selected(Fixture.eth0, now: t0)
+        // Queued 2 s; a sibling hears it before the actor learns that the send returned.
+        let heard = t0 + .seconds(2)
+        _ = machine.announcementSeen(on: "eth1", mac: Fixture.macA, now: heard)
+        #expect(machine.announcementTransmitted(agent: "eth0", epoch: 1, now: heard + .milliseconds(1)) == .none, "already confirmed")
+        #expect(try machine.outboundPathBound(agent: "eth0", epoch: 1, now: heard + .milliseconds(2))
+            == VIPAction.activated(
+                Activation(
+                    agent: Fixture.eth0, previous: nil, isFailover: false, took: .seconds(2) + .milliseconds(2),
+                    timer: announceTimer(1, at: heard + .milliseconds(1200)))))
+    }
+
+    @Test("a round still queued is never counted unconfirmed: the window opens when it leaves, or when its send failed")
+    func windowOpensWhenTheRoundLeaves() throws {
+        var machine = VIPActivationStateMachine(vip: vip, settings: Fixture.vipSettings, now: t0)
+        _ = try machine.selected(Fixture.eth0, now: t0)
+        // Queued for 5 s (a burst far larger than the 250 ms × 3 window): no timer runs meanwhile.
+        let left = t0 + .seconds(5)
+        #expect(machine.announcementTransmitted(agent: "eth0", epoch: 1, now: left)
+            == VIPAction.schedule(confirmTimer(1, at: left + .milliseconds(250))))
+        guard case .broadcast(let broadcast) = machine.state else { Issue.record("not broadcast"); return }
+        #expect(broadcast.firstSentAt == t0, "the attempt still began at the decision")
+        #expect(broadcast.lastSentAt == left, "round 2 is spaced from when round 1 really left")
+        // Heard 10 ms after it left: confirmed, although 5 s passed since the decision.
+        #expect(machine.announcementSeen(on: "eth1", mac: Fixture.macA, now: left + .milliseconds(10))
+            == VIPAction.publish(Publication(agent: Fixture.eth0, replacing: nil, addsLocalAddress: true, cancel: VIPTimerID(kind: .confirm, epoch: 1))))
+
+        // A failed send opens the window too, so the retries still run and end.
+        var failing = VIPActivationStateMachine(vip: vip, settings: Fixture.vipSettings, now: t0)
+        _ = try failing.selected(Fixture.eth0, now: t0)
+        #expect(failing.announcementNotSent(agent: "eth0", epoch: 1, now: t0 + .milliseconds(1))
+            == VIPAction.schedule(confirmTimer(1, at: t0 + .milliseconds(251))))
+        #expect(failing.announcementNotSent(agent: "eth0", epoch: 0, now: t0 + .milliseconds(2)) == .none, "stale attempt")
+        #expect(failing.announcementNotSent(agent: "eth1", epoch: 1, now: t0 + .milliseconds(2)) == .none, "other agent")
     }
 
     @Test("retransmitted round 1 keeps later rounds more than the 1 s locktime apart")
@@ -142,8 +186,11 @@ struct VIPActivationScenarioTests {
         // so round 2 must come at least one interval after it.
         var machine = VIPActivationStateMachine(vip: vip, settings: Fixture.vipSettings, now: t0)
         _ = try machine.selected(Fixture.eth0, now: t0)
+        _ = machine.announcementTransmitted(agent: "eth0", epoch: 1, now: t0)
         _ = try machine.timerFired(VIPTimerID(kind: .confirm, epoch: 1), now: t0 + .milliseconds(250))
+        _ = machine.announcementTransmitted(agent: "eth0", epoch: 1, now: t0 + .milliseconds(250))
         _ = try machine.timerFired(VIPTimerID(kind: .confirm, epoch: 1), now: t0 + .milliseconds(500))
+        _ = machine.announcementTransmitted(agent: "eth0", epoch: 1, now: t0 + .milliseconds(500))
         _ = machine.announcementSeen(on: "eth1", mac: Fixture.macA, now: t0 + .milliseconds(505))
         let action = try machine.outboundPathBound(agent: "eth0", epoch: 1, now: t0 + .milliseconds(510))
         #expect(action == VIPAction.activated(
@@ -156,7 +203,9 @@ struct VIPActivationScenarioTests {
     func siblingPolicy() throws {
         var machine = vipMachine(in: .broadcast, confirmation: .sibling)
         #expect(machine.announcementSeen(on: "eth0", mac: Fixture.macA, now: t0 + .milliseconds(1)) == .none)
-        #expect(machine.announcementTransmitted(agent: "eth0", epoch: 1, now: t0 + .milliseconds(1)) == .none)
+        // A transmit only opens the confirmation window.
+        #expect(machine.announcementTransmitted(agent: "eth0", epoch: 1, now: t0 + .milliseconds(1))
+            == VIPAction.schedule(confirmTimer(1, at: t0 + .milliseconds(251))))
         #expect(machine.announcementSeen(on: "eth0", mac: Fixture.macA, now: t0 + .milliseconds(2)) == .none)
         guard case .broadcast(let broadcast) = machine.state else { Issue.record("left broadcast"); return }
         #expect(broadcast.ignoredOwnCopies == 2)
@@ -210,7 +259,7 @@ struct VIPActivationScenarioTests {
         // The new agent announces; nothing left to withdraw, so a plain announce (not a move).
         let selectedAt = lostAt + .milliseconds(2)
         #expect(try machine.selected(Fixture.eth1, now: selectedAt)
-            == VIPAction.announce(announcement(Fixture.eth1, round: 1, epoch: 2), timer: confirmTimer(2, at: selectedAt + .milliseconds(250))))
+            == VIPAction.announce(announcement(Fixture.eth1, round: 1, epoch: 2), timer: nil))
         guard case .broadcast(let broadcast) = machine.state else { Issue.record("not broadcast"); return }
         #expect(broadcast.boundAgent == "eth0")
         #expect(broadcast.failoverStartedAt == lostAt)
@@ -220,6 +269,7 @@ struct VIPActivationScenarioTests {
         #expect(try machine.timerFired(VIPTimerID(kind: .announce, epoch: 1), now: selectedAt) == .none)
         #expect(try machine.outboundPathBound(agent: "eth0", epoch: 1, now: selectedAt) == .none)
         #expect(machine == before)
+        _ = machine.announcementTransmitted(agent: "eth1", epoch: 2, now: selectedAt)
 
         // eth0 (a sibling on the segment) hears eth1's announcement.
         #expect(machine.announcementSeen(on: "eth0", mac: Fixture.macB, now: selectedAt + .milliseconds(5))
@@ -264,9 +314,7 @@ struct VIPActivationScenarioTests {
         var machine = vipMachine(in: .active)
         let movedAt = t0 + .seconds(30)
         #expect(try machine.selected(Fixture.eth1, now: movedAt)
-            == VIPAction.move(
-                announcement(Fixture.eth1, round: 1, epoch: 2), timer: confirmTimer(2, at: movedAt + .milliseconds(250)),
-                cancel: [.announce]))
+            == VIPAction.move(announcement(Fixture.eth1, round: 1, epoch: 2), cancel: [.announce]))
         guard case .broadcast(let broadcast) = machine.state else { Issue.record("not broadcast"); return }
         #expect(broadcast.boundAgent == "eth0")
         #expect(broadcast.failoverStartedAt == movedAt)
@@ -341,6 +389,7 @@ struct VIPActivationScenarioTests {
         #expect(VIPProbe.confirmFiredCurrent.event.name == "confirmTimerFired")
         #expect(VIPProbe.announceFiredStale.event.name == "announceTimerFired")
         #expect(VIPProbe.pathBoundOther.event.name == "outboundPathBound")
-        #expect(Set(VIPProbe.allCases.map(\.event.name)).count == 13)
+        #expect(VIPProbe.notSentCurrent.event.name == "announcementNotSent")
+        #expect(Set(VIPProbe.allCases.map(\.event.name)).count == 14)
     }
 }

@@ -69,6 +69,7 @@ func vipMachine(
         default:
             break
         }
+        _ = machine.announcementTransmitted(agent: "eth0", epoch: 1, now: t0)
         _ = machine.announcementSeen(on: "eth1", mac: agent.mac, now: t0 + .milliseconds(10))
         if target == .enqueued { return machine }
         _ = try machine.outboundPathBound(agent: "eth0", epoch: 1, now: t0 + .milliseconds(20))
@@ -106,7 +107,7 @@ private func isolate(_ machine: inout VIPActivationStateMachine) {
 enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConvertible {
     case selectedSame, selectedOther, selectedStale, noAgent, agentLost, agentLostStale
     case seenOnSibling, seenOnAgent, seenForeign
-    case transmittedCurrent, transmittedStale
+    case transmittedCurrent, transmittedStale, notSentCurrent, notSentStale
     case confirmFiredCurrent, confirmFiredStale, announceFiredCurrent, announceFiredStale
     case pathBoundMatching, pathBoundOther
     case withdraw, withdrawKeepingLocal
@@ -131,6 +132,8 @@ enum VIPProbe: String, CaseIterable, Codable, Sendable, CustomTestStringConverti
         case .seenForeign: .announcementSeen(on: "eth1", mac: Fixture.foreignMAC, now: now)
         case .transmittedCurrent: .announcementTransmitted(agent: "eth0", epoch: 1, now: now)
         case .transmittedStale: .announcementTransmitted(agent: "eth0", epoch: 0, now: now)
+        case .notSentCurrent: .announcementNotSent(agent: "eth0", epoch: 1, now: now)
+        case .notSentStale: .announcementNotSent(agent: "eth0", epoch: 0, now: now)
         case .confirmFiredCurrent: .timerFired(VIPTimerID(kind: .confirm, epoch: 1), now: now)
         case .confirmFiredStale: .timerFired(VIPTimerID(kind: .confirm, epoch: 0), now: now)
         case .announceFiredCurrent: .timerFired(VIPTimerID(kind: .announce, epoch: 1), now: now)
@@ -163,7 +166,8 @@ enum VIPExpectation: Equatable {
 /// VIPActivationStateMachine.swift, written out cell by cell.
 func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
     let now = VIPProbe.now
-    let confirm2 = ScheduledTimer(id: VIPTimerID(kind: .confirm, epoch: 2), deadline: now + .milliseconds(250))
+    // The confirmation window of attempt 1 opens when its round left: now + the timeout.
+    let confirm1 = ScheduledTimer(id: VIPTimerID(kind: .confirm, epoch: 1), deadline: now + .milliseconds(250))
     func round1(_ agent: Agent, epoch: UInt64, retx: Int = 0) -> Announcement {
         Announcement(vip: Fixture.vip, agent: agent, round: 1, retransmission: retx, epoch: epoch)
     }
@@ -184,7 +188,7 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
         ScheduledTimer(id: VIPTimerID(kind: .conflict, epoch: 0), deadline: deadline)
     }
     func move(cancel: [VIPTimerKind]) -> VIPExpectation {
-        .transition(to: .broadcast, action: .move(round1(Fixture.eth1, epoch: 2), timer: confirm2, cancel: cancel), unchanged: false)
+        .transition(to: .broadcast, action: .move(round1(Fixture.eth1, epoch: 2), cancel: cancel), unchanged: false)
     }
     // Same agent, its new local address recorded; nothing to do.
     let renumbered = VIPExpectation.transition(to: state, action: .none, unchanged: false)
@@ -232,9 +236,10 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
     case .pending:
         switch probe {
         case .selectedSame:
-            return .transition(to: .broadcast, action: .announce(round1(Fixture.eth0, epoch: 2), timer: confirm2), unchanged: false)
+            // No timer yet: the confirmation window opens when the round has left.
+            return .transition(to: .broadcast, action: .announce(round1(Fixture.eth0, epoch: 2), timer: nil), unchanged: false)
         case .selectedOther:
-            return .transition(to: .broadcast, action: .announce(round1(Fixture.eth1, epoch: 2), timer: confirm2), unchanged: false)
+            return .transition(to: .broadcast, action: .announce(round1(Fixture.eth1, epoch: 2), timer: nil), unchanged: false)
         case .noAgent:
             // The reason changes to "no eligible adapter".
             return .transition(to: .pending, action: .none, unchanged: false)
@@ -256,8 +261,8 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
                         timer: conflictTimer(now + .seconds(10)), yield: nil)),
                 unchanged: false)
         case .selectedStale, .agentLostStale, .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent,
-            .transmittedStale, .confirmFiredCurrent, .confirmFiredStale, .announceFiredCurrent, .announceFiredStale,
-            .conflictFired, .probeLost, .addressChangedSame, .addressChangedOther:
+            .transmittedStale, .notSentCurrent, .notSentStale, .confirmFiredCurrent, .confirmFiredStale, .announceFiredCurrent,
+            .announceFiredStale, .conflictFired, .probeLost, .addressChangedSame, .addressChangedOther:
             return .ignored(.pending)
         }
 
@@ -279,19 +284,21 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
             // Sibling policy: the outbound copy is noted, not accepted.
             return .transition(to: .broadcast, action: .none, unchanged: false)
         case .confirmFiredCurrent:
-            return .transition(
-                to: .broadcast,
-                action: .announce(
-                    round1(Fixture.eth0, epoch: 1, retx: 1),
-                    timer: ScheduledTimer(id: VIPTimerID(kind: .confirm, epoch: 1), deadline: now + .milliseconds(250))),
-                unchanged: false)
+            // Retransmitted; its own window opens when it has left.
+            return .transition(to: .broadcast, action: .announce(round1(Fixture.eth0, epoch: 1, retx: 1), timer: nil), unchanged: false)
+        case .transmittedCurrent:
+            // The round left now (sibling policy): last sent now, the window runs from here.
+            return .transition(to: .broadcast, action: .schedule(confirm1), unchanged: false)
+        case .notSentCurrent:
+            // The send failed: the window opens all the same (retry, then give the agent up).
+            return .transition(to: .broadcast, action: .schedule(confirm1), unchanged: true)
         case .withdraw, .withdrawKeepingLocal:
             return .transition(to: .withdrawn, action: release(nil, removes: false, cancel: [.confirm]), unchanged: false)
         case .claimForeign:
             return defended(Fixture.eth0)
         case .addressChangedSame:
             return renumbered
-        case .selectedStale, .agentLostStale, .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale,
+        case .selectedStale, .agentLostStale, .seenForeign, .transmittedStale, .notSentStale, .confirmFiredStale,
             .announceFiredStale, .conflictFired, .probeLost, .addressChangedOther:
             return .ignored(.broadcast)
         }
@@ -322,7 +329,8 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
         case .addressChangedSame:
             return renumbered
         case .selectedStale, .agentLostStale, .seenOnSibling, .seenOnAgent, .seenForeign, .transmittedCurrent,
-            .transmittedStale, .confirmFiredStale, .announceFiredStale, .conflictFired, .probeLost, .addressChangedOther:
+            .transmittedStale, .notSentCurrent, .notSentStale, .confirmFiredStale, .announceFiredStale, .conflictFired,
+            .probeLost, .addressChangedOther:
             return .ignored(.enqueued)
         }
 
@@ -352,8 +360,8 @@ func expectedVIP(_ state: VIPStateName, _ probe: VIPProbe) -> VIPExpectation {
             return defended(Fixture.eth0)
         case .addressChangedSame:
             return renumbered
-        case .selectedStale, .agentLostStale, .seenForeign, .transmittedCurrent, .transmittedStale, .confirmFiredStale,
-            .announceFiredStale, .conflictFired, .probeLost, .addressChangedOther:
+        case .selectedStale, .agentLostStale, .seenForeign, .transmittedCurrent, .transmittedStale, .notSentCurrent,
+            .notSentStale, .confirmFiredStale, .announceFiredStale, .conflictFired, .probeLost, .addressChangedOther:
             return .ignored(.active)
         }
     }
@@ -383,10 +391,10 @@ struct VIPActivationMatrixTests {
         }
     }
 
-    @Test("the matrix covers 168 cells, 12 of them bug-class")
+    @Test("the matrix covers 182 cells, 12 of them bug-class")
     func matrixShape() {
         #expect(allVIPCells.count == VIPStateName.allCases.count * VIPProbe.allCases.count)
-        #expect(allVIPCells.count == 168)
+        #expect(allVIPCells.count == 182)
         #expect(vipUnreachableCells.count == 12)
     }
 

@@ -79,9 +79,20 @@ public actor AdapterActor {
             )
             return false
         }
-        await feed(.announcementsUnconfirmed(now: environment.clock.now()))
+        let now = environment.clock.now()
+        environment.logger.info(
+            "announcements unconfirmed and no sibling heard this adapter since the attempt began",
+            metadata: [
+                "adapter": "\(name)", "attemptStarted": "\(now.duration(since: since))",
+                "lastHeardBySibling": "\(lastHeardBySibling.map { "\(now.duration(since: $0))" } ?? "never")",
+            ]
+        )
+        await feed(.announcementsUnconfirmed(now: now))
         return true
     }
+
+    /// Whether the adapter's link is usable (see ``AdapterHealthStateMachine/hasUsableLink``).
+    public var hasUsableLink: Bool { machine.hasUsableLink }
 
     /// The hold-down timer `token` of attempt `epoch` came due.
     func holdDownExpired(epoch: UInt64, token: UInt64) async {

@@ -9,7 +9,8 @@ import ServiceLifecycle
 public protocol ClusterEngine: Sendable {
     /// Makes `configuration`'s VIPs the ones the engine activates (others withdraw).
     func apply(_ configuration: DaemonConfiguration) async -> ReloadSummary
-    /// True when at least one managed adapter is eligible as a proxy agent.
+    /// True when at least one managed adapter can serve: eligible, or only held down with
+    /// its link up (a confirmation or flap hold-down ends by itself; a lost link does not).
     func hasEligibleAdapter() async -> Bool
 }
 

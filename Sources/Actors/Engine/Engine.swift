@@ -149,10 +149,14 @@ public actor Engine: Service {
     /// from the board the VIP actors publish to, in one lock (no hop per VIP).
     public func briefs() -> [VIPBrief] { vipContext.board.all }
 
-    /// True when at least one managed adapter is eligible as a proxy agent (cluster mode
-    /// releases every unit when none is).
+    /// True when at least one managed adapter can serve: eligible, or held down with its link
+    /// up (``AdapterHealthStateMachine/hasUsableLink``). Cluster mode releases every unit when
+    /// none can, so only a real loss of every link (carrier, admin down, removed) counts: a
+    /// hold-down after unconfirmed announcements, e.g. when the host's own announcement
+    /// burst outran the confirmations, must not hand every unit of the host to another one
+    /// (which then meets the same burst).
     public func hasEligibleAdapter() async -> Bool {
-        for actor in directory.allAdapters where await actor.status(vipCount: 0).eligible { return true }
+        for actor in directory.allAdapters where await actor.hasUsableLink { return true }
         return false
     }
 

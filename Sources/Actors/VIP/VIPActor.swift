@@ -156,9 +156,8 @@ public actor VIPActor {
         case .announce(let announcement, let timer):
             if let timer { schedule(timer) }
             await send(announcement)
-        case .move(let announcement, let timer, let cancel):
+        case .move(let announcement, let cancel):
             cancel.forEach(cancelTimer)
-            schedule(timer)
             await send(announcement)
         case .publish(let publication):
             cancelTimer(publication.cancel.kind)
@@ -279,6 +278,9 @@ public actor VIPActor {
             environment.logger.warning("announcement not sent", metadata: ["vip": "\(vip)", "error": "\(error)"])
             ControlPlaneMetrics.announcementFailed(on: agent.name, family: vip.family)
             await adapter?.transmitFailed()
+            if announcement.round == 1 {
+                await deliver(.announcementNotSent(agent: agent.name, epoch: announcement.epoch, now: environment.clock.now()))
+            }
             return
         }
         announcementsSent += 1

@@ -162,6 +162,20 @@ public struct AdapterHealthStateMachine: Sendable, Equatable {
         return false
     }
 
+    /// True while the adapter's link is up with carrier and the adapter is eligible or only
+    /// held down (after unconfirmed announcements, transmit errors or a flap: a hold-down
+    /// ends by itself). False when it is down (admin or carrier), removed, not reported yet,
+    /// or isolated after a bug. Cluster mode keeps its units while any adapter has a usable
+    /// link: a hold-down is the host's own business (its VIPs wait or use a last resort),
+    /// not a reason to hand every unit to another host.
+    public var hasUsableLink: Bool {
+        switch state {
+        case .eligible: true
+        case .holdDown(let holdDown): holdDown.linkUp
+        case .down, .removed, .failed: false
+        }
+    }
+
     /// When the adapter is a *last resort*, the end of its hold-down; nil otherwise. A last
     /// resort is held down only by flap damping: its hold-down followed its link going down
     /// (no carrier, or admin down) and the link is up again, so nothing but the damping keeps

@@ -13,6 +13,8 @@ public enum VIPActivationEvent: Sendable, Equatable, Codable {
     case announcementSeen(on: AdapterName, mac: MACAddress, now: Instant)
     /// A round of announcements through `agent` left the host without error.
     case announcementTransmitted(agent: AdapterName, epoch: UInt64, now: Instant)
+    /// A round-1 send through `agent` failed.
+    case announcementNotSent(agent: AdapterName, epoch: UInt64, now: Instant)
     /// A timer fired.
     case timerFired(VIPTimerID, now: Instant)
     /// The actor finished publishing and binding the outbound path to `agent`.
@@ -38,6 +40,7 @@ public enum VIPActivationEvent: Sendable, Equatable, Codable {
         case .noAgentAvailable: "noAgentAvailable"
         case .announcementSeen: "announcementSeen"
         case .announcementTransmitted: "announcementTransmitted"
+        case .announcementNotSent: "announcementNotSent"
         case .timerFired(let id, _): "\(id.kind.rawValue)TimerFired"
         case .outboundPathBound: "outboundPathBound"
         case .claimSeen: "claimSeen"

@@ -10,6 +10,8 @@ extension VIPActivationStateMachine {
         case .announcementSeen(let adapter, let mac, let now): return announcementSeen(on: adapter, mac: mac, now: now)
         case .announcementTransmitted(let agent, let epoch, let now):
             return announcementTransmitted(agent: agent, epoch: epoch, now: now)
+        case .announcementNotSent(let agent, let epoch, let now):
+            return announcementNotSent(agent: agent, epoch: epoch, now: now)
         case .timerFired(let id, let now): return try timerFired(id, now: now)
         case .outboundPathBound(let agent, let epoch, let now):
             return try outboundPathBound(agent: agent, epoch: epoch, now: now)
@@ -52,7 +54,8 @@ extension VIPActivationStateMachine {
                 boundAgent: pending.boundAgent, failoverStartedAt: pending.failoverStartedAt, ignoredOwnCopies: 0
             )
             state = .broadcast(broadcast)
-            return .announce(announcement(broadcast, round: 1), timer: confirmTimer(broadcast.epoch, now: now))
+            // The confirmation window opens when the round has left (announcementTransmitted).
+            return .announce(announcement(broadcast, round: 1), timer: nil)
 
         case .broadcast(let current) where current.agent.name != agent.name:
             return moveTo(agent, epoch: current.epoch, bound: current.boundAgent, cancel: [], now: now)
@@ -107,14 +110,31 @@ extension VIPActivationStateMachine {
         }
     }
 
-    /// A round through `agent` was transmitted without error. Confirms only under a
-    /// `.transmit` policy; a stale or sibling-policy transmit changes nothing.
+    /// A round-1 send through `agent` left the host without error. Under a `.transmit`
+    /// policy that confirms; under `.sibling` it opens the confirmation window: the
+    /// confirmation timer runs from now, when the frames left, not from when the round was
+    /// queued (behind a deep queue the frames may leave long after the decision, and a
+    /// sibling cannot hear them before). A stale transmit (earlier attempt, other agent,
+    /// or the VIP moved on) changes nothing.
     public mutating func announcementTransmitted(agent: AdapterName, epoch: UInt64, now: Instant) -> Action {
-        guard case .broadcast(let broadcast) = state,
-            broadcast.epoch == epoch, broadcast.agent.name == agent,
-            broadcast.agent.confirmation == .transmit
-        else { return .none }
-        return confirm(broadcast, by: .transmitted, now: now)
+        guard case .broadcast(var broadcast) = state, broadcast.epoch == epoch, broadcast.agent.name == agent else {
+            return .none
+        }
+        broadcast.lastSentAt = now
+        broadcast.roundLeft = true
+        if broadcast.agent.confirmation == .transmit { return confirm(broadcast, by: .transmitted, now: now) }
+        state = .broadcast(broadcast)
+        return .schedule(confirmTimer(broadcast.epoch, now: now))
+    }
+
+    /// A round-1 send through `agent` failed (the adapter's health machine counts transmit
+    /// errors): the round is over all the same, so the confirmation window opens now and
+    /// its timer retransmits, or gives the agent up after the last retry. Stale: nothing.
+    public mutating func announcementNotSent(agent: AdapterName, epoch: UInt64, now: Instant) -> Action {
+        guard case .broadcast(let broadcast) = state, broadcast.epoch == epoch, broadcast.agent.name == agent else {
+            return .none
+        }
+        return .schedule(confirmTimer(broadcast.epoch, now: now))
     }
 
     /// A timer fired. Fires of an earlier epoch are stale and ignored.
@@ -126,8 +146,9 @@ extension VIPActivationStateMachine {
             if broadcast.retransmissions < settings.confirmRetries {
                 broadcast.retransmissions += 1
                 broadcast.lastSentAt = now
+                broadcast.roundLeft = false
                 state = .broadcast(broadcast)
-                return .announce(announcement(broadcast, round: 1), timer: confirmTimer(broadcast.epoch, now: now))
+                return .announce(announcement(broadcast, round: 1), timer: nil)
             }
             state = .pending(
                 Pending(
@@ -248,7 +269,8 @@ extension VIPActivationStateMachine {
         state = .enqueued(
             Enqueued(
                 agent: broadcast.agent, epoch: broadcast.epoch, confirmation: confirmation,
-                firstSentAt: broadcast.firstSentAt, lastSentAt: broadcast.lastSentAt, confirmedAt: now, boundAgent: broadcast.boundAgent,
+                firstSentAt: broadcast.firstSentAt, lastSentAt: broadcast.roundLeft ? broadcast.lastSentAt : now, confirmedAt: now,
+                boundAgent: broadcast.boundAgent,
                 failoverStartedAt: broadcast.failoverStartedAt
             )
         )
@@ -326,7 +348,7 @@ extension VIPActivationStateMachine {
             boundAgent: bound, failoverStartedAt: now, ignoredOwnCopies: 0
         )
         state = .broadcast(broadcast)
-        return .move(announcement(broadcast, round: 1), timer: confirmTimer(broadcast.epoch, now: now), cancel: cancel)
+        return .move(announcement(broadcast, round: 1), cancel: cancel)
     }
 
     private func announcement(_ broadcast: Broadcast, round: Int) -> Announcement {

@@ -9,17 +9,19 @@ import ProxyARPCore
 //
 // Transition table (state + event -> new state / action):
 //
-//   pending    + agentSelected(a)            -> broadcast(a, epoch+1) / announce round 1, arm confirm
+//   pending    + agentSelected(a)            -> broadcast(a, epoch+1) / announce round 1 (no timer yet)
 //   pending    + agentLost(x) | noAgent      -> pending(reason)       / none
 //   broadcast  + announcementSeen(sibling)   -> enqueued              / publish(a), cancel confirm
 //   broadcast  + announcementSeen(own copy)  -> enqueued if a.confirmation == .transmit, else stays (noted)
-//   broadcast  + announcementTransmitted     -> enqueued if a.confirmation == .transmit / publish(a)
-//   broadcast  + confirmTimerFired, retry    -> broadcast(retx+1)     / announce round 1 again, arm confirm
+//   broadcast  + announcementTransmitted     -> enqueued if a.confirmation == .transmit / publish(a);
+//                                               else broadcast (last sent now) / arm confirm from now
+//   broadcast  + announcementNotSent         -> broadcast             / arm confirm from now
+//   broadcast  + confirmTimerFired, retry    -> broadcast(retx+1)     / announce round 1 again (no timer yet)
 //   broadcast  + confirmTimerFired, last     -> pending(unconfirmed)  / requestAgent(excluding a, a unusable)
 //   enqueued   + outboundPathBound(a)        -> active                / activated(arm announce: round 2 or refresh)
 //   active     + announceTimerFired          -> active                / announce round k, arm next
 //   active     + announcementSeen            -> active (counted)      / none
-//   broadcast|enqueued|active + agentSelected(b != a) -> broadcast(b) / move: announce round 1 via b, arm confirm
+//   broadcast|enqueued|active + agentSelected(b != a) -> broadcast(b) / move: announce round 1 via b (no timer yet)
 //   broadcast|enqueued|active + agentLost(x) -> pending(agent x lost) / cancel timers (the selector already
 //                                               withdrew the VIP from x's proxy list and queued it)
 //   broadcast|enqueued|active + noAgent      -> pending(no eligible)  / cancel timers
@@ -32,6 +34,13 @@ import ProxyARPCore
 //   withdrawn  + anything else               -> withdrawn             / none
 //   failed     + anything                    -> failed                / none
 //   any        + a decision not newer than the last taken -> unchanged / none (overtaken in flight)
+//
+// The confirmation window of a round opens when the round has left the host (the actor
+// reports announcementTransmitted, or announcementNotSent when the send failed), not when it
+// was decided: behind a deep send queue (a burst of thousands of announcements on a loaded
+// host) the frames leave long after the decision, and no sibling can hear them before. Timed
+// from the decision, every VIP of such a burst ran out of retries while its frames were still
+// queued, and each of its agents was reported cut off (held down) although it was heard.
 //
 // Invalid events, sorted three ways:
 //   * Untrusted network input (announcementSeen from a MAC that is not the agent's, in any
@@ -102,6 +111,11 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
         public var failoverStartedAt: Instant?
         /// Outbound copies seen that do not count under a `.sibling` policy.
         public var ignoredOwnCopies: Int
+        /// Whether the latest round-1 send was reported to have left (`lastSentAt` is then
+        /// its departure). A sibling may hear the round before the actor reports it left;
+        /// the confirmation then takes its own time as the last send, so round 2 keeps its
+        /// spacing from when round 1 really went out.
+        public var roundLeft = false
     }
 
     /// Payload of `enqueued`.
@@ -163,9 +177,10 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
         case none
         /// Send a round of gratuitous ARPs (both forms); arm `timer` if given.
         case announce(Announcement, timer: ScheduledTimer?)
-        /// Cancel `cancel`, then announce through the new agent and arm the confirmation
-        /// timer. (The selector already took the VIP off the old agent's proxy list.)
-        case move(Announcement, timer: ScheduledTimer, cancel: [VIPTimerKind])
+        /// Cancel `cancel`, then announce through the new agent; its confirmation timer is
+        /// armed once the round left. (The selector already took the VIP off the old
+        /// agent's proxy list.)
+        case move(Announcement, cancel: [VIPTimerKind])
         /// Publish on the agent's proxy list, make the VIP local, bind its outbound path.
         case publish(Publication)
         /// The VIP answers and its outbound path is bound: report it, arm `timer` if given.
@@ -193,8 +208,8 @@ public struct VIPActivationStateMachine: Sendable, Equatable {
                 return "none"
             case .announce(let a, let timer):
                 return "announce(\(a.agent.name) \(a.agent.mac) round \(a.round) retx \(a.retransmission) epoch \(a.epoch)\(Self.text(timer)))"
-            case .move(let a, let timer, let cancel):
-                return "move(to \(a.agent.name) \(a.agent.mac) epoch \(a.epoch)\(Self.text(timer)) cancel \(Self.text(cancel)))"
+            case .move(let a, let cancel):
+                return "move(to \(a.agent.name) \(a.agent.mac) epoch \(a.epoch) cancel \(Self.text(cancel)))"
             case .publish(let p):
                 return "publish(\(p.agent.name) \(p.agent.mac) local \(p.agent.localAddress?.description ?? "-") replacing \(p.replacing?.rawValue ?? "-") addLocal \(p.addsLocalAddress) cancel \(p.cancel.kind.rawValue)#\(p.cancel.epoch))"
             case .activated(let a):

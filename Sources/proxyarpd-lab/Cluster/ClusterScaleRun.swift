@@ -16,6 +16,9 @@ struct ClusterScaleRun {
     /// Give up when not all active after this many seconds.
     let timeout: Int
     let keepLogs: String?
+    /// Each host serves its metrics on 127.0.0.1 at this port inside its own namespace
+    /// (`ip netns exec <host namespace> curl 127.0.0.1:9464/metrics` while the run goes).
+    static let metricsPort = 9464
 
     /// What the run measured.
     struct Report: Codable {
@@ -63,6 +66,7 @@ struct ClusterScaleRun {
         let loadAtStart = LoadAverage.text()
         let renewedBefore = try await lab.etcd.metricSum("etcd_debugging_lease_renewed_total")
         let txnBefore = try await lab.etcd.metricSum("grpc_server_handled_total", matching: "grpc_method=\"Txn\"")
+        FileHandle.standardError.write(Data("host namespaces \(lab.hosts), metrics on 127.0.0.1:\(Self.metricsPort) in each\n".utf8))
         let started = Date()
         for index in 0..<3 {
             daemons.append(
@@ -70,7 +74,7 @@ struct ClusterScaleRun {
                 // in flight per host) would keep a few units withdrawn while the spread settles.
                 try lab.startDaemon(
                     index, binary: binary, vips: entries, leaseTTL: leaseTTL, extraCluster: ClusterBenchCommand.noRebalance,
-                    extra: "selection:\n  block_prefix_length: 26\n"))
+                    metricsPort: Self.metricsPort, extra: "selection:\n  block_prefix_length: 26\n"))
         }
         var counts: [ClusterHostCounts?] = [nil, nil, nil]
         var allActiveAt: Date?
