@@ -49,8 +49,15 @@ struct EchoLedger {
     /// Reads the client's capture (requests from `clientMAC`, replies to it) and each
     /// adapter's (name, MAC, capture).
     init(client: CaptureFile, clientMAC: MACAddress, adapters: [(name: String, mac: MACAddress, capture: CaptureFile)]) {
+        self.init(
+            client: Array(zip(client.frames, client.timestamps)), clientMAC: clientMAC,
+            adapters: adapters.map { ($0.name, $0.mac, $0.capture.frames) })
+    }
+
+    /// The same from frames in memory: the client's with their capture times, each adapter's.
+    init(client: [([UInt8], Int64)], clientMAC: MACAddress, adapters: [(name: String, mac: MACAddress, frames: [[UInt8]])]) {
         var bySequence: [UInt16: Echo] = [:]
-        for (bytes, at) in zip(client.frames, client.timestamps) {
+        for (bytes, at) in client {
             guard let echo = Self.parse(bytes) else { continue }
             if echo.isRequest, echo.source == clientMAC, bySequence[echo.sequence] == nil {
                 bySequence[echo.sequence] = Echo(sequence: echo.sequence, sentAt: at, sentTo: echo.destination)
@@ -60,7 +67,7 @@ struct EchoLedger {
         }
         for adapter in adapters {
             var delivered: Set<UInt16> = [], flooded: Set<UInt16> = [], replied: Set<UInt16> = []
-            for bytes in adapter.capture.frames {
+            for bytes in adapter.frames {
                 guard let echo = Self.parse(bytes) else { continue }
                 if echo.isRequest, echo.source == clientMAC {
                     if echo.destination == adapter.mac { delivered.insert(echo.sequence) } else { flooded.insert(echo.sequence) }

@@ -106,7 +106,7 @@ struct EndToEndTests {
         }
     }
 
-    @Test("carrier loss on the agent: the client's neighbour entry moves to the new agent, few pings lost, no move back")
+    @Test("carrier loss on the agent: the client's neighbour entry moves to the new agent; only pings sent to the old agent before the gratuitous ARP reached the client are lost; no move back")
     func carrierLossFailover() async throws {
         try await failover(tag: "e2ec", cause: "carrier loss", fail: nil) { lab, agent in try await lab.restoreCarrier(agent) }
     }

@@ -108,7 +108,7 @@ struct IPv6EndToEndTests {
         }
     }
 
-    @Test("carrier loss of an IPv6 VIP's agent: the client's neighbour entry moves (unsolicited advertisement), a 10 ms ping -6 loses nothing")
+    @Test("carrier loss of an IPv6 VIP's agent: the client's neighbour entry moves (unsolicited advertisement); a 10 ms ping -6 loses only requests sent to the old agent before the advertisement reached the client")
     func carrierLossFailover() async throws {
         let vip = Self.vipA
         try await DaemonLab.with("e6f", vips: [vip.description], prepare: { lab, _ in try await lab.enableIPv6() }) { daemon in
