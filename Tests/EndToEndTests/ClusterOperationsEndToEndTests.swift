@@ -99,7 +99,7 @@ struct ClusterOperationsEndToEndTests {
                     // Rebalancing after 1 s: when the daemons come up a second apart (load), the first
                     // one claims every unit; the others get their hashed share once they have been up 1 s.
                     try lab.startDaemon(
-                        index, binary: DaemonLab.binary, vips: entries, extraCluster: "  rebalance_after: 1s",
+                        index, binary: DaemonLab.binary, vips: entries, extraCluster: "  rebalance_after: 1s", metricsPort: 9469,
                         extra: "selection:\n  block_prefix_length: 26\n"))
             }
             var counts: [ClusterHostCounts?] = [nil, nil, nil]
@@ -134,10 +134,27 @@ struct ClusterOperationsEndToEndTests {
 
             // etcd's leader counts every lease renewal: over 3 s, about 3 hosts × 12 (TTL/4 = 250 ms).
             // Per unit it would be 64 × 12 = 768.
+            // The hosts' own count of keepalive calls by result, beside etcd's count of renewals.
+            func keepalives() async throws -> [String: Double] {
+                var total: [String: Double] = [:]
+                for index in 0..<3 {
+                    let page = try await lab.etcd.lab.exec(lab.hosts[index], "curl", ["-s", "-m", "3", "http://127.0.0.1:9469/metrics"], check: false).output
+                    for line in page.split(separator: "\n") where line.hasPrefix("proxyarpd_cluster_keepalives_total{") {
+                        guard let open = line.firstIndex(of: "\""), let close = line[line.index(after: open)...].firstIndex(of: "\""),
+                            let value = line.split(separator: " ").last.flatMap({ Double($0) })
+                        else { continue }
+                        total[String(line[line.index(after: open)..<close]), default: 0] += value
+                    }
+                }
+                return total
+            }
+            let callsBefore = try await keepalives()
             let before = try await lab.etcd.metricSum("etcd_debugging_lease_renewed_total")
             try await Task.sleep(for: .seconds(3))
             let renewed = try await lab.etcd.metricSum("etcd_debugging_lease_renewed_total") - before
-            #expect(renewed >= 3 && renewed <= 3 * (12 + 3), "keepalives renewed in 3 s: \(renewed)")
+            let calls = try await keepalives().merging(callsBefore.mapValues { -$0 }, uniquingKeysWith: +)
+            ClusterEndToEndTests.report("scale", "etcd renewed \(Int(renewed)) leases in 3 s; the hosts' keepalive calls: \(calls.sorted { $0.key < $1.key })")
+            #expect(renewed >= 3 && renewed <= 3 * (12 + 3), "keepalives renewed in 3 s: \(renewed); calls by result: \(calls)")
 
             // 64 units claimed, far fewer engine applies than claims.
             func logCount(_ index: Int, _ message: String) -> Int {
