@@ -84,9 +84,13 @@ struct ClusterHoldTests {
     func holdingEndsWhenAnEndpointAnswers() async throws {
         try await Self.withHoldingHost { coordinator, gate, faults in
             faults.mode.withLock { $0 = .unreachable }
-            let holding = try await Self.eventually { await coordinator.status().holding == true }
+            // Holding, and past the lease's deadline (the decision to hold is taken there).
+            let holding = try await Self.eventually {
+                let status = await coordinator.status()
+                return status.holding == true && (status.fenceRemainingMilliseconds ?? 0) < -100
+            }
             let heldStatus = await coordinator.status()
-            #expect(holding, "holding after the deadline")
+            #expect(holding, "holding after the deadline: \(heldStatus)")
             #expect(Self.open(gate) && !heldStatus.fenced, "holding: the gate stays open")
             faults.mode.withLock { $0 = .answeredError }
             let fenced = try await Self.eventually { await coordinator.status().fenced }
