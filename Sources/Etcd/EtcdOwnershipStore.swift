@@ -26,21 +26,34 @@ public final class EtcdOwnershipStore: OwnershipStore {
         public var connectTimeout: Duration
         /// A watch that receives nothing for this long ends with ``OwnershipStoreError/silent``.
         public var watchSilenceLimit: Duration
+        /// `/v3/auth/authenticate` on one endpoint: etcd checks the password with bcrypt, which
+        /// takes tens of milliseconds on an idle member and can pass 400 ms on a loaded one.
+        /// etcd's own Go client fetches its token under the dial timeout (`etcdctl`: 2 s).
+        public var authenticationTimeout: Duration
+        /// After etcd refused the credentials, calls fail with that refusal for this long
+        /// without asking again: each refused attempt costs the member a bcrypt check.
+        public var refusalHoldoff: Duration
 
-        /// The defaults: 400 ms per call, 250 ms to connect, 30 s of watch silence.
+        /// The defaults: 400 ms per call, 250 ms to connect, 30 s of watch silence, 2 s to
+        /// authenticate, 1 s between refused authentications.
         public init(
             requestTimeout: Duration = .milliseconds(400), connectTimeout: Duration = .milliseconds(250),
-            watchSilenceLimit: Duration = .seconds(30)
+            watchSilenceLimit: Duration = .seconds(30), authenticationTimeout: Duration = .seconds(2),
+            refusalHoldoff: Duration = .seconds(1)
         ) {
             self.requestTimeout = requestTimeout
             self.connectTimeout = connectTimeout
             self.watchSilenceLimit = watchSilenceLimit
+            self.authenticationTimeout = authenticationTimeout
+            self.refusalHoldoff = refusalHoldoff
         }
     }
 
     private struct State {
         var current = 0
         var token: String?
+        /// The last refusal of our credentials, and until when it is answered without asking etcd.
+        var refusal: (message: String, until: ContinuousClock.Instant)?
     }
 
     /// The client URLs, without a trailing slash.
@@ -308,14 +321,14 @@ public final class EtcdOwnershipStore: OwnershipStore {
     }
 
     private func post(
-        _ endpoint: String, _ path: String, _ bytes: [UInt8], mayAuthenticate: Bool
+        _ endpoint: String, _ path: String, _ bytes: [UInt8], mayAuthenticate: Bool, timeout: Duration? = nil
     ) async throws(OwnershipStoreError) -> EtcdJSON.Object {
         let request = makeRequest(endpoint, path, bytes)
         let started = ContinuousClock.now
         let status: UInt
         let body: ByteBuffer
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(options.requestTimeout.nanosecondsClamped))
+            let response = try await client.execute(request, timeout: .nanoseconds((timeout ?? options.requestTimeout).nanosecondsClamped))
             status = response.status.code
             body = try await response.body.collect(upTo: 16 << 20)
         } catch {
@@ -341,21 +354,35 @@ public final class EtcdOwnershipStore: OwnershipStore {
         throw .protocolError("\(endpoint)\(path): HTTP \(status): \(message)")
     }
 
+    /// Fetches a token from `endpoint` with ``Options/authenticationTimeout``; a refusal is
+    /// remembered for ``Options/refusalHoldoff`` and answered from memory meanwhile.
     private func authenticate(_ endpoint: String) async throws(OwnershipStoreError) {
         guard let credentials else { return }
-        state.withLock { $0.token = nil }
+        let now = ContinuousClock.now
+        let refused = state.withLock { state -> String? in
+            state.token = nil
+            guard let refusal = state.refusal, now < refusal.until else { return nil }
+            return refusal.message
+        }
+        if let refused { throw .unauthenticated(refused) }
         let bytes = try EtcdJSON.encode(["name": credentials.username, "password": credentials.password])
         let response: EtcdJSON.Object
         do {
-            response = try await post(endpoint, "/v3/auth/authenticate", bytes, mayAuthenticate: false)
+            response = try await post(endpoint, "/v3/auth/authenticate", bytes, mayAuthenticate: false, timeout: options.authenticationTimeout)
         } catch {
             if case .unreachable = error { throw error }
-            throw .unauthenticated("\(error)")
+            let message = "\(error)"
+            let until = ContinuousClock.now.advanced(by: options.refusalHoldoff)
+            state.withLock { $0.refusal = (message, until) }
+            throw .unauthenticated(message)
         }
         guard let token = response["token"] as? String, !token.isEmpty else {
             throw .unauthenticated("no token in the answer of \(endpoint)")
         }
-        state.withLock { $0.token = token }
+        state.withLock { state in
+            state.token = token
+            state.refusal = nil
+        }
     }
 
     private func makeRequest(_ endpoint: String, _ path: String, _ bytes: [UInt8]) -> HTTPClientRequest {

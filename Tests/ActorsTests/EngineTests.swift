@@ -73,6 +73,11 @@ struct EngineTests {
         #expect(broadcasting == 0)
         #expect(most > 1, "activations overlap")
         #expect(most <= SelectorActor.defaultPermits, "at most \(SelectorActor.defaultPermits) in broadcast, saw \(most)")
+        // Confirmed VIPs waiting in the selector's queue share a publication: one table per
+        // VIP (the old behaviour) would make the generation at least 2,000.
+        let publications = lab.wire.answerTable.currentGeneration
+        print("pacedActivation: 2000 VIPs activated with \(publications) answer tables published")
+        #expect(publications < 1500, "one publication per confirmed VIP: \(publications)")
         await lab.stop()
     }
 

@@ -115,7 +115,7 @@ extension ClusterEndToEndTests {
 
     /// The one-minute load average, for the measurements printed.
     static var loadAverage: String {
-        ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
+        LoadAverage.text()
     }
 
     /// Prints a measurement line (collected into the closing notes).

@@ -160,19 +160,9 @@ struct ClientCapture {
     let path: String
 
     static func start(_ lab: HostLab, directory: String, name: String) async throws -> ClientCapture {
-        let path = "\(directory)/\(name).pcap"
-        try? FileManager.default.removeItem(atPath: path)
-        let process = try LabProcess(
-            binary: "tcpdump", namespace: lab.client,
-            arguments: ["-i", lab.clientDevice, "--immediate-mode", "-U", "-n", "-w", path, "arp or (vlan and arp)"],
-            logPath: "\(directory)/\(name).log"
-        )
-        // tcpdump needs a moment to open the capture (bounded).
-        for _ in 0..<50 {
-            try await Task.sleep(for: .milliseconds(50))
-            if FileManager.default.fileExists(atPath: path) { break }
-        }
-        return ClientCapture(process: process, path: path)
+        let wire = try await WireCapture.start(
+            namespace: lab.client, device: lab.clientDevice, filter: "arp or (vlan and arp)", directory: directory, name: name)
+        return ClientCapture(process: wire.process, path: wire.path)
     }
 
     func stop() async throws -> CaptureFile {

@@ -95,4 +95,38 @@ struct ClusterCoordinatorEtcdTests {
             #expect(OwnershipMilestone.derive(records).contains { $0.kind == .released })
         }
     }
+
+    @Test("status --vip: the unit holding an IPv6 VIP, as for IPv4 (blocks of 64 addresses: /122 and /26)")
+    func statusOfOneVIPEitherFamily() async throws {
+        try await withEtcd { etcd, store in
+            let v6 = (0..<3).map { VIPConfiguration(address: IPv6Address(high: 0x2001_0db8_0000_0000, low: 0x100 + UInt64($0 * 64))) }
+            let v4 = (0..<3).map { VIPConfiguration(address: IPv4Address(rawValue: IPv4Address("198.18.4.0")!.rawValue + UInt32($0 * 64))) }
+            var configuration = Self.configuration(etcd.endpoints, vips: 0)
+            configuration.vips = v4 + v6
+            configuration.selection = SelectionConfiguration(blockPrefixLength: 26)
+            let clock = SystemClock()
+            let keepaliveThread = try TaskThread(name: "test-lease")
+            defer { keepaliveThread.shutdown() }
+            let coordinator = ClusterCoordinator(
+                configuration: configuration, store: store, engine: SlowRecordingEngine(applyTime: .zero), fence: FenceGate(), clock: clock,
+                logger: Logger(label: "test.coordinator"), keepaliveThread: keepaliveThread)
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await coordinator.run() }
+                for _ in 0..<100 where await coordinator.settledOwnedVIPs()?.count != 6 {  // at most 10 s
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(await coordinator.status().units.count == 6)
+                // 2001:db8::140 lies in the second 64-address block: 2001:db8::140/122.
+                let six = await coordinator.status(vip: .v6(IPv6Address("2001:db8::170")!))
+                #expect(six.units.map(\.unit) == ["2001:db8::140/122"], "\(six.units)")
+                #expect(six.units.first?.owner == "lb1" && six.units.first?.state == "owned" && six.units.first?.vipCount == 1)
+                let four = await coordinator.status(vip: .v4(IPv4Address("198.18.4.70")!))
+                #expect(four.units.map(\.unit) == ["198.18.4.64/26"], "\(four.units)")
+                // An address in no configured unit: that unit alone, not the whole list.
+                let none = await coordinator.status(vip: .v6(IPv6Address("2001:db8::9:1")!))
+                #expect(none.units.map(\.unit) == ["2001:db8::9:0/122"] && none.units.first?.owner == nil, "\(none.units)")
+                group.cancelAll()
+            }
+        }
+    }
 }

@@ -48,10 +48,10 @@ public protocol ClusterEngine: Sendable {
 public actor ClusterCoordinator: Service {
     /// Inputs of the coordinator's loop.
     enum Input: Sendable {
-        case leaseGranted(LeaseGrant, sentAt: Instant)
-        case keepaliveAcknowledged(sentAt: Instant, ttl: Duration)
-        case leaseLost
-        case storeUnreachable(OwnershipStoreError)
+        /// What the lease keeper's loop saw (granted, acknowledged, lost, a failed call).
+        case lease(LeaseKeeper.Event)
+        /// The watch's listing was refused (etcd refused the credentials).
+        case watchRefused(OwnershipStoreError)
         case snapshot(OwnershipSnapshot)
         case changes([OwnershipChange])
         case claimTimer(unit: String, epoch: UInt64)
@@ -238,14 +238,7 @@ public actor ClusterCoordinator: Service {
                 }
             }
             group.addTask {
-                await keeper.run(hostKey: hostKey, host: host) { event in
-                    switch event {
-                    case .granted(let grant, let sentAt): post.yield(.leaseGranted(grant, sentAt: sentAt))
-                    case .acknowledged(let sentAt, let ttl): post.yield(.keepaliveAcknowledged(sentAt: sentAt, ttl: ttl))
-                    case .lost: post.yield(.leaseLost)
-                    case .failed(let error): post.yield(.storeUnreachable(error))
-                    }
-                }
+                await keeper.run(hostKey: hostKey, host: host) { post.yield(.lease($0)) }
             }
             group.addTask { await self.watchLoop() }
             group.addTask { await self.eligibilityLoop() }
@@ -282,8 +275,8 @@ public actor ClusterCoordinator: Service {
     public static let unitListingThreshold = 1_000
 
     /// The cluster view for `status`: every unit (up to ``unitListingThreshold`` or with
-    /// `listAll`), or only the one holding `vip`; the counts per owner always.
-    public func status(vip: IPv4Address? = nil, listAll: Bool = false) -> ClusterStatus {
+    /// `listAll`), or only the one holding `vip` (either family); the counts per owner always.
+    public func status(vip: IPAddress? = nil, listAll: Bool = false) -> ClusterStatus {
         let now = clock.now()
         let deadline = leaseDeadline.deadlineNanoseconds
         let remaining: Int64? = lease == nil || deadline == .max || deadline == .min ? nil : (deadline - now.nanoseconds) / 1_000_000
@@ -327,7 +320,7 @@ public actor ClusterCoordinator: Service {
                 Counter(label: ClusterMetrics.watchRestarts).increment()
                 if case .unauthenticated = error {
                     // Refused credentials: the coordinator logs it once; retry every second.
-                    post.yield(.storeUnreachable(error))
+                    post.yield(.watchRefused(error))
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 }
@@ -366,64 +359,10 @@ public actor ClusterCoordinator: Service {
     private func handle(_ input: Input, in group: inout DiscardingTaskGroup) async {
         let now = clock.now()
         switch input {
-        case .leaseGranted(let grant, let sentAt):
-            if lease == nil, !settled {
-                let (clock, post) = (self.clock, self.post)
-                let settle = min(grant.ttl / 2, .milliseconds(500))
-                group.addTask {
-                    do { try await clock.sleep(until: clock.now().advanced(by: settle)) } catch { return }
-                    post.yield(.settled)
-                }
-            }
-            lease = grant
-            armedLease = nil
-            logger.info("lease granted", metadata: ["lease": "\(grant.id)", "ttl": "\(grant.ttl)"])
-            acknowledge(sentAt: sentAt, ttl: grant.ttl, now: now, in: &group)
-            updateEligibility(now: now, in: &group, force: true)
-        case .keepaliveAcknowledged(let sentAt, let ttl):
-            acknowledge(sentAt: sentAt, ttl: ttl, now: now, in: &group)
-        case .leaseLost:
-            // The keeper closed the gate already; it stays closed until the VIPs are withdrawn.
-            armedLease = nil
-            withdrawalPending = true
-            holding = false
-            Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "lease_lost")]).increment()
-            logger.error("lease lost: fenced at once, VIPs withdrawn", metadata: ["lease": "\(lease.map { "\($0.id)" } ?? "-")"])
-            lease = nil
-            fenced = true
-            balance.leaseLost()
-            for name in machines.keys.sorted() { step(name, .leaseLost, now: now, in: &group) }
-        case .storeUnreachable(let error):
-            if case .unreachable = error {} else {
-                storeAnsweredWithError = true
-                etcdError = "\(error)"
-            }
-            if case .unauthenticated = error {
-                // A configuration error: say so once, clearly; retries go on (the user or its
-                // password may be fixed in etcd) and status shows it until a lease is held.
-                if !credentialsRefused {
-                    credentialsRefused = true
-                    logger.error(
-                        "etcd refused our credentials: check cluster.etcd.username and password, and the user's role on the key prefix; retrying",
-                        metadata: ["user": "\(cluster.etcd.username ?? "-")", "error": "\(error)"])
-                }
-                Counter(label: ClusterMetrics.etcdErrors, dimensions: [("kind", "unauthenticated")]).increment()
-                return
-            }
-            if cluster.onQuorumLoss == .hold, lease != nil, case .unreachable = error {
-                if !holding {
-                    holding = true
-                    logger.critical("etcd unreachable: holding owned VIPs (on_quorum_loss: hold)", metadata: ["error": "\(error)"])
-                }
-                keeper.setHeldClosed(false)
-                if fenced {
-                    fenced = false
-                    for name in machines.keys.sorted() { step(name, .leaseConfirmed, now: now, in: &group) }
-                }
-            } else if !storeFailing {
-                storeFailing = true
-                logger.warning("etcd call failed; retrying every 50 ms (logged once until it answers)", metadata: ["error": "\(error)"])
-            }
+        case .lease(let event):
+            handle(event, now: now, in: &group)
+        case .watchRefused(let error):
+            storeFailed(error, now: now, in: &group)
         case .snapshot(let snapshot):
             if credentialsRefused {
                 credentialsRefused = false
@@ -543,14 +482,7 @@ public actor ClusterCoordinator: Service {
                 Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "held")]).increment()
                 return
             }
-            // `fence`: the gate closed by itself at the deadline; `hold`: it closes now.
-            if cluster.onQuorumLoss == .hold { keeper.setHeldClosed(true) }
-            fenced = true
-            Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "deadline")]).increment()
-            var metadata: Logger.Metadata = ["lease": "\(lease!.id)"]
-            for (key, value) in keeper.times.metadata(now: now) { metadata[key] = "\(value)" }
-            logger.error("fenced: no keepalive acknowledged before the deadline; not answering", metadata: metadata)
-            for name in machines.keys.sorted() { step(name, .fenceDeadlinePassed, now: now, in: &group) }
+            fencePastDeadline(now: now, in: &group)
         case .reload(let newConfiguration):
             configuration = newConfiguration
             units = ClusterUnits(newConfiguration)
@@ -567,6 +499,88 @@ public actor ClusterCoordinator: Service {
             rebalance(now: now, in: &group)
         case .stop:
             break
+        }
+    }
+
+    /// Past the lease's deadline without an acknowledged keepalive: stop answering (`fence`:
+    /// the gate closed by itself at the deadline; `hold`: it closes now) and say so.
+    private func fencePastDeadline(now: Instant, in group: inout DiscardingTaskGroup) {
+        if cluster.onQuorumLoss == .hold { keeper.setHeldClosed(true) }
+        holding = false
+        fenced = true
+        Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "deadline")]).increment()
+        var metadata: Logger.Metadata = ["lease": "\(lease.map { "\($0.id)" } ?? "-")"]
+        for (key, value) in keeper.times.metadata(now: now) { metadata[key] = "\(value)" }
+        logger.error("fenced: no keepalive acknowledged before the deadline; not answering", metadata: metadata)
+        for name in machines.keys.sorted() { step(name, .fenceDeadlinePassed, now: now, in: &group) }
+    }
+
+    /// One event of the lease keeper's loop (the keeper moved the gates already).
+    private func handle(_ event: LeaseKeeper.Event, now: Instant, in group: inout DiscardingTaskGroup) {
+        switch event {
+        case .granted(let grant, let sentAt):
+            if lease == nil, !settled {
+                let (clock, post) = (self.clock, self.post)
+                let settle = min(grant.ttl / 2, .milliseconds(500))
+                group.addTask {
+                    do { try await clock.sleep(until: clock.now().advanced(by: settle)) } catch { return }
+                    post.yield(.settled)
+                }
+            }
+            lease = grant
+            armedLease = nil
+            logger.info("lease granted", metadata: ["lease": "\(grant.id)", "ttl": "\(grant.ttl)"])
+            acknowledge(sentAt: sentAt, ttl: grant.ttl, now: now, in: &group)
+            updateEligibility(now: now, in: &group, force: true)
+        case .acknowledged(let sentAt, let ttl):
+            acknowledge(sentAt: sentAt, ttl: ttl, now: now, in: &group)
+        case .lost:
+            // The keeper closed the gate already; it stays closed until the VIPs are withdrawn.
+            armedLease = nil
+            withdrawalPending = true
+            holding = false
+            Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "lease_lost")]).increment()
+            logger.error("lease lost: fenced at once, VIPs withdrawn", metadata: ["lease": "\(lease.map { "\($0.id)" } ?? "-")"])
+            lease = nil
+            fenced = true
+            balance.leaseLost()
+            for name in machines.keys.sorted() { step(name, .leaseLost, now: now, in: &group) }
+        case .failed(let error):
+            storeFailed(error, now: now, in: &group)
+        }
+    }
+
+    /// A keepalive, a grant or the watch's listing failed: remember whether an endpoint
+    /// answered (`hold` fences only then), and say so once.
+    private func storeFailed(_ error: OwnershipStoreError, now: Instant, in group: inout DiscardingTaskGroup) {
+        if case .unreachable = error {} else {
+            storeAnsweredWithError = true
+            etcdError = "\(error)"
+        }
+        // `hold` serves past the deadline only while no endpoint answers at all: one that
+        // answers with an error ends the holding at once. Whether to hold is decided at the
+        // deadline (.fenceDeadlineReached); an unreachable endpoint changes nothing here, and
+        // a host fenced because an endpoint answered stays fenced until a keepalive is
+        // acknowledged (before, any later "unreachable" reopened it).
+        if holding, storeAnsweredWithError {
+            logger.error("an etcd endpoint answers again (with an error): no longer holding", metadata: ["error": "\(error)"])
+            fencePastDeadline(now: now, in: &group)
+        }
+        if case .unauthenticated = error {
+            // A configuration error: say so once, clearly; retries go on (the user or its
+            // password may be fixed in etcd) and status shows it until a lease is held.
+            if !credentialsRefused {
+                credentialsRefused = true
+                logger.error(
+                    "etcd refused our credentials: check cluster.etcd.username and password, and the user's role on the key prefix; retrying",
+                    metadata: ["user": "\(cluster.etcd.username ?? "-")", "error": "\(error)"])
+            }
+            Counter(label: ClusterMetrics.etcdErrors, dimensions: [("kind", "unauthenticated")]).increment()
+            return
+        }
+        if !storeFailing {
+            storeFailing = true
+            logger.warning("etcd call failed; retrying every 50 ms (logged once until it answers)", metadata: ["error": "\(error)"])
         }
     }
 
@@ -831,6 +845,9 @@ public enum ClusterMetrics {
     public static let claims = "proxyarpd_cluster_claims_total"
     /// From a unit's DELETE seen to its next PUT seen, on every host.
     public static let takeoverLatency = "proxyarpd_cluster_takeover_seconds"
+    /// Keepalive calls by result (acknowledged, failed, lease_gone); a failed call may have
+    /// posted to several endpoints, and etcd may have renewed the lease before the reply timed out.
+    public static let keepalives = "proxyarpd_cluster_keepalives_total"
     /// etcd round trip of each successful call.
     public static let etcdRoundTrip = "proxyarpd_cluster_etcd_round_trip_seconds"
     /// Watch restarts (compaction, silence, connection loss).

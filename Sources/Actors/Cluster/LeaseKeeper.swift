@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import ProxyARPCore
 import Synchronization
 
@@ -198,11 +199,13 @@ final class LeaseKeeper: Sendable {
                     times.recordSent(due: due, sent: sentAt)
                     do throws(OwnershipStoreError) {
                         guard let ttl = try await store.keepAlive(grant.id) else {
+                            Counter(label: ClusterMetrics.keepalives, dimensions: [("result", "lease_gone")]).increment()
                             lost(grant.id)
                             post(.lost)
                             break keepalive
                         }
                         let answeredAt = clock.now()
+                        Counter(label: ClusterMetrics.keepalives, dimensions: [("result", "acknowledged")]).increment()
                         times.recordAnswered(answeredAt)
                         acknowledged(grant.id, sentAt: sentAt, ttl: ttl)
                         if answeredAt.duration(since: due) > ttl / 2 {  // half the lease gone: worth a line
@@ -215,6 +218,7 @@ final class LeaseKeeper: Sendable {
                         pause = interval
                     } catch {
                         // Retry soon (an etcd leader election answers again within about a second).
+                        Counter(label: ClusterMetrics.keepalives, dimensions: [("result", "failed")]).increment()
                         post(.failed(error))
                         pause = .milliseconds(50)
                     }

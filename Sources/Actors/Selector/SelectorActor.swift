@@ -55,6 +55,8 @@ public actor SelectorActor {
     /// Decisions of the current pass, posted when it ends.
     private var decisions: [VIPDecision] = []
     private var tableChanged = false
+    /// Enqueues waiting for the pass that publishes their changes.
+    private var coalesced = CoalescedPublication()
     private var closed = false
     /// Held-down adapters serving as a last resort: one log line when each starts, one
     /// when it stops (not one per pass).
@@ -132,13 +134,22 @@ public actor SelectorActor {
     }
 
     /// Puts `vip` on `agent`'s proxy list (step 5) and takes its permit back, unless the
-    /// selector moved or released it since (then nothing is published: false).
-    func enqueue(_ vip: IPAddress, on agent: AdapterName) -> Bool {
+    /// selector moved or released it since (then nothing is published: false). Returns once
+    /// a table with `vip` on the list is published.
+    ///
+    /// Unlike the other passes, this one does not publish on its own: the enqueues waiting
+    /// in the selector's queue share one publication (``CoalescedPublication``), so an
+    /// activation burst publishes a table per drain of the queue, not per VIP.
+    func enqueue(_ vip: IPAddress, on agent: AdapterName) async -> Bool {
         guard watched.contains(vip), selection.agent(of: vip) == agent else { return false }
         if proxyLists[agent, default: []].insert(vip) { tableChanged = true }
         if announcing.remove(vip) { tableChanged = true }
         grantPermits()
-        endPass()
+        await withCheckedContinuation { waiter in
+            if coalesced.wait(waiter) {
+                Task { self.endPass() }  // behind the enqueues already in the queue
+            }
+        }
         return true
     }
 
@@ -380,13 +391,20 @@ public actor SelectorActor {
         decisions.append(VIPDecision(vip: vip, number: decisionNumber, verdict: verdict))
     }
 
-    /// Ends a pass: publishes one table if anything changed, then tells the VIPs.
+    /// Ends a pass: publishes one table if anything changed, then tells the VIPs, then
+    /// resumes the enqueues whose changes that table carries.
+    ///
+    /// Decisions are posted only after the table that marks their VIPs as announcing is
+    /// published: the answer path reports a VIP's own announcements only from then on, and
+    /// a sibling's confirmation heard earlier would be lost.
     private func endPass() {
         logLastResorts()
         if tableChanged { publish() }
-        guard !decisions.isEmpty else { return }
-        mailbox.post(.decisions(decisions))
-        decisions = []
+        if !decisions.isEmpty {
+            mailbox.post(.decisions(decisions))
+            decisions = []
+        }
+        coalesced.published()
     }
 
     // MARK: Helpers

@@ -39,7 +39,7 @@ extension Daemon {
                 )
                 report.summary = summary
                 // Cluster mode: every unit, the one holding --vip, or (a large pool, no --all) counts per owner.
-                let vip = request.vip.flatMap(IPv4Address.init)
+                let vip = request.vip.flatMap(IPAddress.init)
                 report.cluster = await cluster?.status(vip: vip, listAll: request.all == true)
                 return report
             },

@@ -170,10 +170,23 @@ private final class MonitorWorker: Sendable {
                     continue
                 }
                 guard let messages else { break }
+                let readAt = MonotonicClock.wallNanoseconds()
                 for message in messages {
                     table.apply(message)
                 }
-                table.emitDifferences(names: names, to: continuation)
+                let yielded = table.emitDifferences(names: names, to: continuation)
+                // When the thread read a link change, to set the engine's reaction against
+                // (the failover tests' timelines read it from the debug log).
+                if logger.logLevel <= .debug {
+                    for state in yielded {
+                        logger.debug(
+                            "link monitor: link state read",
+                            metadata: [
+                                "adapter": "\(state.name)", "adminUp": "\(state.adminUp)", "carrier": "\(state.carrier)",
+                                "readAtWallNanoseconds": "\(readAt)",
+                            ])
+                    }
+                }
             }
         }
     }
@@ -264,8 +277,10 @@ struct LinkTable {
     }
 
     /// Yields `.removed` for links gone (or renamed) and `.changed` for links whose state
-    /// differs from the last yielded one, in interface-index order.
-    mutating func emitDifferences(names: Set<AdapterName>?, to continuation: AsyncStream<LinkEvent>.Continuation) {
+    /// differs from the last yielded one, in interface-index order. Returns the `.changed` states.
+    @discardableResult
+    mutating func emitDifferences(names: Set<AdapterName>?, to continuation: AsyncStream<LinkEvent>.Continuation) -> [LinkState] {
+        var changed: [LinkState] = []
         for (index, old) in yielded.sorted(by: { $0.key < $1.key }) {
             if let link = links[index], link.name == old.name.rawValue { continue }
             yielded[index] = nil
@@ -275,7 +290,11 @@ struct LinkTable {
             let state = state(of: link)
             guard yielded[index] != state else { continue }
             yielded[index] = state
-            if names?.contains(state.name) ?? true { continuation.yield(.changed(state)) }
+            if names?.contains(state.name) ?? true {
+                continuation.yield(.changed(state))
+                changed.append(state)
+            }
         }
+        return changed
     }
 }

@@ -1,0 +1,100 @@
+import Foundation
+import ProxyARPCore
+import ProxyARPIO
+import ProxyARPTestSupport
+
+/// What the failover tests watch besides the client: a capture of echoes on every host
+/// adapter (promiscuous, so an adapter also records requests flooded to it for another
+/// MAC), and the carrier cut itself timed by the kernel's side of it.
+struct FailoverWitness {
+    /// The host adapters' echo captures.
+    let adapterCaptures: [(adapter: HostLab.Adapter, capture: WireCapture)]
+    /// When the kernel executed the cut, if `strace` is installed: the `RTM_NEWLINK`
+    /// `sendmsg` of `ip link set PORT down` started at `.start` and returned at `.end`
+    /// (ns since the epoch, microsecond resolution). The carrier went down between the two.
+    private(set) var kernelCut: (start: Int64, end: Int64)?
+
+    /// Starts one capture of `filter` (`icmp6` or `icmp`) on each host adapter of `lab`.
+    static func start(_ lab: HostLab, filter: String, directory: String) async throws -> FailoverWitness {
+        var captures: [(HostLab.Adapter, WireCapture)] = []
+        for adapter in lab.adapters {
+            let capture = try await WireCapture.start(
+                namespace: lab.host, device: adapter.name, filter: filter, directory: directory, name: "echo-\(adapter.name)")
+            captures.append((adapter, capture))
+        }
+        return FailoverWitness(adapterCaptures: captures)
+    }
+
+    /// Cuts the carrier of `adapter` (its bridge port goes down, ``HostLab/cutCarrier(_:)``),
+    /// under `strace` when it is installed, to time the kernel's part.
+    mutating func cutCarrier(_ lab: HostLab, _ adapter: HostLab.Adapter, directory: String) async throws {
+        let strace = "/usr/bin/strace"
+        guard FileManager.default.isExecutableFile(atPath: strace) else {
+            try await lab.cutCarrier(adapter.name)
+            return
+        }
+        let log = "\(directory)/cut.strace"
+        try await lab.lab.exec(
+            lab.fabric, strace, ["-ttt", "-T", "-e", "trace=sendmsg", "-o", log, "ip", "link", "set", adapter.switchPort, "down"])
+        kernelCut = Self.newLinkCall(in: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    /// The `RTM_NEWLINK` sendmsg of an `strace -ttt -T` log:
+    /// `1764430000.123456 sendmsg(3, {... type=RTM_NEWLINK ...}, 0) = 32 <0.000123>`.
+    static func newLinkCall(in log: String) -> (start: Int64, end: Int64)? {
+        for line in log.split(separator: "\n") where line.contains("RTM_NEWLINK") {
+            let words = line.split(separator: " ")
+            guard let first = words.first, let seconds = Double(first), let last = words.last, last.hasPrefix("<"),
+                let duration = Double(last.dropFirst().dropLast())
+            else { continue }
+            let start = Int64((seconds * 1e6).rounded()) * 1_000
+            return (start, start + Int64((duration * 1e6).rounded()) * 1_000)
+        }
+        return nil
+    }
+
+    /// When the daemon's link monitor thread read the loss of `adapter` (carrier or admin)
+    /// at or after `after`, from its debug log line `link monitor: link state read`.
+    static func linkLossReadAt(in log: String, adapter: String, after: Int64) -> Int64? {
+        for line in log.split(separator: "\n") where line.contains("link state read") && line.contains("adapter=\(adapter) ") {
+            guard line.contains("carrier=false") || line.contains("adminUp=false"),
+                let range = line.range(of: "readAtWallNanoseconds="),
+                let at = Int64(line[range.upperBound...].prefix { $0.isNumber }), at >= after
+            else { continue }
+            return at
+        }
+        return nil
+    }
+
+    /// The failover's timeline and the fate of the echoes around it, in milliseconds after
+    /// the kernel's cut (after `cutAt`, the test's clock before the cut command, without
+    /// strace): one line to print, never asserted on.
+    func report(
+        ledger: EchoLedger, timeline: FailoverTimeline, daemonLog: String, oldAgent: HostLab.Adapter, cutAt: Int64,
+        announcementLeftAt: Int64?, announcementReachedAt: Int64?
+    ) -> String {
+        let origin = kernelCut?.start ?? cutAt
+        func ms(_ at: Int64?) -> String { EchoLedger.ms(at, after: origin) }
+        let readAt = Self.linkLossReadAt(in: daemonLog, adapter: oldAgent.name, after: cutAt)
+        let beforeRead = ledger.lost.filter { $0.echo.sentAt < readAt ?? .max }.count
+        return "ms after the kernel's cut (load \(LoadAverage.text())): "
+            + "cut syscall \(ms(kernelCut?.start))-\(ms(kernelCut?.end)), "
+            + "last request delivered to the old agent sent \(ms(ledger.lastDelivered(to: oldAgent.mac)?.sentAt)), "
+            + "first request flooded (old MAC) sent \(ms(ledger.firstFlooded(to: oldAgent.mac)?.sentAt)), "
+            + "daemon's link thread read the loss \(ms(readAt)), its adapter machine got it \(ms(timeline.linkLossSeenAt)), "
+            + "VIP got its new agent \(ms(timeline.decisionDeliveredAt)), "
+            + "first announcement left the new agent \(ms(announcementLeftAt)), reached the client \(ms(announcementReachedAt)), "
+            + "first request to the new MAC \(ms(ledger.firstRequest(notTo: oldAgent.mac)?.sentAt)); "
+            + "lost \(ledger.lost.count) (\(beforeRead) sent before the daemon read the loss): \(ledger.describeLosses(after: origin)); "
+            + "echoes: \(ledger.describeEchoes(after: origin, from: -25, to: 60))"
+    }
+
+    /// Stops the captures and reads them.
+    func stop() async throws -> [(name: String, mac: MACAddress, capture: CaptureFile)] {
+        var files: [(name: String, mac: MACAddress, capture: CaptureFile)] = []
+        for (adapter, capture) in adapterCaptures {
+            files.append((adapter.name, adapter.mac, try await capture.stop()))
+        }
+        return files
+    }
+}
