@@ -63,8 +63,8 @@ public struct ShardedSet<Element: ShardedSetElement>: Sendable, Equatable {
     /// Every element, in no particular order.
     public var elements: [Element] { shards.flatMap { $0 } }
 
-    /// This set and `other` together. Shards that only one side fills, or that both share,
-    /// are kept as they are (no copy).
+    /// This set and `other` together. Shards that only one side fills, that both share, or
+    /// whose `other` part is already here are kept as they are (no copy).
     public func union(_ other: ShardedSet) -> ShardedSet {
         var result = self
         for index in 0..<Self.shardCount where !other.shards[index].isEmpty && result.shards[index] != other.shards[index] {
@@ -72,7 +72,8 @@ public struct ShardedSet<Element: ShardedSetElement>: Sendable, Equatable {
                 result.shards[index] = other.shards[index]
                 result.count += other.shards[index].count
             } else {
-                for element in other.shards[index] { result.insert(element) }
+                // Only what is missing: an insert copies a shared shard even when present.
+                for element in other.shards[index] where !result.shards[index].contains(element) { result.insert(element) }
             }
         }
         return result
