@@ -154,3 +154,18 @@ extension IPv6Address: ShardedSetElement {
         return Int(truncatingIfNeeded: mixed >> 56)
     }
 }
+
+/// The empty sets, made once: an empty ``ShardedSet`` allocates its 256 shards, and a view
+/// for an adapter without VIPs must not allocate.
+private let emptyAddressSet = AddressSet()
+private let emptyIPv6AddressSet = IPv6AddressSet()
+
+extension ShardedSet where Element == IPv4Address {
+    /// The empty set, shared (no allocation).
+    public static var empty: AddressSet { emptyAddressSet }
+}
+
+extension ShardedSet where Element == IPv6Address {
+    /// The empty set, shared (no allocation).
+    public static var empty: IPv6AddressSet { emptyIPv6AddressSet }
+}

@@ -24,7 +24,7 @@ public struct IPv6AnswerTable: Sendable, Equatable {
     /// What `adapter` must know to decide an NDP frame.
     public func view(for adapter: AdapterName) -> IPv6AnswerSets {
         IPv6AnswerSets(
-            proxyList: proxyLists[adapter] ?? [], watchedVIPs: watchedVIPs, awaitingConfirmation: awaitingConfirmation)
+            proxyList: proxyLists[adapter] ?? .empty, watchedVIPs: watchedVIPs, awaitingConfirmation: awaitingConfirmation)
     }
 }
 
