@@ -62,7 +62,7 @@ public struct AnswerTable: Sendable, Equatable {
     public func view(for adapter: AdapterName, mac: MACAddress) -> AnswerView {
         AnswerView(
             adapterMAC: mac,
-            proxyList: proxyLists[adapter]?.vips ?? AddressSet(),
+            proxyList: proxyLists[adapter]?.vips ?? .empty,
             watchedVIPs: watchedVIPs,
             ownMACs: ownMACs,
             awaitingConfirmation: awaitingConfirmation,

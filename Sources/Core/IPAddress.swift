@@ -1,6 +1,6 @@
 /// A VIP's address, whatever its family: the key of every VIP in the selection, the
 /// activation machine, the actors, status, trace and the host side. The answer path keeps
-/// its per-family structures (``AddressSet`` for IPv4, `Set<IPv6Address>` for IPv6), so an
+/// its per-family structures (``AddressSet`` for IPv4, ``IPv6AddressSet`` for IPv6), so an
 /// ARP frame never touches this type.
 public enum IPAddress: Hashable, Sendable {
     /// An IPv4 VIP: found with ARP.

@@ -1,16 +1,16 @@
-/// A set of VIPs of both families: the IPv4 ones in a sharded ``AddressSet`` (what the
-/// ARP answer path reads, unchanged), the IPv6 ones in a `Set<IPv6Address>` beside it
-/// (what the Neighbor Discovery path reads).
+/// A set of VIPs of both families, each in its sharded set: the IPv4 ones in an
+/// ``AddressSet`` (what the ARP answer path reads), the IPv6 ones in an ``IPv6AddressSet``
+/// beside it (what the Neighbor Discovery path reads).
 public struct VIPAddressSet: Sendable, Equatable {
     /// The IPv4 members.
     public private(set) var ipv4: AddressSet
     /// The IPv6 members.
-    public private(set) var ipv6: Set<IPv6Address>
+    public private(set) var ipv6: IPv6AddressSet
 
     /// An empty set.
     public init() {
         ipv4 = AddressSet()
-        ipv6 = []
+        ipv6 = IPv6AddressSet()
     }
 
     /// A set of `addresses`.
@@ -38,7 +38,7 @@ public struct VIPAddressSet: Sendable, Equatable {
     public mutating func insert(_ address: IPAddress) -> Bool {
         switch address {
         case .v4(let v4): ipv4.insert(v4)
-        case .v6(let v6): ipv6.insert(v6).inserted
+        case .v6(let v6): ipv6.insert(v6)
         }
     }
 
@@ -47,7 +47,7 @@ public struct VIPAddressSet: Sendable, Equatable {
     public mutating func remove(_ address: IPAddress) -> Bool {
         switch address {
         case .v4(let v4): ipv4.remove(v4)
-        case .v6(let v6): ipv6.remove(v6) != nil
+        case .v6(let v6): ipv6.remove(v6)
         }
     }
 

@@ -123,7 +123,7 @@ struct NDPAnswerRulesTests {
     @Test("Own announcements are reported only while awaited; a solicitation from our VIP by another MAC is a conflict")
     func ownAndClaims() throws {
         let announce = NDPFrames.unsolicitedAdvertisement(mac: Lab.hostA, vip: NDPLab.vip)
-        func view(awaiting: Set<IPv6Address>?) -> AnswerView {
+        func view(awaiting: IPv6AddressSet?) -> AnswerView {
             AnswerView(
                 adapterMAC: Lab.hostB, proxyList: [], watchedVIPs: [], ownMACs: [Lab.hostA, Lab.hostB],
                 ipv6: IPv6AnswerSets(proxyList: [], watchedVIPs: [NDPLab.vip], awaitingConfirmation: awaiting))

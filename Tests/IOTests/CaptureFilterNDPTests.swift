@@ -169,7 +169,7 @@ struct CaptureFilterNDPTests {
             if round == 1 { served.formUnion(Self.randomSet(groups: 1, runs: 3, using: &generator)) }  // served, not watched
             let ours = watched.union(served)
             let view = AnswerView(adapterMAC: Self.hostB, proxyList: [], watchedVIPs: [], ownMACs: [Self.hostB],
-                                  ipv6: IPv6AnswerSets(proxyList: served, watchedVIPs: watched))
+                                  ipv6: IPv6AnswerSets(proxyList: IPv6AddressSet(served), watchedVIPs: IPv6AddressSet(watched)))
             let program = try #require(Self.program(for: view), "\(groups) groups × \(runs) runs did not fit")
             #expect(program.capturesNeighborDiscovery)
             let bystander = Self.v6("2001:db8:ffff:ffff::beef")
@@ -229,13 +229,13 @@ struct CaptureFilterNDPTests {
         // One group per distinct 96-bit prefix costs 11 instructions in each search (served,
         // ours): 150 served and watched fit the kernel's 4,096, 250 do not (the wide filter stays).
         let scattered = (0..<250).map { IPv6Address(high: 0x2001_0db8_0000_0000 | UInt64($0), low: 1) }
-        let some = IPv6AnswerSets(proxyList: Set(scattered.prefix(150)), watchedVIPs: Set(scattered.prefix(150)))
+        let some = IPv6AnswerSets(proxyList: IPv6AddressSet(scattered.prefix(150)), watchedVIPs: IPv6AddressSet(scattered.prefix(150)))
         let fits = try #require(CaptureFilterProgram(served: [], watched: [], snapshotLength: 128, neighborDiscovery: some))
         #expect(fits.instructions.count <= 2 * 150 * 11 + 100, "\(fits.instructions.count) instructions")
-        let many = IPv6AnswerSets(proxyList: Set(scattered), watchedVIPs: Set(scattered))
+        let many = IPv6AnswerSets(proxyList: IPv6AddressSet(scattered), watchedVIPs: IPv6AddressSet(scattered))
         #expect(CaptureFilterProgram(served: [], watched: [], snapshotLength: 128, neighborDiscovery: many) == nil)
         // Consecutive VIPs in one /96 are one range: 100,000 of them cost a handful of instructions.
-        let contiguous = Set((0..<100_000).map { IPv6Address(high: 0x2001_0db8_0000_0000, low: 0x1_0000 + UInt64($0)) })
+        let contiguous = IPv6AddressSet((0..<100_000).map { IPv6Address(high: 0x2001_0db8_0000_0000, low: 0x1_0000 + UInt64($0)) })
         let large = try #require(CaptureFilterProgram(
             served: [], watched: [], snapshotLength: 128, neighborDiscovery: IPv6AnswerSets(proxyList: contiguous, watchedVIPs: contiguous)))
         #expect(large.servedIPv6.count == 1 && large.servedIPv6[0].last.count == 1)

@@ -10,7 +10,7 @@ extension Fixtures {
 
     /// An adapter view answering for `vipCount` IPv6 VIPs (all watched) and no IPv4 one.
     public static func ndpView(vipCount: Int) -> AnswerView {
-        let vips = Set((0..<vipCount).map(ipv6VIP))
+        let vips = IPv6AddressSet((0..<vipCount).map(ipv6VIP))
         return AnswerView(
             adapterMAC: adapterMAC, proxyList: [], watchedVIPs: [], ownMACs: [adapterMAC, siblingMAC],
             ipv6: IPv6AnswerSets(proxyList: vips, watchedVIPs: vips))

@@ -457,7 +457,7 @@ public actor SelectorActor {
         tableChanged = false
         generation += 1
         var lists: [AdapterName: ProxyList] = [:]
-        var ipv6Lists: [AdapterName: Set<IPv6Address>] = [:]
+        var ipv6Lists: [AdapterName: IPv6AddressSet] = [:]
         for (name, vips) in proxyLists where !vips.isEmpty {
             guard let mac = selection.candidates[name]?.mac else { continue }
             if !vips.ipv4.isEmpty { lists[name] = ProxyList(agentMAC: mac, vips: vips.ipv4) }

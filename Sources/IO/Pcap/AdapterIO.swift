@@ -34,7 +34,9 @@ public actor AdapterIO {
     private var reader: AnswerTableReader
     private var view: AnswerView
     /// `view` with nothing to answer: what a batch uses while the cluster fence is closed.
-    private var fencedView: AnswerView
+    /// Built by the first fenced batch after a table change, not at every change: its IPv6
+    /// part merges two sets (O(VIPs)), and without cluster mode no batch is ever fenced.
+    private var fencedView: AnswerView?
     private let fence: FenceGate
     private let observations: ObservationBuffer
     private let replyBuffer = ReplyBuffer()
@@ -78,7 +80,7 @@ public actor AdapterIO {
         self.handle = Optional(consume handle)
         let reader = AnswerTableReader(publisher: answerTable)
         self.view = reader.table.view(for: name, mac: mac)
-        self.fencedView = Self.fenced(view)
+        self.fencedView = nil
         self.fence = answerTable.fence
         self.reader = reader
         self.observations = observations
@@ -111,15 +113,20 @@ public actor AdapterIO {
         guard let pcap = handle?.raw else { return .handled(0) }
         if reader.refresh() {
             view = reader.table.view(for: name, mac: mac)
-            fencedView = Self.fenced(view)
+            fencedView = nil
         }
         var scratch: [IPv4Address: UInt32] = [:]
         swap(&scratch, &replyTally)
         let now = MonotonicClock.now()
         let allowed = fence.allows(nowNanoseconds: now.nanoseconds)
-        if !allowed { fence.countFenced() }
+        var batchView = view
+        if !allowed {
+            fence.countFenced()
+            batchView = fencedView ?? Self.fenced(view)
+            fencedView = batchView
+        }
         var batch = CaptureBatch(
-            pcap: pcap, view: allowed ? view : fencedView, reply: replyBuffer.bytes, adapter: name, now: now,
+            pcap: pcap, view: batchView, reply: replyBuffer.bytes, adapter: name, now: now,
             repliesByVIP: consume scratch)
         let status = withUnsafeMutablePointer(to: &batch) { pointer in
             pcap_dispatch(pcap, Self.batchSize, CaptureBatch.callback, UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self))

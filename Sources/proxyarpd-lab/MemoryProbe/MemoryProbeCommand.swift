@@ -16,7 +16,7 @@ import Glibc
 /// stage, so that the memory per VIP can be measured without a network lab.
 ///
 ///     swift build -c release --product proxyarpd-lab
-///     .build/release/proxyarpd-lab memory-probe [VIPS] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--failover] [--status] [--malloc-info] [--untuned] [--stop]
+///     .build/release/proxyarpd-lab memory-probe [VIPS] [--family ipv4|ipv6] [--trace-capacity N] [--settle SECONDS] [--refresh SECONDS] [--failover] [--status] [--malloc-info] [--untuned] [--stop]
 ///
 /// Also a target for `valgrind --tool=massif` or `heaptrack`.
 struct MemoryProbeCommand: AsyncParsableCommand {
@@ -25,7 +25,16 @@ struct MemoryProbeCommand: AsyncParsableCommand {
         abstract: "Activate N VIPs in this process over an in-memory segment and print its memory at each stage."
     )
 
+    /// The address family of the probe's VIPs.
+    enum Family: String, ExpressibleByArgument, CaseIterable {
+        /// IPv4 VIPs from 198.19.0.1 on (answered with ARP).
+        case ipv4
+        /// IPv6 VIPs from 2001:db8:ff::1 on (answered with Neighbor Discovery).
+        case ipv6
+    }
+
     @Argument(help: "VIPs to activate.") var vips = 100_000
+    @Option(help: "ipv4 (from 198.19.0.1) or ipv6 (from 2001:db8:ff::1): the VIPs' family.") var family = Family.ipv4
     @Option(help: "The trace ring's capacity (default: the daemon's).") var traceCapacity = DaemonSettings().traceCapacity
     @Option(help: "Seconds to wait after the last activation (the later announcement rounds).") var settle = 5
     @Option(help: "timers.refresh_interval in seconds (default: off).") var refresh: Int?
@@ -42,6 +51,16 @@ struct MemoryProbeCommand: AsyncParsableCommand {
         ("h1", MACAddress(0x02, 0xa0, 0, 0, 0, 0x11), IPv4Interface("198.18.0.11/24")!),
         ("h2", MACAddress(0x02, 0xa0, 0, 0, 0, 0x12), IPv4Interface("198.18.1.10/24")!),
     ]
+    /// The adapters' IPv6 prefixes (the lab's: h0 and h1 share one, h2 has its own).
+    static let ipv6Prefixes = [IPv6Prefix("2001:db8::/64")!, IPv6Prefix("2001:db8::/64")!, IPv6Prefix("2001:db8:0:1::/64")!]
+
+    /// The probe's `index`th VIP, outside every adapter's subnet (as the IPv4 ones).
+    func vip(_ index: Int) -> VIPConfiguration {
+        switch family {
+        case .ipv4: VIPConfiguration(address: IPv4Address("198.19.0.1")!.advanced(by: UInt32(index))!)
+        case .ipv6: VIPConfiguration(address: IPv6Address("2001:db8:ff::1")!.advanced(by: UInt64(index))!)
+        }
+    }
 
     /// Prints `stage` with the memory now and, after `baseline`, the growth per VIP.
     @discardableResult
@@ -61,21 +80,20 @@ struct MemoryProbeCommand: AsyncParsableCommand {
         if !untuned { proxyarpd_tune_malloc() }  // as `proxyarpd run` does
         let clock = SystemClock()
         report("start")
-        let first = IPv4Address("198.19.0.1")!
         let configuration = DaemonConfiguration(
             adapters: Self.ports.map { AdapterConfiguration(name: $0.name) },
-            vips: (0..<vips).map { VIPConfiguration(address: first.advanced(by: UInt32($0))!) },
+            vips: (0..<vips).map(vip),
             timers: TimerConfiguration(refreshInterval: refresh.map { .seconds($0) }),
             daemon: DaemonSettings(traceCapacity: traceCapacity)
         )
-        let configured = report("configured (\(vips) VIPs, trace capacity \(traceCapacity))")
+        let configured = report("configured (\(vips) \(family) VIPs, trace capacity \(traceCapacity))")
 
         let wire = InMemoryWire(clock: clock, keepsSentFrames: false)
         for port in Self.ports { wire.attach(port.name, mac: port.mac, segment: "lan") }
         let linkStates = Self.ports.enumerated().map { index, port in
             LinkState(
                 name: port.name, index: Int32(index + 2), mac: port.mac, adminUp: true, carrier: true,
-                interfaces: [port.interface]
+                interfaces: [port.interface], ipv6Prefixes: [Self.ipv6Prefixes[index]]
             )
         }
         let links = ScriptedLinks()

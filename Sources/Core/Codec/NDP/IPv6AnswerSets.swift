@@ -2,16 +2,16 @@
 /// Solicitations for, and the IPv6 VIPs watched on every adapter.
 public struct IPv6AnswerTable: Sendable, Equatable {
     /// IPv6 proxy list by agent adapter.
-    public let proxyLists: [AdapterName: Set<IPv6Address>]
+    public let proxyLists: [AdapterName: IPv6AddressSet]
     /// Every configured IPv6 VIP: advertisements for these are observed.
-    public let watchedVIPs: Set<IPv6Address>
+    public let watchedVIPs: IPv6AddressSet
     /// The IPv6 VIPs whose announcements await confirmation; nil reports every own one.
-    public let awaitingConfirmation: Set<IPv6Address>?
+    public let awaitingConfirmation: IPv6AddressSet?
 
     /// Creates the IPv6 side of a table.
     public init(
-        proxyLists: [AdapterName: Set<IPv6Address>], watchedVIPs: Set<IPv6Address>,
-        awaitingConfirmation: Set<IPv6Address>? = nil
+        proxyLists: [AdapterName: IPv6AddressSet], watchedVIPs: IPv6AddressSet,
+        awaitingConfirmation: IPv6AddressSet? = nil
     ) {
         self.proxyLists = proxyLists
         self.watchedVIPs = watchedVIPs
@@ -24,21 +24,21 @@ public struct IPv6AnswerTable: Sendable, Equatable {
     /// What `adapter` must know to decide an NDP frame.
     public func view(for adapter: AdapterName) -> IPv6AnswerSets {
         IPv6AnswerSets(
-            proxyList: proxyLists[adapter] ?? [], watchedVIPs: watchedVIPs, awaitingConfirmation: awaitingConfirmation)
+            proxyList: proxyLists[adapter] ?? .empty, watchedVIPs: watchedVIPs, awaitingConfirmation: awaitingConfirmation)
     }
 }
 
 /// One adapter's IPv6 slice of an ``AnswerView``.
 public struct IPv6AnswerSets: Sendable, Equatable {
     /// The IPv6 VIPs this adapter answers for.
-    public let proxyList: Set<IPv6Address>
+    public let proxyList: IPv6AddressSet
     /// Every configured IPv6 VIP.
-    public let watchedVIPs: Set<IPv6Address>
+    public let watchedVIPs: IPv6AddressSet
     /// IPv6 VIPs whose own announcements are reported; nil: all.
-    public let awaitingConfirmation: Set<IPv6Address>?
+    public let awaitingConfirmation: IPv6AddressSet?
 
     /// Creates the sets.
-    public init(proxyList: Set<IPv6Address>, watchedVIPs: Set<IPv6Address>, awaitingConfirmation: Set<IPv6Address>? = nil) {
+    public init(proxyList: IPv6AddressSet, watchedVIPs: IPv6AddressSet, awaitingConfirmation: IPv6AddressSet? = nil) {
         self.proxyList = proxyList
         self.watchedVIPs = watchedVIPs
         self.awaitingConfirmation = awaitingConfirmation
