@@ -12,9 +12,9 @@ enum FrameViews {
     ]
 
     /// IPv6 VIPs of Tests/Fixtures/linux-ndp.pcap and ndp-crafted.pcap.
-    static let ipv6VIPs: Set<IPv6Address> = [
+    static let ipv6VIPs = IPv6AddressSet([
         IPv6Address(high: 0x2001_0db8_0000_0000, low: 2), IPv6Address(high: 0x2001_0db8_0000_0000, low: 1),
-    ]
+    ])
 
     /// Host B answering for every VIP; own announcements always reported.
     static let answeringAll = AnswerView(
@@ -27,7 +27,8 @@ enum FrameViews {
         adapterMAC: hostA, proxyList: AddressSet(vips.prefix(2)), watchedVIPs: AddressSet(vips),
         ownMACs: [hostA, hostB, sibling], awaitingConfirmation: AddressSet([vips[1]]),
         ipv6: IPv6AnswerSets(
-            proxyList: [IPv6Address(high: 0x2001_0db8_0000_0000, low: 2)], watchedVIPs: ipv6VIPs, awaitingConfirmation: []))
+            proxyList: IPv6AddressSet([IPv6Address(high: 0x2001_0db8_0000_0000, low: 2)]), watchedVIPs: ipv6VIPs,
+            awaitingConfirmation: IPv6AddressSet()))
 
     /// An adapter that answers for nothing (a sibling): only conflicts and own announcements.
     static let siblingOnly = AnswerView(
