@@ -58,6 +58,14 @@ public struct AnswerTable: Sendable, Equatable {
     /// The table before anything was published: answers nothing, watches nothing.
     public static let empty = AnswerTable(generation: 0, proxyLists: [:], watchedVIPs: AddressSet(), ownMACs: [])
 
+    /// True when `adapter`'s proxy list (of `vip`'s family) holds `vip`.
+    public func serves(_ vip: IPAddress, on adapter: AdapterName) -> Bool {
+        switch vip {
+        case .v4(let address): proxyLists[adapter]?.contains(address) ?? false
+        case .v6(let address): ipv6.proxyLists[adapter]?.contains(address) ?? false
+        }
+    }
+
     /// What `adapter` (whose MAC is `mac`) must know to decide a frame.
     public func view(for adapter: AdapterName, mac: MACAddress) -> AnswerView {
         AnswerView(

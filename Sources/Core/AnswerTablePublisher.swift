@@ -12,6 +12,9 @@ public final class AnswerTablePublisher: Sendable {
     /// Cluster mode's fence: the answer path answers and announces only while it allows.
     /// Open for good without cluster mode.
     public let fence = FenceGate()
+    /// Where each agent's VIPs go first if its link fails: published by the selector beside
+    /// the tables, read by the link monitor's thread (``StandbyPlan``).
+    public let standbys = StandbyPlanBoard()
     private let observers = Mutex<(next: UInt64, handlers: [UInt64: @Sendable () -> Void])>((0, [:]))
 
     /// Creates a publisher holding the empty table. `mirror`, if given, is called with every

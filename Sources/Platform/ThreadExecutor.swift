@@ -41,6 +41,7 @@ public final class ThreadExecutor: SerialExecutor, Sendable {
 
     private struct State: Sendable {
         var jobs: [UnownedJob] = []
+        var work: [@Sendable () -> Void] = []
         var source: (descriptor: Int32, handler: ReadableHandler)?
         var stopping = false
     }
@@ -97,6 +98,15 @@ public final class ThreadExecutor: SerialExecutor, Sendable {
         wake()
     }
 
+    /// Runs `work` on the executor's thread at its next turn (after the jobs taken with it), from any
+    /// thread and without the cooperative pool: how a thread that is not Swift's (the link
+    /// monitor's) hands work to an actor running here (`assumeIsolated` inside `work`).
+    /// Work submitted after ``shutdown()`` never runs.
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        state.withLock { $0.work.append(work) }
+        wake()
+    }
+
     /// True when called on the executor's thread.
     public var isCurrentThread: Bool {
         pthread_equal(pthread_self(), pthread_t(loopThread.load(ordering: .acquiring))) != 0
@@ -145,15 +155,21 @@ public final class ThreadExecutor: SerialExecutor, Sendable {
         let executor = asUnownedSerialExecutor()
         var jobs: [UnownedJob] = []
         jobs.reserveCapacity(64)
+        var work: [@Sendable () -> Void] = []
         var descriptors = [pollfd](repeating: pollfd(), count: 2)
         var backoffUntil = Instant.zero
 
         while true {
-            state.withLock { swap(&jobs, &$0.jobs) }
+            state.withLock { state in
+                swap(&jobs, &state.jobs)
+                swap(&work, &state.work)
+            }
             for job in jobs { job.runSynchronously(on: executor) }
             jobs.removeAll(keepingCapacity: true)
+            for item in work { item() }
+            work.removeAll(keepingCapacity: true)
 
-            let (source, stopping, moreJobs) = state.withLock { ($0.source, $0.stopping, !$0.jobs.isEmpty) }
+            let (source, stopping, moreJobs) = state.withLock { ($0.source, $0.stopping, !$0.jobs.isEmpty || !$0.work.isEmpty) }
             if stopping && !moreJobs { break }
 
             descriptors[0] = pollfd(fd: wakeSignal.descriptor, events: Int16(POLLIN), revents: 0)

@@ -62,12 +62,12 @@ struct NetlinkMessageTests {
         table.apply(Self.ipv6Address(RTM_NEWADDR, index: 3, "fe80::1/64"))
         table.apply(Self.ipv6Address(RTM_NEWADDR, index: 3, "2001:db8::10/64", flags: UInt32(IFA_F_TENTATIVE)))
         table.apply(Self.address(RTM_NEWADDR, index: 3, "198.18.0.10/24"))
-        table.emitDifferences(names: ["a0"], to: continuation)
+        table.emitDifferences(names: ["a0"]) { continuation.yield($0) }
         // DAD over: the address is reported again without the tentative flag.
         table.apply(Self.ipv6Address(RTM_NEWADDR, index: 3, "2001:db8::10/64"))
-        table.emitDifferences(names: ["a0"], to: continuation)
+        table.emitDifferences(names: ["a0"]) { continuation.yield($0) }
         table.apply(Self.ipv6Address(RTM_DELADDR, index: 3, "2001:db8::10/64"))
-        table.emitDifferences(names: ["a0"], to: continuation)
+        table.emitDifferences(names: ["a0"]) { continuation.yield($0) }
         continuation.finish()
 
         var events: [LinkEvent] = []
@@ -148,16 +148,16 @@ struct NetlinkMessageTests {
         table.apply(Self.address(RTM_NEWADDR, index: 3, "198.18.1.10/24", secondary: true))
         table.apply(Self.address(RTM_NEWADDR, index: 3, "198.18.0.10/24"))
         table.apply(Self.link(RTM_NEWLINK, index: 4, name: "b0", flags: Self.upRunning))
-        table.emitDifferences(names: ["a0"], to: continuation)
+        table.emitDifferences(names: ["a0"]) { continuation.yield($0) }
         // Nothing changed: nothing yielded.
         table.apply(Self.link(RTM_NEWLINK, index: 3, name: "a0", flags: Self.upRunning))
-        table.emitDifferences(names: ["a0"], to: continuation)
+        table.emitDifferences(names: ["a0"]) { continuation.yield($0) }
         // Carrier loss.
         table.apply(Self.link(RTM_NEWLINK, index: 3, name: "a0", flags: UInt32(IFF_UP)))
-        table.emitDifferences(names: ["a0"], to: continuation)
+        table.emitDifferences(names: ["a0"]) { continuation.yield($0) }
         // Rename a0 → a9: a0 removed (a9 is not watched).
         table.apply(Self.link(RTM_NEWLINK, index: 3, name: "a9", flags: UInt32(IFF_UP)))
-        table.emitDifferences(names: ["a0"], to: continuation)
+        table.emitDifferences(names: ["a0"]) { continuation.yield($0) }
         continuation.finish()
 
         var events: [LinkEvent] = []

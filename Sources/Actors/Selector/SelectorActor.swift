@@ -61,6 +61,14 @@ public actor SelectorActor {
     /// Held-down adapters serving as a last resort: one log line when each starts, one
     /// when it stops (not one per pass).
     private var lastResorts = LastResortEpisodes()
+    /// A pass changed assignments since the standby plan was last published.
+    private var standbyPlanStale = false
+    /// A refresh of the standby plan is scheduled.
+    private var standbyPlanScheduled = false
+
+    /// How long after a pass that changed assignments the standby plan is recomputed: at
+    /// most once per interval, however many passes an activation burst runs.
+    static let standbyPlanInterval: Duration = .milliseconds(100)
 
     /// Creates the selector of the engine reading `mailbox`, allowing `permits` VIPs to
     /// announce at once (at least 1).
@@ -262,6 +270,7 @@ public actor SelectorActor {
     /// The engine stops: no more decisions.
     func close() {
         closed = true
+        environment.io.answerTable.standbys.publish(.empty)  // withdrawing: nothing moves ahead of the engine
         queue = FIFOQueue()
         queued = VIPAddressSet()
         exclusions = [:]
@@ -399,12 +408,46 @@ public actor SelectorActor {
     /// a sibling's confirmation heard earlier would be lost.
     private func endPass() {
         logLastResorts()
+        if tableChanged || !decisions.isEmpty { scheduleStandbyPlan() }
         if tableChanged { publish() }
         if !decisions.isEmpty {
             mailbox.post(.decisions(decisions))
             decisions = []
         }
         coalesced.published()
+    }
+
+    // MARK: Standby plan
+
+    /// Marks the standby plan stale and schedules its refresh, unless one is scheduled.
+    private func scheduleStandbyPlan() {
+        standbyPlanStale = true
+        guard !standbyPlanScheduled, !closed else { return }
+        standbyPlanScheduled = true
+        Task { [weak self] in
+            try? await Task.sleep(for: Self.standbyPlanInterval)
+            await self?.refreshStandbyPlan()
+        }
+    }
+
+    /// Publishes, for every agent, where the failover pass would move the VIPs it decides at
+    /// once if that agent's link failed now (``AgentSelection/failoverPlan(for:limit:configuration:)``,
+    /// as many as there are permits): the link monitor's thread announces them the moment it
+    /// reads the loss (``StandbyPlan``). Nothing when no pass changed anything since the last one.
+    func refreshStandbyPlan() {
+        standbyPlanScheduled = false
+        guard standbyPlanStale, !closed else { return }
+        standbyPlanStale = false
+        var moves: [AdapterName: [StandbyPlan.Move]] = [:]
+        for (failed, vips) in selection.members where !vips.isEmpty {
+            var byStandby: [AdapterName: (mac: MACAddress, vips: [IPAddress])] = [:]
+            for (vip, standby) in selection.failoverPlan(for: failed, limit: permits, configuration: configuration(of:)) {
+                byStandby[standby.name, default: (standby.mac, [])].vips.append(vip)
+            }
+            guard !byStandby.isEmpty else { continue }
+            moves[failed] = byStandby.sorted { $0.key < $1.key }.map { StandbyPlan.Move(standby: $0.key, mac: $0.value.mac, vips: $0.value.vips) }
+        }
+        environment.io.answerTable.standbys.publish(StandbyPlan(generation: generation, moves: moves))
     }
 
     // MARK: Helpers

@@ -270,7 +270,7 @@ public actor VIPActor {
 
     private func send(_ announcement: Announcement) async {
         let agent = announcement.agent
-        let frames = Self.announcementFrames(of: announcement.vip, mac: agent.mac)
+        let frames = AnnouncementFrames.round(of: announcement.vip, mac: agent.mac)
         let adapter = context.directory.adapter(agent.name)
         do {
             try await environment.io.send(frames, on: agent.name)
@@ -290,18 +290,6 @@ public actor VIPActor {
             await deliver(
                 .announcementTransmitted(agent: agent.name, epoch: announcement.epoch, now: environment.clock.now())
             )
-        }
-    }
-
-    /// One round of announcement frames: both gratuitous ARP forms for an IPv4 VIP; one
-    /// unsolicited Neighbor Advertisement (to ff02::1, S=0, O=1, target link-layer option)
-    /// for an IPv6 VIP.
-    static func announcementFrames(of vip: IPAddress, mac: MACAddress) -> [[UInt8]] {
-        switch vip {
-        case .v4(let address):
-            [ARPFrames.gratuitousRequest(mac: mac, vip: address), ARPFrames.gratuitousReply(mac: mac, vip: address)]
-        case .v6(let address):
-            [NDPFrames.unsolicitedAdvertisement(mac: mac, vip: address)]
         }
     }
 

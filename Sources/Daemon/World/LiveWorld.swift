@@ -4,7 +4,7 @@ import ProxyARPIO
 
 /// The real world the engine talks to: libpcap on every managed adapter (with the XDP fast
 /// path below it, per `io.fast_path`), rtnetlink for
-/// link state, and rtnetlink + /proc/sys for the host side of activation.
+/// link state (whose thread announces a lost link's standby agents), and rtnetlink + /proc/sys for the host side of activation.
 struct LiveWorld {
     /// Frames: batched pcap I/O.
     let io: PcapFrameIO
@@ -35,7 +35,9 @@ struct LiveWorld {
             fastPath?.shutdown()
             throw failure.value  // io.fast_path: xdp promises XDP on every adapter
         }
-        let links = NetlinkLinkMonitor(names: Set(names), logger: logger)
+        // The monitor's thread announces a lost link's standby agents before the engine hears of it.
+        let standbys = StandbyAnnouncer(io: io, logger: logger)
+        let links = NetlinkLinkMonitor(names: Set(names), logger: logger, tap: { standbys.linkEvent($0) })
         let host = PrivilegedHost(netlink: try NetlinkHost(
             logger: logger, blockPrefixLength: configuration.selection.blockPrefixLength))
         return LiveWorld(io: io, links: links, host: host, ioService: FrameIOService(io: io))

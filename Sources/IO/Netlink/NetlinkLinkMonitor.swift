@@ -20,8 +20,15 @@ import Synchronization
 ///   the monitor dumps everything again and yields the differences.
 /// - With `namespacePath` the thread first joins that network namespace, so tests and
 ///   the demo can watch a namespace without moving the process.
+/// - A `tap` sees each event on the monitor's thread just before it is yielded: the
+///   daemon's ``StandbyAnnouncer`` announces the standby agents of a lost link from there,
+///   without waiting for the stream's consumer on the cooperative pool.
 public final class NetlinkLinkMonitor: LinkEvents {
+    /// Called on the monitor's thread with each event before it is yielded; it must not block.
+    public typealias Tap = @Sendable (LinkEvent) -> Void
+
     private let names: Set<AdapterName>?
+    private let tap: Tap?
     private let namespacePath: String?
     private let logger: Logger
     private let stopSignal: WakeSignal?
@@ -38,10 +45,13 @@ public final class NetlinkLinkMonitor: LinkEvents {
     /// network namespace at `namespacePath` (`/var/run/netns/NAME`) or the caller's own.
     /// Nothing is opened until ``events()``. `receiveBufferSize` is the kernel buffer for
     /// notifications (4 MiB; set with `SO_RCVBUFFORCE` when privileged): when it
-    /// overflows the monitor resynchronises (see ``resynchronisations``).
+    /// overflows the monitor resynchronises (see ``resynchronisations``). `tap` sees every
+    /// event first, on the monitor's thread.
     public init(names: Set<AdapterName>? = nil, namespacePath: String? = nil,
-                receiveBufferSize: Int32 = 4 << 20, logger: Logger = Logger(label: "proxyarpd.netlink")) {
+                receiveBufferSize: Int32 = 4 << 20, logger: Logger = Logger(label: "proxyarpd.netlink"),
+                tap: Tap? = nil) {
         self.names = names
+        self.tap = tap
         self.receiveBufferSize = receiveBufferSize
         self.namespacePath = namespacePath
         self.logger = logger
@@ -71,8 +81,13 @@ public final class NetlinkLinkMonitor: LinkEvents {
             return stream
         }
         continuation.onTermination = { _ in stopSignal.signal() }
+        let (tap, sink) = (self.tap, continuation)
+        let emit: @Sendable (LinkEvent) -> Void = { event in
+            tap?(event)
+            sink.yield(event)
+        }
         let worker = MonitorWorker(
-            names: names, namespacePath: namespacePath, receiveBufferSize: receiveBufferSize, logger: logger,
+            names: names, emit: emit, namespacePath: namespacePath, receiveBufferSize: receiveBufferSize, logger: logger,
             stopSignal: stopSignal, counters: counters, continuation: continuation)
         do {
             let thread = try NetworkNamespace.startThread(named: "link-monitor") { worker.run() }
@@ -101,6 +116,8 @@ private final class MonitorCounters: Sendable {
 /// Everything the monitor thread needs; owned by that thread.
 private final class MonitorWorker: Sendable {
     let names: Set<AdapterName>?
+    /// Taps and yields one event.
+    let emit: @Sendable (LinkEvent) -> Void
     let namespacePath: String?
     let receiveBufferSize: Int32
     let logger: Logger
@@ -108,9 +125,11 @@ private final class MonitorWorker: Sendable {
     let counters: MonitorCounters
     let continuation: AsyncStream<LinkEvent>.Continuation
 
-    init(names: Set<AdapterName>?, namespacePath: String?, receiveBufferSize: Int32, logger: Logger,
+    init(names: Set<AdapterName>?, emit: @escaping @Sendable (LinkEvent) -> Void, namespacePath: String?,
+         receiveBufferSize: Int32, logger: Logger,
          stopSignal: WakeSignal, counters: MonitorCounters, continuation: AsyncStream<LinkEvent>.Continuation) {
         self.names = names
+        self.emit = emit
         self.namespacePath = namespacePath
         self.receiveBufferSize = receiveBufferSize
         self.logger = logger
@@ -129,7 +148,7 @@ private final class MonitorWorker: Sendable {
             var requests = try NetlinkSocket()
             var table = LinkTable()
             try table.load(from: &requests)
-            table.emitDifferences(names: names, to: continuation)
+            table.emitDifferences(names: names, to: emit)
             logger.debug("link monitor: started", metadata: ["links": "\(table.links.count)"])
             try loop(events: &events, requests: &requests, table: &table)
         } catch {
@@ -166,7 +185,7 @@ private final class MonitorWorker: Sendable {
                     // everything queued from here on is newer and is applied in order.
                     try discardQueued(on: &events)
                     try table.load(from: &requests)
-                    table.emitDifferences(names: names, to: continuation)
+                    table.emitDifferences(names: names, to: emit)
                     continue
                 }
                 guard let messages else { break }
@@ -174,7 +193,7 @@ private final class MonitorWorker: Sendable {
                 for message in messages {
                     table.apply(message)
                 }
-                let yielded = table.emitDifferences(names: names, to: continuation)
+                let yielded = table.emitDifferences(names: names, to: emit)
                 // When the thread read a link change, to set the engine's reaction against
                 // (the failover tests' timelines read it from the debug log).
                 if logger.logLevel <= .debug {
@@ -279,19 +298,19 @@ struct LinkTable {
     /// Yields `.removed` for links gone (or renamed) and `.changed` for links whose state
     /// differs from the last yielded one, in interface-index order. Returns the `.changed` states.
     @discardableResult
-    mutating func emitDifferences(names: Set<AdapterName>?, to continuation: AsyncStream<LinkEvent>.Continuation) -> [LinkState] {
+    mutating func emitDifferences(names: Set<AdapterName>?, to emit: (LinkEvent) -> Void) -> [LinkState] {
         var changed: [LinkState] = []
         for (index, old) in yielded.sorted(by: { $0.key < $1.key }) {
             if let link = links[index], link.name == old.name.rawValue { continue }
             yielded[index] = nil
-            if names?.contains(old.name) ?? true { continuation.yield(.removed(old.name)) }
+            if names?.contains(old.name) ?? true { emit(.removed(old.name)) }
         }
         for (index, link) in links.sorted(by: { $0.key < $1.key }) {
             let state = state(of: link)
             guard yielded[index] != state else { continue }
             yielded[index] = state
             if names?.contains(state.name) ?? true {
-                continuation.yield(.changed(state))
+                emit(.changed(state))
                 changed.append(state)
             }
         }

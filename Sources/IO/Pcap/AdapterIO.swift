@@ -173,6 +173,25 @@ public actor AdapterIO {
         }
     }
 
+    /// Sends `frames` on the adapter's thread at its next turn, called from any thread
+    /// without waiting and without the cooperative pool (the link monitor's thread announces
+    /// standby agents this way); `completion` then runs on that thread with the outcome.
+    public nonisolated func sendSoon(
+        _ frames: [[UInt8]], completion: @escaping @Sendable (Result<Void, TransmitError>) -> Void
+    ) {
+        executor.execute { [weak self] in
+            guard let self else { return }
+            self.assumeIsolated { io in
+                do throws(TransmitError) {
+                    try io.send(frames)
+                    completion(.success(()))
+                } catch {
+                    completion(.failure(error))
+                }
+            }
+        }
+    }
+
     /// `view` answering nothing, still watching (own announcements, conflicts).
     private static func fenced(_ view: AnswerView) -> AnswerView {
         AnswerView(

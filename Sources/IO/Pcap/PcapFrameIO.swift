@@ -214,6 +214,19 @@ public final class PcapFrameIO: FrameIO {
         try await io.send(frames)
     }
 
+    /// Sends `frames` out of `adapter` from any thread without waiting: they are handed to
+    /// the adapter's capture thread, which sends them at its next turn
+    /// (``AdapterIO/sendSoon(_:completion:)``); `completion` runs there with the outcome.
+    /// Returns false, and sends nothing, when the adapter's capture is not open and answering.
+    public func sendDetached(
+        _ frames: [[UInt8]], on adapter: AdapterName,
+        completion: @escaping @Sendable (Result<Void, TransmitError>) -> Void = { _ in }
+    ) -> Bool {
+        guard let io = state.withLock({ $0.phase == .started ? $0.adapters[adapter] : nil }) else { return false }
+        io.sendSoon(frames, completion: completion)
+        return true
+    }
+
     /// The merged observations of all adapters, one element per capture batch that saw
     /// something. The same single-consumer stream on every call.
     public func observations() -> AsyncStream<[HeardObservation]> { buffer.stream }

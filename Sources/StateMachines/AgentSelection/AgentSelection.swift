@@ -134,12 +134,19 @@ public struct AgentSelection: Sendable, Equatable {
 
     /// How `candidate` ranks for `vip`, whose previous agent (found at start) is `previous`.
     public func rank(_ candidate: AgentCandidate, for vip: VIPConfiguration, previous: AdapterName? = nil) -> AgentRank {
+        rank(candidate, for: vip, previous: previous, planned: PlannedAssignments())
+    }
+
+    /// The rank with the assignments of a plan under way counted as if recorded.
+    private func rank(
+        _ candidate: AgentCandidate, for vip: VIPConfiguration, previous: AdapterName?, planned: PlannedAssignments
+    ) -> AgentRank {
         AgentRank(
             subnet: candidate.isOnSubnet(of: vip.address) ? 0 : 1,
             preference: vip.preferred.firstIndex(of: candidate.name) ?? .max,
             previous: candidate.name == previous ? 0 : 1,
-            block: servesBlock(of: vip.address, candidate.name) ? 0 : 1,
-            load: load(of: candidate.name),
+            block: servesBlock(of: vip.address, candidate.name) || planned.servesBlock(blockKey(of: vip.address), candidate.name) ? 0 : 1,
+            load: load(of: candidate.name) + planned.load(of: candidate.name),
             name: candidate.name
         )
     }
@@ -159,17 +166,18 @@ public struct AgentSelection: Sendable, Equatable {
     /// The best eligible candidate not in `excluding`; when there is none, the best last
     /// resort (see ``AgentCandidate/lastResortUntil``), ranked with its end of hold-down.
     private func best(
-        for vip: VIPConfiguration, excluding: Set<AdapterName>, previous: AdapterName?
+        for vip: VIPConfiguration, excluding: Set<AdapterName>, previous: AdapterName?,
+        planned: PlannedAssignments = PlannedAssignments()
     ) -> (AgentCandidate, AgentRank)? {
         var best: (AgentCandidate, AgentRank)?
         for candidate in candidates.values where candidate.eligible && !excluding.contains(candidate.name) {
-            let rank = rank(candidate, for: vip, previous: previous)
+            let rank = rank(candidate, for: vip, previous: previous, planned: planned)
             if best == nil || rank < best!.1 { best = (candidate, rank) }
         }
         if best != nil { return best }
         for candidate in candidates.values where !excluding.contains(candidate.name) {
             guard let until = candidate.lastResortUntil else { continue }
-            var rank = rank(candidate, for: vip, previous: previous)
+            var rank = rank(candidate, for: vip, previous: previous, planned: planned)
             rank.lastResortUntil = until
             if best == nil || rank < best!.1 { best = (candidate, rank) }
         }
@@ -186,6 +194,26 @@ public struct AgentSelection: Sendable, Equatable {
         members[candidate.name, default: []].insert(vip.address)
         countInBlock(vip.address, candidate.name, by: 1)
         return .agent(candidate, rank: rank)
+    }
+
+    /// What the pass that moves `failed`'s VIPs when its link fails would choose for the
+    /// first `limit` of them, in the order that pass takes them (``members``), recording
+    /// nothing: the selector's ``StandbyPlan``. `failed` can no longer serve then, so it is
+    /// never chosen; each planned VIP counts towards its new agent's load and block, as in
+    /// the pass. `configuration` gives a VIP's preferences.
+    public func failoverPlan(
+        for failed: AdapterName, limit: Int, configuration: (IPAddress) -> VIPConfiguration
+    ) -> [(vip: IPAddress, agent: AgentCandidate)] {
+        var planned = PlannedAssignments()
+        var plan: [(vip: IPAddress, agent: AgentCandidate)] = []
+        for vip in (members[failed] ?? []).prefix(max(0, limit)) {
+            guard let (candidate, _) = best(for: configuration(vip), excluding: [failed], previous: nil, planned: planned) else {
+                continue
+            }
+            planned.assign(vip, blockKey: blockPrefixLength < 32 ? blockKey(of: vip) : nil, to: candidate.name)
+            plan.append((vip, candidate))
+        }
+        return plan
     }
 
     /// Drops `vip`'s assignment, if any.
@@ -207,5 +235,23 @@ public struct AgentSelection: Sendable, Equatable {
             if best == nil || rank < best!.1 { best = (candidate, rank) }
         }
         return best?.0
+    }
+}
+
+/// The assignments a failover plan has made so far, counted on top of the recorded ones.
+private struct PlannedAssignments {
+    private var loads: [AdapterName: Int] = [:]
+    private var blocks: [IPv4Address: Set<AdapterName>] = [:]
+
+    func load(of agent: AdapterName) -> Int { loads[agent] ?? 0 }
+
+    func servesBlock(_ key: IPv4Address?, _ agent: AdapterName) -> Bool {
+        guard let key else { return false }
+        return blocks[key]?.contains(agent) ?? false
+    }
+
+    mutating func assign(_ vip: IPAddress, blockKey: IPv4Address?, to agent: AdapterName) {
+        loads[agent, default: 0] += 1
+        if let blockKey { blocks[blockKey, default: []].insert(agent) }
     }
 }
