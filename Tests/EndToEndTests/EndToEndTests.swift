@@ -179,6 +179,10 @@ struct EndToEndTests {
             #expect(pings.sent >= 250)
             // Only a request sent to the old agent's MAC between the cut and the client's receipt
             // of the gratuitous ARP may be lost (nobody can take it; see the IPv6 test).
+            // The first announcement is the link monitor thread's (the standby plan), not the engine's.
+            #expect(
+                FailoverWitness.standbyAnnouncedAt(in: daemon.log, from: oldAgent.name, after: cutAt) != nil,
+                "the link monitor's thread announced the standby agent")
             let unexplained = ledger.lossesOutsideTheWindow(oldMAC: oldMAC, oldAgent: oldAgent.name, announcedAt: garp?.at)
             #expect(unexplained.isEmpty, "echoes lost outside the window between the \(cause) and the GARP: \(unexplained)")
             #expect(ledger.lost.count == lost, "the captures account for every lost echo: \(ledger.lost.count) vs ping's \(lost)")

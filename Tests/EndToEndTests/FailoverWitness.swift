@@ -66,6 +66,20 @@ struct FailoverWitness {
         return nil
     }
 
+    /// When the daemon's link monitor thread handed the standby's announcement for the VIPs of
+    /// the lost `adapter` to the standby's thread and it was sent, at or after `after`, from
+    /// the log line `standby agent announced ahead of the control plane` (``StandbyAnnouncer``).
+    static func standbyAnnouncedAt(in log: String, from adapter: String, after: Int64) -> Int64? {
+        for line in log.split(separator: "\n") where line.contains("standby agent announced ahead of the control plane") {
+            guard line.contains("from=\(adapter) ") || line.hasSuffix("from=\(adapter)"),
+                let range = line.range(of: "sentAtWallNanoseconds="),
+                let at = Int64(line[range.upperBound...].prefix { $0.isNumber }), at >= after
+            else { continue }
+            return at
+        }
+        return nil
+    }
+
     /// The failover's timeline and the fate of the echoes around it, in milliseconds after
     /// the kernel's cut (after `cutAt`, the test's clock before the cut command, without
     /// strace): one line to print, never asserted on.
@@ -82,6 +96,7 @@ struct FailoverWitness {
             + "last request delivered to the old agent sent \(ms(ledger.lastDelivered(to: oldAgent.mac)?.sentAt)), "
             + "first request flooded (old MAC) sent \(ms(ledger.firstFlooded(to: oldAgent.mac)?.sentAt)), "
             + "daemon's link thread read the loss \(ms(readAt)), its adapter machine got it \(ms(timeline.linkLossSeenAt)), "
+            + "link thread sent the standby's announcement \(ms(Self.standbyAnnouncedAt(in: daemonLog, from: oldAgent.name, after: cutAt))), "
             + "VIP got its new agent \(ms(timeline.decisionDeliveredAt)), "
             + "first announcement left the new agent \(ms(announcementLeftAt)), reached the client \(ms(announcementReachedAt)), "
             + "first request to the new MAC \(ms(ledger.firstRequest(notTo: oldAgent.mac)?.sentAt)); "

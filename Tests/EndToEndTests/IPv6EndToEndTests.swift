@@ -170,6 +170,10 @@ struct IPv6EndToEndTests {
             // daemon's threads get a CPU (the timeline above). Every other echo must come back.
             let unexplained = ledger.lossesOutsideTheWindow(oldMAC: oldMAC, oldAgent: oldAgent.name, announcedAt: announcement?.at)
             #expect(unexplained.isEmpty, "echoes lost outside the window between the cut and the NA: \(unexplained)")
+            // The first announcement is the link monitor thread's (the standby plan), not the engine's.
+            #expect(
+                FailoverWitness.standbyAnnouncedAt(in: daemon.log, from: oldAgent.name, after: cutAt) != nil,
+                "the link monitor's thread announced the standby agent")
             #expect(ledger.lost.count == lost, "the captures account for every lost echo: \(ledger.lost.count) vs ping's \(lost)")
             // Make before break: the group now on the new agent, the rule into its table.
             let groups = try await lab.lab.ip(lab.host, "-6", "maddr", "show", "dev", newAgent.name).output
