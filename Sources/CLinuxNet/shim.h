@@ -16,6 +16,7 @@
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
 
 // Thread names for IO/Threads (PlatformThread), a GNU extension: declared here as glibc
 // declares it under _GNU_SOURCE. The eventfd of WakeSignal comes from <sys/eventfd.h> above.
@@ -40,6 +41,24 @@ static const int CLN_FRA_PROTOCOL = FRA_PROTOCOL;
 static const int CLN_SOL_NETLINK = SOL_NETLINK;
 
 static inline int cln_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+// A send-only AF_PACKET socket (protocol 0: the kernel delivers it no frame), or -errno.
+static inline int cln_packet_sender(void) {
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    return fd < 0 ? -errno : fd;
+}
+
+// Sends one whole Ethernet frame out of interface `ifindex`; 0 or -errno.
+static inline int cln_packet_send(int fd, int ifindex, const void *frame, size_t length) {
+    struct sockaddr_ll address;
+    memset(&address, 0, sizeof(address));
+    address.sll_family = AF_PACKET;
+    address.sll_ifindex = ifindex;
+    address.sll_halen = 6;
+    if (length >= 6) memcpy(address.sll_addr, frame, 6);
+    ssize_t sent = sendto(fd, frame, length, 0, (const struct sockaddr *)&address, sizeof(address));
+    return sent < 0 ? -errno : 0;
+}
 
 // Multicast groups (the legacy bit masks for nl_groups in bind()).
 static const uint32_t CLN_RTMGRP_LINK = RTMGRP_LINK;

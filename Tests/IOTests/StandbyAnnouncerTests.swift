@@ -14,13 +14,15 @@ struct StandbyAnnouncerTests {
     /// In the plan but not on the lost agent's proxy list (the plan is older than the table).
     static let movedMeanwhile = IPv4Address(198, 18, 77, 11)
 
-    @Test("carrier loss of the agent: the standby's gratuitous ARP leaves from the link thread and moves the client's entry; VIPs no longer on the agent's list are not announced")
-    func announcesTheStandby() async throws {
+    @Test(
+        "carrier loss of the agent: the standby's gratuitous ARP leaves (from the link thread's own socket, or through the standby's capture thread) and moves the client's entry; VIPs no longer on the agent's list are not announced",
+        arguments: [true, false])
+    func announcesTheStandby(sendsDirectly: Bool) async throws {
         try await SegmentLab.with { lab in
             let (a, b) = (AdapterName(lab.adapterA), AdapterName(lab.adapterB))
             let io = try PcapFrameIO(adapters: [a, b])
             io.start()
-            let announcer = StandbyAnnouncer(io: io, logger: .init(label: "test"))
+            let announcer = StandbyAnnouncer(io: io, sendsDirectly: sendsDirectly, logger: .init(label: "test"))
             let monitor = NetlinkLinkMonitor(names: [a, b], tap: { announcer.linkEvent($0) })
             let recorder = LinkEventRecorder(monitor.events())
             defer {

@@ -227,6 +227,15 @@ public final class PcapFrameIO: FrameIO {
         return true
     }
 
+    /// Counts control-plane frames `adapter` sent, and a refusal, when another thread sent
+    /// them (the ``StandbyAnnouncer``'s own socket): the adapter's counters show every
+    /// announcement, whichever thread sent it.
+    func countControlFrames(sent: Int, refused: Bool, on adapter: AdapterName) {
+        guard let counters = state.withLock({ $0.counters[adapter] }) else { return }
+        counters.controlFramesSent.wrappingAdd(UInt64(sent), ordering: .relaxed)
+        if refused { counters.controlSendErrors.wrappingAdd(1, ordering: .relaxed) }
+    }
+
     /// The merged observations of all adapters, one element per capture batch that saw
     /// something. The same single-consumer stream on every call.
     public func observations() -> AsyncStream<[HeardObservation]> { buffer.stream }
