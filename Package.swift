@@ -153,6 +153,7 @@ let package = Package(
                 // Threads and setns for the lab's TCP peers (TCPEchoServer, TCPStreamClient).
                 "ProxyARPPlatform",
                 "CLinuxNet",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -1,41 +1,8 @@
 import Logging
 import ProxyARPActors
 import ProxyARPCore
-import Synchronization
+import ProxyARPTestSupport
 import Testing
-
-/// Keeps every line logged through it (level, message, metadata).
-struct RecordingLogHandler: LogHandler {
-    /// A logged line.
-    struct Line: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
-    }
-
-    final class Lines: Sendable {
-        let all = Mutex<[Line]>([])
-    }
-
-    let lines = Lines()
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level
-    var metadataProvider: Logger.MetadataProvider?
-
-    init(level: Logger.Level) { logLevel = level }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let fields = (event.metadata ?? [:]).mapValues { "\($0)" }
-        lines.all.withLock { $0.append(Line(level: event.level, message: "\(event.message)", metadata: fields)) }
-    }
-
-    var recorded: [Line] { lines.all.withLock { $0 } }
-}
 
 /// Issue 11, failure 7: at 130,560 VIPs activation logged one info line per VIP (23.6 MB).
 @Suite("Activation at scale is logged as summaries")
