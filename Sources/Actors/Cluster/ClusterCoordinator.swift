@@ -463,10 +463,7 @@ public actor ClusterCoordinator: Service {
         case .engineApplied:
             break  // the releases waiting for it go out after this input
         case .nicEligibility(let eligible):
-            nicEligible = eligible
-            logger.info(eligible ? "a NIC can serve: claiming allowed" : "no NIC can serve: releasing every unit")
-            updateEligibility(now: now, in: &group, force: true)
-            publishAbilityIfNeeded(in: &group)
+            nicEligibilityChanged(eligible, now: now, in: &group)
         case .settled:
             settled = true
             updateEligibility(now: now, in: &group, force: true)
@@ -500,6 +497,24 @@ public actor ClusterCoordinator: Service {
         case .stop:
             break
         }
+    }
+
+    /// The engine's answer to "can any NIC serve?" changed. The first answer usually comes
+    /// before the adapters have reported (or with every link down at start): "no", with
+    /// nothing held, as the coordinator assumed already; nothing to release and nothing to
+    /// log, since the host claims nothing until a NIC can serve. A host that could serve and
+    /// now cannot (every link lost), or that holds units, releases every unit and says so.
+    private func nicEligibilityChanged(_ eligible: Bool, now: Instant, in group: inout DiscardingTaskGroup) {
+        let held = machines.values.filter { $0.token != nil }.count
+        guard eligible != nicEligible || (!eligible && held > 0) else { return }
+        nicEligible = eligible
+        if eligible {
+            logger.info("a NIC can serve: claiming allowed")
+        } else {
+            logger.info("no NIC can serve: releasing every unit", metadata: ["units": "\(held)"])
+        }
+        updateEligibility(now: now, in: &group, force: true)
+        publishAbilityIfNeeded(in: &group)
     }
 
     /// Past the lease's deadline without an acknowledged keepalive: stop answering (`fence`:
