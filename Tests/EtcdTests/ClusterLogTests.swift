@@ -30,7 +30,8 @@ final class SwitchableNICEngine: ClusterEngine {
     func hasEligibleAdapter() async -> Bool { canServe.withLock { $0 } }
 }
 
-/// What cluster mode logs is what happens: no release announced with nothing to release.
+/// What cluster mode logs is what happens: no release announced with nothing to release,
+/// no "answering" while the answer gate is closed.
 @Suite("Cluster coordinator's log against a real etcd", .serialized, .enabled(if: etcdEnabled))
 struct ClusterLogTests {
     /// Polls `condition` every 50 ms for at most `seconds`.
@@ -60,6 +61,50 @@ struct ClusterLogTests {
         }
     }
 
+    /// What is wrong with the lines from the first containing `event` on: the grant of a new
+    /// lease must be logged, a line must say the host answers again, and every line saying
+    /// it answers must come after the grant and be logged with the answer gate open.
+    static func answeringProblems(after event: String, in lines: [RecordingLogHandler.Line]) -> [String] {
+        guard let start = lines.firstIndex(where: { $0.message.contains(event) }) else { return ["no `\(event)` line in \(lines.map(\.message))"] }
+        let after = Array(lines[start...])
+        var problems: [String] = []
+        let granted = after.firstIndex { $0.message.contains("lease granted") }
+        if granted == nil { problems.append("the new lease's grant is not logged: \(after.map(\.message))") }
+        var answering = 0
+        for index in after.indices where after[index].message.contains("answering") && !after[index].message.contains("not answering") {
+            answering += 1
+            let line = after[index]
+            if line.annotation != "open" { problems.append("logged with the answer gate \(line.annotation ?? "?"): \(line.message)") }
+            if let granted, index < granted { problems.append("`\(line.message)` comes before the grant") }
+        }
+        if answering == 0 { problems.append("no line says when the host answers again: \(after.map(\.message))") }
+        return problems
+    }
+
+    /// Waits until `coordinator` owns its two units, revokes its lease behind its back, and
+    /// waits until it owns them again under a new lease, its gate open.
+    static func loseTheLease(of coordinator: ClusterCoordinator, store: EtcdOwnershipStore) async throws {
+        #expect(try await eventually { await coordinator.settledOwnedVIPs()?.count == 2 }, "both units owned")
+        let first = await coordinator.status().lease
+        // The next keepalive hears the lease is gone.
+        try await revoke(first, on: store)
+        let again = try await eventually { await servesUnderAnotherLease(coordinator, than: first, units: 2) }
+        #expect(again, "a new lease, both units owned again, the gate open")
+    }
+
+    /// Revokes the lease `hex` (as status shows it) behind the coordinator's back.
+    static func revoke(_ hex: String?, on store: EtcdOwnershipStore) async throws {
+        let raw = try #require(hex.flatMap { UInt64($0, radix: 16) }, "no lease to revoke")
+        try await store.revokeLease(LeaseID(rawValue: Int64(bitPattern: raw)))
+    }
+
+    /// True when `coordinator` holds a lease other than `lease`, owns `units` units and its gate is open.
+    static func servesUnderAnotherLease(_ coordinator: ClusterCoordinator, than lease: String?, units: Int) async -> Bool {
+        let status = await coordinator.status()
+        let owned = await coordinator.settledOwnedVIPs()?.count
+        return status.lease != nil && status.lease != lease && !status.fenced && owned == units
+    }
+
     @Test("at start, before any NIC can serve, nothing is owned and no release is logged; losing every NIC later releases the units, logged once")
     func noReleaseLoggedAtStart() async throws {
         try await withEtcd { etcd, store in
@@ -87,6 +132,25 @@ struct ClusterLogTests {
                 #expect(releases.count == 1, "\(releases)")
                 #expect(releases.first?.metadata["units"] == "3", "\(releases)")
             }
+        }
+    }
+
+    @Test("after a lease loss: the new lease is logged as granted while the gate is closed, and `answering` only once the answer gate is open")
+    func answeringLoggedWhenTheGateOpens() async throws {
+        try await withEtcd { etcd, store in
+            let gate = FenceGate()
+            // Each line keeps whether the answer gate was open when it was logged.
+            let handler = RecordingLogHandler(level: .info) {
+                gate.allows(nowNanoseconds: MonotonicClock.now().nanoseconds) ? "open" : "closed"
+            }
+            // A slow engine: the withdrawal of the lost lease's VIPs takes a while, and the
+            // gate waits for it while the new lease is already granted.
+            let engine = SwitchableNICEngine(canServe: true, applyTime: .milliseconds(300))
+            try await Self.withCoordinator(etcd, store, vips: 2, engine: engine, gate: gate, handler: handler) { coordinator, _ in
+                try await Self.loseTheLease(of: coordinator, store: store)
+            }
+            let problems = Self.answeringProblems(after: "lease lost", in: handler.recorded)
+            #expect(problems.isEmpty, "\(problems)")
         }
     }
 }

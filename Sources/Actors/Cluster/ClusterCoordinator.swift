@@ -156,6 +156,9 @@ public actor ClusterCoordinator: Service {
     /// engine applied the generation that withdrew the lost lease's VIPs.
     private var withdrawalPending = false
     private var withdrawGeneration: UInt64 = 0
+    /// A lease was lost and the answer gate has not followed a new one yet: its opening is
+    /// logged (the machines are unowned after a loss; no "lease confirmed" then).
+    private var gateReopenPending = false
 
     /// Creates the coordinator for `configuration` (which must have a `cluster:` section).
     public init(
@@ -544,7 +547,13 @@ public actor ClusterCoordinator: Service {
             }
             lease = grant
             armedLease = nil
-            logger.info("lease granted", metadata: ["lease": "\(grant.id)", "ttl": "\(grant.ttl)"])
+            if gateReopenPending {
+                logger.notice(
+                    "new lease granted after the loss: claiming again; not answering until the lost lease's VIPs are withdrawn",
+                    metadata: ["lease": "\(grant.id)", "ttl": "\(grant.ttl)"])
+            } else {
+                logger.info("lease granted", metadata: ["lease": "\(grant.id)", "ttl": "\(grant.ttl)"])
+            }
             acknowledge(sentAt: sentAt, ttl: grant.ttl, now: now, in: &group)
             updateEligibility(now: now, in: &group, force: true)
         case .acknowledged(let sentAt, let ttl):
@@ -557,7 +566,10 @@ public actor ClusterCoordinator: Service {
             Counter(label: ClusterMetrics.fenceEvents, dimensions: [("cause", "lease_lost")]).increment()
             logger.error("lease lost: fenced at once, VIPs withdrawn", metadata: ["lease": "\(lease.map { "\($0.id)" } ?? "-")"])
             lease = nil
-            fenced = true
+            // The machines go unowned: nothing waits for `leaseConfirmed` (a fence before the
+            // loss ends with it). The new lease's gate opening is logged in armGateIfReady.
+            fenced = false
+            gateReopenPending = true
             balance.leaseLost()
             for name in machines.keys.sorted() { step(name, .leaseLost, now: now, in: &group) }
         case .failed(let error):
@@ -599,6 +611,9 @@ public actor ClusterCoordinator: Service {
         }
     }
 
+    /// A grant or an acknowledged keepalive: etcd answers again. A host fenced at the
+    /// deadline of a lease that is still alive answers again at once (the keeper moved the
+    /// gate already), and its machines hear `leaseConfirmed`.
     private func acknowledge(sentAt: Instant, ttl: Duration, now: Instant, in group: inout DiscardingTaskGroup) {
         if storeFailing {
             storeFailing = false
@@ -818,14 +833,20 @@ public actor ClusterCoordinator: Service {
         return owned
     }
 
-    /// Lets the answer gate follow the current lease once nothing of a lost lease is served.
+    /// Lets the answer gate follow the current lease once nothing of a lost lease is served;
+    /// after a loss, logs the moment the gate opens again (the host answers from then on).
     private func armGateIfReady() {
         if withdrawalPending {
             withdrawalPending = false
             withdrawGeneration = engineGeneration
         }
         guard let lease, armedLease != lease.id, !stopping, appliedGeneration >= withdrawGeneration else { return }
-        if keeper.arm(lease.id) { armedLease = lease.id }
+        guard keeper.arm(lease.id) else { return }
+        armedLease = lease.id
+        if gateReopenPending {
+            gateReopenPending = false
+            logger.notice("answer gate open under the new lease: answering", metadata: ["lease": "\(lease.id)", "units": "\(activeUnits.count)"])
+        }
     }
 
     private func stop(_ outcome: LeaseKeeper.StopOutcome?) async {
