@@ -15,7 +15,10 @@ import Synchronization
 ///   when it cannot be reached or has no leader, so a dead member costs one timeout once.
 /// - TLS through the HTTP client's `TLSConfiguration` (CA, optional client certificate);
 ///   etcd authentication through `/v3/auth/authenticate`, whose token goes in the
-///   `Authorization` header and is fetched again when the server calls it invalid.
+///   `Authorization` header and is fetched again when the server calls it invalid. One
+///   token request at a time: the calls that find the token invalid meanwhile await it
+///   (each request costs the member a bcrypt check), and a call refused with a token older
+///   than the current one retries with the current one without asking.
 /// - What the gateway does to values lives in ``EtcdJSON``.
 public final class EtcdOwnershipStore: OwnershipStore {
     /// Timeouts of the client.
@@ -52,6 +55,10 @@ public final class EtcdOwnershipStore: OwnershipStore {
     private struct State {
         var current = 0
         var token: String?
+        /// Counts the tokens fetched: a call refused with an older one retries with `token`.
+        var tokenGeneration: UInt64 = 0
+        /// The token request in flight, which every call refused meanwhile awaits.
+        var tokenRequest: Task<Result<Void, OwnershipStoreError>, Never>?
         /// The last refusal of our credentials, and until when it is answered without asking etcd.
         var refusal: (message: String, until: ContinuousClock.Instant)?
     }
@@ -206,7 +213,7 @@ public final class EtcdOwnershipStore: OwnershipStore {
         let silence = options.watchSilenceLimit
         let lastHeard = WatchActivity()
         let logger = self.logger
-        let request = makeRequest(endpoint, "/v3/watch", body)
+        let (request, _) = makeRequest(endpoint, "/v3/watch", body)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -321,9 +328,9 @@ public final class EtcdOwnershipStore: OwnershipStore {
     }
 
     private func post(
-        _ endpoint: String, _ path: String, _ bytes: [UInt8], mayAuthenticate: Bool, timeout: Duration? = nil
+        _ endpoint: String, _ path: String, _ bytes: [UInt8], mayAuthenticate: Bool, timeout: Duration? = nil, sendsToken: Bool = true
     ) async throws(OwnershipStoreError) -> EtcdJSON.Object {
-        let request = makeRequest(endpoint, path, bytes)
+        let (request, tokenGeneration) = makeRequest(endpoint, path, bytes, sendsToken: sendsToken)
         let started = ContinuousClock.now
         let status: UInt
         let body: ByteBuffer
@@ -344,7 +351,7 @@ public final class EtcdOwnershipStore: OwnershipStore {
         // 16 unauthenticated; 3 "user name is empty" when auth is on and no token was sent.
         if code == 16 || message.contains("auth token") || message.contains("user name is empty") {
             guard mayAuthenticate, credentials != nil else { throw .unauthenticated(message) }
-            try await authenticate(endpoint)
+            try await refreshToken(endpoint, refused: tokenGeneration)
             return try await post(endpoint, path, bytes, mayAuthenticate: false)
         }
         // 14 unavailable (no leader, stopping), 4 deadline exceeded: try another member.
@@ -354,46 +361,98 @@ public final class EtcdOwnershipStore: OwnershipStore {
         throw .protocolError("\(endpoint)\(path): HTTP \(status): \(message)")
     }
 
-    /// Fetches a token from `endpoint` with ``Options/authenticationTimeout``; a refusal is
-    /// remembered for ``Options/refusalHoldoff`` and answered from memory meanwhile.
-    private func authenticate(_ endpoint: String) async throws(OwnershipStoreError) {
+    /// Makes sure a newer token than `generation` (the one a call was refused with) is held,
+    /// with at most one token request in flight: a call refused with an older token returns
+    /// at once (it retries with the current one), a call refused while a request is in
+    /// flight awaits that request's outcome, otherwise it starts one on `endpoint`. Callers
+    /// that awaited a request share its outcome, a refusal or an unreachable endpoint
+    /// included (their call then moves on to the next endpoint). A refusal is answered from
+    /// memory for ``Options/refusalHoldoff``.
+    ///
+    /// The request runs in its own task, so a caller's cancellation does not fail the others;
+    /// its callers await it (at most ``Options/authenticationTimeout``), so none outlives the
+    /// calls that wait for it.
+    private func refreshToken(_ endpoint: String, refused generation: UInt64) async throws(OwnershipStoreError) {
         guard let credentials else { return }
+        enum Next {
+            case retry
+            case refused(String)
+            case await(Task<Result<Void, OwnershipStoreError>, Never>)
+        }
         let now = ContinuousClock.now
-        let refused = state.withLock { state -> String? in
-            state.token = nil
-            guard let refusal = state.refusal, now < refusal.until else { return nil }
-            return refusal.message
+        let next = state.withLock { state -> Next in
+            if state.tokenGeneration != generation { return .retry }
+            if let refusal = state.refusal, now < refusal.until { return .refused(refusal.message) }
+            if let request = state.tokenRequest { return .await(request) }
+            let request = Task { await self.requestToken(endpoint, credentials) }
+            state.tokenRequest = request
+            return .await(request)
         }
-        if let refused { throw .unauthenticated(refused) }
-        let bytes = try EtcdJSON.encode(["name": credentials.username, "password": credentials.password])
-        let response: EtcdJSON.Object
-        do {
-            response = try await post(endpoint, "/v3/auth/authenticate", bytes, mayAuthenticate: false, timeout: options.authenticationTimeout)
-        } catch {
-            if case .unreachable = error { throw error }
-            let message = "\(error)"
-            let until = ContinuousClock.now.advanced(by: options.refusalHoldoff)
-            state.withLock { $0.refusal = (message, until) }
-            throw .unauthenticated(message)
-        }
-        guard let token = response["token"] as? String, !token.isEmpty else {
-            throw .unauthenticated("no token in the answer of \(endpoint)")
-        }
-        state.withLock { state in
-            state.token = token
-            state.refusal = nil
+        switch next {
+        case .retry: return
+        case .refused(let message): throw .unauthenticated(message)
+        case .await(let request): try await request.value.get()
         }
     }
 
-    private func makeRequest(_ endpoint: String, _ path: String, _ bytes: [UInt8]) -> HTTPClientRequest {
+    /// Asks `endpoint` for a token with ``Options/authenticationTimeout`` (without sending
+    /// the refused one) and records the outcome: the new token, or a refusal and its
+    /// hold-off; an unreachable endpoint or an answer without a token changes nothing. Ends
+    /// the request in flight, under the same lock.
+    private func requestToken(
+        _ endpoint: String, _ credentials: (username: String, password: String)
+    ) async -> Result<Void, OwnershipStoreError> {
+        enum Outcome {
+            case token(String)
+            case refused(String)
+            case failed(OwnershipStoreError)
+        }
+        let outcome: Outcome
+        do throws(OwnershipStoreError) {
+            let bytes = try EtcdJSON.encode(["name": credentials.username, "password": credentials.password])
+            let response = try await post(
+                endpoint, "/v3/auth/authenticate", bytes, mayAuthenticate: false, timeout: options.authenticationTimeout, sendsToken: false)
+            if let token = response["token"] as? String, !token.isEmpty {
+                outcome = .token(token)
+            } else {
+                outcome = .failed(.unauthenticated("no token in the answer of \(endpoint)"))
+            }
+        } catch .unreachable(let message) {
+            outcome = .failed(.unreachable(message))
+        } catch {
+            outcome = .refused("\(error)")
+        }
+        let refusedUntil = ContinuousClock.now.advanced(by: options.refusalHoldoff)
+        return state.withLock { state -> Result<Void, OwnershipStoreError> in
+            state.tokenRequest = nil
+            switch outcome {
+            case .token(let token):
+                state.token = token
+                state.tokenGeneration &+= 1
+                state.refusal = nil
+                return .success(())
+            case .refused(let message):
+                state.token = nil
+                state.refusal = (message, refusedUntil)
+                return .failure(.unauthenticated(message))
+            case .failed(let error):
+                return .failure(error)
+            }
+        }
+    }
+
+    /// The POST of `bytes` to `endpoint` + `path`, with the current token unless `sendsToken`
+    /// is false, and the generation of the token it carries.
+    private func makeRequest(_ endpoint: String, _ path: String, _ bytes: [UInt8], sendsToken: Bool = true) -> (HTTPClientRequest, UInt64) {
         var request = HTTPClientRequest(url: endpoint + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        if let token = state.withLock({ $0.token }) {
+        let (token, generation) = state.withLock { ($0.token, $0.tokenGeneration) }
+        if sendsToken, let token {
             request.headers.add(name: "Authorization", value: token)
         }
         request.body = .bytes(ByteBuffer(bytes: bytes))
-        return request
+        return (request, generation)
     }
 
     private func rotate(away endpoint: String) {
