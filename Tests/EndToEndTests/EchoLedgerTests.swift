@@ -79,7 +79,7 @@ struct EchoLedgerTests {
         #expect(FailoverWitness.linkLossReadAt(in: log, adapter: "h2", after: 0) == nil)
         let standby = """
             2026-11-29T18:44:21+0000 info proxyarpd: adapter=h1 from=h0 sentAtWallNanoseconds=1795977861629317015 vips=1 [ProxyARPIO] standby agent announced ahead of the control plane
-            2026-11-29T18:44:21+0000 info proxyarpd: adapter=h0 readAtWallNanoseconds=1795977861629052733 standbys=h1=1 viaCaptureThread=false [ProxyARPIO] link lost: announced its standby agents
+            2026-11-29T18:44:21+0000 info proxyarpd: adapter=h0 begunAtWallNanoseconds=1795977861629052733 standbys=h1=1 viaCaptureThread=false [ProxyARPIO] link lost: announced its standby agents
             """
         #expect(FailoverWitness.standbyAnnouncedAt(in: standby, from: "h0", after: 0) == 1_795_977_861_629_317_015)
         #expect(FailoverWitness.standbyAnnouncementBegunAt(in: standby, from: "h0", after: 0) == 1_795_977_861_629_052_733)

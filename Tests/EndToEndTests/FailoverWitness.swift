@@ -41,7 +41,7 @@ struct FailoverWitness {
     /// When the link monitor's thread began announcing the standbys of the lost `adapter`
     /// (``StandbyAnnouncer``: `link lost: announced its standby agents`), at or after `after`.
     static func standbyAnnouncementBegunAt(in log: String, from adapter: String, after: Int64) -> Int64? {
-        wallTime("readAtWallNanoseconds", in: log, after: after) { line in
+        wallTime("begunAtWallNanoseconds", in: log, after: after) { line in
             line.contains("link lost: announced its standby agents") && line.contains("adapter=\(adapter) ")
         }
     }

@@ -114,7 +114,7 @@ public final class StandbyAnnouncer: Sendable {
 
     /// Announces, per standby of `lost` whose link is up, the planned VIPs still on `lost`'s list.
     private func announceStandbys(of lost: AdapterName) {
-        let readAt = MonotonicClock.wallNanoseconds()
+        let begunAt = MonotonicClock.wallNanoseconds()
         let rounds = Self.announcements(
             for: lost, plan: io.answerTable.standbys.current, table: io.answerTable.current, links: links.withLock { $0 })
         var handed: [(round: Round, sentAt: Int64)] = []
@@ -138,7 +138,7 @@ public final class StandbyAnnouncer: Sendable {
             "link lost: announced its standby agents",
             metadata: [
                 "adapter": "\(lost)", "standbys": "\(handed.map { "\($0.round.standby)=\($0.round.vips)" }.joined(separator: ","))",
-                "readAtWallNanoseconds": "\(readAt)", "viaCaptureThread": "\(sender == nil)",
+                "begunAtWallNanoseconds": "\(begunAt)", "viaCaptureThread": "\(sender == nil)",
             ])
     }
 
