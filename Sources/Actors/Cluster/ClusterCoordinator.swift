@@ -845,7 +845,7 @@ public actor ClusterCoordinator: Service {
         armedLease = lease.id
         if gateReopenPending {
             gateReopenPending = false
-            logger.notice("answer gate open under the new lease: answering", metadata: ["lease": "\(lease.id)", "units": "\(activeUnits.count)"])
+            logger.notice("answer gate open under the new lease: answering for the units it owns", metadata: ["lease": "\(lease.id)", "units": "\(activeUnits.count)"])
         }
     }
 
