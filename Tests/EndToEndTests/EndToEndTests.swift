@@ -179,7 +179,8 @@ struct EndToEndTests {
             #expect(pings.sent >= 250)
             // Only a request sent to the old agent's MAC between the cut and the client's receipt
             // of the gratuitous ARP may be lost (nobody can take it; see the IPv6 test).
-            // The first announcement is the link monitor thread's (the standby plan), not the engine's.
+            // The link monitor's thread announced the standby agent itself (the standby plan),
+            // besides the engine's own rounds.
             #expect(
                 FailoverWitness.standbyAnnouncedAt(in: daemon.log, from: oldAgent.name, after: cutAt) != nil,
                 "the link monitor's thread announced the standby agent")

@@ -56,24 +56,33 @@ struct FailoverWitness {
     /// When the daemon's link monitor thread read the loss of `adapter` (carrier or admin)
     /// at or after `after`, from its debug log line `link monitor: link state read`.
     static func linkLossReadAt(in log: String, adapter: String, after: Int64) -> Int64? {
-        for line in log.split(separator: "\n") where line.contains("link state read") && line.contains("adapter=\(adapter) ") {
-            guard line.contains("carrier=false") || line.contains("adminUp=false"),
-                let range = line.range(of: "readAtWallNanoseconds="),
-                let at = Int64(line[range.upperBound...].prefix { $0.isNumber }), at >= after
-            else { continue }
-            return at
+        wallTime("readAtWallNanoseconds", in: log, after: after) { line in
+            line.contains("link state read") && line.contains("adapter=\(adapter) ")
+                && (line.contains("carrier=false") || line.contains("adminUp=false"))
         }
-        return nil
     }
 
-    /// When the daemon's link monitor thread handed the standby's announcement for the VIPs of
-    /// the lost `adapter` to the standby's thread and it was sent, at or after `after`, from
-    /// the log line `standby agent announced ahead of the control plane` (``StandbyAnnouncer``).
+    /// When the link monitor's thread began announcing the standbys of the lost `adapter`
+    /// (``StandbyAnnouncer``: `link lost: announced its standby agents`), at or after `after`.
+    static func standbyAnnouncementBegunAt(in log: String, from adapter: String, after: Int64) -> Int64? {
+        wallTime("readAtWallNanoseconds", in: log, after: after) { line in
+            line.contains("link lost: announced its standby agents") && line.contains("adapter=\(adapter) ")
+        }
+    }
+
+    /// When a standby's announcement for the VIPs of the lost `adapter` had been sent, at or
+    /// after `after` (`standby agent announced ahead of the control plane`).
     static func standbyAnnouncedAt(in log: String, from adapter: String, after: Int64) -> Int64? {
-        for line in log.split(separator: "\n") where line.contains("standby agent announced ahead of the control plane") {
-            guard line.contains("from=\(adapter) ") || line.hasSuffix("from=\(adapter)"),
-                let range = line.range(of: "sentAtWallNanoseconds="),
-                let at = Int64(line[range.upperBound...].prefix { $0.isNumber }), at >= after
+        wallTime("sentAtWallNanoseconds", in: log, after: after) { line in
+            line.contains("standby agent announced ahead of the control plane") && line.contains("from=\(adapter) ")
+        }
+    }
+
+    /// The value of `key=` (wall-clock nanoseconds) in the first daemon log line that matches
+    /// and is at or after `after`.
+    private static func wallTime(_ key: String, in log: String, after: Int64, where matches: (String) -> Bool) -> Int64? {
+        for line in log.split(separator: "\n") where matches(String(line) + " ") {
+            guard let range = line.range(of: "\(key)="), let at = Int64(line[range.upperBound...].prefix { $0.isNumber }), at >= after
             else { continue }
             return at
         }
@@ -96,7 +105,8 @@ struct FailoverWitness {
             + "last request delivered to the old agent sent \(ms(ledger.lastDelivered(to: oldAgent.mac)?.sentAt)), "
             + "first request flooded (old MAC) sent \(ms(ledger.firstFlooded(to: oldAgent.mac)?.sentAt)), "
             + "daemon's link thread read the loss \(ms(readAt)), its adapter machine got it \(ms(timeline.linkLossSeenAt)), "
-            + "link thread sent the standby's announcement \(ms(Self.standbyAnnouncedAt(in: daemonLog, from: oldAgent.name, after: cutAt))), "
+            + "link thread began the standby's announcement \(ms(Self.standbyAnnouncementBegunAt(in: daemonLog, from: oldAgent.name, after: cutAt))), "
+            + "logged it sent \(ms(Self.standbyAnnouncedAt(in: daemonLog, from: oldAgent.name, after: cutAt))), "
             + "VIP got its new agent \(ms(timeline.decisionDeliveredAt)), "
             + "first announcement left the new agent \(ms(announcementLeftAt)), reached the client \(ms(announcementReachedAt)), "
             + "first request to the new MAC \(ms(ledger.firstRequest(notTo: oldAgent.mac)?.sentAt)); "

@@ -166,11 +166,13 @@ struct IPv6EndToEndTests {
             // carrier loss and its receipt of the new agent's NA goes to the old agent's MAC;
             // the bridge has forgotten that MAC's port and floods it, and no live adapter takes
             // a frame for another MAC, so nobody can answer it (nor a reply the old agent sends
-            // after the cut). Whether one such request falls in that window depends on when the
-            // daemon's threads get a CPU (the timeline above). Every other echo must come back.
+            // after the cut). Whether one such request falls in that window depends on how soon
+            // the kernel's report reaches the daemon's link thread, which then sends the standby's
+            // NA itself (the timeline above: about 0.3 ms later). Every other echo must come back.
             let unexplained = ledger.lossesOutsideTheWindow(oldMAC: oldMAC, oldAgent: oldAgent.name, announcedAt: announcement?.at)
             #expect(unexplained.isEmpty, "echoes lost outside the window between the cut and the NA: \(unexplained)")
-            // The first announcement is the link monitor thread's (the standby plan), not the engine's.
+            // The link monitor's thread announced the standby agent itself (the standby plan),
+            // besides the engine's own rounds.
             #expect(
                 FailoverWitness.standbyAnnouncedAt(in: daemon.log, from: oldAgent.name, after: cutAt) != nil,
                 "the link monitor's thread announced the standby agent")
