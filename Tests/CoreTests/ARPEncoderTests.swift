@@ -1,4 +1,5 @@
 import ProxyARPCore
+import ProxyARPTestSupport
 import Testing
 
 extension RandomNumberGenerator {

@@ -1,4 +1,5 @@
 import ProxyARPCore
+import ProxyARPTestSupport
 import Testing
 
 /// Random and mutated frames through the parser and the answer rules: never a trap,

@@ -1,4 +1,5 @@
 import ProxyARPCore
+import ProxyARPTestSupport
 import Testing
 
 /// ``ShardedSet`` (``AddressSet``, ``IPv6AddressSet``) against a plain `Set` as the model:

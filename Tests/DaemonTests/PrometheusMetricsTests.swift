@@ -10,7 +10,7 @@ struct PrometheusMetricsTests {
     static let snapshot = AdapterCounterSnapshot(
         adapter: AdapterName("h0"), framesSeen: 20, requestsSeen: 12, repliesSent: 4, injectErrors: 1, observations: 3,
         batches: 5, largestBatch: 7, captureErrors: 0, ignored: [.targetNotOurs: 2],
-        batchSizeCounts: [1, 2, 0, 2, 0, 0, 0, 0, 0]
+        batchSizeCounts: [1, 2, 0, 2, 0, 0, 0, 0, 0], standbyAnnouncements: 3
     )
 
     /// `# TYPE name kind` lines of an exposition.
@@ -39,6 +39,7 @@ struct PrometheusMetricsTests {
             "proxyarpd_xdp_requests_dropped_total": "counter",
             "proxyarpd_observations_total": "counter",
             "proxyarpd_capture_errors_total": "counter",
+            "proxyarpd_standby_announcements_total": "counter",
             "proxyarpd_frames_ignored_total": "counter",
             "proxyarpd_observations_dropped_total": "counter",
             "proxyarpd_observation_batches_dropped_total": "counter",
@@ -61,6 +62,7 @@ struct PrometheusMetricsTests {
             #"proxyarpd_frames_ignored_total{adapter="h0",reason="target_not_ours"} 2"#,
             #"proxyarpd_frames_ignored_total{adapter="h0",reason="not_arp"} 0"#,
             #"proxyarpd_observations_dropped_total 4"#,
+            #"proxyarpd_standby_announcements_total{adapter="h0"} 3"#,
             #"proxyarpd_io_largest_batch_frames{adapter="h0"} 7.0"#,  // a gauge: a float
             #"proxyarpd_io_batch_frames_bucket{adapter="h0",le="1"} 1"#,
             #"proxyarpd_io_batch_frames_bucket{adapter="h0",le="2"} 3"#,

@@ -1,4 +1,5 @@
 import ProxyARPCore
+import ProxyARPTestSupport
 import Testing
 
 /// The failover tests' reading of their captures: which lost echo the failover could not
@@ -66,7 +67,7 @@ struct EchoLedgerTests {
             1795967232.001000 sendmsg(3, {msg_name={sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, msg_namelen=12, msg_iov=[{iov_base=[{nlmsg_len=32, nlmsg_type=RTM_GETLINK, nlmsg_flags=NLM_F_REQUEST}], iov_len=32}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 32 <0.000020>
             1795967232.004250 sendmsg(3, {msg_name={sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, msg_namelen=12, msg_iov=[{iov_base=[{nlmsg_len=32, nlmsg_type=RTM_NEWLINK, nlmsg_flags=NLM_F_REQUEST|NLM_F_ACK}], iov_len=32}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 32 <0.000220>
             """
-        let cut = FailoverWitness.newLinkCall(in: strace)
+        let cut = KernelCut(straceLog: strace)
         #expect(cut?.start == 1_795_967_232_004_250_000)
         #expect(cut?.end == 1_795_967_232_004_470_000)
         let log = """
@@ -76,5 +77,13 @@ struct EchoLedgerTests {
             """
         #expect(FailoverWitness.linkLossReadAt(in: log, adapter: "h0", after: 1_795_967_232_000_000_000) == 1_795_967_232_005_128_270)
         #expect(FailoverWitness.linkLossReadAt(in: log, adapter: "h2", after: 0) == nil)
+        let standby = """
+            2026-11-29T18:44:21+0000 info proxyarpd: adapter=h1 from=h0 sentAtWallNanoseconds=1795977861629317015 vips=1 [ProxyARPIO] standby agent announced ahead of the control plane
+            2026-11-29T18:44:21+0000 info proxyarpd: adapter=h0 begunAtWallNanoseconds=1795977861629052733 standbys=h1=1 viaCaptureThread=false [ProxyARPIO] link lost: announced its standby agents
+            """
+        #expect(FailoverWitness.standbyAnnouncedAt(in: standby, from: "h0", after: 0) == 1_795_977_861_629_317_015)
+        #expect(FailoverWitness.standbyAnnouncementBegunAt(in: standby, from: "h0", after: 0) == 1_795_977_861_629_052_733)
+        #expect(FailoverWitness.standbyAnnouncedAt(in: standby, from: "h1", after: 0) == nil, "h1 is the standby, not the lost agent")
+        #expect(FailoverWitness.standbyAnnouncedAt(in: standby, from: "h0", after: 1_795_977_861_629_317_016) == nil)
     }
 }

@@ -9,10 +9,8 @@ import ProxyARPTestSupport
 struct FailoverWitness {
     /// The host adapters' echo captures.
     let adapterCaptures: [(adapter: HostLab.Adapter, capture: WireCapture)]
-    /// When the kernel executed the cut, if `strace` is installed: the `RTM_NEWLINK`
-    /// `sendmsg` of `ip link set PORT down` started at `.start` and returned at `.end`
-    /// (ns since the epoch, microsecond resolution). The carrier went down between the two.
-    private(set) var kernelCut: (start: Int64, end: Int64)?
+    /// When the kernel executed the cut, if `strace` is installed (``KernelCut``).
+    private(set) var kernelCut: KernelCut?
 
     /// Starts one capture of `filter` (`icmp6` or `icmp`) on each host adapter of `lab`.
     static func start(_ lab: HostLab, filter: String, directory: String) async throws -> FailoverWitness {
@@ -25,32 +23,10 @@ struct FailoverWitness {
         return FailoverWitness(adapterCaptures: captures)
     }
 
-    /// Cuts the carrier of `adapter` (its bridge port goes down, ``HostLab/cutCarrier(_:)``),
-    /// under `strace` when it is installed, to time the kernel's part.
+    /// Cuts the carrier of `adapter` (its bridge port goes down), timing the kernel's part
+    /// when strace is installed (``HostLab/cutCarrierTimed(_:directory:)``).
     mutating func cutCarrier(_ lab: HostLab, _ adapter: HostLab.Adapter, directory: String) async throws {
-        let strace = "/usr/bin/strace"
-        guard FileManager.default.isExecutableFile(atPath: strace) else {
-            try await lab.cutCarrier(adapter.name)
-            return
-        }
-        let log = "\(directory)/cut.strace"
-        try await lab.lab.exec(
-            lab.fabric, strace, ["-ttt", "-T", "-e", "trace=sendmsg", "-o", log, "ip", "link", "set", adapter.switchPort, "down"])
-        kernelCut = Self.newLinkCall(in: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-    }
-
-    /// The `RTM_NEWLINK` sendmsg of an `strace -ttt -T` log:
-    /// `1764430000.123456 sendmsg(3, {... type=RTM_NEWLINK ...}, 0) = 32 <0.000123>`.
-    static func newLinkCall(in log: String) -> (start: Int64, end: Int64)? {
-        for line in log.split(separator: "\n") where line.contains("RTM_NEWLINK") {
-            let words = line.split(separator: " ")
-            guard let first = words.first, let seconds = Double(first), let last = words.last, last.hasPrefix("<"),
-                let duration = Double(last.dropFirst().dropLast())
-            else { continue }
-            let start = Int64((seconds * 1e6).rounded()) * 1_000
-            return (start, start + Int64((duration * 1e6).rounded()) * 1_000)
-        }
-        return nil
+        kernelCut = try await lab.cutCarrierTimed(adapter.name, directory: directory)
     }
 
     /// When the daemon's link monitor thread read the loss of `adapter` (carrier or admin)
@@ -65,7 +41,7 @@ struct FailoverWitness {
     /// When the link monitor's thread began announcing the standbys of the lost `adapter`
     /// (``StandbyAnnouncer``: `link lost: announced its standby agents`), at or after `after`.
     static func standbyAnnouncementBegunAt(in log: String, from adapter: String, after: Int64) -> Int64? {
-        wallTime("readAtWallNanoseconds", in: log, after: after) { line in
+        wallTime("begunAtWallNanoseconds", in: log, after: after) { line in
             line.contains("link lost: announced its standby agents") && line.contains("adapter=\(adapter) ")
         }
     }

@@ -48,6 +48,10 @@ struct PrivilegeTests {
             }
             #expect(newMAC != nil && newMAC != oldMAC)
             #expect(daemon.log.contains("VIP failed over"))
+            // The link monitor's thread (no capability left) announced the standby through the
+            // packet socket opened as root: sending on it needs no capability.
+            #expect(daemon.log.contains("standby agent announced ahead of the control plane"))
+            #expect(!daemon.log.contains("standby announcement not sent"))
             #expect(try await daemon.loopbackVIPs().contains(vip))
             // XDP (forced: the lab's switch ports run XDP_PASS): its maps follow the failover after the drop
             // (map writes go through descriptors opened as root and need no capability).

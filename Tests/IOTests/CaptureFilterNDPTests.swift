@@ -162,7 +162,7 @@ struct CaptureFilterNDPTests {
     @Test("The clause agrees with the model for solicitations, advertisements, probes, tags, extension headers and short frames",
           arguments: [(1, 1), (1, 60), (3, 20), (8, 60), (2, 100)])
     func agreesWithModel(groups: Int, runs: Int) throws {
-        var generator = SeededGenerator(state: UInt64(groups * 1_000 + runs))
+        var generator = SeededGenerator(seed: UInt64(groups * 1_000 + runs))
         for round in 0..<2 {
             let watched = Self.randomSet(groups: groups, runs: runs, using: &generator)
             var served = Set(watched.filter { _ in Bool.random(using: &generator) })
@@ -214,7 +214,7 @@ struct CaptureFilterNDPTests {
         let sets = IPv6AnswerSets(proxyList: [Self.v6("2001:db8::10")], watchedVIPs: [Self.v6("2001:db8::10"), Self.v6("2001:db8::11")])
         let mixed = try #require(CaptureFilterProgram(served: served, watched: watched, snapshotLength: 128, neighborDiscovery: sets))
         #expect(!arpOnly.capturesNeighborDiscovery && mixed.capturesNeighborDiscovery)
-        var generator = SeededGenerator(state: 7)
+        var generator = SeededGenerator(seed: 7)
         for target in CaptureFilterSearchTests.probes(around: served + watched, using: &generator) {
             for sender in [0, IPv4Address(198, 18, 0, 50).rawValue, IPv4Address(198, 18, 0, 2).rawValue, target] {
                 let request = CaptureFilterSearchTests.request(target: target, sender: sender)

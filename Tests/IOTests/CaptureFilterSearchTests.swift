@@ -1,5 +1,6 @@
 import ProxyARPCore
 import ProxyARPIO
+import ProxyARPTestSupport
 import Testing
 
 /// The binary search inside the capture filter, run by libpcap's own interpreter
@@ -7,17 +8,8 @@ import Testing
 /// range sets: every bound, the addresses just inside and just outside it, and random ones.
 @Suite("Capture filter binary search")
 struct CaptureFilterSearchTests {
-    /// SplitMix64: the same random sets on every run, so a failure can be replayed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    /// The same random sets on every run, so a failure can be replayed.
+    typealias SeededGenerator = SplitMix64
 
     /// `count` sorted, disjoint, non-adjacent ranges (so merging keeps `count` of them), of
     /// random widths (often one address) and gaps (often the smallest, one address), placed
@@ -92,7 +84,7 @@ struct CaptureFilterSearchTests {
 
     @Test("The program agrees with the model at, inside and just outside every bound", arguments: [1, 2, 75, 76, 521, 2_000])
     func agreesWithModel(count: Int) throws {
-        var generator = SeededGenerator(state: UInt64(count))
+        var generator = SeededGenerator(seed: UInt64(count))
         for round in 0..<3 {
             let many = Self.randomRanges(count, touchingEnds: round == 2, using: &generator)
             let few = Self.randomRanges(Int.random(in: 0...3, using: &generator), touchingEnds: false, using: &generator)
@@ -107,13 +99,13 @@ struct CaptureFilterSearchTests {
         let program = try #require(CaptureFilterProgram(served: served, watched: [UInt32.max...UInt32.max, 7...9], snapshotLength: 128))
         #expect(program.served == [0...0, 10...30, 50...61, 100...100])
         #expect(program.watched == [7...9, UInt32.max...UInt32.max])
-        var generator = SeededGenerator(state: 7)
+        var generator = SeededGenerator(seed: 7)
         try Self.compare(served: program.served, watched: program.watched, using: &generator)
     }
 
     @Test("Size grows by about 2 instructions per range, the longest path by about log2 of the ranges")
     func sizeAndDepth() throws {
-        var generator = SeededGenerator(state: 99)
+        var generator = SeededGenerator(seed: 99)
         for count in [1, 75, 521, 2_000] {
             let ranges = Self.randomRanges(count, touchingEnds: false, using: &generator)
             let program = try #require(CaptureFilterProgram(served: ranges, watched: [], snapshotLength: 128))

@@ -56,7 +56,9 @@ struct StandbyAnnouncerTests {
                 }
                 #expect(moved, "the client's entry for the VIP points to the standby")
                 #expect(announcer.announcedVIPs == 1)
-                #expect(try #require(io.counters(for: b)).controlFramesSent - sentBefore == 2, "both gratuitous ARP forms, for one VIP")
+                let counters = try #require(io.counters(for: b))
+                #expect(counters.controlFramesSent - sentBefore == 2, "both gratuitous ARP forms, for one VIP")
+                #expect(counters.standbyAnnouncements == 1, "the standby's counter (proxyarpd_standby_announcements_total)")
                 let other = try await lab.lab.ip(lab.client, "neigh", "show", "\(Self.movedMeanwhile)", "dev", "br0").output.lowercased()
                 #expect(other.contains("\(macA)"), "a VIP no longer on the lost agent's list is left to the control plane: \(other)")
 

@@ -37,6 +37,30 @@ struct ThreadExecutorTests {
         executor.shutdown()  // idempotent
     }
 
+    @Test("Work handed over from a thread that is not Swift's runs on the executor's thread, isolated to its actor, in order")
+    func executesWorkFromAnyThread() async throws {
+        let executor = try ThreadExecutor(name: "pio-test-ex")
+        defer { executor.shutdown() }
+        let probe = Probe(executor: executor)
+        let onThread = Atomic<Int>(0)
+        let handed = try PlatformThread.start(name: "ex-caller") {
+            for value in 0..<50 {
+                executor.execute {
+                    if executor.isCurrentThread { onThread.add(1, ordering: .relaxed) }
+                    probe.assumeIsolated { $0.append(value) }
+                }
+            }
+        }
+        handed.join()
+        var order: [Int] = []
+        for _ in 0..<200 where order.count < 50 {
+            try await Task.sleep(for: .milliseconds(5))
+            order = await probe.order
+        }
+        #expect(order == Array(0..<50))
+        #expect(onThread.load(ordering: .relaxed) == 50)
+    }
+
     @Test("The readable handler runs isolated to the actor, without a hop")
     func readableHandlerIsIsolated() async throws {
         let executor = try ThreadExecutor(name: "pio-test-rd")

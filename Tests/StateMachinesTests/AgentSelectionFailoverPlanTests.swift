@@ -8,16 +8,6 @@ import Testing
 /// control plane moves away from again.
 @Suite("Agent selection: the failover plan")
 struct AgentSelectionFailoverPlanTests {
-    private struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     private static let names: [AdapterName] = ["eth0", "eth1", "eth2", "eth3"]
 
@@ -34,7 +24,7 @@ struct AgentSelectionFailoverPlanTests {
 
     /// A random mix: VIPs on each subnet and elsewhere, IPv6 ones, some with preferences.
     private static func scenario(
-        _ generator: inout SeededGenerator
+        _ generator: inout SplitMix64
     ) -> (selection: AgentSelection, configs: [IPAddress: VIPConfiguration]) {
         var selection = AgentSelection(blockPrefixLength: [32, 30, 28][Int.random(in: 0..<3, using: &generator)])
         for name in names { selection.candidateChanged(candidate(name)) }
@@ -62,7 +52,7 @@ struct AgentSelectionFailoverPlanTests {
     @Test("over 200 random selections, the plan for each agent is what its failover pass chooses")
     func planMatchesThePass() throws {
         for seed in UInt64(1)...200 {
-            var generator = SeededGenerator(state: seed)
+            var generator = SplitMix64(seed: seed)
             let (selection, configs) = Self.scenario(&generator)
             for failed in Self.names where !(selection.members[failed] ?? []).isEmpty {
                 let limit = Int.random(in: 1...(selection.load(of: failed) + 3), using: &generator)

@@ -81,6 +81,7 @@ final class PrometheusMetrics: Sendable {
         advance(Self.fastPathDropped, labels: adapter, to: snapshot.fastPathDropped, &exported)
         advance(Self.observations, labels: adapter, to: snapshot.observations, &exported)
         advance(Self.captureErrors, labels: adapter, to: snapshot.captureErrors, &exported)
+        advance(Self.standbyAnnouncements, labels: adapter, to: snapshot.standbyAnnouncements, &exported)
         for reason in IgnoreReason.allCases {
             advance(
                 Self.ignored, labels: adapter + [("reason", reason.label)], to: snapshot.ignored[reason] ?? 0, &exported)
@@ -100,6 +101,8 @@ final class PrometheusMetrics: Sendable {
     static var replyErrors: MetricNameDescriptor { counter("arp_reply_errors", "ARP replies pcap_inject refused") }
     static var observations: MetricNameDescriptor { counter("observations", "Observations handed to the control plane") }
     static var captureErrors: MetricNameDescriptor { counter("capture_errors", "pcap_dispatch failures") }
+    static var standbyAnnouncements: MetricNameDescriptor { counter(
+        "standby_announcements", "VIPs announced out of this adapter by the link monitor's thread as a lost agent's standby") }
     static var ignored: MetricNameDescriptor { counter("frames_ignored", "Frames neither answered nor reported, by reason") }
     static var droppedObservations: MetricNameDescriptor { counter(
         "observations_dropped", "Observations dropped because the control plane fell behind") }

@@ -18,6 +18,7 @@ public final class AdapterCounters: Sendable {
     let captureErrors = Atomic<UInt64>(0)
     let controlFramesSent = Atomic<UInt64>(0)
     let controlSendErrors = Atomic<UInt64>(0)
+    let standbyAnnouncements = Atomic<UInt64>(0)
     private let ignored: InlineArray<32, Atomic<UInt64>>
     /// Batch sizes, bucketed by powers of two: slot `i` counts batches of
     /// `2^(i-1) < frames <= 2^i` (slot 0: one frame). One atomic add per batch.
@@ -79,7 +80,8 @@ public final class AdapterCounters: Sendable {
             controlFramesSent: controlFramesSent.load(ordering: .relaxed),
             controlSendErrors: controlSendErrors.load(ordering: .relaxed),
             ignored: byReason,
-            batchSizeCounts: (0..<9).map { batchSizes[$0].load(ordering: .relaxed) }
+            batchSizeCounts: (0..<9).map { batchSizes[$0].load(ordering: .relaxed) },
+            standbyAnnouncements: standbyAnnouncements.load(ordering: .relaxed)
         )
     }
 }
@@ -113,6 +115,9 @@ public struct AdapterCounterSnapshot: Sendable, Hashable {
     /// Non-empty batches per size bucket (not cumulative), bounds in
     /// ``AdapterCounters/batchSizeBounds``.
     public var batchSizeCounts: [UInt64]
+    /// VIPs announced out of this adapter by the link monitor's thread, as the standby of a
+    /// lost agent (``StandbyAnnouncer``), ahead of the control plane's failover.
+    public var standbyAnnouncements: UInt64 = 0
     /// Replies the XDP fast path sent (included in ``repliesSent`` and ``requestsSeen``).
     public var fastPathReplies: UInt64 = 0
     /// Plain requests for a VIP another adapter answers, dropped by the XDP fast path
@@ -144,7 +149,8 @@ public struct AdapterCounterSnapshot: Sendable, Hashable {
         controlFramesSent: UInt64 = 0,
         controlSendErrors: UInt64 = 0,
         ignored: [IgnoreReason: UInt64] = [:],
-        batchSizeCounts: [UInt64] = []
+        batchSizeCounts: [UInt64] = [],
+        standbyAnnouncements: UInt64 = 0
     ) {
         self.adapter = adapter
         self.framesSeen = framesSeen
@@ -159,5 +165,6 @@ public struct AdapterCounterSnapshot: Sendable, Hashable {
         self.controlSendErrors = controlSendErrors
         self.ignored = ignored
         self.batchSizeCounts = batchSizeCounts
+        self.standbyAnnouncements = standbyAnnouncements
     }
 }

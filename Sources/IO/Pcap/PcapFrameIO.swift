@@ -227,12 +227,13 @@ public final class PcapFrameIO: FrameIO {
         return true
     }
 
-    /// Counts control-plane frames `adapter` sent, and a refusal, when another thread sent
-    /// them (the ``StandbyAnnouncer``'s own socket): the adapter's counters show every
-    /// announcement, whichever thread sent it.
-    func countControlFrames(sent: Int, refused: Bool, on adapter: AdapterName) {
+    /// Counts what the ``StandbyAnnouncer`` sent out of `adapter` (a standby): the VIPs it
+    /// announced, and, when it sent them itself, the frames (or a refusal), so that the
+    /// adapter's counters show every announcement whichever thread sent it.
+    func countStandbyAnnouncement(vips: Int, framesSent: Int = 0, refused: Bool = false, on adapter: AdapterName) {
         guard let counters = state.withLock({ $0.counters[adapter] }) else { return }
-        counters.controlFramesSent.wrappingAdd(UInt64(sent), ordering: .relaxed)
+        counters.standbyAnnouncements.wrappingAdd(UInt64(vips), ordering: .relaxed)
+        counters.controlFramesSent.wrappingAdd(UInt64(framesSent), ordering: .relaxed)
         if refused { counters.controlSendErrors.wrappingAdd(1, ordering: .relaxed) }
     }
 

@@ -114,13 +114,15 @@ public final class StandbyAnnouncer: Sendable {
 
     /// Announces, per standby of `lost` whose link is up, the planned VIPs still on `lost`'s list.
     private func announceStandbys(of lost: AdapterName) {
-        let readAt = MonotonicClock.wallNanoseconds()
+        let begunAt = MonotonicClock.wallNanoseconds()
         let rounds = Self.announcements(
             for: lost, plan: io.answerTable.standbys.current, table: io.answerTable.current, links: links.withLock { $0 })
         var handed: [(round: Round, sentAt: Int64)] = []
         for round in rounds {
             if let sender {
-                guard send(round.frames, through: sender, on: round.standby, index: round.index, from: lost) else { continue }
+                guard send(round.frames, vips: round.vips, through: sender, on: round.standby, index: round.index, from: lost) else {
+                    continue
+                }
             } else {
                 guard handOff(round.frames, on: round.standby, from: lost, vips: round.vips) else { continue }
             }
@@ -136,12 +138,14 @@ public final class StandbyAnnouncer: Sendable {
             "link lost: announced its standby agents",
             metadata: [
                 "adapter": "\(lost)", "standbys": "\(handed.map { "\($0.round.standby)=\($0.round.vips)" }.joined(separator: ","))",
-                "readAtWallNanoseconds": "\(readAt)", "viaCaptureThread": "\(sender == nil)",
+                "begunAtWallNanoseconds": "\(begunAt)", "viaCaptureThread": "\(sender == nil)",
             ])
     }
 
     /// Sends on this thread; true when every frame left (the cluster fence may hold them back).
-    private func send(_ frames: [[UInt8]], through sender: PacketSender, on standby: AdapterName, index: Int32, from lost: AdapterName) -> Bool {
+    private func send(
+        _ frames: [[UInt8]], vips: Int, through sender: PacketSender, on standby: AdapterName, index: Int32, from lost: AdapterName
+    ) -> Bool {
         let fence = io.answerTable.fence
         guard fence.allows(nowNanoseconds: MonotonicClock.now().nanoseconds) else {
             fence.countFenced()
@@ -150,20 +154,22 @@ public final class StandbyAnnouncer: Sendable {
         do throws(TransmitError) {
             try sender.send(frames, index: index, adapter: standby)
         } catch {
-            io.countControlFrames(sent: 0, refused: true, on: standby)
+            io.countStandbyAnnouncement(vips: 0, refused: true, on: standby)
             Self.logRefusal(error, standby: standby, from: lost, logger: logger)
             return false
         }
-        io.countControlFrames(sent: frames.count, refused: false, on: standby)
+        io.countStandbyAnnouncement(vips: vips, framesSent: frames.count, on: standby)
         return true
     }
 
     /// Hands the frames to the standby's capture thread; true when it took them.
     private func handOff(_ frames: [[UInt8]], on standby: AdapterName, from lost: AdapterName, vips: Int) -> Bool {
-        let logger = self.logger
+        let (logger, io) = (self.logger, self.io)
         return io.sendDetached(frames, on: standby) { outcome in
             switch outcome {
-            case .success: Self.logSent(standby: standby, from: lost, vips: vips, at: MonotonicClock.wallNanoseconds(), logger: logger)
+            case .success:
+                io.countStandbyAnnouncement(vips: vips, on: standby)
+                Self.logSent(standby: standby, from: lost, vips: vips, at: MonotonicClock.wallNanoseconds(), logger: logger)
             case .failure(let error): Self.logRefusal(error, standby: standby, from: lost, logger: logger)
             }
         }

@@ -66,6 +66,16 @@ struct BenchReport: Codable, Sendable {
         /// How long the `ip link set ... down` command took (included in the latency):
         /// how much of each latency the timestamp may precede the real carrier loss by.
         var cutCommandP50Milliseconds: Double?
+        /// The same latencies timed from the kernel's cut (strace of `ip`), when strace is installed.
+        var fromKernelCut: KernelTimed?
+
+        /// Latencies from the kernel's cut.
+        struct KernelTimed: Codable, Sendable {
+            var measured: Int
+            var p50Milliseconds: Double?
+            var p99Milliseconds: Double?
+            var maxMilliseconds: Double?
+        }
     }
     struct Activation: Codable, Sendable {
         var vips: Int
@@ -220,6 +230,9 @@ struct BenchReport: Codable, Sendable {
             lines.append("")
             lines.append("failover: carrier loss -> first gratuitous ARP from the new agent (tcpdump on the client)")
             lines.append("  events \(failover.measured)/\(failover.events)  p50 \(ms(failover.p50Milliseconds))  p99 \(ms(failover.p99Milliseconds))  max \(ms(failover.maxMilliseconds))  (upper bound: timed from the start of `ip link set down`, whose own run took p50 \(ms(failover.cutCommandP50Milliseconds)))")
+            if let kernel = failover.fromKernelCut {
+                lines.append("  from the kernel's cut (strace of ip, RTM_NEWLINK sendmsg start): events \(kernel.measured)  p50 \(ms(kernel.p50Milliseconds))  p99 \(ms(kernel.p99Milliseconds))  max \(ms(kernel.maxMilliseconds))")
+            }
         }
         if !activations.isEmpty {
             lines.append("")

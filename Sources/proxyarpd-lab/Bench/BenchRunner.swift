@@ -356,7 +356,7 @@ struct BenchRunner: Sendable {
             arguments: ["-i", lab.clientDevice, "--immediate-mode", "-U", "-n", "-B", "8192", "-w", capturePath, "arp"],
             logPath: "\(directory)/tcpdump.log")
         try await Task.sleep(for: .milliseconds(700))
-        var cuts: [(at: Int64, from: MACAddress)] = []
+        var cuts: [(at: Int64, kernelAt: Int64?, from: MACAddress)] = []
         var commandTimes: [Double] = []
         let clock = SystemClock()
         for index in 0..<events {
@@ -365,31 +365,38 @@ struct BenchRunner: Sendable {
             guard let mac = try await lab.arping(Self.vip, count: 1, timeoutSeconds: 2).first, let agent = lab.adapter(owning: mac) else { continue }
             // Timed from just before `ip link set down` is started: an upper bound, since it
             // includes the start-up of `ip` itself (reported next to it). Timing from its
-            // return instead came out biased low: the exit is noticed late under load.
+            // return instead came out biased low: the exit is noticed late under load. With
+            // strace installed, also from the kernel's own cut (its RTM_NEWLINK sendmsg).
             let cutAt = clock.wallNanoseconds()
-            try await lab.lab.ip(lab.fabric, "link", "set", agent.switchPort, "down")
+            let kernelCut = try await lab.cutCarrierTimed(agent.name, directory: directory)
             commandTimes.append(Double(clock.wallNanoseconds() - cutAt) / 1e6)
-            cuts.append((cutAt, mac))
+            cuts.append((cutAt, kernelCut?.start, mac))
             try await Task.sleep(for: .milliseconds(300))
-            try await lab.lab.ip(lab.fabric, "link", "set", agent.switchPort, "up")
+            try await lab.restoreCarrier(agent.name)
             try await Task.sleep(for: .milliseconds(1200))  // RUNNING follows link up after 0.2-0.5 s; hold-down 200 ms
         }
         try await Task.sleep(for: .milliseconds(300))
         await capture.stop()
         let frames = try CaptureFile(path: capturePath)
         var latencies: [Double] = []
+        var fromKernel: [Double] = []
         for (index, cut) in cuts.enumerated() {
             let before = index + 1 < cuts.count ? cuts[index + 1].at : Int64.max
             if let garp = DemoScript.firstGratuitous(in: frames, for: Self.vip, after: cut.at, excluding: cut.from), garp.at < before {
                 latencies.append(Double(garp.at - cut.at) / 1e6)
+                if let kernelAt = cut.kernelAt { fromKernel.append(Double(garp.at - kernelAt) / 1e6) }
             }
         }
+        fromKernel.sort()
         latencies.sort()
         commandTimes.sort()
         return .init(
             events: events, measured: latencies.count,
             p50Milliseconds: Self.percentile(latencies, 0.50), p99Milliseconds: Self.percentile(latencies, 0.99),
-            maxMilliseconds: latencies.last, cutCommandP50Milliseconds: Self.percentile(commandTimes, 0.5))
+            maxMilliseconds: latencies.last, cutCommandP50Milliseconds: Self.percentile(commandTimes, 0.5),
+            fromKernelCut: fromKernel.isEmpty ? nil : .init(
+                measured: fromKernel.count, p50Milliseconds: Self.percentile(fromKernel, 0.50),
+                p99Milliseconds: Self.percentile(fromKernel, 0.99), maxMilliseconds: fromKernel.last))
     }
 
     // MARK: Helpers
