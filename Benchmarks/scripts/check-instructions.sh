@@ -7,8 +7,9 @@
 #     scripts/check-instructions.sh --update   # measure and store as the new threshold
 #     scripts/check-instructions.sh --path Thresholds/swift-6.3
 #
-# The method is the README's: FastPathCount builds its view and batch, then runs
-# answerBatch BATCHES times; `--toggle-collect='*answerBatch*'` makes callgrind count only
+# The method is the README's: FastPathCount builds its view and batch (and gives the per-VIP
+# reply table the capacity the daemon keeps from earlier batches), then runs answerBatch
+# BATCHES times; `--toggle-collect='*answerBatch*'` makes callgrind count only
 # the instructions executed inside answerBatch (and what it calls), so the set-up is not
 # counted at all. Ir collected / (BATCHES × 256) = instructions per frame.
 # SWIFT_DETERMINISTIC_HASHING=1 fixes the hash seed, so the count is the same on every

@@ -36,6 +36,10 @@ public struct ShardedSet<Element: ShardedSetElement>: Sendable, Equatable {
     }
 
     /// True when `element` is in the set. O(1), no allocation.
+    ///
+    /// Inlined into other modules. Inside Core, an `@inlinable` caller with a concrete
+    /// element type would compile a second `Set.contains` specialization that the answer
+    /// path then calls through a thunk: see ``ProxyList/contains(_:)``.
     @inlinable
     public func contains(_ element: Element) -> Bool {
         shards[Element.shard(of: element)].contains(element)
