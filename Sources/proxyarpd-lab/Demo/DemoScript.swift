@@ -148,7 +148,8 @@ struct DemoScript {
 
         print("\n== daemon log (activation and failover lines)")
         let log = (try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? ""
-        for line in log.split(separator: "\n") where line.contains("VIP failed over") || line.contains("agent lost") || line.contains("sysctl") {
+        let shown = ["VIP failed over", "agent lost", "standby", "sysctl"]  // "standby": the link thread's own announcement
+        for line in log.split(separator: "\n") where shown.contains(where: { line.contains($0) }) {
             print("   \(line)")
         }
         return daemon
