@@ -24,7 +24,8 @@ public struct StandbyPlan: Sendable, Equatable {
         }
     }
 
-    /// The answer table generation the plan was computed after (for logs).
+    /// The answer table generation the plan was computed after: logged beside the table's
+    /// own at a link loss, to tell how old the plan was.
     public let generation: UInt64
     /// By agent: where its VIPs go if its link fails, one move per standby adapter.
     public let moves: [AdapterName: [Move]]
@@ -37,7 +38,4 @@ public struct StandbyPlan: Sendable, Equatable {
 
     /// No plan: a link loss is left to the control plane alone.
     public static let empty = StandbyPlan(generation: 0, moves: [:])
-
-    /// VIPs the plan moves, over every agent.
-    public var vipCount: Int { moves.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.vips.count } } }
 }

@@ -38,6 +38,15 @@ public final class FenceGate: Sendable {
         nowNanoseconds < deadline.load(ordering: .relaxed)
     }
 
+    /// Whether an announcement may leave at `now`; when not, it is counted as held back.
+    public func admitsAnnouncement(nowNanoseconds: Int64) -> Bool {
+        guard allows(nowNanoseconds: nowNanoseconds) else {
+            countFenced()
+            return false
+        }
+        return true
+    }
+
     /// Counts a batch or an announcement held back by the fence (for metrics).
     public func countFenced() { fencedBatches.add(1, ordering: .relaxed) }
 

@@ -151,10 +151,8 @@ public actor AdapterIO {
     /// - Throws: ``TransmitError`` `.refused` with libpcap's message at the first frame
     ///   refused, or `.closed` when the capture is closed.
     public func send(_ frames: [[UInt8]]) throws(TransmitError) {
-        guard fence.allows(nowNanoseconds: MonotonicClock.now().nanoseconds) else {
-            fence.countFenced()  // cluster fence closed: announce nothing
-            return
-        }
+        // Cluster fence closed: announce nothing.
+        guard fence.admitsAnnouncement(nowNanoseconds: MonotonicClock.now().nanoseconds) else { return }
         for frame in frames {
             let failure = frame.withUnsafeBytes { (bytes) -> TransmitError? in
                 guard handle != nil else { return TransmitError(adapter: name, code: .closed, reason: "capture closed") }

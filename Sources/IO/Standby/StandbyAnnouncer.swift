@@ -115,8 +115,8 @@ public final class StandbyAnnouncer: Sendable {
     /// Announces, per standby of `lost` whose link is up, the planned VIPs still on `lost`'s list.
     private func announceStandbys(of lost: AdapterName) {
         let begunAt = MonotonicClock.wallNanoseconds()
-        let rounds = Self.announcements(
-            for: lost, plan: io.answerTable.standbys.current, table: io.answerTable.current, links: links.withLock { $0 })
+        let (plan, table) = (io.answerTable.standbys.current, io.answerTable.current)
+        let rounds = Self.announcements(for: lost, plan: plan, table: table, links: links.withLock { $0 })
         var handed: [(round: Round, sentAt: Int64)] = []
         for round in rounds {
             if let sender {
@@ -139,6 +139,7 @@ public final class StandbyAnnouncer: Sendable {
             metadata: [
                 "adapter": "\(lost)", "standbys": "\(handed.map { "\($0.round.standby)=\($0.round.vips)" }.joined(separator: ","))",
                 "begunAtWallNanoseconds": "\(begunAt)", "viaCaptureThread": "\(sender == nil)",
+                "planGeneration": "\(plan.generation)", "tableGeneration": "\(table.generation)",
             ])
     }
 
@@ -146,11 +147,7 @@ public final class StandbyAnnouncer: Sendable {
     private func send(
         _ frames: [[UInt8]], vips: Int, through sender: PacketSender, on standby: AdapterName, index: Int32, from lost: AdapterName
     ) -> Bool {
-        let fence = io.answerTable.fence
-        guard fence.allows(nowNanoseconds: MonotonicClock.now().nanoseconds) else {
-            fence.countFenced()
-            return false
-        }
+        guard io.answerTable.fence.admitsAnnouncement(nowNanoseconds: MonotonicClock.now().nanoseconds) else { return false }
         do throws(TransmitError) {
             try sender.send(frames, index: index, adapter: standby)
         } catch {
